@@ -1,0 +1,437 @@
+package io.vswitch.datapath;
+
+import io.vswitch.datapath.ipc.DatapathState;
+import io.vswitch.datapath.ipc.PortSpec;
+import io.vswitch.datapath.normal.MacTable;
+import io.vswitch.datapath.normal.VlanPolicy;
+import io.vswitch.datapath.pipeline.DatapathView;
+import io.vswitch.datapath.pipeline.DpBridge;
+import io.vswitch.datapath.pipeline.DpPort;
+import io.vswitch.datapath.pmd.Pmd;
+import io.vswitch.datapath.pmd.PmdCounters;
+import io.vswitch.datapath.pmd.Rxq;
+import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortCounters;
+import io.vswitch.datapath.port.PortProviders;
+import org.agrona.concurrent.status.CountersManager;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The dataplane's configuration authority (OVS: the dpif-netdev side of {@code dpif_port_add},
+ * {@code reconfigure_datapath}): bridges, ports, PMD threads and their rx queue assignment.
+ *
+ * <p>Every change builds a new immutable {@link DatapathView} and publishes it; resources a PMD could
+ * still hold (a closed port's fd, a reused port index) are released only after every PMD has passed
+ * a quiescent point. Methods are synchronized among control threads; PMDs never take the lock.
+ */
+public final class Datapath implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Datapath.class.getName());
+    public static final int DEFAULT_MAC_TABLE_SIZE = 8192;
+    public static final int DEFAULT_MAC_AGING = 300;
+    public static final int POOL_SLOTS = 4096;
+
+    private final AtomicReference<DatapathView> view = new AtomicReference<>(DatapathView.EMPTY);
+    private final CountersManager countersManager;
+    private final PortProviders providers;
+    private final long clockOrigin = System.nanoTime();
+    private final long epoch;
+    private final BitSet freePortIndexes = new BitSet();
+    private final Map<Long, Rxq> rxqs = new HashMap<>();
+    private final List<Pmd> pmds = new ArrayList<>();
+    private final Map<String, String> config = new TreeMap<>();
+    /** Ports' configuration as last requested, by port index (reported back on resynchronisation). */
+    private final Map<Integer, PortSpec> specs = new HashMap<>();
+    private long version;
+    private long[] cpuMask;
+    private long sleepMaxMicros;
+
+    public Datapath(CountersManager countersManager, PortProviders providers, long epoch) {
+        this.countersManager = countersManager;
+        this.providers = providers;
+        this.epoch = epoch;
+        freePortIndexes.set(0, DatapathView.MAX_PORTS);
+    }
+
+    public DatapathView view() {
+        return view.getAcquire();
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Seconds on the dataplane clock (MAC ages). */
+    public int now() {
+        return (int) ((System.nanoTime() - clockOrigin) / 1_000_000_000L);
+    }
+
+    public synchronized List<Pmd> pmds() {
+        return List.copyOf(pmds);
+    }
+
+    public synchronized Map<String, String> config() {
+        return new TreeMap<>(config);
+    }
+
+    // ---- configuration: datapath-wide ----
+
+    /**
+     * Applies Open_vSwitch other_config keys the dataplane understands: {@code pmd-cpu-mask} (hex,
+     * like OVS) and {@code pmd-sleep-max} (µs). Starts the default PMD if none runs yet.
+     */
+    public synchronized void configure(Map<String, String> changes) {
+        Map<String, String> next = new TreeMap<>(config);
+        changes.forEach((k, v) -> {
+            if (v == null || v.isEmpty()) next.remove(k); else next.put(k, v);
+        });
+        long[] mask = parseCpuMask(next.get("pmd-cpu-mask"));
+        long sleep = parseNonNegative(next, "pmd-sleep-max", 0, 10_000_000);
+        config.clear();
+        config.putAll(next);
+        if (sleep != sleepMaxMicros) {
+            sleepMaxMicros = sleep;
+            for (Pmd p : pmds) p.setSleepMax(sleep);
+        }
+        if (!Arrays.equals(mask, cpuMask)) {
+            cpuMask = mask;
+            restartPmds();
+        }
+    }
+
+    private static long parseNonNegative(Map<String, String> m, String key, long dflt, long max) {
+        String v = m.get(key);
+        if (v == null) return dflt;
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n < 0 || n > max) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("invalid " + key + " '" + v + "': use a number from 0 to " + max);
+        }
+    }
+
+    /** Parses an OVS pmd-cpu-mask (hex, optional 0x); null or empty means the last core. */
+    static long[] parseCpuMask(String s) {
+        long[] mask = new long[16];
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (s == null || s.isBlank()) {
+            int last = Math.max(0, cores - 1);
+            mask[last >>> 6] |= 1L << last;
+            return mask;
+        }
+        String hex = s.trim().toLowerCase();
+        if (hex.startsWith("0x")) hex = hex.substring(2);
+        if (hex.isEmpty() || !hex.matches("[0-9a-f]+") || hex.length() > 256) {
+            throw new IllegalArgumentException("invalid pmd-cpu-mask '" + s + "': use a hex CPU mask such as 0x2");
+        }
+        for (int i = 0; i < hex.length(); i++) {
+            int nibble = Character.digit(hex.charAt(hex.length() - 1 - i), 16);
+            for (int b = 0; b < 4; b++) {
+                if ((nibble & (1 << b)) != 0) {
+                    int cpu = i * 4 + b;
+                    if (cpu >= cores) {
+                        throw new IllegalArgumentException("invalid pmd-cpu-mask '" + s + "': core " + cpu
+                                + " does not exist (this machine has cores 0-" + (cores - 1) + ")");
+                    }
+                    mask[cpu >>> 6] |= 1L << cpu;
+                }
+            }
+        }
+        if (Arrays.stream(mask).allMatch(w -> w == 0)) {
+            throw new IllegalArgumentException("invalid pmd-cpu-mask '" + s + "': it selects no core");
+        }
+        return mask;
+    }
+
+    private void restartPmds() {
+        for (Pmd p : pmds) {
+            p.assign(new Rxq[0]);
+            try {
+                p.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        pmds.clear();
+        int index = 0;
+        for (int w = 0; w < cpuMask.length; w++) {
+            for (int b = 0; b < 64; b++) {
+                if ((cpuMask[w] & (1L << b)) == 0) continue;
+                int core = w * 64 + b;
+                Pmd p = new Pmd(index, core, view, new PmdCounters(countersManager, index, core), clockOrigin, POOL_SLOTS);
+                p.setSleepMax(sleepMaxMicros);
+                p.start();
+                pmds.add(p);
+                index++;
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, pmds.size() + " PMD thread(s) on cores " + pmdCores());
+        reassignRxqs();
+    }
+
+    private String pmdCores() {
+        return pmds.stream().map(p -> Integer.toString(p.core)).reduce((a, b) -> a + "," + b).orElse("none");
+    }
+
+    // ---- configuration: bridges ----
+
+    /** Creates a bridge, or updates its other_config (mac-aging-time, mac-table-size). */
+    public synchronized void addBridge(String name, Map<String, String> bridgeConfig) {
+        if (cpuMask == null) configure(Map.of());
+        checkBridgeName(name);
+        int aging = (int) parseNonNegative(bridgeConfig, "mac-aging-time", DEFAULT_MAC_AGING, 1_000_000);
+        int size = (int) parseNonNegative(bridgeConfig, "mac-table-size", DEFAULT_MAC_TABLE_SIZE, 1_000_000);
+        if (size < 1) throw new IllegalArgumentException("invalid mac-table-size 0: use at least 1");
+        DatapathView v = view.get();
+        DpBridge existing = v.bridge(name);
+        DpBridge[] bridges = v.bridges.clone();
+        if (existing != null) {
+            MacTable macs = existing.macs();
+            if (size > macs.capacity() / 2) {
+                macs = new MacTable(size, aging);
+            } else {
+                macs.setAgingSeconds(aging);
+                macs.setMaxEntries(size);
+            }
+            bridges[existing.index()] = new DpBridge(existing.index(), name, macs, existing.ports(), Map.copyOf(bridgeConfig));
+        } else {
+            int index = -1;
+            for (int i = 0; i < bridges.length; i++) if (bridges[i] == null) { index = i; break; }
+            if (index < 0) throw new IllegalStateException("too many bridges (" + bridges.length + ")");
+            bridges[index] = new DpBridge(index, name, new MacTable(size, aging), new DpPort[0], Map.copyOf(bridgeConfig));
+            LOG.log(System.Logger.Level.INFO, "added bridge " + name);
+        }
+        publish(v.ports, bridges);
+    }
+
+    private static void checkBridgeName(String name) {
+        if (name == null || name.isEmpty() || name.length() > 15 || !name.matches("[A-Za-z0-9_.-]+")) {
+            throw new IllegalArgumentException("invalid bridge name '" + name + "': use 1-15 letters, digits, '_', '.' or '-'");
+        }
+    }
+
+    public synchronized void deleteBridge(String name) {
+        DpBridge b = view.get().bridge(name);
+        if (b == null) throw new IllegalArgumentException("no bridge named " + name);
+        for (DpPort p : b.ports()) deletePort(name, p.name());
+        DatapathView v = view.get();
+        DpBridge[] bridges = v.bridges.clone();
+        bridges[b.index()] = null;
+        publish(v.ports, bridges);
+        LOG.log(System.Logger.Level.INFO, "deleted bridge " + name);
+    }
+
+    // ---- configuration: ports ----
+
+    /**
+     * Adds a port, or reconfigures it in place if a port of that name and type is already on the
+     * bridge (VLAN settings and ofport change without reopening the device or losing packets).
+     */
+    public synchronized void addPort(PortSpec spec) {
+        DatapathView v = view.get();
+        DpBridge bridge = v.bridge(spec.bridge());
+        if (bridge == null) throw new IllegalArgumentException("no bridge named " + spec.bridge());
+        if (spec.name() == null || spec.name().isEmpty()) throw new IllegalArgumentException("a port needs a name");
+        VlanPolicy vlan = vlanPolicy(spec);
+        for (DpPort p : v.ports) {
+            if (p == null || !p.name().equals(spec.name())) continue;
+            if (p.bridgeIndex() != bridge.index()) {
+                throw new IllegalArgumentException("port " + spec.name() + " is already on bridge " + v.bridges[p.bridgeIndex()].name());
+            }
+            if (!p.type().equals(spec.type())) {
+                throw new IllegalArgumentException("port " + spec.name() + " already exists with type " + p.type()
+                        + "; delete it first to change its type to " + spec.type());
+            }
+            reconfigurePort(p, vlan, spec.ofport());
+            specs.put(p.index(), spec);
+            return;
+        }
+        providers.checkType(spec.type());
+        int ofport = spec.ofport() > 0 ? spec.ofport() : freeOfport(bridge);
+        for (DpPort p : bridge.ports()) {
+            if (p.ofport() == ofport) throw new IllegalArgumentException("ofport " + ofport + " is already used by " + p.name());
+        }
+        int index = freePortIndexes.nextSetBit(0);
+        if (index < 0) throw new IllegalStateException("too many ports (" + DatapathView.MAX_PORTS + ")");
+        PortCounters counters = new PortCounters(countersManager, bridge.name(), spec.name(), index);
+        Port io;
+        try {
+            io = providers.open(spec.name(), spec.type(), spec.options(), counters);
+        } catch (RuntimeException e) {
+            counters.close();
+            throw e;
+        }
+        freePortIndexes.clear(index);
+        DpPort port = new DpPort(index, ofport, spec.name(), spec.type(), bridge.index(), io, vlan, counters, spec.options());
+        DpPort[] ports = v.ports.clone();
+        ports[index] = port;
+        DpPort[] bridgePorts = Arrays.copyOf(bridge.ports(), bridge.ports().length + 1);
+        bridgePorts[bridgePorts.length - 1] = port;
+        DpBridge[] bridges = v.bridges.clone();
+        bridges[bridge.index()] = bridge.withPorts(bridgePorts);
+        publish(ports, bridges);
+        specs.put(index, new PortSpec(spec.bridge(), spec.name(), spec.type(), ofport, spec.vlanMode(), spec.tag(), spec.trunks(), spec.options()));
+        for (int q = 0; q < io.rxqCount(); q++) rxqs.put(rxqKey(index, q), new Rxq(port, q));
+        reassignRxqs();
+        LOG.log(System.Logger.Level.INFO, "added port " + spec.name() + " (type " + spec.type() + ", ofport " + ofport + ") to " + bridge.name());
+    }
+
+    private static VlanPolicy vlanPolicy(PortSpec spec) {
+        BitSet trunks = VlanPolicy.parseTrunks(spec.trunks());
+        VlanPolicy.Mode mode = spec.vlanMode() == null || spec.vlanMode().isEmpty() ? null : VlanPolicy.Mode.parse(spec.vlanMode());
+        return new VlanPolicy(mode, spec.tag(), trunks);
+    }
+
+    private static int freeOfport(DpBridge bridge) {
+        BitSet used = new BitSet();
+        for (DpPort p : bridge.ports()) if (p.ofport() < DpPort.OFPP_LOCAL) used.set(p.ofport());
+        return used.nextClearBit(1);
+    }
+
+    private void reconfigurePort(DpPort p, VlanPolicy vlan, int ofport) {
+        DpPort next = p;
+        if (!p.vlan().equals(vlan)) next = next.withVlan(vlan);
+        if (ofport > 0 && ofport != p.ofport()) next = next.withOfport(ofport);
+        if (next == p) return;
+        DatapathView v = view.get();
+        DpPort[] ports = v.ports.clone();
+        ports[p.index()] = next;
+        DpBridge b = v.bridges[p.bridgeIndex()];
+        DpPort[] bp = b.ports().clone();
+        for (int i = 0; i < bp.length; i++) if (bp[i].index() == p.index()) bp[i] = next;
+        DpBridge[] bridges = v.bridges.clone();
+        bridges[b.index()] = b.withPorts(bp);
+        publish(ports, bridges);
+        if (!p.vlan().equals(vlan)) {
+            quiesce();
+            b.macs().flushPort(p.index());   // addresses learned in VLANs the port may no longer carry
+        }
+        LOG.log(System.Logger.Level.INFO, "reconfigured port " + p.name());
+    }
+
+    public synchronized void deletePort(String bridgeName, String name) {
+        DatapathView v = view.get();
+        DpBridge bridge = v.bridge(bridgeName);
+        if (bridge == null) throw new IllegalArgumentException("no bridge named " + bridgeName);
+        DpPort port = bridge.port(name);
+        if (port == null) throw new IllegalArgumentException("bridge " + bridgeName + " has no port named " + name);
+        DpPort[] ports = v.ports.clone();
+        ports[port.index()] = null;
+        DpBridge[] bridges = v.bridges.clone();
+        bridges[bridge.index()] = bridge.withPorts(Arrays.stream(bridge.ports()).filter(p -> p != port).toArray(DpPort[]::new));
+        rxqs.keySet().removeIf(k -> (int) (k >>> 32) == port.index());
+        reassignRxqs();
+        publish(ports, bridges);
+        quiesce();                                  // no PMD polls or sends to the port any more
+        bridge.macs().flushPort(port.index());
+        port.io().close();
+        port.counters().close();
+        freePortIndexes.set(port.index());
+        specs.remove(port.index());
+        LOG.log(System.Logger.Level.INFO, "deleted port " + name + " from " + bridgeName);
+    }
+
+    // ---- rx queue assignment ----
+
+    private static long rxqKey(int portIndex, int queue) {
+        return ((long) portIndex << 32) | queue;
+    }
+
+    /**
+     * Assigns rx queues to PMDs round-robin in (port, queue) order. A queue that moves is first
+     * removed from its old PMD and, after that PMD is quiescent, given to the new one, so two PMDs
+     * never poll one queue.
+     */
+    private void reassignRxqs() {
+        if (pmds.isEmpty()) return;
+        List<Rxq> all = new ArrayList<>(rxqs.values());
+        all.sort((a, b) -> a.portIndex != b.portIndex ? Integer.compare(a.portIndex, b.portIndex) : Integer.compare(a.queue, b.queue));
+        List<List<Rxq>> next = new ArrayList<>();
+        for (int i = 0; i < pmds.size(); i++) next.add(new ArrayList<>());
+        for (int i = 0; i < all.size(); i++) next.get(i % pmds.size()).add(all.get(i));
+        boolean moved = false;
+        for (int i = 0; i < pmds.size(); i++) {
+            List<Rxq> keep = new ArrayList<>(Arrays.asList(pmds.get(i).rxqs()));
+            int before = keep.size();
+            keep.retainAll(next.get(i));
+            if (keep.size() != before) {
+                pmds.get(i).assign(keep.toArray(new Rxq[0]));
+                moved = true;
+            }
+        }
+        if (moved) quiesce();
+        for (int i = 0; i < pmds.size(); i++) pmds.get(i).assign(next.get(i).toArray(new Rxq[0]));
+    }
+
+    /** Waits until every running PMD has finished the iteration it was in (bounded; PMDs never wait). */
+    private void quiesce() {
+        long[] seen = new long[pmds.size()];
+        for (int i = 0; i < seen.length; i++) seen[i] = pmds.get(i).quiescentCount();
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        for (int i = 0; i < seen.length; i++) {
+            Pmd p = pmds.get(i);
+            while (p.isRunning() && p.quiescentCount() == seen[i]) {
+                if (System.nanoTime() > deadline) {
+                    LOG.log(System.Logger.Level.WARNING, "pmd" + p.index + " did not quiesce within 2 s");
+                    break;
+                }
+                LockSupport.parkNanos(20_000);
+            }
+        }
+    }
+
+    private void publish(DpPort[] ports, DpBridge[] bridges) {
+        view.setRelease(new DatapathView(ports, bridges, ++version));
+    }
+
+    // ---- state ----
+
+    public synchronized DatapathState state() {
+        DatapathView v = view.get();
+        Map<String, Map<String, String>> bridges = new LinkedHashMap<>();
+        List<PortSpec> ports = new ArrayList<>();
+        for (DpBridge b : v.bridges) {
+            if (b == null) continue;
+            bridges.put(b.name(), b.config());
+            for (DpPort p : b.ports()) ports.add(specs.get(p.index()));
+        }
+        return new DatapathState(epoch, config(), bridges, ports);
+    }
+
+    /** Periodic housekeeping on the control thread: MAC aging and size limits. */
+    public void housekeeping() {
+        int now = now();
+        for (DpBridge b : view.get().bridges) if (b != null) b.macs().sweep(now);
+    }
+
+    public Map<Long, Rxq> rxqs() {
+        synchronized (this) {
+            return new HashMap<>(rxqs);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        for (DpBridge b : view.get().bridges) {
+            if (b != null) deleteBridge(b.name());
+        }
+        for (Pmd p : pmds) {
+            try {
+                p.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        pmds.clear();
+    }
+}

@@ -1,0 +1,168 @@
+package io.vswitch.datapath;
+
+import io.vswitch.datapath.flow.FlowKeyFormat;
+import io.vswitch.datapath.normal.MacTable;
+import io.vswitch.datapath.pipeline.DatapathView;
+import io.vswitch.datapath.pipeline.DpBridge;
+import io.vswitch.datapath.pipeline.DpPort;
+import io.vswitch.datapath.pmd.Pmd;
+import io.vswitch.datapath.pmd.PmdCounters;
+import io.vswitch.datapath.pmd.Rxq;
+import io.vswitch.datapath.port.PortCounters;
+import io.vswitch.datapath.unixctl.UnixctlException;
+import io.vswitch.datapath.unixctl.UnixctlServer;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The dataplane's unixctl commands, with OVS's names and output formats. */
+final class DataplaneCommands {
+    private final Datapath dp;
+    /** pmd-stats-clear baselines: PMD counters are never reset under a running PMD, we subtract. */
+    private final Map<Integer, long[]> pmdBaseline = new HashMap<>();
+    private final Map<Rxq, long[]> rxqBaseline = new HashMap<>();
+
+    DataplaneCommands(Datapath dp) {
+        this.dp = dp;
+    }
+
+    void registerAll(UnixctlServer s) {
+        s.register("fdb/show", "BRIDGE", 1, 1, a -> fdbShow(a.get(0)));
+        s.register("fdb/flush", "[BRIDGE]", 0, 1, a -> fdbFlush(a.isEmpty() ? null : a.get(0)));
+        s.register("dpif-netdev/pmd-stats-show", "", 0, 0, a -> pmdStatsShow());
+        s.register("dpif-netdev/pmd-stats-clear", "", 0, 0, a -> pmdStatsClear());
+        s.register("dpif-netdev/pmd-rxq-show", "", 0, 0, a -> pmdRxqShow());
+        s.register("dpif/show", "", 0, 0, a -> dpifShow());
+        s.register("dpctl/show", "[-s]", 0, 1, a -> dpctlShow(a.contains("-s")));
+    }
+
+    private DpBridge bridge(String name) throws UnixctlException {
+        DpBridge b = dp.view().bridge(name);
+        if (b == null) throw new UnixctlException("no such bridge");
+        return b;
+    }
+
+    private static String portName(DpPort p) {
+        return p.ofport() == DpPort.OFPP_LOCAL ? "LOCAL" : Integer.toString(p.ofport());
+    }
+
+    String fdbShow(String bridgeName) throws UnixctlException {
+        DpBridge b = bridge(bridgeName);
+        DatapathView v = dp.view();
+        StringBuilder sb = new StringBuilder(" port  VLAN  MAC                Age\n");
+        List<MacTable.Entry> entries = new ArrayList<>(b.macs().entries(dp.now()));
+        entries.sort(Comparator.comparingInt(MacTable.Entry::ageSeconds).reversed());
+        for (MacTable.Entry e : entries) {
+            DpPort p = v.ports[e.port()];
+            if (p == null || p.bridgeIndex() != b.index()) continue;
+            sb.append(String.format("%5s  %4d  %s  %3d%n", portName(p), e.vlan(), FlowKeyFormat.mac(e.mac()), e.ageSeconds()));
+        }
+        return sb.toString();
+    }
+
+    String fdbFlush(String bridgeName) throws UnixctlException {
+        if (bridgeName != null) {
+            bridge(bridgeName).macs().flush();
+        } else {
+            for (DpBridge b : dp.view().bridges) if (b != null) b.macs().flush();
+        }
+        return "table successfully flushed\n";
+    }
+
+    private static long[] values(PmdCounters c) {
+        long[] v = new long[PmdCounters.NAMES.length];
+        for (int i = 0; i < v.length; i++) v[i] = c.get(i);
+        return v;
+    }
+
+    synchronized String pmdStatsShow() {
+        StringBuilder sb = new StringBuilder();
+        for (Pmd p : dp.pmds()) {
+            long[] v = values(p.counters());
+            long[] base = pmdBaseline.getOrDefault(p.index, new long[v.length]);
+            for (int i = 0; i < v.length; i++) v[i] -= base[i];
+            long rx = v[0], batches = v[1], tx = v[2], txBatches = v[3], busy = v[4], idle = v[5];
+            long total = busy + idle;
+            sb.append(String.format("pmd thread numa_id 0 core_id %d:%n", p.core));
+            sb.append(String.format("  packets received: %d%n", rx));
+            sb.append(String.format("  batches received: %d%n", batches));
+            sb.append(String.format("  avg. packets per batch: %.2f%n", batches == 0 ? 0.0 : (double) rx / batches));
+            sb.append(String.format("  packets sent: %d%n", tx));
+            sb.append(String.format("  avg. packets per output batch: %.2f%n", txBatches == 0 ? 0.0 : (double) tx / txBatches));
+            sb.append(String.format("  idle ns: %d (%.2f%%)%n", idle, total == 0 ? 0.0 : 100.0 * idle / total));
+            sb.append(String.format("  processing ns: %d (%.2f%%)%n", busy, total == 0 ? 0.0 : 100.0 * busy / total));
+            if (rx > 0) {
+                sb.append(String.format("  avg ns per packet: %.2f (%d/%d)%n", (double) total / rx, total, rx));
+                sb.append(String.format("  avg processing ns per packet: %.2f (%d/%d)%n", (double) busy / rx, busy, rx));
+            }
+            sb.append(String.format("  pmd-sleep-max: %d us%n", p.sleepMaxMicros()));
+        }
+        return sb.toString();
+    }
+
+    synchronized String pmdStatsClear() {
+        for (Pmd p : dp.pmds()) pmdBaseline.put(p.index, values(p.counters()));
+        for (Rxq q : dp.rxqs().values()) rxqBaseline.put(q, new long[] {q.packets(), q.busyNanos()});
+        return "";
+    }
+
+    synchronized String pmdRxqShow() {
+        StringBuilder sb = new StringBuilder();
+        for (Pmd p : dp.pmds()) {
+            long[] v = values(p.counters());
+            long[] base = pmdBaseline.getOrDefault(p.index, new long[v.length]);
+            long total = (v[4] - base[4]) + (v[5] - base[5]);
+            sb.append(String.format("pmd thread numa_id 0 core_id %d:%n", p.core));
+            sb.append("  isolated : false\n");
+            for (Rxq q : p.rxqs()) {
+                long[] qb = rxqBaseline.getOrDefault(q, new long[2]);
+                long busy = q.busyNanos() - qb[1];
+                sb.append(String.format("  port: %-16s queue-id: %2d (enabled)   pmd usage: %2d %%   packets: %d%n",
+                        q.portName, q.queue, total == 0 ? 0 : Math.min(100, busy * 100 / total), q.packets() - qb[0]));
+            }
+            if (p.rxqs().length == 0) sb.append("  (no rx queues assigned)\n");
+        }
+        return sb.toString();
+    }
+
+    String dpifShow() {
+        DatapathView v = dp.view();
+        StringBuilder sb = new StringBuilder("netdev@vswitch-dp:\n");
+        for (DpBridge b : v.bridges) {
+            if (b == null) continue;
+            sb.append("  ").append(b.name()).append(":\n");
+            for (DpPort p : b.ports()) {
+                sb.append(String.format("    %s %s/%d: (%s)%s%n", p.name(), portName(p), p.index(), p.type(), vlanText(p)));
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String vlanText(DpPort p) {
+        var vp = p.vlan();
+        return switch (vp.mode()) {
+            case ACCESS -> " tag=" + vp.tag();
+            case TRUNK -> vp.trunks().isEmpty() ? "" : " trunks=" + io.vswitch.datapath.normal.VlanPolicy.formatTrunks(vp.trunks());
+            default -> " vlan_mode=" + vp.mode().ovsName() + " tag=" + vp.tag()
+                    + (vp.trunks().isEmpty() ? "" : " trunks=" + io.vswitch.datapath.normal.VlanPolicy.formatTrunks(vp.trunks()));
+        };
+    }
+
+    String dpctlShow(boolean stats) {
+        DatapathView v = dp.view();
+        StringBuilder sb = new StringBuilder("netdev@vswitch-dp:\n");
+        for (DpPort p : v.ports) {
+            if (p == null) continue;
+            sb.append(String.format("  port %d: %s (%s)%n", p.index(), p.name(), p.type()));
+            if (!stats) continue;
+            PortCounters c = p.counters();
+            sb.append(String.format("    RX packets:%d errors:%d dropped:%d%n", c.rxPackets.get(), c.rxErrors.get(), c.rxDropped.get()));
+            sb.append(String.format("    TX packets:%d errors:%d dropped:%d%n", c.txPackets.get(), c.txErrors.get(), c.txDropped.get()));
+            sb.append(String.format("    RX bytes:%d  TX bytes:%d%n", c.rxBytes.get(), c.txBytes.get()));
+        }
+        return sb.toString();
+    }
+}

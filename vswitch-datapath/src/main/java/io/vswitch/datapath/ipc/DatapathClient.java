@@ -1,0 +1,155 @@
+package io.vswitch.datapath.ipc;
+
+import org.agrona.ExpandableArrayBuffer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The control process's end of the IPC channel: synchronous commands to the dataplane. This is the
+ * one path by which configuration reaches the dataplane (appctl now, the OVSDB reconciler later).
+ *
+ * <p>Correlation ids carry a random per-client prefix, so replies left in the ring for a previous
+ * (killed) control process are recognised and skipped.
+ */
+public final class DatapathClient implements AutoCloseable {
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    private static final long HEARTBEAT_STALE_MS = 3_000;
+
+    private final IpcChannel channel;
+    private final long session = ThreadLocalRandom.current().nextLong() & 0xffff_ffff_0000_0000L;
+    private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(4096);
+    private int sequence;
+
+    private DatapathClient(IpcChannel channel) {
+        this.channel = channel;
+    }
+
+    public static DatapathClient open(IpcChannel channel) {
+        return new DatapathClient(channel);
+    }
+
+    /** Maps the dataplane's channel in {@code runDir}, waiting up to {@code timeout} for it to appear. */
+    public static DatapathClient connect(Path runDir, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Path file = runDir.resolve(IpcChannel.FILE_NAME);
+        while (!Files.exists(file)) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("the dataplane is not running: " + file + " does not exist (start it with bin/vswitch start)");
+            }
+            LockSupport.parkNanos(50_000_000);
+        }
+        return new DatapathClient(IpcChannel.open(runDir));
+    }
+
+    public long epoch() {
+        return channel.epoch();
+    }
+
+    public long pid() {
+        return channel.pid();
+    }
+
+    /** True while the dataplane updates its heartbeat. */
+    public boolean alive() {
+        return System.currentTimeMillis() - channel.lastHeartbeat() < HEARTBEAT_STALE_MS;
+    }
+
+    public void hello(String who) throws DatapathException {
+        request(Message.HELLO, Map.of("client", who, "pid", Long.toString(ProcessHandle.current().pid())));
+    }
+
+    public void configure(Map<String, String> otherConfig) throws DatapathException {
+        request(Message.CONFIGURE, otherConfig);
+    }
+
+    public void addBridge(String name, Map<String, String> otherConfig) throws DatapathException {
+        Map<String, String> b = new LinkedHashMap<>(otherConfig);
+        b.put("name", name);
+        request(Message.ADD_BRIDGE, b);
+    }
+
+    public void deleteBridge(String name) throws DatapathException {
+        request(Message.DEL_BRIDGE, Map.of("name", name));
+    }
+
+    public void addPort(PortSpec spec) throws DatapathException {
+        request(Message.ADD_PORT, spec.toMap());
+    }
+
+    public void deletePort(String bridge, String name) throws DatapathException {
+        request(Message.DEL_PORT, Map.of("bridge", bridge, "name", name));
+    }
+
+    public DatapathState dumpState() throws DatapathException {
+        List<Message> parts = request(Message.DUMP_STATE, Map.of());
+        Map<String, String> config = new LinkedHashMap<>();
+        Map<String, Map<String, String>> bridges = new LinkedHashMap<>();
+        List<PortSpec> ports = new ArrayList<>();
+        long epoch = 0;
+        for (Message m : parts) {
+            Map<String, String> b = new LinkedHashMap<>(m.body());
+            String kind = b.remove("kind");
+            switch (kind == null ? "" : kind) {
+                case "config" -> {
+                    epoch = Long.parseLong(b.remove("epoch"));
+                    config.putAll(b);
+                }
+                case "bridge" -> bridges.put(b.remove("name"), b);
+                case "port" -> ports.add(PortSpec.fromMap(b));
+                default -> { }
+            }
+        }
+        return new DatapathState(epoch, config, bridges, ports);
+    }
+
+    /**
+     * Sends a command and waits for its REPLY; returns the STATE messages that came before it.
+     * Throws {@link DatapathException} with the dataplane's error text, or if it does not answer.
+     */
+    public synchronized List<Message> request(int type, Map<String, String> body) throws DatapathException {
+        long correlation = session | (++sequence & 0xffff_ffffL);
+        int len = new Message(type, correlation, body).encode(out);
+        long deadline = System.nanoTime() + DEFAULT_TIMEOUT.toNanos();
+        while (!channel.commands.write(type, out, 0, len)) {
+            if (System.nanoTime() > deadline) throw new DatapathException("the dataplane's command ring stays full; is vswitch-dp stuck?");
+            LockSupport.parkNanos(1_000_000);
+        }
+        List<Message> parts = new ArrayList<>();
+        Message[] reply = new Message[1];
+        while (reply[0] == null) {
+            int n = channel.replies.read((t, buf, off, l) -> {
+                Message m;
+                try {
+                    m = Message.decode(t, buf, off, l);
+                } catch (IllegalArgumentException e) {
+                    return;                                  // not ours to understand: skip
+                }
+                if (m.correlation() != correlation) return;  // stale reply for an earlier client
+                if (t == Message.REPLY) reply[0] = m; else parts.add(m);
+            });
+            if (n == 0) {
+                if (System.nanoTime() > deadline) {
+                    throw new DatapathException("the dataplane did not answer " + Message.typeName(type) + " within "
+                            + DEFAULT_TIMEOUT.toSeconds() + " s" + (alive() ? "" : " (it is not running)"));
+                }
+                LockSupport.parkNanos(200_000);
+            }
+        }
+        if ("error".equals(reply[0].body().get("status"))) throw new DatapathException(reply[0].body().get("error"));
+        return parts;
+    }
+
+    @Override
+    public void close() {
+        channel.close();
+    }
+}

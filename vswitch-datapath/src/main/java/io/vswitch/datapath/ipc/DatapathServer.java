@@ -1,0 +1,131 @@
+package io.vswitch.datapath.ipc;
+
+import io.vswitch.datapath.Datapath;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.MessageHandler;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The dataplane end of the IPC channel: executes commands from the control process against the
+ * {@link Datapath} and answers each with a REPLY of the same correlation id. Runs on the dataplane's
+ * control thread, never on a PMD.
+ */
+public final class DatapathServer {
+    private static final System.Logger LOG = System.getLogger(DatapathServer.class.getName());
+    private static final long UNBLOCK_AFTER_MS = 1_000;
+
+    private final IpcChannel channel;
+    private final Datapath datapath;
+    private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(4096);
+    private final MessageHandler handler = this::onMessage;
+    private long stuckSince;
+
+    public DatapathServer(IpcChannel channel, Datapath datapath) {
+        this.channel = channel;
+        this.datapath = datapath;
+    }
+
+    /** Handles pending commands; returns how many. */
+    public int poll() {
+        int n = channel.commands.read(handler, 16);
+        long now = System.currentTimeMillis();
+        channel.heartbeat();
+        if (n == 0 && channel.commands.producerPosition() > channel.commands.consumerPosition()) {
+            // A writer died between claiming and committing a message (vswitchd killed mid-write).
+            if (stuckSince == 0) {
+                stuckSince = now;
+            } else if (now - stuckSince > UNBLOCK_AFTER_MS && channel.commands.unblock()) {
+                LOG.log(System.Logger.Level.WARNING, "discarded a partly written command left by a dead control process");
+                stuckSince = 0;
+            }
+        } else {
+            stuckSince = 0;
+        }
+        return n;
+    }
+
+    private void onMessage(int type, org.agrona.MutableDirectBuffer buffer, int offset, int length) {
+        long correlation = correlationOf(buffer, offset, length);
+        Message m;
+        try {
+            m = Message.decode(type, buffer, offset, length);
+        } catch (IllegalArgumentException e) {
+            reply(correlation, e.getMessage());
+            return;
+        }
+        try {
+            handle(m);
+            reply(correlation, null);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            LOG.log(System.Logger.Level.WARNING, Message.typeName(type) + " " + m.body() + ": " + e.getMessage());
+            reply(correlation, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, Message.typeName(type) + " " + m.body() + " failed", e);
+            reply(correlation, "internal error: " + e);
+        }
+    }
+
+    private static long correlationOf(DirectBuffer buffer, int offset, int length) {
+        return length >= 12 ? buffer.getLong(offset + 4) : 0;
+    }
+
+    private void handle(Message m) {
+        Map<String, String> b = m.body();
+        switch (m.type()) {
+            case Message.HELLO -> LOG.log(System.Logger.Level.INFO, "control process attached: " + b);
+            case Message.CONFIGURE -> datapath.configure(b);
+            case Message.ADD_BRIDGE -> {
+                Map<String, String> cfg = new LinkedHashMap<>(b);
+                String name = cfg.remove("name");
+                datapath.addBridge(name, cfg);
+            }
+            case Message.DEL_BRIDGE -> datapath.deleteBridge(require(b, "name"));
+            case Message.ADD_PORT -> datapath.addPort(PortSpec.fromMap(b));
+            case Message.DEL_PORT -> datapath.deletePort(require(b, "bridge"), require(b, "name"));
+            case Message.DUMP_STATE -> dumpState(m.correlation());
+            default -> throw new IllegalArgumentException("unknown command " + Message.typeName(m.type()));
+        }
+    }
+
+    private static String require(Map<String, String> b, String key) {
+        String v = b.get(key);
+        if (v == null) throw new IllegalArgumentException("command lacks '" + key + "'");
+        return v;
+    }
+
+    private void dumpState(long correlation) {
+        DatapathState s = datapath.state();
+        Map<String, String> cfg = new LinkedHashMap<>(s.config());
+        cfg.put("kind", "config");
+        cfg.put("epoch", Long.toString(s.epoch()));
+        send(Message.STATE, correlation, cfg);
+        s.bridges().forEach((name, c) -> {
+            Map<String, String> m = new LinkedHashMap<>(c);
+            m.put("kind", "bridge");
+            m.put("name", name);
+            send(Message.STATE, correlation, m);
+        });
+        for (PortSpec p : s.ports()) {
+            Map<String, String> m = new LinkedHashMap<>(p.toMap());
+            m.put("kind", "port");
+            send(Message.STATE, correlation, m);
+        }
+    }
+
+    private void reply(long correlation, String error) {
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("status", error == null ? "ok" : "error");
+        if (error != null) body.put("error", error);
+        send(Message.REPLY, correlation, body);
+    }
+
+    private void send(int type, long correlation, Map<String, String> body) {
+        int len = new Message(type, correlation, body).encode(out);
+        if (!channel.replies.write(type, out, 0, len)) {
+            LOG.log(System.Logger.Level.WARNING, "reply ring full (is vswitchd running?): dropped " + Message.typeName(type));
+        }
+    }
+}

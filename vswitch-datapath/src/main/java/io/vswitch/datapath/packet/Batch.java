@@ -1,0 +1,75 @@
+package io.vswitch.datapath.packet;
+
+import io.vswitch.datapath.flow.FlowKey;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Up to {@link #MAX} packets moving through one PMD iteration, stored struct-of-arrays: packet i is
+ * {@code offset[i]}/{@code length[i]} in the pool's memory, its parsed flow key is
+ * {@code keys[i*FlowKey.WORDS ..]}, its layer offsets are {@code layers[i]}.
+ *
+ * <p>A batch owns {@link #MAX} receive slots and two spare slots per packet for copies with a
+ * different encapsulation (a frame flooded from an access port leaves trunks tagged and other access
+ * ports untagged; a priority-tagged frame may need both). Both are taken from the PMD's pool once and reused forever: steady-state forwarding
+ * allocates nothing, on or off heap.
+ */
+public final class Batch {
+    public static final int MAX = 32;
+
+    private final PacketPool pool;
+    private final MemorySegment memory;
+    private final long baseAddress;
+    private final int[] rxSlot = new int[MAX];
+    private final int[] spareSlot = new int[2 * MAX];
+
+    /** Number of packets in the batch. */
+    public int count;
+    /** Offset of each packet's first byte in {@link #memory()}. */
+    public final long[] offset = new long[MAX];
+    /** Length of each packet. */
+    public final int[] length = new int[MAX];
+    /** Parser result per packet (see {@code Parser.l3Offset/l4Offset}). */
+    public final int[] layers = new int[MAX];
+    /** Flow keys, {@link FlowKey#WORDS} longs per packet. */
+    public final long[] keys = new long[MAX * FlowKey.WORDS];
+
+    public Batch(PacketPool pool) {
+        if (pool.available() < 3 * MAX) throw new IllegalArgumentException("pool too small for a batch");
+        this.pool = pool;
+        this.memory = pool.memory();
+        this.baseAddress = pool.baseAddress();
+        for (int i = 0; i < MAX; i++) {
+            rxSlot[i] = pool.alloc();
+            spareSlot[2 * i] = pool.alloc();
+            spareSlot[2 * i + 1] = pool.alloc();
+        }
+    }
+
+    public MemorySegment memory() {
+        return memory;
+    }
+
+    public long baseAddress() {
+        return baseAddress;
+    }
+
+    /** Where a port receives packet i: the data area of its receive slot. */
+    public long rxOffset(int i) {
+        return PacketPool.dataOffset(rxSlot[i]);
+    }
+
+    /** Start of the data area of packet i's spare slot {@code k} (0 or 1). */
+    public long spareOffset(int i, int k) {
+        return PacketPool.dataOffset(spareSlot[2 * i + k]);
+    }
+
+    /** Room available in front of packet i inside its slot. */
+    public int headroom(int i) {
+        return (int) (offset[i] % PacketPool.SLOT_SIZE);
+    }
+
+    public PacketPool pool() {
+        return pool;
+    }
+}

@@ -1,0 +1,29 @@
+package io.vswitch.datapath.pipeline;
+
+/**
+ * Everything a PMD needs to forward, as one immutable snapshot. The dataplane's control thread builds
+ * a new view for every change and publishes it with a release store; PMDs read it with an acquire
+ * load once per iteration, so a PMD never sees a half-applied change and never waits for one.
+ */
+public final class DatapathView {
+    public static final int MAX_PORTS = 1024;
+    public static final int MAX_BRIDGES = 256;
+    public static final DatapathView EMPTY = new DatapathView(new DpPort[MAX_PORTS], new DpBridge[MAX_BRIDGES], 0);
+
+    /** Ports by datapath index; null where unused. */
+    public final DpPort[] ports;
+    /** Bridges by bridge index; null where unused. */
+    public final DpBridge[] bridges;
+    public final long version;
+
+    public DatapathView(DpPort[] ports, DpBridge[] bridges, long version) {
+        this.ports = ports;
+        this.bridges = bridges;
+        this.version = version;
+    }
+
+    public DpBridge bridge(String name) {
+        for (DpBridge b : bridges) if (b != null && b.name().equals(name)) return b;
+        return null;
+    }
+}

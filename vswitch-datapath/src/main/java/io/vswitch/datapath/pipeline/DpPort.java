@@ -1,0 +1,28 @@
+package io.vswitch.datapath.pipeline;
+
+import io.vswitch.datapath.normal.VlanPolicy;
+import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortCounters;
+
+import java.util.Map;
+
+/**
+ * A port as the PMDs see it in one {@link DatapathView}: immutable; a reconfiguration (e.g. a new
+ * VLAN policy) publishes a new {@code DpPort} sharing the same I/O and counters.
+ *
+ * @param index  dense datapath port index (0..{@link DatapathView#MAX_PORTS}-1), used in flow keys
+ *               and MAC tables; reused only after every PMD has stopped seeing the old port
+ * @param ofport the OpenFlow port number shown to users (LOCAL = 65534 for the bridge's port)
+ */
+public record DpPort(int index, int ofport, String name, String type, int bridgeIndex, Port io,
+                     VlanPolicy vlan, PortCounters counters, Map<String, String> options) {
+    public static final int OFPP_LOCAL = 65534;
+
+    public DpPort withVlan(VlanPolicy v) {
+        return new DpPort(index, ofport, name, type, bridgeIndex, io, v, counters, options);
+    }
+
+    public DpPort withOfport(int p) {
+        return new DpPort(index, p, name, type, bridgeIndex, io, vlan, counters, options);
+    }
+}

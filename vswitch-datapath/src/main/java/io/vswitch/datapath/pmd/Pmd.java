@@ -1,0 +1,181 @@
+package io.vswitch.datapath.pmd;
+
+import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.PacketPool;
+import io.vswitch.datapath.pipeline.DatapathView;
+import io.vswitch.datapath.pipeline.DpPort;
+import io.vswitch.datapath.pipeline.Forwarder;
+import io.vswitch.datapath.sys.Libc;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.lang.foreign.Arena;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A poll-mode driver thread (OVS: {@code pmd_thread_main}). Pinned to one core, it loops: for each
+ * assigned rx queue, receive a burst of up to 32 packets and forward it; then report a quiescent
+ * point and let the idle strategy decide whether to spin or back off.
+ *
+ * <p>Everything it touches per packet was allocated at construction: its packet pool, batch and
+ * forwarder. Configuration reaches it only through volatile references (rx queue schedule, datapath
+ * view, idle strategy), so the control thread never stops it; the control thread waits on
+ * {@link #quiescentCount()} before it frees anything the PMD might still be using (an RCU grace
+ * period, as OVS's {@code ovsrcu_quiesce}).
+ */
+public final class Pmd implements Runnable {
+    private static final System.Logger LOG = System.getLogger(Pmd.class.getName());
+    private static final Rxq[] NONE = new Rxq[0];
+
+    public final int index;
+    public final int core;
+    private final AtomicReference<DatapathView> view;
+    private final long clockOrigin;
+    private final Arena arena = Arena.ofShared();
+    private final Batch batch;
+    private final Forwarder forwarder;
+    private final PmdCounters counters;
+    private final AtomicLong quiescent = new AtomicLong();
+    private volatile Rxq[] rxqs = NONE;
+    private volatile IdleStrategy idle;
+    private volatile long sleepMaxMicros;
+    private volatile boolean running = true;
+    private volatile Thread thread;
+    private long errors;
+
+    /**
+     * @param clockOrigin {@link System#nanoTime()} origin of the dataplane clock (MAC ages)
+     * @param poolSlots   packet slots in this PMD's pool
+     */
+    public Pmd(int index, int core, AtomicReference<DatapathView> view, PmdCounters counters, long clockOrigin, int poolSlots) {
+        this.index = index;
+        this.core = core;
+        this.view = view;
+        this.counters = counters;
+        this.clockOrigin = clockOrigin;
+        PacketPool pool = new PacketPool(arena, poolSlots);
+        this.batch = new Batch(pool);
+        this.forwarder = new Forwarder(new PmdIo(index, arena));
+        setSleepMax(0);
+    }
+
+    /** {@code pmd-sleep-max} in microseconds: 0 busy-polls; otherwise back off up to that long when idle. */
+    public void setSleepMax(long micros) {
+        this.sleepMaxMicros = micros;
+        this.idle = micros <= 0 ? new BusySpinIdleStrategy()
+                : new BackoffIdleStrategy(64, 16, 1_000, Math.max(1_000, micros * 1_000));
+    }
+
+    public long sleepMaxMicros() {
+        return sleepMaxMicros;
+    }
+
+    public void start() {
+        Thread t = new Thread(this, "pmd-c" + core);
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+    }
+
+    /** Stops the thread and waits for it; the pool is released afterwards. */
+    public void stop() throws InterruptedException {
+        running = false;
+        Thread t = thread;
+        if (t != null) t.join(5_000);
+        counters.close();
+        arena.close();
+    }
+
+    public boolean isRunning() {
+        Thread t = thread;
+        return running && t != null && t.isAlive();
+    }
+
+    public Thread thread() {
+        return thread;
+    }
+
+    public Rxq[] rxqs() {
+        return rxqs;
+    }
+
+    /** Publishes a new set of rx queues; the PMD picks it up at its next iteration. */
+    public void assign(Rxq[] queues) {
+        this.rxqs = queues;
+    }
+
+    /** Incremented at the end of every loop iteration: a PMD past it holds no older view. */
+    public long quiescentCount() {
+        return quiescent.getAcquire();
+    }
+
+    public PmdCounters counters() {
+        return counters;
+    }
+
+    @Override
+    public void run() {
+        if (core >= 0) {
+            try {
+                long[] mask = new long[16];
+                mask[core >>> 6] |= 1L << core;
+                Libc.pinCurrentThread(mask);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "pmd" + index + ": could not pin to core " + core + ": " + e.getMessage());
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, "pmd" + index + " started on core " + core);
+        long last = System.nanoTime();
+        long iterations = 0;
+        while (running) {
+            Rxq[] queues = rxqs;
+            DatapathView v = view.getAcquire();
+            int now = (int) ((last - clockOrigin) / 1_000_000_000L);
+            int work = 0;
+            long mark = last;
+            for (Rxq q : queues) {
+                DpPort port = v.ports[q.portIndex];
+                if (port == null) continue;
+                int n = poll(q, port, v, now);
+                if (n > 0) {
+                    long t = System.nanoTime();
+                    q.packets.setRelease(q.packets.get() + n);
+                    q.busyNanos.setRelease(q.busyNanos.get() + (t - mark));
+                    mark = t;
+                    work += n;
+                    counters.add(PmdCounters.RX_BATCHES, 1);
+                }
+            }
+            quiescent.setRelease(++iterations);
+            long t = System.nanoTime();
+            if (work > 0) {
+                counters.add(PmdCounters.RX_PACKETS, work);
+                counters.add(PmdCounters.BUSY_NS, t - last);
+                counters.set(PmdCounters.TX_PACKETS, forwarder.txPackets());
+                counters.set(PmdCounters.TX_BATCHES, forwarder.txBursts());
+            } else {
+                counters.add(PmdCounters.IDLE_NS, t - last);
+            }
+            counters.set(PmdCounters.ITERATIONS, iterations);
+            last = t;
+            idle.idle(work);
+        }
+        LOG.log(System.Logger.Level.INFO, "pmd" + index + " on core " + core + " stopped");
+    }
+
+    private int poll(Rxq q, DpPort port, DatapathView v, int now) {
+        try {
+            int n = port.io().rxBurst(q.queue, batch, forwarder.io());
+            if (n > 0) forwarder.process(batch, port, v, now);
+            return n;
+        } catch (RuntimeException e) {
+            // A bug, not traffic: keep the PMD alive, count it, and say so (rate-limited).
+            if ((errors++ & 1023) == 0) {
+                LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": error on " + port.name() + " (" + errors + " so far)", e);
+            }
+            return 0;
+        }
+    }
+}

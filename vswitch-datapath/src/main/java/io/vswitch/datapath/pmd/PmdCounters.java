@@ -1,0 +1,45 @@
+package io.vswitch.datapath.pmd;
+
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+
+/** A PMD's statistics in the shared counters file; the PMD is their only writer. */
+public final class PmdCounters implements AutoCloseable {
+    public static final int TYPE_BASE = 200;
+    public static final String[] NAMES = {
+        "rx_packets", "rx_batches", "tx_packets", "tx_batches", "busy_ns", "idle_ns", "iterations"
+    };
+    final AtomicCounter[] all = new AtomicCounter[NAMES.length];
+
+    public PmdCounters(CountersManager manager, int pmd, int core) {
+        for (int i = 0; i < NAMES.length; i++) {
+            all[i] = manager.newCounter("pmd" + pmd + " core " + core + " " + NAMES[i], TYPE_BASE + i,
+                    key -> key.putInt(0, pmd));
+        }
+    }
+
+    public long get(int stat) {
+        return all[stat].get();
+    }
+
+    static final int RX_PACKETS = 0;
+    static final int RX_BATCHES = 1;
+    static final int TX_PACKETS = 2;
+    static final int TX_BATCHES = 3;
+    static final int BUSY_NS = 4;
+    static final int IDLE_NS = 5;
+    static final int ITERATIONS = 6;
+
+    void add(int stat, long delta) {
+        all[stat].getAndAddRelease(delta);
+    }
+
+    void set(int stat, long value) {
+        all[stat].setRelease(value);
+    }
+
+    @Override
+    public void close() {
+        for (AtomicCounter c : all) c.close();
+    }
+}

@@ -1,0 +1,40 @@
+package io.vswitch.datapath.port;
+
+import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.pmd.PmdIo;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+
+/**
+ * One switch port's I/O, as the PMDs see it.
+ *
+ * <p>Contract: {@link #rxBurst} is called by exactly one PMD per queue at a time. {@link #txBurst}
+ * may be called by several PMDs at once (each passes its own {@link PmdIo}); it copies or consumes
+ * the bytes before returning, so the caller may reuse the packet memory right after. Neither may
+ * allocate, block, or throw on bad traffic: errors are counted.
+ */
+public interface Port extends AutoCloseable {
+    String name();
+
+    String type();
+
+    int rxqCount();
+
+    /** Receives up to {@link Batch#MAX} packets into {@code batch} (from index 0); returns the count. */
+    int rxBurst(int queue, Batch batch, PmdIo io);
+
+    /**
+     * Transmits {@code count} packets; packet j is {@code lengths[j]} bytes at {@code base + offsets[j]}.
+     * Returns how many were sent; the port counts the rest in its tx_dropped / tx_errors.
+     */
+    int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count);
+
+    /** Key/value status for {@code show} (e.g. the kernel device, its MAC). */
+    default Map<String, String> status() {
+        return Map.of();
+    }
+
+    @Override
+    void close();
+}

@@ -1,0 +1,149 @@
+package io.vswitch.ofproto;
+
+import io.vswitch.datapath.RunDir;
+import io.vswitch.datapath.ipc.DatapathClient;
+import io.vswitch.datapath.ipc.DatapathException;
+import io.vswitch.datapath.unixctl.UnixctlClient;
+import io.vswitch.datapath.unixctl.UnixctlException;
+import io.vswitch.datapath.unixctl.UnixctlServer;
+import io.vswitch.ofproto.bridge.BridgeCommands;
+import io.vswitch.ofproto.bridge.ConfigStore;
+import io.vswitch.ofproto.bridge.Reconciler;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The control process, {@code vswitchd}: owns the configuration database, reconciles the dataplane
+ * to it over the IPC channel, and serves {@code appctl} on {@code vswitchd.ctl}.
+ *
+ * <p>It holds no forwarding state of its own: killing it leaves the dataplane forwarding; a new
+ * instance reads the database, asks the dataplane what it runs and sends only the difference. It also
+ * notices a restarted dataplane (new channel epoch) and re-programs it.
+ */
+public final class Vswitchd implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Vswitchd.class.getName());
+    public static final String VERSION = "vswitchd 0.1.0";
+    /** Dataplane commands that vswitchd answers by asking vswitch-dp (so one default target serves all). */
+    private static final List<String> DATAPLANE_COMMANDS = List.of(
+            "fdb/show", "fdb/flush", "dpif-netdev/pmd-stats-show", "dpif-netdev/pmd-stats-clear",
+            "dpif-netdev/pmd-rxq-show", "dpif/show", "dpctl/show");
+
+    private final Path runDir;
+    private final ConfigStore store;
+    private final Reconciler reconciler = new Reconciler();
+    private final UnixctlServer unixctl;
+    private final BridgeCommands commands;
+    private volatile DatapathClient datapath;
+    private volatile boolean running = true;
+    private Thread monitor;
+
+    public Vswitchd(Path runDir) throws IOException {
+        this.runDir = runDir;
+        this.store = new ConfigStore(runDir);
+        this.commands = new BridgeCommands(store, store.load(), reconciler, this::datapath);
+        this.unixctl = new UnixctlServer(runDir.resolve("vswitchd.ctl"), VERSION);
+        commands.registerAll(unixctl);
+        for (String c : DATAPLANE_COMMANDS) {
+            unixctl.register(c, "(answered by vswitch-dp)", 0, 8, args -> forwardToDataplane(c, args));
+        }
+        unixctl.register("exit", "", 0, 0, a -> {
+            Thread.ofPlatform().start(() -> System.exit(0));
+            return "";
+        });
+    }
+
+    private DatapathClient datapath() throws DatapathException {
+        DatapathClient c = datapath;
+        if (c == null) throw new DatapathException("not connected to the dataplane (is vswitch-dp running? see bin/vswitch status)");
+        return c;
+    }
+
+    private String forwardToDataplane(String command, List<String> args) throws UnixctlException {
+        try {
+            return UnixctlClient.call(runDir.resolve("vswitch-dp.ctl"), command, args);
+        } catch (IOException e) {
+            throw new UnixctlException("cannot reach vswitch-dp at " + runDir.resolve("vswitch-dp.ctl") + ": " + e.getMessage());
+        }
+    }
+
+    /** Attaches to the dataplane (waiting up to {@code timeout}), reconciles, and starts serving. */
+    public void start(Duration timeout) throws IOException, DatapathException {
+        attach(timeout);
+        unixctl.start();
+        monitor = Thread.ofPlatform().name("dp-monitor").start(this::monitorLoop);   // keeps the process alive
+    }
+
+    private void attach(Duration timeout) throws IOException, DatapathException {
+        DatapathClient c = DatapathClient.connect(runDir, timeout);
+        c.hello(VERSION);
+        int changes = reconciler.reconcile(commands.config(), c);
+        datapath = c;
+        LOG.log(System.Logger.Level.INFO, "attached to vswitch-dp (pid " + c.pid() + "), " + changes + " change(s) to resynchronise");
+    }
+
+    /** Re-attaches when the dataplane restarts (its channel file carries a new epoch). */
+    private void monitorLoop() {
+        while (running) {
+            LockSupport.parkNanos(500_000_000L);
+            DatapathClient c = datapath;
+            try {
+                long fileEpoch = currentEpoch();
+                if (c != null && fileEpoch == c.epoch()) continue;
+                if (fileEpoch == 0) continue;              // dataplane gone and not back yet
+                LOG.log(System.Logger.Level.INFO, "vswitch-dp restarted; re-programming it");
+                datapath = null;
+                if (c != null) c.close();
+                attach(Duration.ofSeconds(5));
+            } catch (IOException | DatapathException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "re-attaching to vswitch-dp: " + e.getMessage());
+            }
+        }
+    }
+
+    private long currentEpoch() {
+        Path file = runDir.resolve(io.vswitch.datapath.ipc.IpcChannel.FILE_NAME);
+        if (!Files.exists(file)) return 0;
+        try (var ch = io.vswitch.datapath.ipc.IpcChannel.open(runDir)) {
+            return ch.epoch();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        unixctl.close();
+        DatapathClient c = datapath;
+        if (c != null) c.close();
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path runDir = RunDir.resolve(args);
+        Path pidFile = runDir.resolve("vswitchd.pid");
+        Vswitchd d;
+        try {
+            d = new Vswitchd(runDir);
+            d.start(Duration.ofSeconds(30));
+        } catch (IOException | DatapathException e) {
+            System.err.println("vswitchd: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            d.close();
+            try {
+                Files.deleteIfExists(pidFile);
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }));
+        Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+        LOG.log(System.Logger.Level.INFO, VERSION + " ready (pid " + ProcessHandle.current().pid() + ", database " + runDir.resolve(ConfigStore.FILE_NAME) + ")");
+    }
+}

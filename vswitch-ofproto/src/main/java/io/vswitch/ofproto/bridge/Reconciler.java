@@ -1,0 +1,87 @@
+package io.vswitch.ofproto.bridge;
+
+import io.vswitch.datapath.ipc.DatapathClient;
+import io.vswitch.datapath.ipc.DatapathException;
+import io.vswitch.datapath.ipc.DatapathState;
+import io.vswitch.datapath.ipc.PortSpec;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Makes the dataplane run the desired {@link SwitchConfig} (OVS: {@code bridge_reconfigure}): reads
+ * what the dataplane has, then deletes what is no longer wanted and adds or reconfigures what is
+ * missing or different. Things already right are not touched, so reconciling a running dataplane
+ * (e.g. after vswitchd restarts) disturbs no traffic.
+ *
+ * <p>A port the dataplane refuses (device missing, no permission) does not stop the rest; its error
+ * is kept, as OVS keeps {@code Interface.error}.
+ */
+public final class Reconciler {
+    private static final System.Logger LOG = System.getLogger(Reconciler.class.getName());
+
+    private final Map<String, String> portErrors = new HashMap<>();
+
+    /** Last error per port name ("" when none). */
+    public synchronized Map<String, String> portErrors() {
+        return new HashMap<>(portErrors);
+    }
+
+    /** Reconciles everything; returns the number of changes sent to the dataplane. */
+    public synchronized int reconcile(SwitchConfig desired, DatapathClient dp) throws DatapathException {
+        DatapathState have = dp.dumpState();
+        int changes = 0;
+        Map<String, String> wantCfg = desired.otherConfig;
+        Map<String, String> delta = new LinkedHashMap<>();
+        for (String k : new String[] {"pmd-cpu-mask", "pmd-sleep-max"}) {
+            if (!Objects.equals(wantCfg.get(k), have.config().get(k))) delta.put(k, wantCfg.getOrDefault(k, ""));
+        }
+        if (!delta.isEmpty()) {
+            dp.configure(delta);
+            changes++;
+        }
+        Map<String, PortSpec> havePorts = new HashMap<>();
+        for (PortSpec p : have.ports()) havePorts.put(p.name(), p);
+
+        for (PortSpec p : have.ports()) {
+            SwitchConfig.BridgeConfig b = desired.bridges.get(p.bridge());
+            SwitchConfig.PortConfig want = b == null ? null : b.ports.get(p.name());
+            if (want == null || !want.type.equals(p.type())) {
+                dp.deletePort(p.bridge(), p.name());
+                havePorts.remove(p.name());
+                changes++;
+            }
+        }
+        for (String name : have.bridges().keySet()) {
+            if (!desired.bridges.containsKey(name)) {
+                dp.deleteBridge(name);
+                changes++;
+            }
+        }
+        for (Map.Entry<String, SwitchConfig.BridgeConfig> e : desired.bridges.entrySet()) {
+            Map<String, String> haveBridge = have.bridges().get(e.getKey());
+            if (haveBridge == null || !haveBridge.equals(e.getValue().otherConfig)) {
+                dp.addBridge(e.getKey(), e.getValue().otherConfig);
+                changes++;
+            }
+            for (Map.Entry<String, SwitchConfig.PortConfig> pe : e.getValue().ports.entrySet()) {
+                PortSpec want = pe.getValue().toSpec(e.getKey(), pe.getKey());
+                if (want.equals(havePorts.get(pe.getKey()))) {
+                    portErrors.remove(pe.getKey());
+                    continue;
+                }
+                try {
+                    dp.addPort(want);
+                    portErrors.remove(pe.getKey());
+                    changes++;
+                } catch (DatapathException ex) {
+                    portErrors.put(pe.getKey(), ex.getMessage());
+                    LOG.log(System.Logger.Level.WARNING, "port " + pe.getKey() + ": " + ex.getMessage());
+                }
+            }
+        }
+        return changes;
+    }
+}
