@@ -1,8 +1,9 @@
 package io.vswitch.datapath.flow;
 
 /**
- * Layout of a flow key: {@link #WORDS} longs per packet, stored struct-of-arrays style in one
- * {@code long[]} per batch (packet i occupies {@code [i*WORDS, (i+1)*WORDS)}).
+ * Layout of a flow key: {@link #WORDS} longs per packet. A batch keeps its keys back to back in one
+ * {@code long[]} (packet i occupies {@code [i*WORDS, (i+1)*WORDS)}), so a key is contiguous for
+ * hashing and masking while the rest of the batch metadata is struct-of-arrays.
  *
  * <p>A fixed word layout (instead of objects) lets caches hash, mask and compare keys word by word
  * with no allocation: a megaflow mask is simply another {@code long[WORDS]}. Field conventions follow

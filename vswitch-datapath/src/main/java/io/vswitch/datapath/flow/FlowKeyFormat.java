@@ -63,8 +63,10 @@ public final class FlowKeyFormat {
                 ip(sb, key, base, IPPROTO_ICMP);
             }
             case ETH_TYPE_IPV6 -> {
-                sb.append(",ipv6_src=").append(ipv6(key[base + FlowKey.W_IPV6_SRC_HI], key[base + FlowKey.W_IPV6_SRC_LO]));
-                sb.append(",ipv6_dst=").append(ipv6(key[base + FlowKey.W_IPV6_DST_HI], key[base + FlowKey.W_IPV6_DST_LO]));
+                sb.append(",ipv6_src=").append(ipv6(key[base + FlowKey.W_IPV6_SRC_HI],
+                        key[base + FlowKey.W_IPV6_SRC_LO]));
+                sb.append(",ipv6_dst=").append(ipv6(key[base + FlowKey.W_IPV6_DST_HI],
+                        key[base + FlowKey.W_IPV6_DST_LO]));
                 sb.append(",ipv6_label=0x").append(String.format("%05x", key[base + FlowKey.W_IPV6_LABEL] & 0xF_FFFF));
                 ip(sb, key, base, IPPROTO_ICMPV6);
             }
@@ -161,7 +163,8 @@ public final class FlowKeyFormat {
         } else if (proto == icmp) {
             sb.append(",icmp_type=").append(src).append(",icmp_code=").append(dst);
             if (proto == IPPROTO_ICMPV6 && dst == 0 && (src == 135 || src == 136)) {
-                sb.append(",nd_target=").append(ipv6(key[base + FlowKey.W_ND_TARGET_HI], key[base + FlowKey.W_ND_TARGET_LO]));
+                sb.append(",nd_target=").append(ipv6(key[base + FlowKey.W_ND_TARGET_HI],
+                        key[base + FlowKey.W_ND_TARGET_LO]));
                 sb.append(",nd_sll=").append(mac(key[base + FlowKey.W_ARP_SHA]));
                 sb.append(",nd_tll=").append(mac(key[base + FlowKey.W_ARP_THA]));
             }

@@ -212,7 +212,7 @@ public final class Parser {
         int frag = 0;
         // Skip extension headers. Each one is at least 8 bytes, so the loop ends within the frame.
         while (isIpv6Ext(next)) {
-            if (end - q < 2) {
+            if (end - q < 8) {
                 return pack(p, NONE);                     // like OVS: addresses kept, nothing else
             }
             long ext = mem.get(U64, frame + q);          // next header, length, ...

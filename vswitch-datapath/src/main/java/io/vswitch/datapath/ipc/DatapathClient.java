@@ -27,14 +27,17 @@ public final class DatapathClient implements AutoCloseable {
     private final IpcChannel channel;
     private final long session = ThreadLocalRandom.current().nextLong() & 0xffff_ffff_0000_0000L;
     private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(4096);
+    private final boolean ownsChannel;
     private int sequence;
 
-    private DatapathClient(IpcChannel channel) {
+    private DatapathClient(IpcChannel channel, boolean ownsChannel) {
         this.channel = channel;
+        this.ownsChannel = ownsChannel;
     }
 
+    /** A client on a channel the caller owns (in-process use); closing the client leaves it open. */
     public static DatapathClient open(IpcChannel channel) {
-        return new DatapathClient(channel);
+        return new DatapathClient(channel, false);
     }
 
     /** Maps the dataplane's channel in {@code runDir}, waiting up to {@code timeout} for it to appear. */
@@ -47,7 +50,7 @@ public final class DatapathClient implements AutoCloseable {
             }
             LockSupport.parkNanos(50_000_000);
         }
-        return new DatapathClient(IpcChannel.open(runDir));
+        return new DatapathClient(IpcChannel.open(runDir), true);
     }
 
     public long epoch() {
@@ -150,6 +153,6 @@ public final class DatapathClient implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.close();
+        if (ownsChannel) channel.close();
     }
 }

@@ -85,8 +85,8 @@ final class TapPort implements Port {
             long rc = Libc.writeFast(io.errno, fd, base + offsets[j], lengths[j]);
             if (rc >= 0) {
                 sent++;
-            } else if (Libc.errno(io.errno) == Libc.EAGAIN) {
-                dropped++;
+            } else if (Libc.errno(io.errno) == Libc.EAGAIN || Libc.errno(io.errno) == Libc.EIO) {
+                dropped++;                               // queue full, or the device is down (EIO)
             } else {
                 failed++;
             }

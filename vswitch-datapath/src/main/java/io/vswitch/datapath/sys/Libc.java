@@ -30,6 +30,7 @@ public final class Libc {
     public static final int O_CLOEXEC = 0x80000;
     public static final int EAGAIN = 11;
     public static final int EINTR = 4;
+    public static final int EIO = 5;
     public static final int AF_INET = 2;
     public static final int SOCK_DGRAM = 2;
     public static final int SOCK_CLOEXEC = 0x80000;

@@ -73,24 +73,30 @@ public final class Frames {
     // ---------------------------------------------------------------- ready-made frames
 
     /** Ethernet/IPv4/UDP with {@code payloadLen} payload bytes. */
-    public static byte[] udp4(long dstMac, long srcMac, int srcIp, int dstIp, int srcPort, int dstPort, int payloadLen) {
-        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ipv4(srcIp, dstIp, PROTO_UDP, udp(srcPort, dstPort, payload(payloadLen))));
+    public static byte[] udp4(long dstMac, long srcMac, int srcIp, int dstIp, int srcPort, int dstPort,
+                              int payloadLen) {
+        byte[] udp = udp(srcPort, dstPort, payload(payloadLen));
+        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ipv4(srcIp, dstIp, PROTO_UDP, udp));
     }
 
     /** Ethernet/IPv4/TCP; {@code flags} is the 12-bit flags field ({@link #TCP_SYN} | ...). */
     public static byte[] tcp4(long dstMac, long srcMac, int srcIp, int dstIp, int srcPort, int dstPort, int flags,
                               int payloadLen) {
-        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ipv4(srcIp, dstIp, PROTO_TCP, tcp(srcPort, dstPort, flags, payload(payloadLen))));
+        byte[] tcp = tcp(srcPort, dstPort, flags, payload(payloadLen));
+        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ipv4(srcIp, dstIp, PROTO_TCP, tcp));
     }
 
     /** Ethernet/IPv4/SCTP: common header followed by {@code payloadLen} bytes of chunk data. */
-    public static byte[] sctp4(long dstMac, long srcMac, int srcIp, int dstIp, int srcPort, int dstPort, int payloadLen) {
-        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ipv4(srcIp, dstIp, PROTO_SCTP, sctp(srcPort, dstPort, payload(payloadLen))));
+    public static byte[] sctp4(long dstMac, long srcMac, int srcIp, int dstIp, int srcPort, int dstPort,
+                               int payloadLen) {
+        byte[] sctp = sctp(srcPort, dstPort, payload(payloadLen));
+        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ipv4(srcIp, dstIp, PROTO_SCTP, sctp));
     }
 
     /** Ethernet/IPv4/ICMP with the given type and code, identifier 1, sequence 1. */
     public static byte[] icmp4(long dstMac, long srcMac, int srcIp, int dstIp, int type, int code, int payloadLen) {
-        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ipv4(srcIp, dstIp, PROTO_ICMP, icmp(type, code, 0x0001_0001, payload(payloadLen))));
+        byte[] icmp = icmp(type, code, 0x0001_0001, payload(payloadLen));
+        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ipv4(srcIp, dstIp, PROTO_ICMP, icmp));
     }
 
     /**
@@ -101,7 +107,8 @@ public final class Frames {
                                          int dstPort, int payloadLen) {
         byte[] options = new byte[optionBytes];
         Arrays.fill(options, (byte) 1);                       // NOP
-        byte[] ip = ipv4(srcIp, dstIp, PROTO_UDP, 0, DEFAULT_TTL, 0, options, udp(srcPort, dstPort, payload(payloadLen)));
+        byte[] udp = udp(srcPort, dstPort, payload(payloadLen));
+        byte[] ip = ipv4(srcIp, dstIp, PROTO_UDP, 0, DEFAULT_TTL, 0, options, udp);
         return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ip);
     }
 
@@ -113,7 +120,8 @@ public final class Frames {
     public static byte[] ipv4Fragment(long dstMac, long srcMac, int srcIp, int dstIp, int proto, int offset8,
                                       boolean more, byte[] data) {
         int fragField = (more ? 0x2000 : 0) | (offset8 & 0x1FFF);
-        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ipv4(srcIp, dstIp, proto, 0, DEFAULT_TTL, fragField, new byte[0], data));
+        byte[] ip = ipv4(srcIp, dstIp, proto, 0, DEFAULT_TTL, fragField, new byte[0], data);
+        return ethernet(dstMac, srcMac, ETH_TYPE_IPV4, ip);
     }
 
     /** Ethernet ARP for IPv4 with explicit fields. */
@@ -134,8 +142,9 @@ public final class Frames {
     /** Ethernet/IPv6/UDP. */
     public static byte[] udp6(long dstMac, long srcMac, long srcHi, long srcLo, long dstHi, long dstLo, int srcPort,
                               int dstPort, int payloadLen) {
-        return ethernet(dstMac, srcMac, ETH_TYPE_IPV6,
-                ipv6(srcHi, srcLo, dstHi, dstLo, 0, 0, DEFAULT_TTL, PROTO_UDP, udp(srcPort, dstPort, payload(payloadLen))));
+        byte[] udp = udp(srcPort, dstPort, payload(payloadLen));
+        byte[] ip = ipv6(srcHi, srcLo, dstHi, dstLo, 0, 0, DEFAULT_TTL, PROTO_UDP, udp);
+        return ethernet(dstMac, srcMac, ETH_TYPE_IPV6, ip);
     }
 
     /** Ethernet/IPv6/TCP, with the given extension headers (in order) between IPv6 and TCP. */
@@ -149,8 +158,8 @@ public final class Frames {
      * Ethernet/IPv6 with a fragment header: {@code data} is this fragment's share of the upper-layer
      * packet of protocol {@code proto}; {@code offset8} in 8-byte units, {@code more} the M flag.
      */
-    public static byte[] ipv6Fragment(long dstMac, long srcMac, long srcHi, long srcLo, long dstHi, long dstLo, int proto,
-                                      int offset8, boolean more, int id, byte[] data) {
+    public static byte[] ipv6Fragment(long dstMac, long srcMac, long srcHi, long srcLo, long dstHi, long dstLo,
+                                      int proto, int offset8, boolean more, int id, byte[] data) {
         return ethernet(dstMac, srcMac, ETH_TYPE_IPV6,
                 ipv6(srcHi, srcLo, dstHi, dstLo, 0, 0, DEFAULT_TTL, proto, data, fragment(offset8, more, id)));
     }
@@ -171,7 +180,8 @@ public final class Frames {
         long groupLo = 0x0000_0001_FF00_0000L | (targetLo & 0xFF_FFFF);
         long groupMac = 0x3333_0000_0000L | (groupLo & 0xFFFF_FFFFL);
         byte[] icmp = nd(ND_NEIGHBOR_SOLICIT, 0, targetHi, targetLo, ndOption(1, srcMac));
-        return ethernet(groupMac, srcMac, ETH_TYPE_IPV6, ipv6(srcHi, srcLo, groupHi, groupLo, 0, 0, 255, PROTO_ICMPV6, icmp));
+        byte[] ip = ipv6(srcHi, srcLo, groupHi, groupLo, 0, 0, 255, PROTO_ICMPV6, icmp);
+        return ethernet(groupMac, srcMac, ETH_TYPE_IPV6, ip);
     }
 
     /**
@@ -322,10 +332,13 @@ public final class Frames {
         return new Ext(PROTO_DSTOPTS, optionsHeader(units));
     }
 
-    /** Routing header type 4 (segment routing) with segments left 0 and no addresses: 8 bytes. */
+    /**
+     * Routing header of the experimental type 253 (RFC 4727) with segments left 0, which receivers
+     * skip: 8 bytes.
+     */
     public static Ext routing() {
         byte[] b = new byte[8];
-        b[2] = 4;
+        b[2] = (byte) 253;
         return new Ext(PROTO_ROUTING, b);
     }
 
@@ -406,7 +419,8 @@ public final class Frames {
     }
 
     /** ARP body with every field explicit (for Ethernet/IPv4: 1, 0x0800, 6, 4). */
-    public static byte[] arpBody(int htype, int ptype, int hlen, int plen, int op, long sha, int spa, long tha, int tpa) {
+    public static byte[] arpBody(int htype, int ptype, int hlen, int plen, int op, long sha, int spa, long tha,
+                                 int tpa) {
         byte[] a = new byte[28];
         put16(a, 0, htype);
         put16(a, 2, ptype);

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Throws random and mutated frames at {@link Parser} and checks what must hold for any input: no
- * exception, offsets inside the frame (or NONE), nothing written outside the parser's words, the
- * result depending only on the bytes inside the frame, and key words consistent with the offsets.
+ * exception (the segment ends exactly at the frame end, so an over-read would throw), offsets inside
+ * the frame (or NONE), nothing written outside the parser's words, the result depending only on the
+ * bytes inside the frame, and key words consistent with the offsets.
  *
  * <p>The seed is fixed and printed in every failure; override it with {@code -Dfuzz.seed=N} and the
  * number of frames with {@code -Dfuzz.frames=N}.
@@ -82,6 +83,8 @@ class ParserFuzzTest {
     private final byte[] work = new byte[MAX_RANDOM + 256];
     private String phase = "";
     private long count;
+    /** How deep the frames got: a fuzzer that never reaches L4 or ND proves little. */
+    private long reachedL3, reachedL4, ndTargets, laterFragments;
 
     @Test
     void parserSurvivesRandomAndMutatedFrames() {
@@ -134,7 +137,9 @@ class ParserFuzzTest {
             }
         }
         long ms = (System.nanoTime() - started) / 1_000_000;
-        System.out.printf("ParserFuzzTest: %,d frames in %,d ms (seed %d)%n", count, ms, seed);
+        System.out.printf("ParserFuzzTest: %,d frames in %,d ms (seed %d): %,d reached L3, %,d L4, %,d ND targets,"
+                + " %,d later fragments%n", count, ms, seed, reachedL3, reachedL4, ndTargets, laterFragments);
+        assertTrue(reachedL4 > count / 10, "too few frames reached L4: the mutations are too destructive");
     }
 
     /** Random bytes; half the time with a chosen ethertype and a plausible IPv4/IPv6 first byte. */
@@ -240,9 +245,11 @@ class ParserFuzzTest {
     private int check(MemorySegment seg, byte[] frame, int len, boolean beyond) {
         count++;
         MemorySegment.copy(frame, 0, seg, ValueLayout.JAVA_BYTE, FRAME_AT, Math.min(frame.length, len + 16));
+        // The segment ends where the frame ends: any read past it throws instead of going unnoticed.
+        MemorySegment exact = seg.asSlice(0, FRAME_AT + len);
         int packed;
         try {
-            packed = Parser.parse(seg, FRAME_AT, len, key, BASE);
+            packed = Parser.parse(exact, FRAME_AT, len, key, BASE);
         } catch (Throwable t) {
             throw new AssertionError(describe("threw " + t, frame, len), t);
         }
@@ -260,6 +267,10 @@ class ParserFuzzTest {
             }
         }
         checkWords(frame, len, l3, l4);
+        reachedL3 += l3 != NONE ? 1 : 0;
+        reachedL4 += l4 != NONE ? 1 : 0;
+        ndTargets += key[BASE + W_ND_TARGET_HI] != 0 ? 1 : 0;
+        laterFragments += (key[BASE + W_L3] >>> 40 & FlowKey.FRAG_LATER) != 0 ? 1 : 0;
         if (beyond) {
             // Different bytes after the frame must not change anything.
             seg.asSlice(FRAME_AT + len, 16).fill((byte) ~frame[Math.min(len, frame.length - 1)]);

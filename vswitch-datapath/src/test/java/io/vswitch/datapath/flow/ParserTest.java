@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Hand-built frames through {@link Parser}: every key word (including the ones that must stay zero)
- * and both offsets are checked. Each frame sits at an odd offset in an off-heap segment with junk on
- * both sides, and the key slot sits between two slots of sentinels, so reading past the frame or
+ * and both offsets are checked. Each frame sits at an odd offset in an off-heap segment that ends
+ * with the frame (reading past it throws), and the key slot sits between two slots of sentinels, so
  * writing outside the slot's parser words shows up as a wrong word.
  */
 class ParserTest {
@@ -56,7 +56,8 @@ class ParserTest {
             MemorySegment.copy(frame, 0, seg, ValueLayout.JAVA_BYTE, FRAME_AT, frame.length);
             long[] key = new long[3 * WORDS];
             Arrays.fill(key, SENTINEL);
-            int packed = Parser.parse(seg, FRAME_AT, frame.length, key, BASE);
+            // The slice ends with the frame, so reading past it would throw.
+            int packed = Parser.parse(seg.asSlice(0, FRAME_AT + frame.length), FRAME_AT, frame.length, key, BASE);
             for (int i = 0; i < key.length; i++) {
                 if (i < BASE + W_ETH_DST || i >= BASE + WORDS) {
                     assertEquals(SENTINEL, key[i], "word " + i + " outside the parser's words was written");
@@ -242,6 +243,23 @@ class ParserTest {
         k[W_L3] = l3(0x0800, 6, 0, 64, 0);
         k[W_IPV4] = ip4(IP4_A, IP4_B);
         assertKey(k, r, 14, NONE);
+    }
+
+    @Test
+    void transportHeadersOneByteShortAreNotDecoded() {
+        int[][] protoAndSize = {{PROTO_TCP, 20}, {PROTO_UDP, 8}, {PROTO_SCTP, 12}, {PROTO_ICMP, 8}};
+        for (int[] ps : protoAndSize) {
+            long[] k = expected(MAC_B, MAC_A);
+            k[W_L3] = l3(0x0800, ps[0], 0, 64, 0);
+            k[W_IPV4] = ip4(IP4_A, IP4_B);
+            byte[] shortHeader = ethernet(MAC_B, MAC_A, ETH_TYPE_IPV4, ipv4(IP4_A, IP4_B, ps[0], payload(ps[1] - 1)));
+            assertKey(k, parse(shortHeader), 14, NONE);
+            byte[] exact = ethernet(MAC_B, MAC_A, ETH_TYPE_IPV4, ipv4(IP4_A, IP4_B, ps[0], payload(ps[1])));
+            assertEquals(34, parse(exact).l4(), "proto " + ps[0]);
+        }
+        long[] k = ip6Expected(58, 0, 64, 0);
+        byte[] icmp6 = ethernet(MAC_B, MAC_A, ETH_TYPE_IPV6, ipv6(IP6_A_HI, IP6_A_LO, IP6_B_HI, IP6_B_LO, 58, payload(7)));
+        assertKey(k, parse(icmp6), 14, NONE);
     }
 
     @Test

@@ -1,0 +1,49 @@
+package io.vswitch.cli.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The real switch, started with bin/vswitch in a private run dir and driven with bin/appctl. */
+final class SwitchUnderTest implements AutoCloseable {
+    final Path runDir;
+    private final Map<String, String> env;
+
+    SwitchUnderTest() throws IOException {
+        runDir = Files.createTempDirectory("vswitch-e2e-");
+        env = Map.of("VSWITCH_RUNDIR", runDir.toString());
+    }
+
+    Sh.Result vswitch(String... args) {
+        return Sh.run(env, Duration.ofSeconds(120), cmd("bin/vswitch", args));
+    }
+
+    Sh.Result appctl(String... args) {
+        return Sh.run(env, Duration.ofSeconds(60), cmd("bin/appctl", args));
+    }
+
+    private static String[] cmd(String script, String... args) {
+        List<String> c = new ArrayList<>();
+        c.add(Sh.HOME.resolve(script).toString());
+        c.addAll(List.of(args));
+        return c.toArray(new String[0]);
+    }
+
+    long pid(String process) throws IOException {
+        return Long.parseLong(Files.readString(runDir.resolve(process + ".pid")).trim());
+    }
+
+    String log(String process) throws IOException {
+        Path p = runDir.resolve(process + ".log");
+        return Files.exists(p) ? Files.readString(p) : "";
+    }
+
+    @Override
+    public void close() {
+        vswitch("stop");
+    }
+}

@@ -1,0 +1,191 @@
+package io.vswitch.datapath.pipeline;
+
+import io.vswitch.datapath.Datapath;
+import io.vswitch.datapath.flow.Frames;
+import io.vswitch.datapath.ipc.CountersFile;
+import io.vswitch.datapath.ipc.PortSpec;
+import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.PacketPool;
+import io.vswitch.datapath.pmd.PmdIo;
+import io.vswitch.datapath.port.PortProviders;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * NORMAL switching, frame by frame: learning, flooding, and every VLAN port mode, checked on the exact
+ * bytes each port transmits.
+ *
+ * <pre>
+ *   p1 access 10 | p2 access 10 | p3 access 20 | p4 trunk 10,20 | p5 native-untagged 10 (+20) | p6 native-tagged 10 (only)
+ * </pre>
+ */
+class NormalForwardingTest {
+    static final long A = 0x0200_0000_000aL, B = 0x0200_0000_000bL, C = 0x0200_0000_000cL;
+
+    private final Arena arena = Arena.ofShared();
+    private CountersFile counters;
+    private Datapath dp;
+    private MemoryPort.Provider memory;
+    private Forwarder forwarder;
+    private Batch batch;
+
+    @BeforeEach
+    void setUp() {
+        counters = CountersFile.anonymous();
+        memory = new MemoryPort.Provider();
+        PortProviders providers = new PortProviders();
+        providers.register(memory);
+        dp = new Datapath(counters.manager(), providers, 1);
+        dp.configure(Map.of("pmd-sleep-max", "1000"));
+        dp.addBridge("br0", Map.of());
+        add("p1", 1, null, 10, "");
+        add("p2", 2, null, 10, "");
+        add("p3", 3, null, 20, "");
+        add("p4", 4, null, -1, "10,20");
+        add("p5", 5, "native-untagged", 10, "20");
+        add("p6", 6, "native-tagged", 10, "10");
+        memory.ports.values().forEach(p -> p.record = true);
+        forwarder = new Forwarder(new PmdIo(0, arena));
+        batch = new Batch(new PacketPool(arena, 256));
+    }
+
+    @AfterEach
+    void tearDown() {
+        dp.close();
+        counters.close();
+    }
+
+    private void add(String name, int ofport, String mode, int tag, String trunks) {
+        dp.addPort(new PortSpec("br0", name, MemoryPort.TYPE, ofport, mode, tag, trunks, Map.of()));
+    }
+
+    private void send(String in, byte[]... frames) {
+        for (int i = 0; i < frames.length; i++) {
+            long off = batch.rxOffset(i);
+            MemorySegment.copy(frames[i], 0, batch.memory(), JAVA_BYTE, off, frames[i].length);
+            batch.offset[i] = off;
+            batch.length[i] = frames[i].length;
+        }
+        batch.count = frames.length;
+        DatapathView v = dp.view();
+        forwarder.process(batch, v.bridge("br0").port(in), v, dp.now());
+    }
+
+    private List<byte[]> sent(String port) {
+        return memory.ports.get(port).takeSent();
+    }
+
+    private static byte[] bcast(long src) {
+        return Frames.padTo(Frames.arpRequest(src, Frames.IP4_A, Frames.IP4_B), 60);
+    }
+
+    private static byte[] unicast(long dst, long src) {
+        return Frames.udp4(dst, src, Frames.IP4_A, Frames.IP4_B, 1000, 2000, 18);
+    }
+
+    private static void assertOnly(byte[] expected, List<byte[]> got, String port) {
+        assertEquals(1, got.size(), port + " transmitted " + got.size() + " frames");
+        assertArrayEquals(expected, got.get(0), port + ": " + HexFormat.of().formatHex(got.get(0)));
+    }
+
+    @Test
+    void broadcastFromAccessPortFloodsItsVlanWithEachPortsEncapsulation() {
+        byte[] f = bcast(A);
+        send("p1", f);
+        assertTrue(sent("p1").isEmpty(), "never back to the input port");
+        assertOnly(f, sent("p2"), "p2 (access 10)");
+        assertTrue(sent("p3").isEmpty(), "p3 is on VLAN 20");
+        assertOnly(Frames.dot1q(f, 10), sent("p4"), "p4 (trunk)");
+        assertOnly(f, sent("p5"), "p5 (native-untagged 10)");
+        assertOnly(Frames.dot1q(f, 10), sent("p6"), "p6 (native-tagged 10)");
+    }
+
+    @Test
+    void learnedAddressGetsUnicastToOnePortOnly() {
+        send("p1", bcast(A));
+        memory.ports.values().forEach(MemoryPort::takeSent);
+        byte[] toA = unicast(A, B);
+        send("p2", toA);
+        assertOnly(toA, sent("p1"), "p1");
+        for (String p : List.of("p2", "p3", "p4", "p5", "p6")) assertTrue(sent(p).isEmpty(), p);
+        String fdb = dp.view().bridge("br0").macs().entries(dp.now()).toString();
+        assertTrue(fdb.contains("vlan=10, mac=" + A), fdb);
+    }
+
+    @Test
+    void addressMovesWhenSeenOnAnotherPort() {
+        send("p1", bcast(A));
+        send("p2", bcast(A));
+        memory.ports.values().forEach(MemoryPort::takeSent);
+        send("p5", unicast(A, C));
+        assertEquals(1, sent("p2").size());
+        assertTrue(sent("p1").isEmpty());
+    }
+
+    @Test
+    void taggedFrameFromTrunkLeavesAccessPortsUntagged() {
+        byte[] f = bcast(C);
+        byte[] tagged = Frames.dot1q(f, 20);
+        send("p4", tagged);
+        assertOnly(f, sent("p3"), "p3 (access 20)");
+        assertOnly(tagged, sent("p5"), "p5 carries 20 tagged");
+        assertTrue(sent("p1").isEmpty() && sent("p2").isEmpty() && sent("p6").isEmpty());
+    }
+
+    @Test
+    void priorityTaggedFrameOnAccessPortKeepsItsPriorityOnTrunks() {
+        byte[] f = bcast(A);
+        send("p1", Frames.dot1q(f, 5 << 13));         // PCP 5, VID 0
+        assertOnly(f, sent("p2"), "p2 gets it untagged");
+        assertOnly(Frames.dot1q(f, (5 << 13) | 10), sent("p4"), "p4 gets VID 10 with PCP 5");
+    }
+
+    @Test
+    void framesOutsideThePortsVlansAreDroppedAndCounted() {
+        DpPort p1 = dp.view().bridge("br0").port("p1");
+        DpPort p4 = dp.view().bridge("br0").port("p4");
+        send("p1", Frames.dot1q(bcast(A), 10));      // tagged on an access port
+        send("p4", bcast(A));                         // untagged on trunks=10,20 (VLAN 0 not carried)
+        send("p4", Frames.dot1q(bcast(A), 30));       // VLAN 30 not carried
+        for (String p : List.of("p1", "p2", "p3", "p4", "p5", "p6")) assertTrue(sent(p).isEmpty(), p);
+        assertEquals(1, p1.counters().rxDropped.get());
+        assertEquals(2, p4.counters().rxDropped.get());
+    }
+
+    @Test
+    void reservedMulticastIsNeverForwarded() {
+        byte[] stp = Frames.padTo(Frames.ethernet(0x0180_c200_0000L, A, 0x0026, new byte[0]), 60);
+        send("p4", stp);
+        for (String p : List.of("p1", "p2", "p3", "p5", "p6")) assertTrue(sent(p).isEmpty(), p);
+    }
+
+    @Test
+    void runtFramesAreDroppedWithoutHarm() {
+        send("p1", new byte[0], new byte[] {1, 2, 3}, new byte[13], bcast(A));
+        assertEquals(1, sent("p2").size(), "only the valid frame of the batch is forwarded");
+        assertEquals(3, dp.view().bridge("br0").port("p1").counters().rxDropped.get());
+    }
+
+    @Test
+    void vlanReconfigurationTakesEffectAndForgetsAddresses() {
+        send("p1", bcast(A));
+        dp.addPort(new PortSpec("br0", "p1", MemoryPort.TYPE, 1, null, 20, "", Map.of()));
+        assertTrue(dp.view().bridge("br0").macs().entries(dp.now()).isEmpty());
+        memory.ports.values().forEach(MemoryPort::takeSent);
+        send("p1", bcast(A));
+        assertEquals(1, sent("p3").size(), "p1 is now on VLAN 20");
+        assertTrue(sent("p2").isEmpty());
+    }
+}

@@ -1,0 +1,80 @@
+package io.vswitch.datapath.pipeline;
+
+import io.vswitch.datapath.Datapath;
+import io.vswitch.datapath.flow.Frames;
+import io.vswitch.datapath.ipc.CountersFile;
+import io.vswitch.datapath.ipc.PortSpec;
+import io.vswitch.datapath.pmd.Pmd;
+import io.vswitch.datapath.port.PortProviders;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A running PMD thread forwards over a million packets through the full pipeline (parse, MAC
+ * learning, unicast, flooding, VLAN tag push for a trunk) and allocates nothing while doing so.
+ * The ports are in-memory so the only code running on the PMD thread is ours.
+ */
+class PmdAllocationTest {
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    @Test
+    void steadyStateForwardingAllocatesNothing() throws Exception {
+        MemoryPort.Provider memory = new MemoryPort.Provider();
+        PortProviders providers = new PortProviders();
+        providers.register(memory);
+        try (CountersFile counters = CountersFile.anonymous(); Datapath dp = new Datapath(counters.manager(), providers, 1)) {
+            dp.configure(Map.of());
+            dp.addBridge("br0", Map.of());
+            dp.addPort(new PortSpec("br0", "p1", MemoryPort.TYPE, 1, null, 10, "", Map.of()));
+            dp.addPort(new PortSpec("br0", "p2", MemoryPort.TYPE, 2, null, 10, "", Map.of()));
+            dp.addPort(new PortSpec("br0", "p3", MemoryPort.TYPE, 3, null, -1, "10", Map.of()));
+            List<byte[]> fromP1 = new ArrayList<>();
+            List<byte[]> fromP2 = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                long host = 0x0200_0000_1000L + i;
+                fromP1.add(Frames.udp4(0x0200_0000_2000L + i, host, Frames.IP4_A, Frames.IP4_B, 1000 + i, 2000, 18));
+                fromP2.add(Frames.udp4(host, 0x0200_0000_2000L + i, Frames.IP4_B, Frames.IP4_A, 2000, 1000 + i, 18));
+            }
+            fromP1.add(Frames.padTo(Frames.arpRequest(0x0200_0000_1000L, Frames.IP4_A, Frames.IP4_B), 60)); // floods, tagged on p3
+            memory.ports.get("p1").frames(fromP1);
+            memory.ports.get("p2").frames(fromP2);
+            memory.ports.get("p1").generate = true;
+            memory.ports.get("p2").generate = true;
+
+            Pmd pmd = dp.pmds().get(0);
+            long tid = pmd.thread().threadId();
+            MemoryPort p1 = memory.ports.get("p1");
+            waitForRx(p1, 500_000);                    // warm-up: JIT compilation, learning
+            for (int w = 0; w < Integer.getInteger("alloc.windows", 0); w++) {   // diagnostics: -Dalloc.windows=5
+                long b0 = THREADS.getThreadAllocatedBytes(tid);
+                waitForRx(p1, p1.rxPackets.get() + 300_000);
+                System.out.printf("window %d: %d bytes%n", w, THREADS.getThreadAllocatedBytes(tid) - b0);
+            }
+            long rx0 = p1.rxPackets.get() + memory.ports.get("p2").rxPackets.get();
+            long before = THREADS.getThreadAllocatedBytes(tid);
+            waitForRx(p1, p1.rxPackets.get() + 600_000);
+            long after = THREADS.getThreadAllocatedBytes(tid);
+            long rx1 = p1.rxPackets.get() + memory.ports.get("p2").rxPackets.get();
+            long forwarded = rx1 - rx0;
+            System.out.printf("PMD forwarded %d packets, allocated %d bytes%n", forwarded, after - before);
+            assertTrue(forwarded >= 1_000_000, "forwarded " + forwarded);
+            assertTrue(memory.ports.get("p3").txPackets.get() > 0, "the trunk got flooded, tagged copies");
+            assertTrue(after - before < 1024, "PMD allocated " + (after - before) + " bytes over " + forwarded + " packets");
+        }
+    }
+
+    private static void waitForRx(MemoryPort p, long target) throws InterruptedException {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (p.rxPackets.get() < target) {
+            if (System.nanoTime() > deadline) throw new AssertionError("PMD too slow: " + p.rxPackets.get() + " of " + target);
+            Thread.sleep(20);
+        }
+    }
+}
