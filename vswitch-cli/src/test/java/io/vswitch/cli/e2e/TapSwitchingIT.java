@@ -152,7 +152,7 @@ class TapSwitchingIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void fdbShowPrintsLearnedAddressesLikeOvs() {
         a.exec("ping", "-c", "1", "-W", "1", "10.9.0.2").ok();
         String fdb = sw.appctl("fdb/show", "br0").ok().out();
@@ -160,8 +160,20 @@ class TapSwitchingIT {
         assertTrue(fdb.matches("(?s).*\\n\\s+1\\s+10\\s+" + A_MAC + "\\s+\\d+\\n.*"), fdb);
     }
 
+    /** Counters come straight from the dataplane's counters file, without asking any process. */
     @Test
-    @Order(7)
+    @Order(8)
+    void vswitchStatReadsTheCountersFile() {
+        Sh.Result r = Sh.run(java.util.Map.of("VSWITCH_RUNDIR", sw.runDir.toString()), java.time.Duration.ofSeconds(60),
+                Sh.HOME.resolve("bin/vswitch-stat").toString(), "br0 ta ").ok();
+        Matcher m = Pattern.compile("br0 ta rx_packets\\s+(\\d+)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertTrue(Long.parseLong(m.group(1)) > 5, r.out());
+        assertTrue(r.out().contains("br0 ta tx_bytes"), r.out());
+    }
+
+    @Test
+    @Order(9)
     void badCommandsGiveAClearErrorAndChangeNothing() {
         String before = sw.appctl("show").ok().out();
         Sh.Result r = sw.appctl("no-such-command");
@@ -192,7 +204,7 @@ class TapSwitchingIT {
 
     /** The control process dies (-9) under a ping flood: the dataplane forwards on, losing nothing. */
     @Test
-    @Order(8)
+    @Order(10)
     void killingVswitchdUnderTrafficLosesNothing() throws Exception {
         Path log = Files.createTempFile("ping-flood", ".log");
         Process ping = a.start(log, "ping", "-i", "0.002", "-c", "2500", "-W", "1", "10.9.0.2");
@@ -217,7 +229,7 @@ class TapSwitchingIT {
 
     /** The dataplane dies: a new one is re-programmed from the database by the running vswitchd. */
     @Test
-    @Order(9)
+    @Order(11)
     void restartedDataplaneIsReprogrammed() throws Exception {
         Sh.run("kill", "-9", Long.toString(sw.pid("vswitch-dp"))).ok();
         sleep(500);

@@ -1,0 +1,123 @@
+package io.vswitch.datapath;
+
+import io.vswitch.datapath.ipc.CountersFile;
+import io.vswitch.datapath.ipc.PortSpec;
+import io.vswitch.datapath.pipeline.MemoryPort;
+import io.vswitch.datapath.pmd.Pmd;
+import io.vswitch.datapath.pmd.Rxq;
+import io.vswitch.datapath.port.PortProviders;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** PMD threads and rx queue assignment, with in-memory ports. */
+class DatapathTest {
+    private CountersFile counters;
+    private Datapath dp;
+
+    @BeforeEach
+    void setUp() {
+        counters = CountersFile.anonymous();
+        PortProviders providers = new PortProviders();
+        providers.register(new MemoryPort.Provider());
+        dp = new Datapath(counters.manager(), providers, 1);
+    }
+
+    @AfterEach
+    void tearDown() {
+        dp.close();
+        counters.close();
+    }
+
+    private void addPort(String name) {
+        dp.addPort(new PortSpec("br0", name, MemoryPort.TYPE, 0, null, -1, "", Map.of()));
+    }
+
+    /** Port names per PMD; fails if a queue is assigned to two PMDs. */
+    private List<Set<String>> assignment() {
+        List<Set<String>> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (Pmd p : dp.pmds()) {
+            Set<String> s = new HashSet<>();
+            for (Rxq q : p.rxqs()) {
+                assertTrue(seen.add(q.portName + "/" + q.queue), q.portName + " polled by two PMDs");
+                s.add(q.portName);
+            }
+            out.add(s);
+        }
+        return out;
+    }
+
+    @Test
+    void queuesAreSpreadRoundRobinAndReassignedWithoutStoppingPmds() {
+        dp.configure(Map.of("pmd-cpu-mask", "0x3", "pmd-sleep-max", "100"));
+        List<Pmd> pmds = dp.pmds();
+        assertEquals(2, pmds.size());
+        assertEquals(Set.of(0, 1), Set.of(pmds.get(0).core, pmds.get(1).core));
+        dp.addBridge("br0", Map.of());
+        for (String p : List.of("p1", "p2", "p3", "p4")) addPort(p);
+        assertEquals(List.of(Set.of("p1", "p3"), Set.of("p2", "p4")), assignment());
+        dp.deletePort("br0", "p1");
+        assertEquals(List.of(Set.of("p2", "p4"), Set.of("p3")), assignment());
+        addPort("p5");
+        assertEquals(4, assignment().stream().mapToInt(Set::size).sum());
+        assertSame(pmds.get(0).thread(), dp.pmds().get(0).thread(), "PMD threads keep running through port changes");
+        assertSame(pmds.get(1).thread(), dp.pmds().get(1).thread());
+        assertTrue(dp.pmds().stream().allMatch(Pmd::isRunning));
+        assertTrue(dp.pmds().stream().allMatch(p -> p.sleepMaxMicros() == 100));
+    }
+
+    @Test
+    void changingTheCpuMaskMovesQueuesToTheNewPmds() {
+        dp.configure(Map.of("pmd-cpu-mask", "0x3"));
+        dp.addBridge("br0", Map.of());
+        addPort("p1");
+        addPort("p2");
+        dp.configure(Map.of("pmd-cpu-mask", "0x1"));
+        assertEquals(1, dp.pmds().size());
+        assertEquals(0, dp.pmds().get(0).core);
+        assertEquals(List.of(Set.of("p1", "p2")), assignment());
+    }
+
+    @Test
+    void defaultIsOnePmdOnTheLastCore() {
+        dp.configure(Map.of());
+        assertEquals(1, dp.pmds().size());
+        assertEquals(Runtime.getRuntime().availableProcessors() - 1, dp.pmds().get(0).core);
+    }
+
+    @Test
+    void badSettingsAreRefusedAndChangeNothing() {
+        dp.configure(Map.of("pmd-sleep-max", "10"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> dp.configure(Map.of("pmd-cpu-mask", "zz")))
+                .getMessage().contains("use a hex CPU mask"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> dp.configure(Map.of("pmd-cpu-mask", "0x0")))
+                .getMessage().contains("selects no core"));
+        assertThrows(IllegalArgumentException.class, () -> dp.configure(Map.of("pmd-sleep-max", "x")));
+        assertEquals("10", dp.config().get("pmd-sleep-max"));
+        dp.addBridge("br0", Map.of());
+        assertThrows(IllegalArgumentException.class, () -> dp.addBridge("br0", Map.of("mac-table-size", "0")));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> dp.addPort(new PortSpec("br0", "p", "nonesuch", 0, null, -1, "", Map.of())))
+                .getMessage().startsWith("unknown port type 'nonesuch': supported types are"));
+        addPort("p1");
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> dp.addPort(new PortSpec("br0", "p1", "tap", 0, null, -1, "", Map.of())))
+                .getMessage().contains("already exists with type memory"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> dp.addPort(new PortSpec("br0", "p2", MemoryPort.TYPE, 1, null, -1, "", Map.of())))
+                .getMessage().contains("ofport 1 is already used by p1"));
+        assertEquals(1, dp.state().ports().size());
+    }
+}
