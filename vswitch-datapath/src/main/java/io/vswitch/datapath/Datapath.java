@@ -252,8 +252,13 @@ public final class Datapath implements AutoCloseable {
                 throw new IllegalArgumentException("port " + spec.name() + " already exists with type " + p.type()
                         + "; delete it first to change its type to " + spec.type());
             }
+            if (!p.options().equals(spec.options())) {
+                throw new IllegalArgumentException("options of port " + spec.name() + " cannot change in place; delete and re-add it");
+            }
             reconfigurePort(p, vlan, spec.ofport());
-            specs.put(p.index(), spec);
+            DpPort now = view.get().ports[p.index()];
+            specs.put(p.index(), new PortSpec(spec.bridge(), spec.name(), spec.type(), now.ofport(), spec.vlanMode(),
+                    spec.tag(), spec.trunks(), spec.options()));
             return;
         }
         providers.checkType(spec.type());

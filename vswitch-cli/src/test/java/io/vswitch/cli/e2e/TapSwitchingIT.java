@@ -172,6 +172,19 @@ class TapSwitchingIT {
         assertTrue(r.out().contains("br0 ta tx_bytes"), r.out());
     }
 
+    /** The real ovs-appctl (Debian openvswitch-common) speaks to both processes' unixctl sockets. */
+    @Test
+    @Order(8)
+    void realOvsAppctlWorksAgainstOurSockets() {
+        String fdb = Sh.run("ovs-appctl", "-t", sw.runDir.resolve("vswitchd.ctl").toString(), "fdb/show", "br0").ok().out();
+        assertTrue(fdb.startsWith(" port  VLAN  MAC                Age\n") && fdb.contains(A_MAC), fdb);
+        String rxq = Sh.run("ovs-appctl", "-t", sw.runDir.resolve("vswitch-dp.ctl").toString(), "dpif-netdev/pmd-rxq-show").ok().out();
+        assertTrue(rxq.contains("port: ta ") && rxq.contains("port: tt "), rxq);
+        Sh.Result err = Sh.run("ovs-appctl", "-t", sw.runDir.resolve("vswitchd.ctl").toString(), "fdb/show", "nobr");
+        assertEquals(2, err.rc(), "ovs-appctl's own exit code for a server error");
+        assertTrue(err.err().contains("no such bridge"), err.err());
+    }
+
     @Test
     @Order(9)
     void badCommandsGiveAClearErrorAndChangeNothing() {

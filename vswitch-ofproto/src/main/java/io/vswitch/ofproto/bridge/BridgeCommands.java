@@ -211,7 +211,7 @@ public final class BridgeCommands {
             b.ports.forEach((pn, p) -> {
                 sb.append("        Port ").append(pn).append('\n');
                 if (p.tag >= 0) sb.append("            tag: ").append(p.tag).append('\n');
-                if (p.trunks != null && !p.trunks.isEmpty()) sb.append("            trunks: [").append(p.trunks).append("]\n");
+                if (p.trunks != null && !p.trunks.isEmpty()) sb.append("            trunks: [").append(p.trunks.replace(",", ", ")).append("]\n");
                 if (p.vlanMode != null) sb.append("            vlan_mode: ").append(p.vlanMode).append('\n');
                 sb.append("            Interface ").append(pn).append('\n');
                 if (!p.type.isEmpty()) sb.append("                type: ").append(p.type).append('\n');
@@ -226,8 +226,9 @@ public final class BridgeCommands {
     // ---- helpers ----
 
     /**
-     * Pushes {@code next} to the dataplane; saves it if accepted. On refusal, reconciles the dataplane
-     * back to the current configuration and reports the dataplane's reason.
+     * Pushes {@code next} to the dataplane and saves it if accepted. If the dataplane refuses it or it
+     * cannot be saved, the dataplane is reconciled back to the current configuration and the reason
+     * reported: the dataplane always runs what the database holds.
      */
     private void apply(SwitchConfig next, String subject) throws UnixctlException {
         DatapathClient dp;
@@ -254,8 +255,13 @@ public final class BridgeCommands {
         try {
             store.save(next);
         } catch (IOException e) {
-            throw new UnixctlException("applied, but could not save the database " + store.file() + ": " + e.getMessage()
-                    + " (check free space and permissions of the run dir)");
+            try {
+                reconciler.reconcile(config, dp);   // not durable, so not applied: keep dataplane = database
+            } catch (DatapathException ignored) {
+                // the next reconcile retries
+            }
+            throw new UnixctlException("could not save the database " + store.file() + ": " + e.getMessage()
+                    + "; nothing was changed (check free space and permissions of the run dir)");
         }
         config = next;
     }
@@ -297,11 +303,11 @@ public final class BridgeCommands {
             case "tag" -> p.tag = value.isEmpty() ? -1 : parseInt("tag", value, 0, 4095);
             case "trunks" -> {
                 try {
-                    VlanPolicy.parseTrunks(value);
+                    String normal = VlanPolicy.formatTrunks(VlanPolicy.parseTrunks(value));
+                    p.trunks = normal.isEmpty() ? null : normal;
                 } catch (IllegalArgumentException e) {
                     throw new UnixctlException(e.getMessage());
                 }
-                p.trunks = value.isEmpty() ? null : value.replaceAll("[\\[\\]\\s]", "");
             }
             case "vlan_mode" -> {
                 try {

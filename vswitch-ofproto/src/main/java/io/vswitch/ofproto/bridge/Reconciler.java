@@ -24,7 +24,7 @@ public final class Reconciler {
 
     private final Map<String, String> portErrors = new HashMap<>();
 
-    /** Last error per port name ("" when none). */
+    /** Last error per configured port that the dataplane refused (absent when none). */
     public synchronized Map<String, String> portErrors() {
         return new HashMap<>(portErrors);
     }
@@ -48,7 +48,7 @@ public final class Reconciler {
         for (PortSpec p : have.ports()) {
             SwitchConfig.BridgeConfig b = desired.bridges.get(p.bridge());
             SwitchConfig.PortConfig want = b == null ? null : b.ports.get(p.name());
-            if (want == null || !want.type.equals(p.type())) {
+            if (want == null || !want.type.equals(p.type()) || !want.options.equals(p.options())) {   // options need a reopen
                 dp.deletePort(p.bridge(), p.name());
                 havePorts.remove(p.name());
                 changes++;
@@ -68,7 +68,7 @@ public final class Reconciler {
             }
             for (Map.Entry<String, SwitchConfig.PortConfig> pe : e.getValue().ports.entrySet()) {
                 PortSpec want = pe.getValue().toSpec(e.getKey(), pe.getKey());
-                if (want.equals(havePorts.get(pe.getKey()))) {
+                if (inSync(want, havePorts.get(pe.getKey()))) {
                     portErrors.remove(pe.getKey());
                     continue;
                 }
@@ -82,6 +82,15 @@ public final class Reconciler {
                 }
             }
         }
+        portErrors.keySet().removeIf(port -> desired.bridgeOfPort(port) == null);
         return changes;
+    }
+
+    /** Equal, except that a wanted ofport of 0 ("let the dataplane choose") matches any. */
+    private static boolean inSync(PortSpec want, PortSpec have) {
+        if (have == null) return false;
+        PortSpec w = want.ofport() == 0 ? new PortSpec(want.bridge(), want.name(), want.type(), have.ofport(),
+                want.vlanMode(), want.tag(), want.trunks(), want.options()) : want;
+        return w.equals(have);
     }
 }
