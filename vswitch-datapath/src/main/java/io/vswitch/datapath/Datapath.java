@@ -39,6 +39,8 @@ public final class Datapath implements AutoCloseable {
     public static final int DEFAULT_MAC_TABLE_SIZE = 8192;
     public static final int DEFAULT_MAC_AGING = 300;
     public static final int POOL_SLOTS = 4096;
+    /** As OVS: a PMD never sleeps longer than 10 ms, so grace periods and stops stay short. */
+    public static final long MAX_PMD_SLEEP_MICROS = 10_000;
 
     private final AtomicReference<DatapathView> view = new AtomicReference<>(DatapathView.EMPTY);
     private final CountersManager countersManager;
@@ -95,7 +97,7 @@ public final class Datapath implements AutoCloseable {
             if (v == null || v.isEmpty()) next.remove(k); else next.put(k, v);
         });
         long[] mask = parseCpuMask(next.get("pmd-cpu-mask"));
-        long sleep = parseNonNegative(next, "pmd-sleep-max", 0, 10_000_000);
+        long sleep = parseNonNegative(next, "pmd-sleep-max", 0, MAX_PMD_SLEEP_MICROS);
         config.clear();
         config.putAll(next);
         if (sleep != sleepMaxMicros) {
@@ -120,14 +122,21 @@ public final class Datapath implements AutoCloseable {
         }
     }
 
-    /** Parses an OVS pmd-cpu-mask (hex, optional 0x); null or empty means the last core. */
+    /**
+     * Parses an OVS pmd-cpu-mask (hex, optional 0x) against the CPUs this process may use; null or
+     * empty means the highest allowed CPU.
+     */
     static long[] parseCpuMask(String s) {
+        long[] allowed = io.vswitch.datapath.sys.Libc.allowedCpus();
         long[] mask = new long[16];
-        int cores = Runtime.getRuntime().availableProcessors();
         if (s == null || s.isBlank()) {
-            int last = Math.max(0, cores - 1);
-            mask[last >>> 6] |= 1L << last;
-            return mask;
+            for (int cpu = 1023; cpu >= 0; cpu--) {
+                if ((allowed[cpu >>> 6] & (1L << cpu)) != 0) {
+                    mask[cpu >>> 6] |= 1L << cpu;
+                    return mask;
+                }
+            }
+            throw new IllegalStateException("sched_getaffinity reports no CPU for this process");
         }
         String hex = s.trim().toLowerCase();
         if (hex.startsWith("0x")) hex = hex.substring(2);
@@ -137,20 +146,24 @@ public final class Datapath implements AutoCloseable {
         for (int i = 0; i < hex.length(); i++) {
             int nibble = Character.digit(hex.charAt(hex.length() - 1 - i), 16);
             for (int b = 0; b < 4; b++) {
-                if ((nibble & (1 << b)) != 0) {
-                    int cpu = i * 4 + b;
-                    if (cpu >= cores) {
-                        throw new IllegalArgumentException("invalid pmd-cpu-mask '" + s + "': core " + cpu
-                                + " does not exist (this machine has cores 0-" + (cores - 1) + ")");
-                    }
-                    mask[cpu >>> 6] |= 1L << cpu;
+                if ((nibble & (1 << b)) == 0) continue;
+                int cpu = i * 4 + b;
+                if ((allowed[cpu >>> 6] & (1L << cpu)) == 0) {
+                    throw new IllegalArgumentException("invalid pmd-cpu-mask '" + s + "': core " + cpu
+                            + " does not exist or is not allowed for this process (allowed: " + cpuList(allowed) + ")");
                 }
+                mask[cpu >>> 6] |= 1L << cpu;
             }
         }
         if (Arrays.stream(mask).allMatch(w -> w == 0)) {
             throw new IllegalArgumentException("invalid pmd-cpu-mask '" + s + "': it selects no core");
         }
         return mask;
+    }
+
+    private static String cpuList(long[] set) {
+        return java.util.stream.IntStream.range(0, 1024).filter(c -> (set[c >>> 6] & (1L << c)) != 0)
+                .mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
     }
 
     private void restartPmds() {
@@ -381,13 +394,15 @@ public final class Datapath implements AutoCloseable {
     /** Waits until every running PMD has finished the iteration it was in (bounded; PMDs never wait). */
     private void quiesce() {
         long[] seen = new long[pmds.size()];
+        java.lang.invoke.VarHandle.fullFence();          // the view store before the counter loads
         for (int i = 0; i < seen.length; i++) seen[i] = pmds.get(i).quiescentCount();
-        long deadline = System.nanoTime() + 2_000_000_000L;
+        long deadline = System.nanoTime() + 10_000_000_000L;
         for (int i = 0; i < seen.length; i++) {
             Pmd p = pmds.get(i);
+            p.wake();
             while (p.isRunning() && p.quiescentCount() == seen[i]) {
                 if (System.nanoTime() > deadline) {
-                    LOG.log(System.Logger.Level.WARNING, "pmd" + p.index + " did not quiesce within 2 s");
+                    LOG.log(System.Logger.Level.ERROR, "pmd" + p.index + " did not quiesce within 10 s (stuck in a system call?)");
                     break;
                 }
                 LockSupport.parkNanos(20_000);
@@ -396,7 +411,7 @@ public final class Datapath implements AutoCloseable {
     }
 
     private void publish(DpPort[] ports, DpBridge[] bridges) {
-        view.setRelease(new DatapathView(ports, bridges, ++version));
+        view.set(new DatapathView(ports, bridges, ++version));
     }
 
     // ---- state ----

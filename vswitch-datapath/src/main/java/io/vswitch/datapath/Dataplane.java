@@ -69,7 +69,7 @@ public final class Dataplane implements AutoCloseable {
                     datapath.housekeeping();
                     nextHousekeeping = now + 1_000_000_000L;
                 }
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {                       // this thread must not die: it is the only one serving IPC
                 LOG.log(System.Logger.Level.ERROR, "dp-control", e);
             }
             if (work == 0) LockSupport.parkNanos(1_000_000);

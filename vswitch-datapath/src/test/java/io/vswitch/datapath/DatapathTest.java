@@ -105,6 +105,8 @@ class DatapathTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> dp.configure(Map.of("pmd-cpu-mask", "0x0")))
                 .getMessage().contains("selects no core"));
         assertThrows(IllegalArgumentException.class, () -> dp.configure(Map.of("pmd-sleep-max", "x")));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> dp.configure(Map.of("pmd-sleep-max", "10001")))
+                .getMessage().contains("from 0 to 10000"), "capped at 10 ms like OVS");
         assertEquals("10", dp.config().get("pmd-sleep-max"));
         dp.addBridge("br0", Map.of());
         assertThrows(IllegalArgumentException.class, () -> dp.addBridge("br0", Map.of("mac-table-size", "0")));

@@ -80,8 +80,14 @@ public final class Vswitchd implements AutoCloseable {
 
     private void attach(Duration timeout) throws IOException, DatapathException {
         DatapathClient c = DatapathClient.connect(runDir, timeout);
-        c.hello(VERSION);
-        int changes = reconciler.reconcile(commands.config(), c);
+        int changes;
+        try {
+            c.hello(VERSION);
+            changes = reconciler.reconcile(commands.config(), c);
+        } catch (DatapathException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
         datapath = c;
         LOG.log(System.Logger.Level.INFO, "attached to vswitch-dp (pid " + c.pid() + "), " + changes + " change(s) to resynchronise");
     }
@@ -123,9 +129,24 @@ public final class Vswitchd implements AutoCloseable {
         if (c != null) c.close();
     }
 
+    private static long runningPid(Path pidFile) {
+        try {
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent() ? pid : 0;
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Path runDir = RunDir.resolve(args);
         Path pidFile = runDir.resolve("vswitchd.pid");
+        long other = runningPid(pidFile);
+        if (other > 0) {
+            // Two control processes would both consume the dataplane's reply ring.
+            System.err.println("vswitchd: already running with pid " + other + " in " + runDir + " (bin/vswitch stop first)");
+            System.exit(1);
+        }
         Vswitchd d;
         try {
             d = new Vswitchd(runDir);

@@ -206,7 +206,7 @@ class TapSwitchingIT {
         assertTrue(r.err().contains("invalid tag '5000'"), r.err());
         r = sw.appctl("set-config", "pmd-cpu-mask=0x100");
         assertEquals(1, r.rc());
-        assertTrue(r.err().contains("core 8 does not exist"), r.err());
+        assertTrue(r.err().contains("core 8 does not exist or is not allowed"), r.err());
         r = sw.appctl("-t", "vswitch-dp", "fdb/show", "nobr");
         assertEquals(1, r.rc());
         assertTrue(r.err().contains("no such bridge"), r.err());

@@ -28,6 +28,7 @@ public final class DatapathClient implements AutoCloseable {
     private final long session = ThreadLocalRandom.current().nextLong() & 0xffff_ffff_0000_0000L;
     private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(4096);
     private final boolean ownsChannel;
+    private boolean closed;
     private int sequence;
 
     private DatapathClient(IpcChannel channel, boolean ownsChannel) {
@@ -119,6 +120,7 @@ public final class DatapathClient implements AutoCloseable {
      * Throws {@link DatapathException} with the dataplane's error text, or if it does not answer.
      */
     public synchronized List<Message> request(int type, Map<String, String> body) throws DatapathException {
+        if (closed) throw new DatapathException("the connection to the dataplane was closed (it restarted?); try again");
         long correlation = session | (++sequence & 0xffff_ffffL);
         int len = new Message(type, correlation, body).encode(out);
         long deadline = System.nanoTime() + DEFAULT_TIMEOUT.toNanos();
@@ -128,6 +130,7 @@ public final class DatapathClient implements AutoCloseable {
         }
         List<Message> parts = new ArrayList<>();
         Message[] reply = new Message[1];
+        long stalledSince = 0;
         while (reply[0] == null) {
             int n = channel.replies.read((t, buf, off, l) -> {
                 Message m;
@@ -140,6 +143,15 @@ public final class DatapathClient implements AutoCloseable {
                 if (t == Message.REPLY) reply[0] = m; else parts.add(m);
             });
             if (n == 0) {
+                // A reader killed mid-read can leave the ring's head on a zeroed record; only this
+                // process reads the ring, so after a second without progress it is safe to skip it.
+                if (channel.replies.producerPosition() > channel.replies.consumerPosition()) {
+                    long now = System.nanoTime();
+                    if (stalledSince == 0) stalledSince = now;
+                    else if (now - stalledSince > 1_000_000_000L && channel.replies.unblock()) stalledSince = 0;
+                } else {
+                    stalledSince = 0;
+                }
                 if (System.nanoTime() > deadline) {
                     throw new DatapathException("the dataplane did not answer " + Message.typeName(type) + " within "
                             + DEFAULT_TIMEOUT.toSeconds() + " s" + (alive() ? "" : " (it is not running)"));
@@ -152,7 +164,10 @@ public final class DatapathClient implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    /** Waits for a request in flight to finish: the mapping must outlive every access to it. */
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         if (ownsChannel) channel.close();
     }
 }

@@ -22,6 +22,8 @@ public final class DatapathServer {
     private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(4096);
     private final MessageHandler handler = this::onMessage;
     private long stuckSince;
+    /** pid of the attached control process (from HELLO), or 0 if unknown. */
+    private long clientPid;
 
     public DatapathServer(IpcChannel channel, Datapath datapath) {
         this.channel = channel;
@@ -35,9 +37,10 @@ public final class DatapathServer {
         channel.heartbeat();
         if (n == 0 && channel.commands.producerPosition() > channel.commands.consumerPosition()) {
             // A writer died between claiming and committing a message (vswitchd killed mid-write).
+            // Unblock only if the writer is dead: a live one merely paused (GC, SIGSTOP) will commit.
             if (stuckSince == 0) {
                 stuckSince = now;
-            } else if (now - stuckSince > UNBLOCK_AFTER_MS && channel.commands.unblock()) {
+            } else if (now - stuckSince > UNBLOCK_AFTER_MS && !writerAlive() && channel.commands.unblock()) {
                 LOG.log(System.Logger.Level.WARNING, "discarded a partly written command left by a dead control process");
                 stuckSince = 0;
             }
@@ -45,6 +48,10 @@ public final class DatapathServer {
             stuckSince = 0;
         }
         return n;
+    }
+
+    private boolean writerAlive() {
+        return clientPid != 0 && ProcessHandle.of(clientPid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     private void onMessage(int type, org.agrona.MutableDirectBuffer buffer, int offset, int length) {
@@ -62,9 +69,10 @@ public final class DatapathServer {
         } catch (IllegalArgumentException | IllegalStateException e) {
             LOG.log(System.Logger.Level.WARNING, Message.typeName(type) + " " + m.body() + ": " + e.getMessage());
             reply(correlation, e.getMessage());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // The change was not published (views are built first, published last): keep serving.
             LOG.log(System.Logger.Level.ERROR, Message.typeName(type) + " " + m.body() + " failed", e);
-            reply(correlation, "internal error: " + e);
+            reply(correlation, (e instanceof OutOfMemoryError ? "the dataplane ran out of memory: " : "internal error: ") + e.getMessage());
         }
     }
 
@@ -75,7 +83,10 @@ public final class DatapathServer {
     private void handle(Message m) {
         Map<String, String> b = m.body();
         switch (m.type()) {
-            case Message.HELLO -> LOG.log(System.Logger.Level.INFO, "control process attached: " + b);
+            case Message.HELLO -> {
+                clientPid = Long.parseLong(b.getOrDefault("pid", "0"));
+                LOG.log(System.Logger.Level.INFO, "control process attached: " + b);
+            }
             case Message.CONFIGURE -> datapath.configure(b);
             case Message.ADD_BRIDGE -> {
                 Map<String, String> cfg = new LinkedHashMap<>(b);

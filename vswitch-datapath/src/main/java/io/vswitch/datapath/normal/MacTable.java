@@ -84,9 +84,15 @@ public final class MacTable {
         return VALID | ((long) (vlan & 0xfff) << 48) | (mac & 0xffff_ffff_ffffL);
     }
 
+    /** A full 64-bit mix (murmur3 fmix64): VLAN bits 48-59 must reach the low index bits too. */
     private static int hash(long key) {
-        long h = key * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 29));
+        long h = key;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        h ^= h >>> 33;
+        return (int) h;
     }
 
     private boolean expired(long value, int now) {
@@ -118,19 +124,28 @@ public final class MacTable {
         long key = key(vlan, mac);
         long value = ((long) port << 32) | (now & 0xffff_ffffL);
         int h = hash(key);
-        for (int attempt = 0; attempt < 4; attempt++) {
+        attempts:
+        for (int attempt = 0; attempt < 8; attempt++) {
             int free = -1;
             int oldest = -1;
             long oldestValue = 0;
+            boolean busy = false;
             for (int p = 0; p < PROBE; p++) {
                 int i = (h + p) & mask;
                 long k = (long) LONGS.getAcquire(keys, i);
                 if (k == key) {
                     long v = (long) LONGS.getAcquire(values, i);
-                    if (v != value) LONGS.setRelease(values, i, value);
+                    if (v == value) return false;
+                    // Own the slot while rewriting it, so a slot re-used for another key meanwhile
+                    // (aged out, evicted) never gets this key's port. At most once a second per MAC.
+                    if (!LONGS.compareAndSet(keys, i, key, BUSY)) continue attempts;   // changed under us: rescan
+                    LONGS.setRelease(values, i, value);
+                    LONGS.setRelease(keys, i, key);
                     return (int) (v >>> 32) != port || expired(v, now);
                 }
-                if (k == EMPTY || k == TOMBSTONE) {
+                if (k == BUSY) {
+                    busy = true;                          // maybe this very key, being written
+                } else if (k == EMPTY || k == TOMBSTONE) {
                     if (free < 0) free = i;
                     if (k == EMPTY) break;
                 } else if (k != BUSY) {
@@ -142,6 +157,10 @@ public final class MacTable {
                         oldestValue = v;
                     }
                 }
+            }
+            if (busy) {                                   // don't add a duplicate of a key being published
+                Thread.onSpinWait();
+                continue;
             }
             boolean full = count.get() >= maxEntries;
             int target = free;

@@ -15,7 +15,7 @@ import java.util.stream.Collectors;
  *   <li>{@code trunk}: a frame's VLAN is its tag, or 0 if untagged; it must be in {@code trunks}
  *       (empty = all VLANs); output is tagged except VLAN 0.</li>
  *   <li>{@code native-tagged}: like trunk, but untagged frames belong to {@code tag}; output always
- *       tagged.</li>
+ *       tagged. Like OVS, a native port never carries VLAN 0 (unless its tag is 0).</li>
  *   <li>{@code native-untagged}: like native-tagged, but {@code tag} is output untagged.</li>
  * </ul>
  * Without {@code vlan_mode}, a port with a tag is an access port, otherwise a trunk.
@@ -62,7 +62,10 @@ public final class VlanPolicy {
             c.set(tag);
         } else {
             if (trunks.isEmpty()) c.set(0, 4096); else c.or(trunks);
-            if (effective != Mode.TRUNK) c.set(tag);
+            if (effective != Mode.TRUNK) {
+                c.set(tag);
+                if (tag != 0) c.clear(0);   // as OVS: a native port trunks its native VLAN, never VLAN 0
+            }
         }
         long[] words = c.toLongArray();
         this.carried = java.util.Arrays.copyOf(words, 64);

@@ -97,7 +97,11 @@ public final class Forwarder {
         if (vlan < 0) return false;                       // VLAN not carried by the input port
         long src = keys[base + FlowKey.W_ETH_SRC];
         long dst = keys[base + FlowKey.W_ETH_DST];
-        if ((dst & ~0xfL) == 0x0180_c200_0000L) return false;   // 802.1D reserved (STP, LACP, ...): never forwarded
+        if (isReserved(dst)) return false;                // STP, LACP, CDP, ...: never forwarded
+        int dlType = FlowKey.dlType(keys, base);
+        if ((dlType == FlowKey.ETH_TYPE_VLAN || dlType == FlowKey.ETH_TYPE_QINQ) && (tci & FlowKey.VLAN_PRESENT) == 0) {
+            return false;                                 // a truncated VLAN header: dropped, as OVS does
+        }
         MacTable macs = bridge.macs();
         if (!FlowKey.isMulticast(src)) macs.learn(vlan, src, in.index(), now);
 
@@ -105,7 +109,7 @@ public final class Forwarder {
             int out = macs.lookup(vlan, dst, now);
             if (out >= 0) {
                 DpPort port = view.ports[out];
-                if (port != null && port.bridgeIndex() == in.bridgeIndex()) {
+                if (port != null && port.bridgeIndex() == in.bridgeIndex() && port.vlan().carries(vlan)) {
                     if (port.index() != in.index()) output(batch, i, port, vlan, tci);
                     return true;                        // learned on the input port: drop, like OVS
                 }
@@ -130,13 +134,14 @@ public final class Forwarder {
                 if (taggedLen[i] == NO_VARIANT) {
                     int newTci = (hasTag ? tci & 0xe000 : 0) | vlan;
                     taggedLen[i] = hasTag
-                            ? VlanEdit.rewrite(batch.memory(), offset, length, batch.spareOffset(i, 0), newTci)
-                            : VlanEdit.push(batch.memory(), offset, length, batch.spareOffset(i, 0), newTci);
+                            ? VlanEdit.rewrite(batch.memory(), offset, length, taggedOffset(batch, i), newTci)
+                            : VlanEdit.push(batch.memory(), offset, length, taggedOffset(batch, i), newTci);
                 }
-                offset = batch.spareOffset(i, 0);
+                offset = taggedOffset(batch, i);
                 length = taggedLen[i];
             }
-        } else if (hasTag) {
+        } else if (hasTag && !(vlan == 0 && (tci & 0xe000) != 0 && policy.mode() != VlanPolicy.Mode.ACCESS)) {
+            // Untagged output; but a priority tag (VID 0, PCP set) stays on trunks, as OVS keeps it.
             if (length < 18) return;
             if (untaggedLen[i] == NO_VARIANT) {
                 untaggedLen[i] = VlanEdit.pop(batch.memory(), offset, length, batch.spareOffset(i, 1));
@@ -152,6 +157,32 @@ public final class Forwarder {
         stagedCount[p] = c + 1;
     }
 
+    /** The tagged copy starts 4 bytes into the spare slot's headroom: a 2048-byte frame plus a tag still fits. */
+    private static long taggedOffset(Batch batch, int i) {
+        return batch.spareOffset(i, 0) - VlanEdit.TAG;
+    }
+
+    /** OVS's eth_addr_is_reserved: IEEE 802.1D/Q link-local groups and vendor control protocols. */
+    private static boolean isReserved(long dst) {
+        long oui = dst >>> 24;
+        if (oui == 0x0180c2) return (dst & 0xffffff) <= 0x0f;           // 01:80:c2:00:00:00-0f: STP, pause, LACP, LLDP...
+        if (oui == 0x00e02b) {                                          // Extreme EDP, EAPS
+            long low = dst & 0xffffff;
+            return low == 0 || low == 4 || low == 6;
+        }
+        if (oui == 0x01000c) {                                          // Cisco
+            long low = dst & 0xffffff;
+            return low == 0 || low == 0xcccccc || low == 0xcccccd || low == 0xcdcdcd || (low >= 0xccccc0 && low <= 0xccccc7);
+        }
+        return false;
+    }
+
+    /** Forgets staged outputs of a batch whose processing failed (the PMD drops that batch). */
+    public void abort() {
+        for (int d = 0; d < dirtyCount; d++) stagedCount[dirty[d]] = 0;
+        dirtyCount = 0;
+    }
+
     private void flush(Batch batch, DatapathView view) {
         for (int d = 0; d < dirtyCount; d++) {
             int p = dirty[d];
@@ -162,7 +193,7 @@ public final class Forwarder {
             int sent = port.io().txBurst(io, batch.memory(), batch.baseAddress(), stagedOffset[p], stagedLength[p], count);
             long bytes = 0;
             int[] lengths = stagedLength[p];
-            for (int j = 0; j < sent; j++) bytes += lengths[j];
+            for (int j = 0; j < sent; j++) bytes += lengths[j];   // sent packets are a prefix (Port contract)
             port.counters().txPackets.getAndAdd(sent);
             port.counters().txBytes.getAndAdd(bytes);
             txPackets += sent;

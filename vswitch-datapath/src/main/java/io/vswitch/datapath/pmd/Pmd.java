@@ -13,6 +13,7 @@ import org.agrona.concurrent.IdleStrategy;
 import java.lang.foreign.Arena;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A poll-mode driver thread (OVS: {@code pmd_thread_main}). Pinned to one core, it loops: for each
@@ -83,9 +84,23 @@ public final class Pmd implements Runnable {
     public void stop() throws InterruptedException {
         running = false;
         Thread t = thread;
-        if (t != null) t.join(5_000);
+        if (t != null) {
+            LockSupport.unpark(t);
+            t.join(5_000);
+            if (t.isAlive()) {
+                // Never free memory a live thread may still touch: leak it and say so.
+                LOG.log(System.Logger.Level.ERROR, "pmd" + index + " did not stop within 5 s; its packet memory is not freed");
+                return;
+            }
+        }
         counters.close();
         arena.close();
+    }
+
+    /** Ends an idle back-off early (a grace period or a stop is waiting for this PMD). */
+    public void wake() {
+        Thread t = thread;
+        if (t != null) LockSupport.unpark(t);
     }
 
     public boolean isRunning() {
@@ -127,14 +142,14 @@ public final class Pmd implements Runnable {
             }
         }
         LOG.log(System.Logger.Level.INFO, "pmd" + index + " started on core " + core);
-        long last = System.nanoTime();
         long iterations = 0;
         while (running) {
+            long start = System.nanoTime();
             Rxq[] queues = rxqs;
             DatapathView v = view.getAcquire();
-            int now = (int) ((last - clockOrigin) / 1_000_000_000L);
+            int now = (int) ((start - clockOrigin) / 1_000_000_000L);
             int work = 0;
-            long mark = last;
+            long mark = start;
             for (Rxq q : queues) {
                 DpPort port = v.ports[q.portIndex];
                 if (port == null) continue;
@@ -148,19 +163,20 @@ public final class Pmd implements Runnable {
                     counters.add(PmdCounters.RX_BATCHES, 1);
                 }
             }
-            quiescent.setRelease(++iterations);
-            long t = System.nanoTime();
+            quiescent.set(++iterations);                  // volatile: ordered before the next view load
+            long end = System.nanoTime();
             if (work > 0) {
                 counters.add(PmdCounters.RX_PACKETS, work);
-                counters.add(PmdCounters.BUSY_NS, t - last);
+                counters.add(PmdCounters.BUSY_NS, end - start);
                 counters.set(PmdCounters.TX_PACKETS, forwarder.txPackets());
                 counters.set(PmdCounters.TX_BATCHES, forwarder.txBursts());
+                counters.set(PmdCounters.ITERATIONS, iterations);
+                idle.idle(work);
             } else {
-                counters.add(PmdCounters.IDLE_NS, t - last);
+                counters.set(PmdCounters.ITERATIONS, iterations);
+                idle.idle(0);
+                counters.add(PmdCounters.IDLE_NS, System.nanoTime() - start);   // empty polls + back-off
             }
-            counters.set(PmdCounters.ITERATIONS, iterations);
-            last = t;
-            idle.idle(work);
         }
         LOG.log(System.Logger.Level.INFO, "pmd" + index + " on core " + core + " stopped");
     }
@@ -171,7 +187,8 @@ public final class Pmd implements Runnable {
             if (n > 0) forwarder.process(batch, port, v, now);
             return n;
         } catch (RuntimeException e) {
-            // A bug, not traffic: keep the PMD alive, count it, and say so (rate-limited).
+            // A bug, not traffic: drop the batch, keep the PMD alive, and say so (rate-limited).
+            forwarder.abort();
             if ((errors++ & 1023) == 0) {
                 LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": error on " + port.name() + " (" + errors + " so far)", e);
             }

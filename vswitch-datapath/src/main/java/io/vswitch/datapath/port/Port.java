@@ -26,7 +26,8 @@ public interface Port extends AutoCloseable {
 
     /**
      * Transmits {@code count} packets; packet j is {@code lengths[j]} bytes at {@code base + offsets[j]}.
-     * Returns how many were sent; the port counts the rest in its tx_dropped / tx_errors.
+     * Returns how many were sent, which are always the first ones: at the first failure the port stops
+     * and counts that packet and the rest in its tx_dropped / tx_errors.
      */
     int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count);
 

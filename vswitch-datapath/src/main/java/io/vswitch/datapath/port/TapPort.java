@@ -78,22 +78,18 @@ final class TapPort implements Port {
 
     @Override
     public int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count) {
-        int sent = 0;
-        int dropped = 0;
-        int failed = 0;
         for (int j = 0; j < count; j++) {
-            long rc = Libc.writeFast(io.errno, fd, base + offsets[j], lengths[j]);
-            if (rc >= 0) {
-                sent++;
-            } else if (Libc.errno(io.errno) == Libc.EAGAIN || Libc.errno(io.errno) == Libc.EIO) {
-                dropped++;                               // queue full, or the device is down (EIO)
+            if (Libc.writeFast(io.errno, fd, base + offsets[j], lengths[j]) >= 0) continue;
+            int errno = Libc.errno(io.errno);
+            if (errno == Libc.EAGAIN || errno == Libc.EIO) {
+                counters.txDropped.getAndAdd(count - j);    // queue full, or the device is down (EIO)
             } else {
-                failed++;
+                counters.txErrors.increment();
+                counters.txDropped.getAndAdd(count - j - 1);
             }
+            return j;
         }
-        if (dropped > 0) counters.txDropped.getAndAdd(dropped);
-        if (failed > 0) counters.txErrors.getAndAdd(failed);
-        return sent;
+        return count;
     }
 
     @Override

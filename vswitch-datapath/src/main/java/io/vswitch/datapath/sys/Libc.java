@@ -41,11 +41,16 @@ public final class Libc {
     private static final VarHandle ERRNO_HANDLE = Linker.Option.captureStateLayout()
             .varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
 
-    private static final MethodHandle OPEN = bind("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO);
+    // open(2) and ioctl(2) are variadic: their third argument is declared as such.
+    private static final MethodHandle OPEN = bind("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO,
+            Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle IOCTL = bind("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), ERRNO);
+    private static final MethodHandle IOCTL = bind("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), ERRNO,
+            Linker.Option.firstVariadicArg(2));
     private static final MethodHandle SOCKET = bind("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO);
     private static final MethodHandle SCHED_SETAFFINITY = bind("sched_setaffinity",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), ERRNO);
+    private static final MethodHandle SCHED_GETAFFINITY = bind("sched_getaffinity",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), ERRNO);
     private static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     private static final MethodHandle READ_FAST = bind("read",
@@ -131,6 +136,21 @@ public final class Libc {
             MemorySegment err = newErrnoSlot(a);
             int rc = (int) SCHED_SETAFFINITY.invokeExact(err, 0, set.byteSize(), set);
             if (rc < 0) throw new SysException("sched_setaffinity", errno(err));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The CPUs this process may run on (cgroups, taskset), as a 1024-bit mask. */
+    public static long[] allowedCpus() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment set = a.allocate(JAVA_LONG, 16);
+            MemorySegment err = newErrnoSlot(a);
+            int rc = (int) SCHED_GETAFFINITY.invokeExact(err, 0, set.byteSize(), set);
+            if (rc < 0) throw new SysException("sched_getaffinity", errno(err));
+            return set.toArray(JAVA_LONG);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {

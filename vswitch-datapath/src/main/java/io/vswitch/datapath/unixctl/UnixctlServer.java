@@ -31,7 +31,12 @@ import java.util.TreeMap;
  */
 public final class UnixctlServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(UnixctlServer.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper().configure(JsonParser.Feature.AUTO_CLOSE_SOURCE, false);
+    /** A request larger than this closes its connection (a command line is never near it). */
+    private static final long MAX_REQUEST_BYTES = 1 << 20;
+    private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                    .maxDocumentLength(MAX_REQUEST_BYTES).maxNestingDepth(32).build())
+            .build()).configure(JsonParser.Feature.AUTO_CLOSE_SOURCE, false);
 
     /** A command handler: returns the text to print, or throws {@link UnixctlException}. */
     @FunctionalInterface

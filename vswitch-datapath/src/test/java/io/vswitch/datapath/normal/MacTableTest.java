@@ -56,6 +56,15 @@ class MacTableTest {
         assertEquals(-1, t.lookup(1, MAC, 100), "the oldest entry was evicted");
     }
 
+    /** One MAC in many VLANs (router-on-a-stick, VLAN sub-interfaces): the VLAN must spread the hash. */
+    @Test
+    void oneAddressInManyVlansFitsTheTable() {
+        MacTable t = new MacTable(8192, 300);
+        for (int vlan = 0; vlan < 4096; vlan++) assertTrue(t.learn(vlan, MAC, vlan % 7, 0), "vlan " + vlan);
+        for (int vlan = 0; vlan < 4096; vlan++) assertEquals(vlan % 7, t.lookup(vlan, MAC, 0), "vlan " + vlan);
+        assertEquals(4096, t.size());
+    }
+
     @Test
     void flushPortForgetsOnlyThatPort() {
         MacTable t = new MacTable(100, 300);

@@ -56,6 +56,16 @@ class VlanPolicyTest {
     }
 
     @Test
+    void nativePortsNeverCarryVlanZero() {
+        VlanPolicy untagged = new VlanPolicy(VlanPolicy.Mode.NATIVE_UNTAGGED, 10, new BitSet());
+        assertFalse(untagged.carries(0), "as OVS: native ports do not trunk VLAN 0");
+        assertEquals(10, untagged.inputVlan(UNTAGGED));
+        assertEquals(10, untagged.inputVlan(tagged(0) | (3 << 13)), "a priority-tagged frame belongs to the native VLAN");
+        assertTrue(new VlanPolicy(VlanPolicy.Mode.NATIVE_TAGGED, 0, new BitSet()).carries(0), "unless the native VLAN is 0");
+        assertTrue(VlanPolicy.TRUNK_ALL.carries(0));
+    }
+
+    @Test
     void badSettingsAreRefusedClearly() {
         assertThrows(IllegalArgumentException.class, () -> new VlanPolicy(VlanPolicy.Mode.NATIVE_TAGGED, -1, new BitSet()));
         assertEquals("invalid vlan_mode 'dot1q': use access, trunk, native-tagged or native-untagged",

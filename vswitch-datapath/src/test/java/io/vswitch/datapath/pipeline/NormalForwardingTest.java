@@ -172,6 +172,51 @@ class NormalForwardingTest {
     }
 
     @Test
+    void vendorControlProtocolsAreNeverForwarded() {
+        for (long dst : new long[] {0x0100_0ccc_ccccL, 0x0100_0ccc_cccdL, 0x00e0_2b00_0000L, 0x0180_c200_000eL}) {
+            send("p1", Frames.padTo(Frames.ethernet(dst, A, 0x88cc, new byte[0]), 60));
+        }
+        for (String p : List.of("p2", "p3", "p4", "p5", "p6")) assertTrue(sent(p).isEmpty(), p);
+    }
+
+    @Test
+    void aMaximumSizeFrameStillGetsItsTagOnATrunk() {
+        byte[] big = Frames.udp4(Frames.MAC_BROADCAST, A, Frames.IP4_A, Frames.IP4_B, 1, 2, PacketPool.DATA_SIZE - 42);
+        assertEquals(PacketPool.DATA_SIZE, big.length);
+        send("p1", big);
+        assertOnly(Frames.dot1q(big, 10), sent("p4"), "p4 gets all 2052 bytes, tagged");
+        assertOnly(big, sent("p2"), "and the original is intact");
+    }
+
+    @Test
+    void priorityTagSurvivesTrunkToTrunk() {
+        add("p7", 7, null, -1, "");                      // a second trunk, all VLANs (including 0)
+        memory.ports.get("p7").record = true;
+        byte[] f = bcast(C);
+        send("p7", Frames.dot1q(f, 6 << 13));             // VID 0, PCP 6: VLAN 0
+        assertTrue(sent("p4").isEmpty(), "p4 (trunks 10,20) does not carry VLAN 0");
+        assertTrue(sent("p5").isEmpty() && sent("p6").isEmpty(), "native ports do not carry VLAN 0");
+    }
+
+    @Test
+    void truncatedVlanHeaderIsDropped() {
+        byte[] f = Frames.padTo(new byte[] {-1, -1, -1, -1, -1, -1, 2, 0, 0, 0, 0, 10, (byte) 0x81, 0, 0}, 15);
+        send("p4", f);
+        for (String p : List.of("p1", "p2", "p3", "p5", "p6")) assertTrue(sent(p).isEmpty(), p);
+        assertEquals(1, dp.view().bridge("br0").port("p4").counters().rxDropped.get());
+    }
+
+    @Test
+    void anAddressLearnedOnAPortOutsideTheVlanIsFloodedNotBlackholed() {
+        DatapathView v = dp.view();
+        // A stale entry (e.g. left by a race) says B is behind p3, which is on VLAN 20, not 10.
+        v.bridge("br0").macs().learn(10, B, v.bridge("br0").port("p3").index(), dp.now());
+        send("p1", unicast(B, A));
+        assertEquals(1, sent("p2").size(), "flooded within VLAN 10");
+        assertTrue(sent("p3").isEmpty());
+    }
+
+    @Test
     void runtFramesAreDroppedWithoutHarm() {
         send("p1", new byte[0], new byte[] {1, 2, 3}, new byte[13], bcast(A));
         assertEquals(1, sent("p2").size(), "only the valid frame of the batch is forwarded");

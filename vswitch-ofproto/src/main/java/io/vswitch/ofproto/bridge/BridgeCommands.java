@@ -60,7 +60,7 @@ public final class BridgeCommands {
         s.register("del-port", "[BRIDGE] PORT", 1, 2, a -> deletePort(a.size() == 2 ? a.get(0) : null, a.get(a.size() - 1)));
         s.register("list-br", "", 0, 0, a -> listBridges());
         s.register("list-ports", "BRIDGE", 1, 1, a -> listPorts(a.get(0)));
-        s.register("set-config", "KEY=VALUE... (pmd-cpu-mask, pmd-sleep-max)", 1, 8, a -> setConfig(a));
+        s.register("set-config", "KEY=VALUE... (pmd-cpu-mask, pmd-sleep-max)", 1, 8, this::setConfig);
         s.register("show", "", 0, 0, a -> show());
     }
 
@@ -179,7 +179,7 @@ public final class BridgeCommands {
         keyValues(settings, SWITCH_KEYS).forEach((k, v) -> {
             if (v.isEmpty()) next.otherConfig.remove(k); else next.otherConfig.put(k, v);
         });
-        apply(next, null);
+        apply(next, Reconciler.OTHER_CONFIG);
         return "";
     }
 
@@ -204,6 +204,8 @@ public final class BridgeCommands {
         Map<String, String> errors = reconciler.portErrors();
         StringBuilder sb = new StringBuilder();
         if (!config.otherConfig.isEmpty()) sb.append("other_config: ").append(config.otherConfig).append('\n');
+        String cfgError = errors.get(Reconciler.OTHER_CONFIG);
+        if (cfgError != null) sb.append("error: \"").append(cfgError).append("\"\n");
         config.bridges.forEach((bn, b) -> {
             sb.append("    Bridge ").append(bn).append('\n');
             sb.append("        datapath_type: netdev\n");

@@ -22,9 +22,15 @@ import java.util.Objects;
 public final class Reconciler {
     private static final System.Logger LOG = System.getLogger(Reconciler.class.getName());
 
+    /** Key of the datapath-wide settings' error in {@link #portErrors()}. */
+    public static final String OTHER_CONFIG = "other_config";
+
     private final Map<String, String> portErrors = new HashMap<>();
 
-    /** Last error per configured port that the dataplane refused (absent when none). */
+    /**
+     * The dataplane's last refusal per configured port, and of the datapath-wide settings under
+     * {@link #OTHER_CONFIG} (absent when none).
+     */
     public synchronized Map<String, String> portErrors() {
         return new HashMap<>(portErrors);
     }
@@ -38,9 +44,18 @@ public final class Reconciler {
         for (String k : new String[] {"pmd-cpu-mask", "pmd-sleep-max"}) {
             if (!Objects.equals(wantCfg.get(k), have.config().get(k))) delta.put(k, wantCfg.getOrDefault(k, ""));
         }
-        if (!delta.isEmpty()) {
-            dp.configure(delta);
-            changes++;
+        if (delta.isEmpty()) {
+            portErrors.remove(OTHER_CONFIG);
+        } else {
+            try {
+                dp.configure(delta);
+                portErrors.remove(OTHER_CONFIG);
+                changes++;
+            } catch (DatapathException ex) {
+                // e.g. a saved pmd-cpu-mask naming a core this host no longer has: program the rest
+                portErrors.put(OTHER_CONFIG, ex.getMessage());
+                LOG.log(System.Logger.Level.WARNING, "other_config: " + ex.getMessage());
+            }
         }
         Map<String, PortSpec> havePorts = new HashMap<>();
         for (PortSpec p : have.ports()) havePorts.put(p.name(), p);
@@ -82,7 +97,7 @@ public final class Reconciler {
                 }
             }
         }
-        portErrors.keySet().removeIf(port -> desired.bridgeOfPort(port) == null);
+        portErrors.keySet().removeIf(port -> !port.equals(OTHER_CONFIG) && desired.bridgeOfPort(port) == null);
         return changes;
     }
 

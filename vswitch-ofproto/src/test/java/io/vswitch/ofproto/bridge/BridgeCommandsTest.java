@@ -358,7 +358,7 @@ class BridgeCommandsTest {
                         () -> cmds.addBridge("br@x", List.of())),
                 () -> assertRefused("invalid mac-table-size 0: use at least 1", () -> cmds.addBridge("br9", List.of("mac-table-size=0"))),
                 () -> assertRefused("invalid mac-table-size 0: use at least 1", () -> cmds.setBridge("br0", List.of("mac-table-size=0"))),
-                () -> assertRefused("invalid pmd-sleep-max '20000000': use a number from 0 to 10000000",
+                () -> assertRefused("invalid pmd-sleep-max '20000000': use a number from 0 to 10000",
                         () -> cmds.setConfig(List.of("pmd-sleep-max=20000000"))));
 
         // Nothing left behind: not configured, not in the dataplane, not shown, and the names are free again.

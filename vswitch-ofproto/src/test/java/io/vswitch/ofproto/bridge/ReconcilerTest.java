@@ -250,6 +250,20 @@ class ReconcilerTest {
      * A port without an ofport (0: "let the dataplane choose", PortConfig's default, e.g. a
      * hand-edited database) must also be left alone once it runs.
      */
+    /** A saved setting the dataplane now refuses (a core this host lacks) must not stop forwarding. */
+    @Test
+    void aRefusedSwitchSettingIsRecordedAndBridgesAreStillProgrammed() throws Exception {
+        SwitchConfig c = sample();
+        c.otherConfig.put("pmd-cpu-mask", "0x8000");
+        reconciler.reconcile(c, dataplane.client);
+        assertTrue(reconciler.portErrors().get(Reconciler.OTHER_CONFIG).contains("core 15 does not exist"),
+                reconciler.portErrors().toString());
+        assertEquals(Set.of("br0", "br1"), dataplane.client.dumpState().bridges().keySet());
+        c.otherConfig.remove("pmd-cpu-mask");
+        reconciler.reconcile(c, dataplane.client);
+        assertNull(reconciler.portErrors().get(Reconciler.OTHER_CONFIG), "cleared once the setting is fixed");
+    }
+
     @Test
     void aPortWithoutAnOfportIsNotReconfiguredEveryTime() throws Exception {
         SwitchConfig c = new SwitchConfig();
