@@ -132,7 +132,7 @@ public final class Vswitchd implements AutoCloseable {
     private static long runningPid(Path pidFile) {
         try {
             long pid = Long.parseLong(Files.readString(pidFile).trim());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent() ? pid : 0;
+            return pid != ProcessHandle.current().pid() && io.vswitch.datapath.sys.Processes.isAlive(pid) ? pid : 0;
         } catch (IOException | NumberFormatException e) {
             return 0;
         }

@@ -51,7 +51,7 @@ public final class DatapathServer {
     }
 
     private boolean writerAlive() {
-        return clientPid != 0 && ProcessHandle.of(clientPid).map(ProcessHandle::isAlive).orElse(false);
+        return io.vswitch.datapath.sys.Processes.isAlive(clientPid);
     }
 
     private void onMessage(int type, org.agrona.MutableDirectBuffer buffer, int offset, int length) {
