@@ -121,7 +121,7 @@ public class NormalBenchmark {
         Batch b = new Batch(new PacketPool(arena, 4 * BATCH));
         for (int i = 0; i < BATCH; i++) {
             long dst = DST + ((2L * i + parity) % macs);
-            byte[] f = ParseBenchmark.FrameBuilder.udp4(18);
+            byte[] f = ParseBenchmark.udp4(18);
             for (int k = 0; k < 6; k++) {
                 f[k] = (byte) (dst >>> (40 - 8 * k));
                 f[6 + k] = (byte) ((SRC + i) >>> (40 - 8 * k));

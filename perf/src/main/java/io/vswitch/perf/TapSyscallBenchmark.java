@@ -49,7 +49,7 @@ public class TapSyscallBenchmark {
         NetDevice.setUp("vswbench0", true);
         errno = Libc.newErrnoSlot(arena);
         buffer = arena.allocate(2048, 64);
-        byte[] frame = ParseBenchmark.FrameBuilder.udp4(18);
+        byte[] frame = ParseBenchmark.udp4(18);
         frame[0] = 0x02;                                   // a unicast MAC that is not the TAP's
         MemorySegment.copy(frame, 0, buffer, ValueLayout.JAVA_BYTE, 0, frame.length);
         address = buffer.address();

@@ -180,11 +180,7 @@ public final class MacTable {
 
     /** Removes expired entries and, if over the size limit, the oldest ones. Housekeeping thread only. */
     public int sweep(int now) {
-        int removed = 0;
-        for (int i = 0; i < keys.length; i++) {
-            long k = (long) LONGS.getAcquire(keys, i);
-            if ((k & VALID) != 0 && expired((long) LONGS.getAcquire(values, i), now) && remove(i, k)) removed++;
-        }
+        int removed = removeIf((k, v) -> expired(v, now));
         int excess = count.get() - maxEntries;
         if (excess > 0) {
             long[] ages = new long[keys.length];
@@ -215,25 +211,23 @@ public final class MacTable {
         return false;
     }
 
-    /** Forgets everything learned on {@code port} (the port was deleted or changed VLANs). */
-    public int flushPort(int port) {
+    /** Removes the live entries matching {@code which(key, value)} (control path); returns how many. */
+    private int removeIf(java.util.function.BiPredicate<Long, Long> which) {
         int removed = 0;
         for (int i = 0; i < keys.length; i++) {
             long k = (long) LONGS.getAcquire(keys, i);
-            if ((k & VALID) != 0 && (int) ((long) LONGS.getAcquire(values, i) >>> 32) == port && remove(i, k)) {
-                removed++;
-            }
+            if ((k & VALID) != 0 && which.test(k, (long) LONGS.getAcquire(values, i)) && remove(i, k)) removed++;
         }
         return removed;
     }
 
+    /** Forgets everything learned on {@code port} (the port was deleted or changed VLANs). */
+    public int flushPort(int port) {
+        return removeIf((k, v) -> (int) (v >>> 32) == port);
+    }
+
     public int flush() {
-        int removed = 0;
-        for (int i = 0; i < keys.length; i++) {
-            long k = (long) LONGS.getAcquire(keys, i);
-            if ((k & VALID) != 0 && remove(i, k)) removed++;
-        }
-        return removed;
+        return removeIf((k, v) -> true);
     }
 
     /** One learned entry, for {@code fdb/show}. */
