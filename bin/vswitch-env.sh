@@ -27,16 +27,20 @@ export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"
 VSWITCH_LIB="$VSWITCH_HOME/vswitch-cli/target/lib"
 
-# Builds the distribution if it is missing or older than the sources.
+# Builds the distribution if it is missing or older than the sources that go into it. A stamp file
+# marks the last good build: Maven does not rewrite an unchanged jar, so the jar's time can't.
+STAMP="$VSWITCH_HOME/vswitch-cli/target/.vswitch-built"
 ensure_built() {
     local jar="$VSWITCH_HOME/vswitch-cli/target/vswitch-cli-0.1.0-SNAPSHOT.jar"
-    if [ -f "$jar" ] && [ -z "$(find "$VSWITCH_HOME" \( -name target -o -name .git -o -path "$VSWITCH_RUNDIR" \) -prune -o \
-            \( -name '*.java' -o -name pom.xml -o -path '*/src/main/resources/*' \) -newer "$jar" -print -quit)" ]; then
+    if [ -f "$jar" ] && [ -f "$STAMP" ] && [ -z "$(find "$VSWITCH_HOME" \( -name target -o -name .git -o -path "$VSWITCH_RUNDIR" \) -prune -o \
+            \( -path '*/src/main/*' -o -name pom.xml \) -type f -newer "$STAMP" -print -quit)" ]; then
         return 0
     fi
     command -v mvn >/dev/null || { echo "vswitch: Maven (mvn) is needed to build; install it (apt-get install maven)" >&2; exit 1; }
     echo "vswitch: building (first run or sources changed; about a minute)..." >&2
-    (cd "$VSWITCH_HOME" && mvn -q -B -DskipTests package) >&2 || { echo "vswitch: build failed (see the Maven output above)" >&2; exit 1; }
+    local started; started=$(mktemp)
+    (cd "$VSWITCH_HOME" && mvn -q -B -DskipTests package) >&2 || { rm -f "$started"; echo "vswitch: build failed (see the Maven output above)" >&2; exit 1; }
+    mv "$started" "$STAMP"     # stamped with the build's start: a source edited during the build is seen next time
 }
 
 classpath() { echo "$VSWITCH_HOME/vswitch-cli/target/vswitch-cli-0.1.0-SNAPSHOT.jar:$VSWITCH_LIB/*"; }

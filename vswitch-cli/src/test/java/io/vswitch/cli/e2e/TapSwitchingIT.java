@@ -159,6 +159,18 @@ class TapSwitchingIT {
         assertEquals(before + 2, after, "VLAN 30 frames on a trunks=10,20 port are dropped and counted");
     }
 
+    /** The bridge's internal port (ofport LOCAL) is a host interface like any other. */
+    @Test
+    @Order(6)
+    void internalPortCarriesHostTraffic() {
+        sw.appctl("set-port", "br0", "tag=10").ok();
+        ns("vsw-e2e-l", "br0", "10.9.0.100/24");
+        Sh.Result r = a.exec("ping", "-c", "3", "-i", "0.2", "-W", "2", "10.9.0.100");
+        assertTrue(r.out().contains(" 0% packet loss"), r.out());
+        String fdb = sw.appctl("fdb/show", "br0").ok().out();
+        assertTrue(fdb.matches("(?s).*LOCAL\\s+10\\s+.*"), "the internal port's MAC is learned as LOCAL:\n" + fdb);
+    }
+
     @Test
     @Order(7)
     void fdbShowPrintsLearnedAddressesLikeOvs() {
