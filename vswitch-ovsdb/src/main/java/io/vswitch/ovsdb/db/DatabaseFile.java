@@ -1,0 +1,148 @@
+package io.vswitch.ovsdb.db;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vswitch.ovsdb.OvsdbException;
+import io.vswitch.ovsdb.data.Datum;
+import io.vswitch.ovsdb.log.DurableLog;
+import io.vswitch.ovsdb.schema.ColumnSchema;
+import io.vswitch.ovsdb.schema.DatabaseSchema;
+import io.vswitch.ovsdb.schema.TableSchema;
+import io.vswitch.ovsdb.server.OvsdbServer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A database kept in a {@link DurableLog}: each committed transaction is one record
+ * {@code {"txn": ID, "tables": {TABLE: {UUID: ROW | null}}, "comment": ...}} holding the full new row
+ * (its non-default, non-ephemeral columns) or null for a deleted row; a compacted file starts with
+ * {@code {"txn": ID, "snapshot": {TABLE: {UUID: ROW}}}}. Opening replays the file into a fresh
+ * {@link Database}; the file is compacted when it holds many more records than rows.
+ */
+public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    private static final long COMPACT_AFTER_RECORDS = 1000;
+
+    private final DurableLog log;
+    private final Database db;
+
+    private DatabaseFile(DurableLog log, Database db) {
+        this.log = log;
+        this.db = db;
+    }
+
+    /** Opens (or creates) the file and replays it. */
+    public static DatabaseFile open(Path file, DatabaseSchema schema) throws IOException {
+        Database db = new Database(schema);
+        IOException[] failure = new IOException[1];
+        DurableLog log = DurableLog.openJson(file, record -> {
+            if (failure[0] != null) return;
+            try {
+                replay(db, record);
+            } catch (OvsdbException e) {
+                failure[0] = new IOException(file + ": a record does not fit the schema: " + e.getMessage(), e);
+            }
+        });
+        if (failure[0] != null) {
+            log.close();
+            throw failure[0];
+        }
+        return new DatabaseFile(log, db);
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    private static void replay(Database db, JsonNode record) throws OvsdbException {
+        JsonNode tables = record.has("snapshot") ? record.get("snapshot") : record.path("tables");
+        Map<String, Map<UUID, ChangeSet.Change>> changes = new LinkedHashMap<>();
+        if (record.has("snapshot")) {                         // a snapshot replaces everything
+            for (TableSchema t : db.schema().tables().values()) {
+                Map<UUID, ChangeSet.Change> gone = new LinkedHashMap<>();
+                for (Row r : db.rows(t.name()).values()) gone.put(r.uuid(), new ChangeSet.Change(r, null));
+                if (!gone.isEmpty()) changes.put(t.name(), gone);
+            }
+        }
+        var it = tables.fields();
+        while (it.hasNext()) {
+            var te = it.next();
+            TableSchema t = db.schema().table(te.getKey());
+            Map<UUID, ChangeSet.Change> rows = changes.computeIfAbsent(t.name(), k -> new LinkedHashMap<>());
+            var rit = te.getValue().fields();
+            while (rit.hasNext()) {
+                var re = rit.next();
+                UUID uuid = UUID.fromString(re.getKey());
+                Row old = db.rows(t.name()).get(uuid);
+                rows.put(uuid, new ChangeSet.Change(old, re.getValue().isNull() ? null : parseRow(t, uuid, re.getValue())));
+            }
+        }
+        db.apply(new ChangeSet(UUID.fromString(record.path("txn").asText("00000000-0000-0000-0000-000000000000")), changes, null));
+    }
+
+    private static Row parseRow(TableSchema t, UUID uuid, JsonNode json) throws OvsdbException {
+        Map<String, Datum> cols = new LinkedHashMap<>();
+        for (ColumnSchema c : t.columns().values()) {
+            JsonNode v = json.get(c.name());
+            cols.put(c.name(), v == null ? Datum.defaultValue(c.type()) : Datum.parse(c.type(), v, null));
+        }
+        return new Row(uuid, UUID.randomUUID(), cols);
+    }
+
+    /** A row as logged: non-default columns, ephemeral ones left out (they do not survive restarts). */
+    private static ObjectNode rowJson(TableSchema t, Row r) {
+        ObjectNode o = F.objectNode();
+        for (ColumnSchema c : t.columns().values()) {
+            Datum d = r.get(c.name());
+            if (c.ephemeral() || d.equals(Datum.defaultValue(c.type()))) continue;
+            o.set(c.name(), d.toJson(c.type()));
+        }
+        return o;
+    }
+
+    @Override
+    public void append(Database db, ChangeSet changes) throws IOException {
+        ObjectNode rec = F.objectNode().put("txn", changes.txnId().toString());
+        ObjectNode tables = rec.putObject("tables");
+        changes.tables().forEach((name, rows) -> {
+            TableSchema t = db.schema().tables().get(name);
+            ObjectNode tj = tables.putObject(name);
+            rows.forEach((uuid, c) -> {
+                if (c.now() == null) tj.putNull(uuid.toString()); else tj.set(uuid.toString(), rowJson(t, c.now()));
+            });
+        });
+        if (changes.comment() != null) rec.put("comment", changes.comment());
+        log.append(rec);
+        if (log.records() > COMPACT_AFTER_RECORDS) compactAfter(db, changes);
+    }
+
+    /** Compacts to a snapshot of the database as it is once {@code changes} are applied. */
+    private void compactAfter(Database db, ChangeSet changes) throws IOException {
+        ObjectNode rec = F.objectNode().put("txn", changes.txnId().toString());
+        ObjectNode snap = rec.putObject("snapshot");
+        for (TableSchema t : db.schema().tables().values()) {
+            ObjectNode tj = F.objectNode();
+            Map<UUID, ChangeSet.Change> delta = changes.tables().getOrDefault(t.name(), Map.of());
+            for (Row r : db.rows(t.name()).values()) if (!delta.containsKey(r.uuid())) tj.set(r.uuid().toString(), rowJson(t, r));
+            delta.forEach((uuid, c) -> {
+                if (c.now() != null) tj.set(uuid.toString(), rowJson(t, c.now()));
+            });
+            if (!tj.isEmpty()) snap.set(t.name(), tj);
+        }
+        log.compact(rec);
+    }
+
+    public long records() {
+        return log.records();
+    }
+
+    @Override
+    public void close() throws IOException {
+        log.close();
+    }
+}

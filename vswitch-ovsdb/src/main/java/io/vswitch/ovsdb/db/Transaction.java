@@ -1,0 +1,460 @@
+package io.vswitch.ovsdb.db;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vswitch.ovsdb.OvsdbException;
+import io.vswitch.ovsdb.data.Datum;
+import io.vswitch.ovsdb.schema.AtomicType;
+import io.vswitch.ovsdb.schema.ColumnSchema;
+import io.vswitch.ovsdb.schema.ColumnType;
+import io.vswitch.ovsdb.schema.TableSchema;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Predicate;
+
+/**
+ * Executes one RFC 7047 {@code transact} against a {@link Database} (§5.2): all ten operations, then
+ * the commit-time rules — weak references to deleted rows are dropped, unreferenced rows of non-root
+ * tables are garbage-collected, strong references must resolve, every value must fit its column's
+ * type, {@code maxRows} and unique indexes must hold. Nothing touches the database until all of that
+ * passed; the result is a {@link ChangeSet} to apply, or the error objects to return.
+ *
+ * <p>Works on a copy-on-write overlay: {@code changed} maps a row to its new version, or to null when
+ * deleted; reads fall through to the committed rows.
+ */
+public final class Transaction {
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    /** Thrown by a {@code wait} whose condition does not hold yet but whose timeout has not expired. */
+    public static final class WouldBlock extends Exception {
+        public final long timeoutMs;
+
+        WouldBlock(long timeoutMs) {
+            super(null, null, false, false);
+            this.timeoutMs = timeoutMs;
+        }
+    }
+
+    /** Lets {@code assert} ask whether the requesting session owns a lock. */
+    public interface LockOwner {
+        boolean owns(String lock);
+    }
+
+    /** The outcome: the JSON result array, and the changes if it committed with some. */
+    public record Result(ArrayNode results, ChangeSet changes, boolean durable) {}
+
+    private final Database db;
+    private final Map<String, Map<UUID, Row>> changed = new LinkedHashMap<>();
+    private final Map<String, UUID> symbols = new HashMap<>();
+    private final Set<UUID> inserted = new HashSet<>();
+    private final LockOwner locks;
+    private final long waitedMs;
+    private String comment;
+    private boolean durable;
+
+    /**
+     * @param waitedMs how long this transaction has already been waiting (for {@code wait} timeouts)
+     */
+    public Transaction(Database db, LockOwner locks, long waitedMs) {
+        this.db = db;
+        this.locks = locks;
+        this.waitedMs = waitedMs;
+    }
+
+    /** Runs the operations (params after the database name). */
+    public Result execute(JsonNode operations) throws WouldBlock {
+        ArrayNode results = F.arrayNode();
+        int n = operations.size();
+        try {
+            declareSymbols(operations);
+        } catch (OvsdbException e) {
+            results.add(e.toJson());
+            for (int i = 1; i < n; i++) results.addNull();
+            return new Result(results, null, false);
+        }
+        for (int i = 0; i < n; i++) {
+            try {
+                results.add(operation(operations.get(i)));
+            } catch (OvsdbException e) {
+                results.add(e.toJson());
+                for (int j = i + 1; j < n; j++) results.addNull();
+                return new Result(results, null, false);
+            }
+        }
+        try {
+            ChangeSet changes = commit();
+            return new Result(results, changes, durable);
+        } catch (OvsdbException e) {
+            results.add(e.toJson());               // a commit failure is one extra element (RFC 7047 §4.1.3)
+            return new Result(results, null, false);
+        }
+    }
+
+    /** uuid-names may be referred to before their insert, so all are assigned first (as ovsdb-server does). */
+    private void declareSymbols(JsonNode operations) throws OvsdbException {
+        if (!operations.isArray()) throw OvsdbException.syntax("transact operations must be an array");
+        for (JsonNode op : operations) {
+            if (!op.isObject()) throw OvsdbException.syntax("an operation must be an object: " + op);
+            if ("insert".equals(op.path("op").asText()) && op.has("uuid-name")) {
+                String name = op.get("uuid-name").asText();
+                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) throw OvsdbException.syntax("bad uuid-name \"" + name + "\"");
+                if (symbols.containsKey(name)) throw new OvsdbException("duplicate uuid-name", "uuid-name \"" + name + "\" is used more than once");
+                UUID u = UUID.randomUUID();
+                if (op.has("uuid")) {
+                    try {
+                        u = UUID.fromString(op.get("uuid").asText());
+                    } catch (IllegalArgumentException e) {
+                        throw OvsdbException.syntax("\"uuid\" is not a UUID: " + op.get("uuid"));
+                    }
+                }
+                symbols.put(name, u);
+            }
+        }
+    }
+
+    private JsonNode operation(JsonNode op) throws OvsdbException, WouldBlock {
+        String kind = op.path("op").asText("");
+        return switch (kind) {
+            case "insert" -> insert(op);
+            case "select" -> select(op);
+            case "update" -> update(op);
+            case "mutate" -> mutate(op);
+            case "delete" -> delete(op);
+            case "wait" -> waitOp(op);
+            case "commit" -> {
+                durable = op.path("durable").asBoolean(false);
+                yield F.objectNode();
+            }
+            case "abort" -> throw new OvsdbException("aborted", "aborted by request");
+            case "comment" -> {
+                comment = comment == null ? op.path("comment").asText() : comment + "\n" + op.path("comment").asText();
+                yield F.objectNode();
+            }
+            case "assert" -> {
+                String lock = op.path("lock").asText();
+                if (!locks.owns(lock)) throw new OvsdbException("not owner", "lock \"" + lock + "\" is not owned by this session");
+                yield F.objectNode();
+            }
+            default -> throw OvsdbException.syntax("unknown operation \"" + kind + "\"");
+        };
+    }
+
+    // ---- reading the working state ----
+
+    private Row row(String table, UUID uuid) {
+        Map<UUID, Row> t = changed.get(table);
+        if (t != null && t.containsKey(uuid)) return t.get(uuid);
+        return db.rows(table).get(uuid);
+    }
+
+    /** All live rows of a table in the working state. */
+    private List<Row> rows(String table) {
+        List<Row> out = new ArrayList<>();
+        Map<UUID, Row> t = changed.getOrDefault(table, Map.of());
+        for (Row r : db.rows(table).values()) if (!t.containsKey(r.uuid())) out.add(r);
+        for (Row r : t.values()) if (r != null) out.add(r);
+        return out;
+    }
+
+    private void put(String table, UUID uuid, Row row) {
+        changed.computeIfAbsent(table, k -> new LinkedHashMap<>()).put(uuid, row);
+    }
+
+    private TableSchema table(JsonNode op) throws OvsdbException {
+        if (!op.has("table")) throw OvsdbException.syntax("operation \"" + op.path("op").asText() + "\" needs a \"table\"");
+        return db.schema().table(op.get("table").asText());
+    }
+
+    private List<Row> matching(TableSchema t, JsonNode op) throws OvsdbException {
+        JsonNode where = op.get("where");
+        if (where == null || !where.isArray()) throw OvsdbException.syntax("operation \"" + op.path("op").asText() + "\" needs a \"where\" array");
+        Predicate<Row> p = Conditions.parse(t, where, symbols);
+        UUID byUuid = Conditions.uuidEquality(where, symbols);
+        if (byUuid != null) {                           // the common case (ovs-vsctl): one row by _uuid
+            Row r = row(t.name(), byUuid);
+            return r != null && p.test(r) ? List.of(r) : List.of();
+        }
+        List<Row> out = new ArrayList<>();
+        for (Row r : rows(t.name())) if (p.test(r)) out.add(r);
+        return out;
+    }
+
+    // ---- the operations ----
+
+    private JsonNode insert(JsonNode op) throws OvsdbException {
+        TableSchema t = table(op);
+        UUID uuid = op.has("uuid-name") ? symbols.get(op.get("uuid-name").asText()) : null;
+        if (uuid == null && op.has("uuid")) {
+            try {
+                uuid = UUID.fromString(op.get("uuid").asText());
+            } catch (IllegalArgumentException e) {
+                throw OvsdbException.syntax("\"uuid\" is not a UUID: " + op.get("uuid"));
+            }
+        }
+        if (uuid == null) uuid = UUID.randomUUID();
+        if (row(t.name(), uuid) != null) throw new OvsdbException("duplicate uuid", "row " + uuid + " already exists in table " + t.name());
+        Map<String, Datum> cols = new LinkedHashMap<>();
+        for (ColumnSchema c : t.columns().values()) cols.put(c.name(), Datum.defaultValue(c.type()));
+        JsonNode values = op.path("row");
+        if (!values.isMissingNode() && !values.isObject()) throw OvsdbException.syntax("\"row\" must be an object");
+        var it = values.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            ColumnSchema c = t.column(e.getKey());
+            cols.put(c.name(), Datum.parse(c.type(), e.getValue(), symbols));
+        }
+        put(t.name(), uuid, new Row(uuid, UUID.randomUUID(), cols));
+        inserted.add(uuid);
+        return F.objectNode().set("uuid", F.arrayNode().add("uuid").add(uuid.toString()));
+    }
+
+    private JsonNode select(JsonNode op) throws OvsdbException {
+        TableSchema t = table(op);
+        List<String> columns = columnList(t, op.get("columns"));
+        ArrayNode out = F.arrayNode();
+        for (Row r : matching(t, op)) out.add(project(t, r, columns));
+        return F.objectNode().set("rows", out);
+    }
+
+    /** The requested columns (null: all, plus _uuid and _version). */
+    private static List<String> columnList(TableSchema t, JsonNode columns) throws OvsdbException {
+        if (columns == null) return null;
+        if (!columns.isArray()) throw OvsdbException.syntax("\"columns\" must be an array");
+        List<String> out = new ArrayList<>();
+        for (JsonNode c : columns) {
+            String name = c.asText();
+            if (!name.equals("_uuid") && !name.equals("_version")) t.column(name);
+            out.add(name);
+        }
+        return out;
+    }
+
+    private static ObjectNode project(TableSchema t, Row r, List<String> columns) {
+        ObjectNode o = F.objectNode();
+        if (columns == null || columns.contains("_uuid")) o.set("_uuid", F.arrayNode().add("uuid").add(r.uuid().toString()));
+        if (columns == null || columns.contains("_version")) o.set("_version", F.arrayNode().add("uuid").add(r.version().toString()));
+        for (ColumnSchema c : t.columns().values()) {
+            if (columns == null || columns.contains(c.name())) o.set(c.name(), r.get(c.name()).toJson(c.type()));
+        }
+        return o;
+    }
+
+    private JsonNode update(JsonNode op) throws OvsdbException {
+        TableSchema t = table(op);
+        JsonNode values = op.get("row");
+        if (values == null || !values.isObject()) throw OvsdbException.syntax("update needs a \"row\" object");
+        Map<String, Datum> set = new LinkedHashMap<>();
+        var it = values.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            ColumnSchema c = t.column(e.getKey());
+            set.put(c.name(), Datum.parse(c.type(), e.getValue(), symbols));
+        }
+        List<Row> rows = matching(t, op);
+        for (Row r : rows) {
+            Map<String, Datum> cols = new LinkedHashMap<>(r.columns());
+            for (Map.Entry<String, Datum> e : set.entrySet()) {
+                if (!t.columns().get(e.getKey()).mutable() && !inserted.contains(r.uuid()) && !e.getValue().equals(r.get(e.getKey()))) {
+                    throw OvsdbException.constraint("Cannot update immutable column " + e.getKey() + " in table " + t.name() + ".");
+                }
+                cols.put(e.getKey(), e.getValue());
+            }
+            put(t.name(), r.uuid(), new Row(r.uuid(), r.version(), cols));
+        }
+        return F.objectNode().put("count", rows.size());
+    }
+
+    private JsonNode mutate(JsonNode op) throws OvsdbException {
+        TableSchema t = table(op);
+        JsonNode mutations = op.get("mutations");
+        if (mutations == null || !mutations.isArray()) throw OvsdbException.syntax("mutate needs a \"mutations\" array");
+        List<Row> rows = matching(t, op);
+        for (Row r : rows) {
+            Row next = r;
+            for (JsonNode m : mutations) next = Mutations.apply(t, next, m, symbols, inserted.contains(r.uuid()));
+            put(t.name(), r.uuid(), next);
+        }
+        return F.objectNode().put("count", rows.size());
+    }
+
+    private JsonNode delete(JsonNode op) throws OvsdbException {
+        TableSchema t = table(op);
+        List<Row> rows = matching(t, op);
+        for (Row r : rows) put(t.name(), r.uuid(), null);
+        return F.objectNode().put("count", rows.size());
+    }
+
+    private JsonNode waitOp(JsonNode op) throws OvsdbException, WouldBlock {
+        TableSchema t = table(op);
+        List<String> columns = columnList(t, op.get("columns"));
+        if (columns == null) columns = new ArrayList<>(t.columns().keySet());
+        String until = op.path("until").asText("");
+        if (!until.equals("==") && !until.equals("!=")) throw OvsdbException.syntax("wait \"until\" must be \"==\" or \"!=\"");
+        JsonNode expected = op.get("rows");
+        if (expected == null || !expected.isArray()) throw OvsdbException.syntax("wait needs a \"rows\" array");
+        Set<Map<String, Datum>> want = new HashSet<>();
+        for (JsonNode er : expected) {
+            Map<String, Datum> m = new HashMap<>();
+            var it = er.fields();
+            while (it.hasNext()) {
+                var e = it.next();
+                ColumnSchema c = t.column(e.getKey());
+                m.put(c.name(), Datum.parse(c.type(), e.getValue(), symbols));
+            }
+            want.add(m);
+        }
+        Set<Map<String, Datum>> have = new HashSet<>();
+        for (Row r : matching(t, op)) {
+            Map<String, Datum> m = new HashMap<>();
+            for (String c : columns) if (r.columns().containsKey(c)) m.put(c, r.get(c));
+            have.add(m);
+        }
+        boolean equal = want.equals(have);
+        if (equal == until.equals("==")) return F.objectNode();
+        long timeout = op.has("timeout") ? op.get("timeout").asLong() : Long.MAX_VALUE;
+        if (waitedMs >= timeout) throw new OvsdbException("timed out", "\"wait\" timed out");
+        throw new WouldBlock(timeout);
+    }
+
+    // ---- commit ----
+
+    private ChangeSet commit() throws OvsdbException {
+        collectGarbage();
+        checkReferences();
+        UUID txnId = UUID.randomUUID();
+        Map<String, Map<UUID, ChangeSet.Change>> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<UUID, Row>> e : changed.entrySet()) {
+            TableSchema t = db.schema().tables().get(e.getKey());
+            Map<UUID, ChangeSet.Change> rows = new LinkedHashMap<>();
+            for (Map.Entry<UUID, Row> re : e.getValue().entrySet()) {
+                Row old = db.rows(t.name()).get(re.getKey());
+                Row now = re.getValue();
+                if (old == null && now == null) continue;                      // inserted and deleted again
+                if (old != null && now != null && old.columns().equals(now.columns())) continue;
+                if (now != null) {
+                    for (ColumnSchema c : t.columns().values()) {
+                        now.get(c.name()).check(c.type(), t.name() + " column " + c.name());
+                    }
+                    now = new Row(now.uuid(), UUID.randomUUID(), now.columns());
+                }
+                rows.put(re.getKey(), new ChangeSet.Change(old, now));
+            }
+            if (rows.isEmpty()) continue;
+            out.put(t.name(), rows);
+            checkTableLimits(t);
+        }
+        return new ChangeSet(txnId, out, comment);
+    }
+
+    /**
+     * Drops weak references to rows that no longer exist, then deletes rows of non-root tables that
+     * nothing references strongly, until nothing changes (a deletion can orphan further rows).
+     */
+    private void collectGarbage() {
+        boolean again = true;
+        while (again) {
+            again = false;
+            for (TableSchema t : db.schema().tables().values()) {
+                for (Row r : rows(t.name())) {
+                    Row pruned = pruneWeakRefs(t, r);
+                    if (pruned != r) put(t.name(), r.uuid(), pruned);
+                }
+            }
+            Map<UUID, Integer> refs = new HashMap<>();
+            for (TableSchema t : db.schema().tables().values()) {
+                for (Row r : rows(t.name())) {
+                    for (ColumnSchema c : t.columns().values()) {
+                        ColumnType ct = c.type();
+                        for (var b : new io.vswitch.ovsdb.schema.BaseType[] {ct.key(), ct.value()}) {
+                            if (b != null && b.isStrongRef()) r.get(c.name()).forEachRef(ct, b.refTable(), u -> refs.merge(u, 1, Integer::sum));
+                        }
+                    }
+                }
+            }
+            for (TableSchema t : db.schema().tables().values()) {
+                if (db.isRoot(t.name())) continue;
+                for (Row r : rows(t.name())) {
+                    if (!refs.containsKey(r.uuid())) {
+                        put(t.name(), r.uuid(), null);
+                        again = true;
+                    }
+                }
+            }
+        }
+    }
+
+    private Row pruneWeakRefs(TableSchema t, Row r) {
+        Row out = r;
+        for (ColumnSchema c : t.columns().values()) {
+            ColumnType ct = c.type();
+            boolean weakKey = ct.key().type() == AtomicType.UUID_ && ct.key().refTable() != null && ct.key().weakRef();
+            boolean weakValue = ct.value() != null && ct.value().type() == AtomicType.UUID_ && ct.value().refTable() != null && ct.value().weakRef();
+            if (!weakKey && !weakValue) continue;
+            Datum d = out.get(c.name());
+            Map<Object, Object> kept = new LinkedHashMap<>();
+            boolean dropped = false;
+            for (Object[] kv : d.entries()) {
+                boolean dead = (weakKey && row(ct.key().refTable(), (UUID) kv[0]) == null)
+                        || (weakValue && row(ct.value().refTable(), (UUID) kv[1]) == null);
+                if (dead) dropped = true; else kept.put(kv[0], kv[1]);
+            }
+            if (dropped) out = out.with(c.name(), Datum.of(ct, kept));
+        }
+        return out;
+    }
+
+    private void checkReferences() throws OvsdbException {
+        for (TableSchema t : db.schema().tables().values()) {
+            for (Row r : rows(t.name())) {
+                for (ColumnSchema c : t.columns().values()) {
+                    ColumnType ct = c.type();
+                    for (var b : new io.vswitch.ovsdb.schema.BaseType[] {ct.key(), ct.value()}) {
+                        if (b == null || !b.isStrongRef()) continue;
+                        List<UUID> missing = new ArrayList<>();
+                        r.get(c.name()).forEachRef(ct, b.refTable(), u -> {
+                            if (row(b.refTable(), u) == null) missing.add(u);
+                        });
+                        if (!missing.isEmpty()) {
+                            boolean deletedHere = changed.getOrDefault(b.refTable(), Map.of()).containsKey(missing.get(0));
+                            throw new OvsdbException("referential integrity violation", deletedHere
+                                    ? "cannot delete " + b.refTable() + " row " + missing.get(0) + " because of remaining reference from "
+                                      + t.name() + " row " + r.uuid() + " column " + c.name()
+                                    : "Table " + t.name() + " column " + c.name() + " row " + r.uuid()
+                                      + " references nonexistent row " + missing.get(0) + " in table " + b.refTable() + ".");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private void checkTableLimits(TableSchema t) throws OvsdbException {
+        List<Row> all = rows(t.name());
+        if (all.size() > t.maxRows()) {
+            throw OvsdbException.constraint("transaction causes \"" + t.name() + "\" table to contain " + all.size()
+                    + " rows, greater than the schema-defined limit of " + t.maxRows() + " row(s)");
+        }
+        for (List<String> index : t.indexes()) {
+            Map<List<Datum>, UUID> seen = new HashMap<>();
+            for (Row r : all) {
+                List<Datum> key = new ArrayList<>();
+                for (String c : index) key.add(r.get(c));
+                UUID other = seen.putIfAbsent(key, r.uuid());
+                if (other != null) {
+                    throw OvsdbException.constraint("Transaction causes multiple rows in \"" + t.name() + "\" table to have identical values ("
+                            + key.stream().map(Datum::toString).reduce((a, b) -> a + ", " + b).orElse("") + ") for index on column"
+                            + (index.size() > 1 ? "s " : " ") + String.join(", ", index) + ".  Rows " + other + " and " + r.uuid() + ".");
+                }
+            }
+        }
+    }
+}

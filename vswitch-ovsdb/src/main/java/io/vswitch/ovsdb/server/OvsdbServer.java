@@ -1,0 +1,342 @@
+package io.vswitch.ovsdb.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vswitch.ovsdb.OvsdbException;
+import io.vswitch.ovsdb.db.ChangeSet;
+import io.vswitch.ovsdb.db.Database;
+import io.vswitch.ovsdb.db.Transaction;
+import io.vswitch.ovsdb.schema.DatabaseSchema;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The OVSDB server (RFC 7047 plus the OVS extensions ovs-vsctl 3.x uses): the {@code Open_vSwitch}
+ * database, the {@code _Server} database describing it, sessions, monitors and locks.
+ *
+ * <p>One thread owns everything (the "database thread"): requests from any connection and from
+ * in-process users are queued to it. That makes every transaction atomic and ordered with no locks,
+ * and guarantees what RFC 7047 clients expect: a client receives the updates caused by its own
+ * transaction before the transaction's reply, because both are written from this thread, in that
+ * order, to the same channel. Durability: a transaction that changed anything is appended to the
+ * {@link Store} (fsync'ed) before any update or reply leaves.
+ */
+public final class OvsdbServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(OvsdbServer.class.getName());
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    /** Where committed transactions go before they are acknowledged. */
+    public interface Store {
+        void append(Database db, ChangeSet changes) throws IOException;
+    }
+
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "ovsdb");
+        t.setDaemon(true);
+        return t;
+    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ovsdb-timer");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Database db;
+    private final ServerDatabase serverDb;
+    private final Store store;
+    private final List<Session> sessions = new ArrayList<>();
+    private final List<Consumer<ChangeSet>> listeners = new ArrayList<>();
+    private final Map<String, Deque<Session>> locks = new HashMap<>();
+    private final List<Pending> pending = new ArrayList<>();
+
+    /** A transaction blocked in a "wait" with a timeout, retried after every commit. */
+    private record Pending(Session session, JsonNode id, JsonNode ops, long started, long deadline) {}
+
+    public OvsdbServer(Database db, Store store) {
+        this.db = db;
+        this.store = store;
+        this.serverDb = new ServerDatabase(db.schema());
+        timer.scheduleAtFixedRate(() -> thread.execute(this::retryPending), 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    public Database database() {
+        return db;
+    }
+
+    /** Runs {@code f} on the database thread (consistent reads for in-process users). */
+    public <T> CompletableFuture<T> call(Function<Database, T> f) {
+        return CompletableFuture.supplyAsync(() -> f.apply(db), thread);
+    }
+
+    /** Called on the database thread after each commit that changed something. */
+    public void addListener(Consumer<ChangeSet> l) {
+        thread.execute(() -> listeners.add(l));
+    }
+
+    /** An in-process transaction (e.g. the bridge reconciler writing status); completes with the result array. */
+    public CompletableFuture<ArrayNode> transact(ArrayNode ops) {
+        CompletableFuture<ArrayNode> f = new CompletableFuture<>();
+        thread.execute(() -> {
+            try {
+                Transaction.Result r = new Transaction(db, lock -> false, 0).execute(ops);
+                commit(r);
+                f.complete(r.results());
+            } catch (Transaction.WouldBlock e) {
+                f.completeExceptionally(new IllegalStateException("in-process transactions may not wait"));
+            } catch (RuntimeException | IOException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    // ---- sessions (called by the transport) ----
+
+    void open(Session s) {
+        thread.execute(() -> sessions.add(s));
+    }
+
+    void closed(Session s) {
+        thread.execute(() -> {
+            sessions.remove(s);
+            pending.removeIf(p -> p.session == s);
+            for (Map.Entry<String, Deque<Session>> e : locks.entrySet()) {
+                Deque<Session> q = e.getValue();
+                boolean wasOwner = q.peekFirst() == s;
+                q.remove(s);
+                if (wasOwner && !q.isEmpty()) q.peekFirst().notify("locked", F.arrayNode().add(e.getKey()));
+            }
+        });
+    }
+
+    void request(Session s, JsonNode msg) {
+        thread.execute(() -> {
+            try {
+                dispatch(s, msg);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "ovsdb request " + msg.path("method").asText() + " failed", e);
+                if (msg.hasNonNull("id")) s.error(msg.get("id"), "internal error", e.toString());
+            }
+        });
+    }
+
+    private void dispatch(Session s, JsonNode msg) {
+        JsonNode id = msg.get("id");
+        if (msg.has("result") || (msg.has("error") && !msg.has("method"))) {
+            return;                                      // a reply to our own request (e.g. echo): nothing to do
+        }
+        String method = msg.path("method").asText(null);
+        JsonNode params = msg.get("params");
+        if (method == null || params == null || !params.isArray()) {
+            if (id != null && !id.isNull()) s.error(id, "syntax error", "a request needs \"method\" and a \"params\" array");
+            return;
+        }
+        boolean notification = id == null || id.isNull();
+        try {
+            JsonNode result = switch (method) {
+                case "echo" -> params;
+                case "list_dbs" -> F.arrayNode().add(db.name()).add(ServerDatabase.NAME);
+                case "get_schema" -> database(params.path(0).asText()).schema().json();
+                case "transact" -> transact(s, id, params);
+                case "cancel" -> cancel(s, params);
+                case "monitor" -> monitor(s, params, 1);
+                case "monitor_cond" -> monitor(s, params, 2);
+                case "monitor_cond_since" -> monitor(s, params, 3);
+                case "monitor_cond_change" -> monitorCondChange(s, params);
+                case "monitor_cancel" -> monitorCancel(s, params);
+                case "lock" -> lock(s, params, false);
+                case "steal" -> lock(s, params, true);
+                case "unlock" -> unlock(s, params);
+                case "set_db_change_aware" -> F.objectNode();
+                default -> throw new OvsdbException("unknown method", "unknown method \"" + method + "\"");
+            };
+            if (!notification && result != null) s.reply(id, result);
+        } catch (OvsdbException e) {
+            if (notification) return;
+            if (e.error().equals("unknown method")) s.error(id, "unknown method", null);
+            else s.error(id, e.error(), e.getMessage());
+        }
+    }
+
+    private Database database(String name) throws OvsdbException {
+        if (name.equals(db.name())) return db;
+        if (name.equals(ServerDatabase.NAME)) return serverDb.database();
+        throw new OvsdbException("unknown database", "unknown database \"" + name + "\"");
+    }
+
+    // ---- transact ----
+
+    private JsonNode transact(Session s, JsonNode id, JsonNode params) throws OvsdbException {
+        if (params.isEmpty()) throw OvsdbException.syntax("transact needs a database name");
+        Database target = database(params.get(0).asText());
+        if (target != db) throw new OvsdbException("not allowed", "the " + target.name() + " database is read-only");
+        ArrayNode ops = F.arrayNode();
+        for (int i = 1; i < params.size(); i++) ops.add(params.get(i));
+        return run(s, id, ops, System.currentTimeMillis());
+    }
+
+    /** Runs a transaction; returns its result, or null if it is now pending (replied later). */
+    private JsonNode run(Session s, JsonNode id, ArrayNode ops, long started) {
+        long now = System.currentTimeMillis();
+        try {
+            Transaction.Result r = new Transaction(db, s::ownsLock, now - started).execute(ops);
+            try {
+                commit(r);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.ERROR, "cannot write the database log", e);
+                ArrayNode failed = r.results().deepCopy();
+                failed.add(new OvsdbException("I/O error", "could not write the database log: " + e.getMessage()).toJson());
+                return failed;
+            }
+            return r.results();
+        } catch (Transaction.WouldBlock b) {
+            pending.add(new Pending(s, id, ops, started, started + b.timeoutMs));
+            return null;
+        }
+    }
+
+    /** Makes a transaction's changes durable, applies them, and tells monitors and listeners. */
+    private void commit(Transaction.Result r) throws IOException {
+        ChangeSet changes = r.changes();
+        if (changes == null || changes.isEmpty()) return;
+        store.append(db, changes);
+        db.apply(changes);
+        for (Session s : sessions) s.changed(changes, db);
+        for (Consumer<ChangeSet> l : listeners) {
+            try {
+                l.accept(changes);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "database listener failed", e);
+            }
+        }
+        if (!pending.isEmpty()) thread.execute(this::retryPending);
+    }
+
+    private void retryPending() {
+        if (pending.isEmpty()) return;
+        List<Pending> again = new ArrayList<>(pending);
+        pending.clear();
+        for (Pending p : again) {
+            JsonNode result = run(p.session, p.id, (ArrayNode) p.ops, p.started);
+            if (result != null) p.session.reply(p.id, result);
+        }
+    }
+
+    private JsonNode cancel(Session s, JsonNode params) {
+        JsonNode target = params.path(0);
+        for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+            Pending p = it.next();
+            if (p.session == s && p.id.equals(target)) {
+                it.remove();
+                s.error(p.id, "canceled", "canceled by request");
+            }
+        }
+        return null;                                     // cancel is a notification: no reply of its own
+    }
+
+    // ---- monitors ----
+
+    private JsonNode monitor(Session s, JsonNode params, int format) throws OvsdbException {
+        if (params.size() < 3) throw OvsdbException.syntax("monitor needs [db, monitor-id, requests]");
+        Database target = database(params.get(0).asText());
+        JsonNode monitorId = params.get(1);
+        if (s.monitors.containsKey(monitorId)) throw OvsdbException.syntax("duplicate monitor ID " + monitorId);
+        Monitor m = new Monitor(monitorId, target, format, params.get(2));
+        s.monitors.put(monitorId, m);
+        ObjectNode initial = m.initial();
+        if (format == 3) {
+            // We keep no transaction history: the client always gets the full contents ("found": false).
+            return F.arrayNode().add(false).add(target.lastTxnId().toString()).add(initial);
+        }
+        return initial;
+    }
+
+    private JsonNode monitorCondChange(Session s, JsonNode params) throws OvsdbException {
+        if (params.size() < 3) throw OvsdbException.syntax("monitor_cond_change needs [monitor-id, new-monitor-id, changes]");
+        Monitor m = s.monitors.remove(params.get(0));
+        if (m == null) throw new OvsdbException("unknown monitor", "no monitor " + params.get(0));
+        s.monitors.put(params.get(1), m);
+        ObjectNode updates = F.objectNode();
+        var it = params.get(2).fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            for (JsonNode req : e.getValue()) {
+                ObjectNode rows = m.changeCondition(e.getKey(), req.get("where"));
+                if (!rows.isEmpty()) updates.set(e.getKey(), rows);
+            }
+        }
+        if (!updates.isEmpty()) s.sendUpdate(params.get(1), m.format, updates, m.db.lastTxnId());
+        return F.objectNode();
+    }
+
+    private JsonNode monitorCancel(Session s, JsonNode params) throws OvsdbException {
+        if (s.monitors.remove(params.path(0)) == null) throw new OvsdbException("unknown monitor", "no monitor " + params.path(0));
+        return F.objectNode();
+    }
+
+    // ---- locks ----
+
+    private JsonNode lock(Session s, JsonNode params, boolean steal) throws OvsdbException {
+        String name = params.path(0).asText("");
+        if (name.isEmpty()) throw OvsdbException.syntax("lock needs a name");
+        Deque<Session> q = locks.computeIfAbsent(name, k -> new ArrayDeque<>());
+        if (steal) {
+            Session owner = q.peekFirst();
+            q.remove(s);
+            q.addFirst(s);
+            if (owner != null && owner != s) owner.notify("stolen", F.arrayNode().add(name));
+            return F.objectNode().put("locked", true);
+        }
+        if (q.contains(s)) throw OvsdbException.syntax("lock \"" + name + "\" already requested by this session");
+        q.addLast(s);
+        return F.objectNode().put("locked", q.peekFirst() == s);
+    }
+
+    private JsonNode unlock(Session s, JsonNode params) {
+        String name = params.path(0).asText("");
+        Deque<Session> q = locks.get(name);
+        if (q != null) {
+            boolean wasOwner = q.peekFirst() == s;
+            q.remove(s);
+            if (wasOwner && !q.isEmpty()) q.peekFirst().notify("locked", F.arrayNode().add(name));
+        }
+        return F.objectNode();
+    }
+
+    boolean owns(Session s, String lock) {
+        Deque<Session> q = locks.get(lock);
+        return q != null && q.peekFirst() == s;
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        thread.shutdown();
+        try {
+            thread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** All live sessions' count (diagnostics). */
+    public CompletableFuture<Integer> sessionCount() {
+        return CompletableFuture.supplyAsync(sessions::size, thread);
+    }
+
+}

@@ -1,0 +1,158 @@
+package io.vswitch.ovsdb.server;
+
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.json.JsonObjectDecoder;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * JSON-RPC over stream sockets for the {@link OvsdbServer}, on Netty's NIO transport: {@code punix:PATH}
+ * (JDK unix domain sockets, no native library) and {@code ptcp:PORT[:IP]}. Messages are framed as
+ * concatenated JSON values, bounded by {@link #MAX_MESSAGE}; a message that is not JSON, or too big,
+ * closes its own connection only.
+ */
+public final class OvsdbTransport implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(OvsdbTransport.class.getName());
+    /** Largest accepted message: far above any real transaction (1000 add-port is about 1 MB). */
+    public static final int MAX_MESSAGE = 32 << 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static {
+        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxStringLength(MAX_MESSAGE).maxNestingDepth(64).build());
+    }
+
+    private final OvsdbServer server;
+    private final EventLoopGroup group = new NioEventLoopGroup(1);
+    private final List<Channel> listeners = new ArrayList<>();
+    private final List<Path> socketFiles = new ArrayList<>();
+
+    public OvsdbTransport(OvsdbServer server) {
+        this.server = server;
+    }
+
+    /** Listens on a remote: {@code punix:PATH} or {@code ptcp:PORT[:IP]} (default IP 0.0.0.0). */
+    public void listen(String remote) throws IOException {
+        ServerBootstrap b = new ServerBootstrap().group(group).childHandler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new JsonObjectDecoder(MAX_MESSAGE), new Handler(server));
+            }
+        });
+        try {
+            if (remote.startsWith("punix:")) {
+                Path path = Path.of(remote.substring(6));
+                Files.deleteIfExists(path);
+                listeners.add(b.channel(NioServerDomainSocketChannel.class).bind(UnixDomainSocketAddress.of(path)).sync().channel());
+                socketFiles.add(path);
+            } else if (remote.startsWith("ptcp:")) {
+                String[] parts = remote.substring(5).split(":", 2);
+                int port = Integer.parseInt(parts[0]);
+                String ip = parts.length > 1 ? parts[1] : "0.0.0.0";
+                listeners.add(b.channel(NioServerSocketChannel.class).bind(new InetSocketAddress(ip, port)).sync().channel());
+            } else {
+                throw new IllegalArgumentException("unsupported remote \"" + remote + "\": use punix:PATH or ptcp:PORT[:IP]");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while binding " + remote);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad port in remote \"" + remote + "\"");
+        } catch (RuntimeException e) {
+            if (e instanceof IllegalArgumentException) throw e;
+            throw new IOException("cannot listen on " + remote + ": " + e.getMessage(), e);
+        }
+        LOG.log(System.Logger.Level.INFO, "ovsdb listening on " + remote);
+    }
+
+    /** The bound TCP port of a ptcp remote (for ptcp:0 in tests). */
+    public int tcpPort() {
+        for (Channel c : listeners) if (c.localAddress() instanceof InetSocketAddress a) return a.getPort();
+        return -1;
+    }
+
+    private static final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
+        private final OvsdbServer server;
+        private Session session;
+
+        Handler(OvsdbServer server) {
+            this.server = server;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Channel ch = ctx.channel();
+            session = new Session(server, msg -> {
+                try {
+                    ch.writeAndFlush(Unpooled.wrappedBuffer(JSON.writeValueAsBytes(msg)));
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "cannot encode a reply", e);
+                }
+            });
+            server.open(session);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (session != null) server.closed(session);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            JsonNode msg;
+            try {
+                msg = JSON.readTree(new ByteBufInputStream(frame));
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing an ovsdb connection that sent invalid JSON: " + e.getMessage());
+                ctx.close();
+                return;
+            }
+            if (msg == null || !msg.isObject()) {
+                LOG.log(System.Logger.Level.WARNING, "closing an ovsdb connection that sent a non-object message");
+                ctx.close();
+                return;
+            }
+            server.request(session, msg);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // Oversized or corrupt framing: this connection's stream is unrecoverable; others are unaffected.
+            LOG.log(System.Logger.Level.WARNING, "closing an ovsdb connection: " + cause.getMessage());
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Channel c : listeners) c.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        for (Path p : socketFiles) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
+    }
+}
