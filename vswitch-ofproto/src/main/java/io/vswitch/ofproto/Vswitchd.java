@@ -7,8 +7,14 @@ import io.vswitch.datapath.unixctl.UnixctlClient;
 import io.vswitch.datapath.unixctl.UnixctlException;
 import io.vswitch.datapath.unixctl.UnixctlServer;
 import io.vswitch.ofproto.bridge.BridgeCommands;
-import io.vswitch.ofproto.bridge.ConfigStore;
+import io.vswitch.ofproto.bridge.BridgeReconciler;
+import io.vswitch.ofproto.bridge.OvsdbConfig;
 import io.vswitch.ofproto.bridge.Reconciler;
+import io.vswitch.ovsdb.db.DatabaseFile;
+import io.vswitch.ovsdb.schema.DatabaseSchema;
+import io.vswitch.ovsdb.server.OvsdbServer;
+import io.vswitch.ovsdb.server.OvsdbTransport;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,8 +24,9 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The control process, {@code vswitchd}: owns the configuration database, reconciles the dataplane
- * to it over the IPC channel, and serves {@code appctl} on {@code vswitchd.ctl}.
+ * The control process, {@code vswitchd}: serves the Open_vSwitch database (OVSDB, on
+ * {@code db.sock}, durable in {@code conf.db}), reconciles the dataplane to it over the IPC channel,
+ * and serves {@code appctl} on {@code vswitchd.ctl}.
  *
  * <p>It holds no forwarding state of its own: killing it leaves the dataplane forwarding; a new
  * instance reads the database, asks the dataplane what it runs and sends only the difference. It also
@@ -33,21 +40,31 @@ public final class Vswitchd implements AutoCloseable {
             "fdb/show", "fdb/flush", "dpif-netdev/pmd-stats-show", "dpif-netdev/pmd-stats-clear",
             "dpif-netdev/pmd-rxq-show", "dpif/show", "dpctl/show");
 
+    public static final String DB_FILE = "conf.db";
+    public static final String DB_SOCKET = "db.sock";
+
     private final Path runDir;
-    private final ConfigStore store;
+    private final DatabaseFile database;
+    private final OvsdbServer ovsdb;
+    private final OvsdbTransport transport;
     private final Reconciler reconciler = new Reconciler();
     private final UnixctlServer unixctl;
-    private final BridgeCommands commands;
+    private final BridgeReconciler bridges;
     private volatile DatapathClient datapath;
     private volatile boolean running = true;
     private Thread monitor;
 
-    public Vswitchd(Path runDir) throws IOException {
+    /** @param remotes extra OVSDB remotes (punix:PATH, ptcp:PORT[:IP]) besides {@code <rundir>/db.sock} */
+    public Vswitchd(Path runDir, java.util.List<String> remotes) throws IOException {
         this.runDir = runDir;
-        this.store = new ConfigStore(runDir);
-        this.commands = new BridgeCommands(store, store.load(), reconciler, this::datapath);
+        this.database = openDatabase(runDir.resolve(DB_FILE));
+        this.ovsdb = new OvsdbServer(database.database(), database);
+        ensureRootRow();
+        this.transport = new OvsdbTransport(ovsdb);
+        transport.listen("punix:" + runDir.resolve(DB_SOCKET));
+        for (String r : remotes) transport.listen(r);
         this.unixctl = new UnixctlServer(runDir.resolve("vswitchd.ctl"), VERSION);
-        commands.registerAll(unixctl);
+        new BridgeCommands(ovsdb, reconciler, this::datapath).registerAll(unixctl);
         for (String c : DATAPLANE_COMMANDS) {
             unixctl.register(c, "(answered by vswitch-dp)", 0, 8, args -> forwardToDataplane(c, args));
         }
@@ -55,6 +72,38 @@ public final class Vswitchd implements AutoCloseable {
             Thread.ofPlatform().start(() -> System.exit(0));
             return "";
         });
+        this.bridges = new BridgeReconciler(ovsdb, reconciler, this::datapath);
+    }
+
+    /** Opens the database file; a file from before OVSDB (a JSON snapshot) is moved aside, not lost. */
+    private static DatabaseFile openDatabase(Path file) throws IOException {
+        if (Files.exists(file) && Files.size(file) > 0 && Files.readAllBytes(file)[0] == '{') {
+            Path aside = file.resolveSibling(DB_FILE + ".pre-ovsdb.json");
+            Files.move(file, aside, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            LOG.log(System.Logger.Level.WARNING, file + " was a pre-OVSDB configuration snapshot; moved to " + aside
+                    + " and starting with an empty database (re-create bridges with vsctl/appctl)");
+        }
+        return DatabaseFile.open(file, DatabaseSchema.resource("/io/vswitch/ovsdb/vswitch.ovsschema"));
+    }
+
+    /** The Open_vSwitch table's single row exists from the first start (ovs-ctl's "ovs-vsctl init"). */
+    private void ensureRootRow() throws IOException {
+        var f = JsonNodeFactory.instance;
+        try {
+            boolean missing = ovsdb.call(db -> OvsdbConfig.root(db) == null).get();
+            var row = f.objectNode().put("ovs_version", VERSION).put("db_version", database.database().schema().version());
+            var ops = f.arrayNode();
+            if (missing) {
+                ops.add(f.objectNode().put("op", "insert").put("table", "Open_vSwitch").set("row", row));
+            } else {
+                ops.add(f.objectNode().put("op", "update").put("table", "Open_vSwitch").<com.fasterxml.jackson.databind.node.ObjectNode>set("where", f.arrayNode())
+                        .set("row", row));
+            }
+            var result = ovsdb.transact(ops).get();
+            for (var r : result) if (r.has("error")) throw new IOException("cannot initialise the database: " + r);
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            throw new IOException("cannot initialise the database: " + e, e);
+        }
     }
 
     private DatapathClient datapath() throws DatapathException {
@@ -83,12 +132,16 @@ public final class Vswitchd implements AutoCloseable {
         int changes;
         try {
             c.hello(VERSION);
-            changes = reconciler.reconcile(commands.config(), c);
+            changes = reconciler.reconcile(ovsdb.call(OvsdbConfig::read).get().config(), c);
         } catch (DatapathException | RuntimeException e) {
             c.close();
             throw e;
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            c.close();
+            throw new IOException("reading the database: " + e, e);
         }
         datapath = c;
+        bridges.poke();                                   // write ofport / error / cur_cfg
         LOG.log(System.Logger.Level.INFO, "attached to vswitch-dp (pid " + c.pid() + "), " + changes + " change(s) to resynchronise");
     }
 
@@ -124,7 +177,15 @@ public final class Vswitchd implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        bridges.close();
         unixctl.close();
+        transport.close();
+        ovsdb.close();
+        try {
+            database.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the database: " + e.getMessage());
+        }
         DatapathClient c = datapath;
         if (c != null) c.close();
     }
@@ -149,7 +210,9 @@ public final class Vswitchd implements AutoCloseable {
         }
         Vswitchd d;
         try {
-            d = new Vswitchd(runDir);
+            java.util.List<String> remotes = new java.util.ArrayList<>();
+            for (String a : args) if (a.startsWith("--remote=")) remotes.add(a.substring(9));
+            d = new Vswitchd(runDir, remotes);
             d.start(Duration.ofSeconds(30));
         } catch (IOException | DatapathException e) {
             System.err.println("vswitchd: " + e.getMessage());
@@ -165,6 +228,6 @@ public final class Vswitchd implements AutoCloseable {
             }
         }));
         Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
-        LOG.log(System.Logger.Level.INFO, VERSION + " ready (pid " + ProcessHandle.current().pid() + ", database " + runDir.resolve(ConfigStore.FILE_NAME) + ")");
+        LOG.log(System.Logger.Level.INFO, VERSION + " ready (pid " + ProcessHandle.current().pid() + ", database " + runDir.resolve(DB_FILE) + ")");
     }
 }

@@ -1,27 +1,41 @@
 package io.vswitch.ofproto.bridge;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vswitch.datapath.ipc.DatapathClient;
 import io.vswitch.datapath.ipc.DatapathException;
 import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.sys.NetDevice;
 import io.vswitch.datapath.unixctl.UnixctlException;
 import io.vswitch.datapath.unixctl.UnixctlServer;
+import io.vswitch.ovsdb.data.Datum;
+import io.vswitch.ovsdb.db.Database;
+import io.vswitch.ovsdb.db.Row;
+import io.vswitch.ovsdb.server.OvsdbServer;
 
-import java.io.IOException;
-import java.util.BitSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * The configuration commands of {@code appctl} (until the OVSDB issue brings {@code vsctl}), with
- * ovs-vsctl's names and messages: {@code add-br}, {@code del-br}, {@code add-port}, {@code set-port},
- * {@code del-port}, {@code list-br}, {@code list-ports}, {@code set-config}, {@code set-br},
- * {@code show}.
+ * Configuration commands of {@code appctl} — {@code add-br}, {@code del-br}, {@code add-port},
+ * {@code set-port}, {@code del-port}, {@code list-br}, {@code list-ports}, {@code set-config},
+ * {@code set-br}, {@code show} — with ovs-vsctl's names and messages, as transactions on the
+ * Open_vSwitch database (the same rows ovs-vsctl writes).
  *
- * <p>Each change is applied to a copy of the configuration, pushed to the dataplane through the
- * {@link Reconciler}, and saved only if the dataplane accepted it; otherwise the dataplane is
- * reconciled back to the saved configuration, so a refused command leaves nothing half-configured.
+ * <p>Each command bumps {@code next_cfg} and waits until the bridge reconciler has applied it
+ * ({@code cur_cfg}), so it returns when the dataplane runs the change. A port the dataplane refuses is
+ * taken out of the database again and the command fails with the dataplane's reason: nothing is left
+ * half-configured. (ovs-vsctl itself keeps such a port and only reports {@code Interface.error}.)
  */
 public final class BridgeCommands {
     /** Supplies the current dataplane connection or explains why there is none. */
@@ -30,24 +44,19 @@ public final class BridgeCommands {
         DatapathClient get() throws DatapathException;
     }
 
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final Set<String> BRIDGE_KEYS = Set.of("mac-aging-time", "mac-table-size");
     private static final Set<String> SWITCH_KEYS = Set.of("pmd-cpu-mask", "pmd-sleep-max");
-    private static final int OFPP_LOCAL = 65534;
+    private static final long APPLY_TIMEOUT_MS = 15_000;
 
-    private final ConfigStore store;
+    private final OvsdbServer server;
     private final Reconciler reconciler;
     private final DatapathSupplier datapath;
-    private SwitchConfig config;
 
-    public BridgeCommands(ConfigStore store, SwitchConfig config, Reconciler reconciler, DatapathSupplier datapath) {
-        this.store = store;
-        this.config = config;
+    public BridgeCommands(OvsdbServer server, Reconciler reconciler, DatapathSupplier datapath) {
+        this.server = server;
         this.reconciler = reconciler;
         this.datapath = datapath;
-    }
-
-    public synchronized SwitchConfig config() {
-        return ConfigStore.copy(config);
     }
 
     public void registerAll(UnixctlServer s) {
@@ -64,208 +73,412 @@ public final class BridgeCommands {
         s.register("show", "", 0, 0, a -> show());
     }
 
-    // ---- bridges ----
+    // ---- reading the database ----
 
-    synchronized String addBridge(String name, List<String> settings) throws UnixctlException {
-        if (config.bridges.containsKey(name)) {
-            throw new UnixctlException("cannot create a bridge named " + name + " because a bridge named " + name + " already exists");
+    private <T> T read(java.util.function.Function<Database, T> f) throws UnixctlException {
+        try {
+            return server.call(f).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new UnixctlException("the database did not answer: " + e);
         }
-        if (config.bridgeOfPort(name) != null) {
-            throw new UnixctlException("cannot create a bridge named " + name + " because a port named " + name
-                    + " already exists on bridge " + config.bridgeOfPort(name));
-        }
+    }
+
+    private static Row byName(Database db, String table, String name) {
+        for (Row r : db.rows(table).values()) if (r.get("name").equals(Datum.atom(name))) return r;
+        return null;
+    }
+
+    /** The bridge that has a port of this name, or null. */
+    private static Row bridgeOfPort(Database db, String port) {
+        Row p = byName(db, "Port", port);
+        if (p == null) return null;
+        for (Row b : db.rows("Bridge").values()) if (b.get("ports").keys().contains(p.uuid())) return b;
+        return null;
+    }
+
+    private static String name(Row r) {
+        return (String) r.get("name").key(0);
+    }
+
+    // ---- commands ----
+
+    String addBridge(String name, List<String> settings) throws UnixctlException {
         checkName(name, "bridge");
-        SwitchConfig next = ConfigStore.copy(config);
-        SwitchConfig.BridgeConfig b = new SwitchConfig.BridgeConfig();
-        b.otherConfig.putAll(keyValues(settings, BRIDGE_KEYS));
-        SwitchConfig.PortConfig local = new SwitchConfig.PortConfig();
-        local.type = "internal";
-        local.ofport = OFPP_LOCAL;
-        b.ports.put(name, local);
-        next.bridges.put(name, b);
-        apply(next, name);
+        Map<String, String> other = keyValues(settings, BRIDGE_KEYS);
+        String conflict = read(db -> byName(db, "Bridge", name) != null
+                ? "cannot create a bridge named " + name + " because a bridge named " + name + " already exists"
+                : bridgeOfPort(db, name) != null ? "cannot create a bridge named " + name + " because a port named " + name
+                  + " already exists on bridge " + name(bridgeOfPort(db, name)) : null);
+        if (conflict != null) throw new UnixctlException(conflict);
+        ArrayNode ops = F.arrayNode();
+        ops.add(insert("Interface", "iface", F.objectNode().put("name", name).put("type", "internal")));
+        ops.add(insert("Port", "port", F.objectNode().put("name", name).set("interfaces", named("iface"))));
+        ObjectNode bridge = F.objectNode().put("name", name);
+        bridge.set("ports", named("port"));
+        if (!other.isEmpty()) bridge.set("other_config", map(other));
+        ops.add(insert("Bridge", "bridge", bridge));
+        ops.add(mutate("Open_vSwitch", null, "bridges", "insert", F.arrayNode().add("set").add(F.arrayNode().add(named("bridge")))));
+        apply(ops, name);
         return "";
     }
 
-    synchronized String setBridge(String name, List<String> settings) throws UnixctlException {
-        if (!config.bridges.containsKey(name)) throw new UnixctlException("no bridge named " + name);
-        SwitchConfig next = ConfigStore.copy(config);
-        keyValues(settings, BRIDGE_KEYS).forEach((k, v) -> {
-            if (v.isEmpty()) next.bridges.get(name).otherConfig.remove(k); else next.bridges.get(name).otherConfig.put(k, v);
-        });
-        apply(next, null);
+    String setBridge(String name, List<String> settings) throws UnixctlException {
+        Map<String, String> changes = keyValues(settings, BRIDGE_KEYS);
+        Row bridge = read(db -> byName(db, "Bridge", name));
+        if (bridge == null) throw new UnixctlException("no bridge named " + name);
+        apply(F.arrayNode().add(updateMap("Bridge", bridge, "other_config", changes)), null);
         return "";
     }
 
-    synchronized String deleteBridge(String name) throws UnixctlException {
-        if (!config.bridges.containsKey(name)) throw new UnixctlException("no bridge named " + name);
-        SwitchConfig next = ConfigStore.copy(config);
-        next.bridges.remove(name);
-        apply(next, null);
+    String deleteBridge(String name) throws UnixctlException {
+        Row bridge = read(db -> byName(db, "Bridge", name));
+        if (bridge == null) throw new UnixctlException("no bridge named " + name);
+        apply(F.arrayNode().add(mutate("Open_vSwitch", null, "bridges", "delete", uuidSet(bridge.uuid()))), null);
         return "";
     }
 
-    // ---- ports ----
-
-    synchronized String addPort(String bridge, String port, List<String> settings) throws UnixctlException {
-        SwitchConfig.BridgeConfig b = config.bridges.get(bridge);
-        if (b == null) throw new UnixctlException("no bridge named " + bridge);
-        String owner = config.bridgeOfPort(port);
-        if (owner != null) {
-            throw new UnixctlException("cannot create a port named " + port + " because a port named " + port
-                    + " already exists on bridge " + owner);
-        }
-        if (config.bridges.containsKey(port)) {
-            throw new UnixctlException("cannot create a port named " + port + " because a bridge named " + port + " already exists");
-        }
+    String addPort(String bridgeName, String port, List<String> settings) throws UnixctlException {
         checkName(port, "port");
-        SwitchConfig.PortConfig p = new SwitchConfig.PortConfig();
-        int ofportRequest = 0;
+        ObjectNode iface = F.objectNode().put("name", port).put("type", "tap");
+        ObjectNode portRow = F.objectNode().put("name", port);
+        ObjectNode options = F.objectNode();
+        PortVlan vlan = new PortVlan();
         for (String s : settings) {
             String[] kv = splitSetting(s);
             switch (kv[0]) {
-                case "type" -> p.type = kv[1];
-                case "ofport_request" -> ofportRequest = parseInt(kv[0], kv[1], 1, 65279);
+                case "type" -> iface.put("type", kv[1]);
+                case "ofport_request" -> iface.put("ofport_request", parseInt(kv[0], kv[1], 1, 65279));
                 default -> {
-                    if (kv[0].startsWith("options:")) p.options.put(kv[0].substring(8), kv[1]);
-                    else setVlanColumn(p, kv[0], kv[1]);
+                    if (kv[0].startsWith("options:")) options.put(kv[0].substring(8), kv[1]);
+                    else vlan.set(kv[0], kv[1]);
                 }
             }
         }
-        validateVlan(p);
-        p.ofport = ofportRequest > 0 ? ofportRequest : freeOfport(b);
-        for (Map.Entry<String, SwitchConfig.PortConfig> e : b.ports.entrySet()) {
-            if (e.getValue().ofport == p.ofport) throw new UnixctlException("ofport_request " + p.ofport + " is already used by port " + e.getKey());
+        vlan.validate();
+        vlan.writeTo(portRow, false);
+        if (!options.isEmpty()) {
+            ArrayNode pairs = F.arrayNode();
+            options.fields().forEachRemaining(e -> pairs.add(F.arrayNode().add(e.getKey()).add(e.getValue())));
+            iface.set("options", F.arrayNode().add("map").add(pairs));
         }
-        SwitchConfig next = ConfigStore.copy(config);
-        next.bridges.get(bridge).ports.put(port, p);
-        apply(next, port);
+        Row bridge;
+        String conflict;
+        int requested = iface.path("ofport_request").asInt(0);
+        bridge = read(db -> byName(db, "Bridge", bridgeName));
+        if (bridge == null) throw new UnixctlException("no bridge named " + bridgeName);
+        conflict = read(db -> {
+            Row owner = bridgeOfPort(db, port);
+            if (owner != null) return "cannot create a port named " + port + " because a port named " + port + " already exists on bridge " + name(owner);
+            if (byName(db, "Bridge", port) != null) return "cannot create a port named " + port + " because a bridge named " + port + " already exists";
+            if (requested > 0) {
+                for (Row i : db.rows("Interface").values()) {
+                    if (i.get("ofport_request").equals(Datum.atom((long) requested))) return "ofport_request " + requested + " is already used by port " + name(i);
+                }
+            }
+            return null;
+        });
+        if (conflict != null) throw new UnixctlException(conflict);
+        portRow.set("interfaces", named("iface"));
+        ArrayNode ops = F.arrayNode();
+        ops.add(insert("Interface", "iface", iface));
+        ops.add(insert("Port", "port", portRow));
+        ops.add(mutate("Bridge", bridge.uuid(), "ports", "insert", F.arrayNode().add("set").add(F.arrayNode().add(named("port")))));
+        apply(ops, port);
         return "";
     }
 
-    synchronized String setPort(String port, List<String> settings) throws UnixctlException {
-        String bridge = config.bridgeOfPort(port);
-        if (bridge == null) throw new UnixctlException("no port named " + port);
-        SwitchConfig next = ConfigStore.copy(config);
-        SwitchConfig.PortConfig p = next.bridges.get(bridge).ports.get(port);
+    String setPort(String port, List<String> settings) throws UnixctlException {
+        Row row = read(db -> byName(db, "Port", port));
+        if (row == null) throw new UnixctlException("no port named " + port);
+        PortVlan vlan = PortVlan.of(row);
         for (String s : settings) {
             String[] kv = splitSetting(s);
-            setVlanColumn(p, kv[0], kv[1]);
+            vlan.set(kv[0], kv[1]);
         }
-        validateVlan(p);
-        apply(next, port);
+        vlan.validate();
+        ObjectNode update = F.objectNode();
+        vlan.writeTo(update, true);
+        apply(F.arrayNode().add(BridgeReconciler.update("Port", row.uuid(), update)), port);
         return "";
     }
 
-    synchronized String deletePort(String bridge, String port) throws UnixctlException {
-        String owner = config.bridgeOfPort(port);
-        if (owner == null) throw new UnixctlException("no port named " + port);
-        if (bridge != null && !bridge.equals(owner)) {
-            throw new UnixctlException("bridge " + bridge + " does not have a port " + port + " (although its parent bridge " + owner + " does)");
+    String deletePort(String bridgeName, String port) throws UnixctlException {
+        Row[] found = read(db -> new Row[] {byName(db, "Port", port), bridgeOfPort(db, port)});
+        if (found[0] == null || found[1] == null) throw new UnixctlException("no port named " + port);
+        String owner = name(found[1]);
+        if (bridgeName != null && !bridgeName.equals(owner)) {
+            throw new UnixctlException("bridge " + bridgeName + " does not have a port " + port + " (although its parent bridge " + owner + " does)");
         }
         if (port.equals(owner)) {
-            throw new UnixctlException("cannot delete port " + port + " because it is the local port for bridge " + owner + " (deleting this port requires deleting the entire bridge)");
+            throw new UnixctlException("cannot delete port " + port + " because it is the local port for bridge " + owner
+                    + " (deleting this port requires deleting the entire bridge)");
         }
-        SwitchConfig next = ConfigStore.copy(config);
-        next.bridges.get(owner).ports.remove(port);
-        apply(next, null);
+        apply(F.arrayNode().add(mutate("Bridge", found[1].uuid(), "ports", "delete", uuidSet(found[0].uuid()))), null);
         return "";
     }
 
-    // ---- datapath-wide settings ----
-
-    synchronized String setConfig(List<String> settings) throws UnixctlException {
-        SwitchConfig next = ConfigStore.copy(config);
-        keyValues(settings, SWITCH_KEYS).forEach((k, v) -> {
-            if (v.isEmpty()) next.otherConfig.remove(k); else next.otherConfig.put(k, v);
-        });
-        apply(next, Reconciler.OTHER_CONFIG);
+    String setConfig(List<String> settings) throws UnixctlException {
+        Map<String, String> changes = keyValues(settings, SWITCH_KEYS);
+        Row root = read(OvsdbConfig::root);
+        try {
+            apply(F.arrayNode().add(updateMap("Open_vSwitch", root, "other_config", changes)), Reconciler.OTHER_CONFIG);
+        } catch (UnixctlException e) {
+            // Refused by the dataplane: put the previous settings back, so the database keeps what runs.
+            Map<String, String> previous = new TreeMap<>();
+            for (Object[] kv : root.get("other_config").entries()) previous.put((String) kv[0], (String) kv[1]);
+            for (String k : changes.keySet()) previous.putIfAbsent(k, "");
+            Row now = read(OvsdbConfig::root);
+            transact(F.arrayNode().add(updateMap("Open_vSwitch", now, "other_config", previous)));
+            throw e;
+        }
         return "";
     }
 
-    // ---- queries ----
-
-    synchronized String listBridges() {
-        StringBuilder sb = new StringBuilder();
-        config.bridges.keySet().forEach(b -> sb.append(b).append('\n'));
-        return sb.toString();
+    String listBridges() throws UnixctlException {
+        return String.join("", read(db -> OvsdbConfig.names(db, "Bridge")).stream().map(n -> n + "\n").toList());
     }
 
-    synchronized String listPorts(String bridge) throws UnixctlException {
-        SwitchConfig.BridgeConfig b = config.bridges.get(bridge);
-        if (b == null) throw new UnixctlException("no bridge named " + bridge);
-        StringBuilder sb = new StringBuilder();
-        b.ports.keySet().stream().filter(p -> !p.equals(bridge)).forEach(p -> sb.append(p).append('\n'));
-        return sb.toString();
-    }
-
-    /** Like {@code ovs-vsctl show}, without row UUIDs (they come with the OVSDB issue). */
-    synchronized String show() {
-        Map<String, String> errors = reconciler.portErrors();
-        StringBuilder sb = new StringBuilder();
-        if (!config.otherConfig.isEmpty()) sb.append("other_config: ").append(config.otherConfig).append('\n');
-        String cfgError = errors.get(Reconciler.OTHER_CONFIG);
-        if (cfgError != null) sb.append("error: \"").append(cfgError).append("\"\n");
-        config.bridges.forEach((bn, b) -> {
-            sb.append("    Bridge ").append(bn).append('\n');
-            sb.append("        datapath_type: netdev\n");
-            if (!b.otherConfig.isEmpty()) sb.append("        other_config: ").append(b.otherConfig).append('\n');
-            b.ports.forEach((pn, p) -> {
-                sb.append("        Port ").append(pn).append('\n');
-                if (p.tag >= 0) sb.append("            tag: ").append(p.tag).append('\n');
-                if (p.trunks != null && !p.trunks.isEmpty()) sb.append("            trunks: [").append(p.trunks.replace(",", ", ")).append("]\n");
-                if (p.vlanMode != null) sb.append("            vlan_mode: ").append(p.vlanMode).append('\n');
-                sb.append("            Interface ").append(pn).append('\n');
-                if (!p.type.isEmpty()) sb.append("                type: ").append(p.type).append('\n');
-                if (!p.options.isEmpty()) sb.append("                options: ").append(p.options).append('\n');
-                String err = errors.get(pn);
-                if (err != null) sb.append("                error: \"").append(err).append("\"\n");
-            });
+    String listPorts(String bridgeName) throws UnixctlException {
+        List<String> ports = read(db -> {
+            Row b = byName(db, "Bridge", bridgeName);
+            if (b == null) return null;
+            List<String> out = new ArrayList<>();
+            for (Object u : b.get("ports").keys()) {
+                Row p = db.rows("Port").get((UUID) u);
+                if (p != null && !name(p).equals(bridgeName)) out.add(name(p));
+            }
+            out.sort(null);
+            return out;
         });
-        return sb.toString();
+        if (ports == null) throw new UnixctlException("no bridge named " + bridgeName);
+        return String.join("", ports.stream().map(n -> n + "\n").toList());
     }
 
-    // ---- helpers ----
+    /** Like {@code ovs-vsctl show}: the root row's UUID, then bridges, ports and interfaces. */
+    String show() throws UnixctlException {
+        return read(db -> {
+            StringBuilder sb = new StringBuilder();
+            Row root = OvsdbConfig.root(db);
+            if (root == null) return "";
+            sb.append(root.uuid()).append('\n');
+            TreeMap<String, Row> bridges = new TreeMap<>();
+            for (Object u : root.get("bridges").keys()) {
+                Row b = db.rows("Bridge").get((UUID) u);
+                if (b != null) bridges.put(name(b), b);
+            }
+            for (Row b : bridges.values()) {
+                sb.append("    Bridge ").append(name(b)).append('\n');
+                sb.append("        datapath_type: netdev\n");
+                TreeMap<String, Row> ports = new TreeMap<>();
+                for (Object u : b.get("ports").keys()) {
+                    Row p = db.rows("Port").get((UUID) u);
+                    if (p != null) ports.put(name(p), p);
+                }
+                for (Row p : ports.values()) {
+                    sb.append("        Port ").append(name(p)).append('\n');
+                    if (p.get("tag").size() > 0) sb.append("            tag: ").append(p.get("tag")).append('\n');
+                    if (p.get("trunks").size() > 0) {
+                        sb.append("            trunks: [").append(String.join(", ", p.get("trunks").keys().stream().map(String::valueOf).toList())).append("]\n");
+                    }
+                    if (p.get("vlan_mode").size() > 0) sb.append("            vlan_mode: ").append(p.get("vlan_mode").key(0)).append('\n');
+                    for (Object iu : p.get("interfaces").keys()) {
+                        Row i = db.rows("Interface").get((UUID) iu);
+                        if (i == null) continue;
+                        sb.append("            Interface ").append(name(i)).append('\n');
+                        String type = (String) i.get("type").key(0);
+                        if (!type.isEmpty()) sb.append("                type: ").append(type).append('\n');
+                        if (i.get("options").size() > 0) sb.append("                options: ").append(i.get("options")).append('\n');
+                        if (i.get("error").size() > 0) sb.append("                error: \"").append(i.get("error").key(0)).append("\"\n");
+                    }
+                }
+            }
+            return sb.toString();
+        });
+    }
+
+    // ---- applying ----
 
     /**
-     * Pushes {@code next} to the dataplane and saves it if accepted. If the dataplane refuses it or it
-     * cannot be saved, the dataplane is reconciled back to the current configuration and the reason
-     * reported: the dataplane always runs what the database holds.
+     * Commits {@code ops} with next_cfg += 1 and waits until the reconciler applied it. If
+     * {@code subject} (a port name, or {@link Reconciler#OTHER_CONFIG}) then has an error, the
+     * change is undone and the error reported.
      */
-    private void apply(SwitchConfig next, String subject) throws UnixctlException {
-        DatapathClient dp;
+    private void apply(ArrayNode ops, String subject) throws UnixctlException {
         try {
-            dp = datapath.get();
+            datapath.get();
         } catch (DatapathException e) {
             throw new UnixctlException(e.getMessage());
         }
-        String failure;
+        Row root = read(OvsdbConfig::root);
+        if (root == null) throw new UnixctlException("the database has no Open_vSwitch row");
+        ArrayNode txn = ops.deepCopy();
+        txn.add(F.objectNode().put("op", "mutate").put("table", "Open_vSwitch").<ObjectNode>set("where", F.arrayNode())
+                .set("mutations", F.arrayNode().add(F.arrayNode().add("next_cfg").add("+=").add(1))));
+        txn.add(F.objectNode().put("op", "select").put("table", "Open_vSwitch").<ObjectNode>set("where", F.arrayNode())
+                .set("columns", F.arrayNode().add("next_cfg")));
+        JsonNode result = transact(txn);
+        long nextCfg = result.get(result.size() - 1).path("rows").path(0).path("next_cfg").asLong();
+        waitApplied(nextCfg);
+        String error = subject == null ? null : subjectError(subject);
+        if (error != null) {
+            undo(subject);
+            throw new UnixctlException(error);
+        }
+    }
+
+    private JsonNode transact(ArrayNode ops) throws UnixctlException {
+        JsonNode result;
         try {
-            reconciler.reconcile(next, dp);
-            failure = subject == null ? null : reconciler.portErrors().get(subject);
-        } catch (DatapathException e) {
-            failure = e.getMessage();
+            result = server.transact(ops).get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new UnixctlException("the database did not answer: " + e);
         }
-        if (failure != null) {
-            try {
-                reconciler.reconcile(config, dp);
-            } catch (DatapathException ignored) {
-                // the dataplane keeps what it had; the next reconcile retries
+        for (JsonNode r : result) {
+            if (r.has("error")) throw new UnixctlException(r.path("details").asText(r.get("error").asText()));
+        }
+        return result;
+    }
+
+    private void waitApplied(long nextCfg) throws UnixctlException {
+        long deadline = System.currentTimeMillis() + APPLY_TIMEOUT_MS;
+        while (true) {
+            long cur = read(db -> {
+                Row r = OvsdbConfig.root(db);
+                return r == null || r.get("cur_cfg").size() == 0 ? 0L : (Long) r.get("cur_cfg").key(0);
+            });
+            if (cur >= nextCfg) return;
+            if (System.currentTimeMillis() > deadline) {
+                throw new UnixctlException("the change was saved but the dataplane did not apply it within "
+                        + APPLY_TIMEOUT_MS / 1000 + " s (is vswitch-dp running? bin/vswitch status)");
             }
-            throw new UnixctlException(failure);
-        }
-        try {
-            store.save(next);
-        } catch (IOException e) {
             try {
-                reconciler.reconcile(config, dp);   // not durable, so not applied: keep dataplane = database
-            } catch (DatapathException ignored) {
-                // the next reconcile retries
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UnixctlException("interrupted");
             }
-            throw new UnixctlException("could not save the database " + store.file() + ": " + e.getMessage()
-                    + "; nothing was changed (check free space and permissions of the run dir)");
         }
-        config = next;
+    }
+
+    private String subjectError(String subject) throws UnixctlException {
+        if (subject.equals(Reconciler.OTHER_CONFIG)) return reconciler.portErrors().get(Reconciler.OTHER_CONFIG);
+        return read(db -> {
+            Row i = byName(db, "Interface", subject);
+            return i != null && i.get("error").size() > 0 ? (String) i.get("error").key(0) : null;
+        });
+    }
+
+    /** Takes a refused port (or a bridge whose local port was refused) out of the database again. */
+    private void undo(String port) throws UnixctlException {
+        Row[] found = read(db -> new Row[] {byName(db, "Port", port), bridgeOfPort(db, port)});
+        if (found[0] == null || found[1] == null) return;
+        ArrayNode ops = F.arrayNode();
+        if (port.equals(name(found[1]))) {
+            ops.add(mutate("Open_vSwitch", null, "bridges", "delete", uuidSet(found[1].uuid())));
+        } else {
+            ops.add(mutate("Bridge", found[1].uuid(), "ports", "delete", uuidSet(found[0].uuid())));
+        }
+        transact(ops);
+    }
+
+    // ---- JSON helpers ----
+
+    private static ObjectNode insert(String table, String uuidName, ObjectNode row) {
+        return F.objectNode().put("op", "insert").put("table", table).put("uuid-name", uuidName).set("row", row);
+    }
+
+    private static ArrayNode named(String name) {
+        return F.arrayNode().add("named-uuid").add(name);
+    }
+
+    private static ArrayNode uuidSet(UUID u) {
+        return F.arrayNode().add("set").add(F.arrayNode().add(F.arrayNode().add("uuid").add(u.toString())));
+    }
+
+    private static ArrayNode map(Map<String, String> m) {
+        ArrayNode pairs = F.arrayNode();
+        m.forEach((k, v) -> pairs.add(F.arrayNode().add(k).add(v)));
+        return F.arrayNode().add("map").add(pairs);
+    }
+
+    private static ObjectNode mutate(String table, UUID uuid, String column, String mutator, JsonNode value) {
+        ObjectNode op = F.objectNode().put("op", "mutate").put("table", table);
+        op.set("where", uuid == null ? F.arrayNode()
+                : F.arrayNode().add(F.arrayNode().add("_uuid").add("==").add(F.arrayNode().add("uuid").add(uuid.toString()))));
+        op.set("mutations", F.arrayNode().add(F.arrayNode().add(column).add(mutator).add(value)));
+        return op;
+    }
+
+    /** Sets or (empty value) removes keys of a string map column. */
+    private static ObjectNode updateMap(String table, Row row, String column, Map<String, String> changes) {
+        Map<String, String> m = new TreeMap<>();
+        for (Object[] kv : row.get(column).entries()) m.put((String) kv[0], (String) kv[1]);
+        changes.forEach((k, v) -> {
+            if (v.isEmpty()) m.remove(k); else m.put(k, v);
+        });
+        return BridgeReconciler.update(table, row.uuid(), F.objectNode().set(column, map(m)));
+    }
+
+    // ---- validation ----
+
+    /** A port's VLAN columns while a command edits them. */
+    private static final class PortVlan {
+        int tag = -1;
+        String trunks;
+        String mode;
+
+        static PortVlan of(Row port) {
+            PortVlan v = new PortVlan();
+            if (port.get("tag").size() == 1) v.tag = (int) (long) (Long) port.get("tag").key(0);
+            if (port.get("trunks").size() > 0) v.trunks = String.join(",", port.get("trunks").keys().stream().map(String::valueOf).toList());
+            if (port.get("vlan_mode").size() == 1) v.mode = (String) port.get("vlan_mode").key(0);
+            return v;
+        }
+
+        void set(String key, String value) throws UnixctlException {
+            switch (key) {
+                case "tag" -> tag = value.isEmpty() ? -1 : parseInt("tag", value, 0, 4095);
+                case "trunks" -> {
+                    try {
+                        String normal = VlanPolicy.formatTrunks(VlanPolicy.parseTrunks(value));
+                        trunks = normal.isEmpty() ? null : normal;
+                    } catch (IllegalArgumentException e) {
+                        throw new UnixctlException(e.getMessage());
+                    }
+                }
+                case "vlan_mode" -> {
+                    try {
+                        if (!value.isEmpty()) VlanPolicy.Mode.parse(value);
+                    } catch (IllegalArgumentException e) {
+                        throw new UnixctlException(e.getMessage());
+                    }
+                    mode = value.isEmpty() ? null : value;
+                }
+                default -> throw new UnixctlException("unknown setting '" + key + "': use type, tag, trunks, vlan_mode, ofport_request or options:KEY");
+            }
+        }
+
+        void validate() throws UnixctlException {
+            try {
+                new VlanPolicy(mode == null ? null : VlanPolicy.Mode.parse(mode), tag, VlanPolicy.parseTrunks(trunks == null ? "" : trunks));
+            } catch (IllegalArgumentException e) {
+                throw new UnixctlException(e.getMessage());
+            }
+        }
+
+        /** Writes the columns; with {@code clear}, unset ones are written as empty sets. */
+        void writeTo(ObjectNode row, boolean clear) {
+            ArrayNode empty = F.arrayNode().add("set").add(F.arrayNode());
+            if (tag >= 0) row.put("tag", tag); else if (clear) row.set("tag", empty.deepCopy());
+            if (trunks != null) {
+                ArrayNode t = F.arrayNode();
+                for (String v : trunks.split(",")) t.add(Long.parseLong(v));
+                row.set("trunks", F.arrayNode().add("set").add(t));
+            } else if (clear) {
+                row.set("trunks", empty.deepCopy());
+            }
+            if (mode != null) row.put("vlan_mode", mode); else if (clear) row.set("vlan_mode", empty.deepCopy());
+        }
     }
 
     private static void checkName(String name, String what) throws UnixctlException {
@@ -276,12 +489,6 @@ public final class BridgeCommands {
         }
     }
 
-    private static int freeOfport(SwitchConfig.BridgeConfig b) {
-        BitSet used = new BitSet();
-        for (SwitchConfig.PortConfig p : b.ports.values()) if (p.ofport < OFPP_LOCAL) used.set(p.ofport);
-        return used.nextClearBit(1);
-    }
-
     private static String[] splitSetting(String s) throws UnixctlException {
         int eq = s.indexOf('=');
         if (eq <= 0) throw new UnixctlException("'" + s + "' is not KEY=VALUE");
@@ -289,47 +496,23 @@ public final class BridgeCommands {
     }
 
     private static Map<String, String> keyValues(List<String> settings, Set<String> allowed) throws UnixctlException {
-        Map<String, String> m = new java.util.TreeMap<>();
+        Map<String, String> m = new TreeMap<>();
         for (String s : settings) {
             String[] kv = splitSetting(s);
             String k = kv[0].startsWith("other_config:") ? kv[0].substring(13) : kv[0];
-            if (!allowed.contains(k)) throw new UnixctlException("unknown key '" + kv[0] + "': use one of " + String.join(", ", new java.util.TreeSet<>(allowed)));
-            if (!kv[1].isEmpty() && !k.equals("pmd-cpu-mask")) parseInt(k, kv[1], 0, Integer.MAX_VALUE);
+            if (!allowed.contains(k)) throw new UnixctlException("unknown key '" + kv[0] + "': use one of " + String.join(", ", new TreeSet<>(allowed)));
+            if (!kv[1].isEmpty() && !k.equals("pmd-cpu-mask")) {
+                // The dataplane's limits, so a bad value is refused here rather than left in the database.
+                switch (k) {
+                    case "mac-table-size" -> parseInt(k, kv[1], 1, 1_000_000);
+                    case "mac-aging-time" -> parseInt(k, kv[1], 0, 1_000_000);
+                    case "pmd-sleep-max" -> parseInt(k, kv[1], 0, 10_000);
+                    default -> parseInt(k, kv[1], 0, Integer.MAX_VALUE);
+                }
+            }
             m.put(k, kv[1]);
         }
         return m;
-    }
-
-    private static void setVlanColumn(SwitchConfig.PortConfig p, String key, String value) throws UnixctlException {
-        switch (key) {
-            case "tag" -> p.tag = value.isEmpty() ? -1 : parseInt("tag", value, 0, 4095);
-            case "trunks" -> {
-                try {
-                    String normal = VlanPolicy.formatTrunks(VlanPolicy.parseTrunks(value));
-                    p.trunks = normal.isEmpty() ? null : normal;
-                } catch (IllegalArgumentException e) {
-                    throw new UnixctlException(e.getMessage());
-                }
-            }
-            case "vlan_mode" -> {
-                try {
-                    if (!value.isEmpty()) VlanPolicy.Mode.parse(value);
-                } catch (IllegalArgumentException e) {
-                    throw new UnixctlException(e.getMessage());
-                }
-                p.vlanMode = value.isEmpty() ? null : value;
-            }
-            default -> throw new UnixctlException("unknown setting '" + key + "': use type, tag, trunks, vlan_mode, ofport_request or options:KEY");
-        }
-    }
-
-    private static void validateVlan(SwitchConfig.PortConfig p) throws UnixctlException {
-        try {
-            new VlanPolicy(p.vlanMode == null ? null : VlanPolicy.Mode.parse(p.vlanMode), p.tag,
-                    VlanPolicy.parseTrunks(p.trunks == null ? "" : p.trunks));
-        } catch (IllegalArgumentException e) {
-            throw new UnixctlException(e.getMessage());
-        }
     }
 
     private static int parseInt(String what, String v, int min, int max) throws UnixctlException {

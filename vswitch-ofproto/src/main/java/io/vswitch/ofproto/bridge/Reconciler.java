@@ -78,8 +78,17 @@ public final class Reconciler {
         for (Map.Entry<String, SwitchConfig.BridgeConfig> e : desired.bridges.entrySet()) {
             Map<String, String> haveBridge = have.bridges().get(e.getKey());
             if (haveBridge == null || !haveBridge.equals(e.getValue().otherConfig)) {
-                dp.addBridge(e.getKey(), e.getValue().otherConfig);
-                changes++;
+                try {
+                    dp.addBridge(e.getKey(), e.getValue().otherConfig);
+                    changes++;
+                } catch (DatapathException ex) {
+                    // e.g. a bad mac-table-size written with ovs-vsctl: report it on the bridge's ports
+                    LOG.log(System.Logger.Level.WARNING, "bridge " + e.getKey() + ": " + ex.getMessage());
+                    if (haveBridge == null) {
+                        for (String port : e.getValue().ports.keySet()) portErrors.put(port, "bridge " + e.getKey() + ": " + ex.getMessage());
+                        continue;
+                    }
+                }
             }
             for (Map.Entry<String, SwitchConfig.PortConfig> pe : e.getValue().ports.entrySet()) {
                 PortSpec want = pe.getValue().toSpec(e.getKey(), pe.getKey());

@@ -1,0 +1,141 @@
+package io.vswitch.ofproto.bridge;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vswitch.datapath.ipc.DatapathClient;
+import io.vswitch.datapath.ipc.DatapathException;
+import io.vswitch.ovsdb.data.Datum;
+import io.vswitch.ovsdb.db.Database;
+import io.vswitch.ovsdb.db.Row;
+import io.vswitch.ovsdb.server.OvsdbServer;
+
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps the dataplane equal to the database (OVS: vswitchd's main loop around
+ * {@code bridge_reconfigure}). Woken by every commit, it reads the desired configuration, hands it to
+ * the {@link Reconciler}, then writes the outcome back: {@code Interface.ofport} and {@code error},
+ * link state, and finally {@code Open_vSwitch.cur_cfg = next_cfg}, which is what ovs-vsctl (without
+ * --no-wait) waits for. Status is written only where it differs, so its own commit settles at once.
+ */
+public final class BridgeReconciler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(BridgeReconciler.class.getName());
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    private final OvsdbServer server;
+    private final Reconciler reconciler;
+    private final BridgeCommands.DatapathSupplier datapath;
+    private final Semaphore wake = new Semaphore(0);
+    private volatile boolean running = true;
+    private final Thread thread;
+
+    public BridgeReconciler(OvsdbServer server, Reconciler reconciler, BridgeCommands.DatapathSupplier datapath) {
+        this.server = server;
+        this.reconciler = reconciler;
+        this.datapath = datapath;
+        server.addListener(changes -> poke());
+        thread = Thread.ofPlatform().daemon().name("bridge-reconciler").start(this::loop);
+        poke();
+    }
+
+    /** Asks for a reconciliation soon (coalesced). */
+    public void poke() {
+        wake.release();
+    }
+
+    private void loop() {
+        while (running) {
+            try {
+                if (!wake.tryAcquire(2, TimeUnit.SECONDS)) continue;
+                wake.drainPermits();
+                reconcileOnce();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException | ExecutionException e) {
+                LOG.log(System.Logger.Level.ERROR, "reconciliation failed; retrying", e);
+                sleepThenRetry();
+            }
+        }
+    }
+
+    private void sleepThenRetry() {
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        poke();
+    }
+
+    /** One pass; returns normally also when the dataplane is away (it is retried when it comes back). */
+    void reconcileOnce() throws InterruptedException, ExecutionException {
+        OvsdbConfig.Snapshot want = server.call(OvsdbConfig::read).get();
+        DatapathClient dp;
+        try {
+            dp = datapath.get();
+        } catch (DatapathException e) {
+            return;                                   // no dataplane yet: cur_cfg stays behind, as with OVS
+        }
+        try {
+            reconciler.reconcile(want.config(), dp);
+        } catch (DatapathException e) {
+            LOG.log(System.Logger.Level.WARNING, "dataplane: " + e.getMessage());
+            sleepThenRetry();
+            return;
+        }
+        Map<String, String> errors = reconciler.portErrors();
+        ArrayNode ops = server.call(db -> statusOps(db, want, errors)).get();
+        if (!ops.isEmpty()) {
+            ArrayNode result = server.transact(ops).get();
+            for (var r : result) if (r.has("error")) LOG.log(System.Logger.Level.WARNING, "status update refused: " + r);
+        }
+    }
+
+    /** The updates that bring status columns up to date (empty if they already are). */
+    private static ArrayNode statusOps(Database db, OvsdbConfig.Snapshot want, Map<String, String> errors) {
+        ArrayNode ops = F.arrayNode();
+        for (Map.Entry<String, UUID> e : want.interfaceRows().entrySet()) {
+            Row iface = db.rows("Interface").get(e.getValue());
+            if (iface == null) continue;
+            String error = errors.get(e.getKey());
+            long ofport = error != null ? -1 : want.config().bridges.values().stream()
+                    .filter(b -> b.ports.containsKey(e.getKey())).findFirst().map(b -> (long) b.ports.get(e.getKey()).ofport).orElse(-1L);
+            ObjectNode row = F.objectNode();
+            if (!iface.get("ofport").equals(Datum.atom(ofport))) row.put("ofport", ofport);
+            Datum wantError = error == null ? Datum.EMPTY_SET : Datum.atom(error);
+            if (!iface.get("error").equals(wantError)) {
+                if (error == null) row.set("error", F.arrayNode().add("set").add(F.arrayNode())); else row.put("error", error);
+            }
+            String state = error == null ? "up" : "down";
+            for (String col : new String[] {"admin_state", "link_state"}) {
+                if (!iface.get(col).equals(Datum.atom(state))) row.put(col, state);
+            }
+            if (!row.isEmpty()) ops.add(update("Interface", iface.uuid(), row));
+        }
+        Row root = OvsdbConfig.root(db);
+        if (root != null) {
+            Datum cur = root.get("cur_cfg");
+            long have = cur.size() == 1 ? (Long) cur.key(0) : 0;
+            if (have < want.nextCfg()) ops.add(update("Open_vSwitch", root.uuid(), F.objectNode().put("cur_cfg", want.nextCfg())));
+        }
+        return ops;
+    }
+
+    static ObjectNode update(String table, UUID uuid, ObjectNode row) {
+        ObjectNode op = F.objectNode().put("op", "update").put("table", table);
+        op.set("where", F.arrayNode().add(F.arrayNode().add("_uuid").add("==").add(F.arrayNode().add("uuid").add(uuid.toString()))));
+        op.set("row", row);
+        return op;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+    }
+}

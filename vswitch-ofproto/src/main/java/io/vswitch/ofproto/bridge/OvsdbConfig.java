@@ -1,0 +1,118 @@
+package io.vswitch.ofproto.bridge;
+
+import io.vswitch.ovsdb.data.Datum;
+import io.vswitch.ovsdb.db.Database;
+import io.vswitch.ovsdb.db.Row;
+
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * Reads the dataplane's desired configuration out of the Open_vSwitch database (OVS:
+ * {@code bridge_reconfigure}'s view of the rows): Open_vSwitch.other_config, its bridges, their
+ * ports and each port's first interface. Also assigns OpenFlow port numbers like ovs-vswitchd:
+ * {@code ofport_request} if set, else the number the interface already has, else the lowest free;
+ * a bridge's own port is LOCAL (65534).
+ */
+public final class OvsdbConfig {
+    public static final int OFPP_LOCAL = 65534;
+
+    private OvsdbConfig() {}
+
+    /** The desired configuration and the next_cfg it reflects. */
+    public record Snapshot(SwitchConfig config, long nextCfg, Map<String, UUID> interfaceRows) {}
+
+    public static Row root(Database db) {
+        return db.rows("Open_vSwitch").values().stream().findFirst().orElse(null);
+    }
+
+    public static Snapshot read(Database db) {
+        SwitchConfig c = new SwitchConfig();
+        Map<String, UUID> interfaces = new LinkedHashMap<>();
+        Row root = root(db);
+        if (root == null) return new Snapshot(c, 0, interfaces);
+        c.otherConfig.putAll(strings(root.get("other_config")));
+        long nextCfg = root.get("next_cfg").size() == 1 ? (Long) root.get("next_cfg").key(0) : 0;
+        for (Object bridgeUuid : root.get("bridges").keys()) {
+            Row bridge = db.rows("Bridge").get((UUID) bridgeUuid);
+            if (bridge == null) continue;
+            String bridgeName = (String) bridge.get("name").key(0);
+            SwitchConfig.BridgeConfig bc = new SwitchConfig.BridgeConfig();
+            bc.otherConfig.putAll(strings(bridge.get("other_config")));
+            Map<String, Row> ifaceOf = new TreeMap<>();
+            for (Object portUuid : bridge.get("ports").keys()) {
+                Row port = db.rows("Port").get((UUID) portUuid);
+                if (port == null || port.get("interfaces").size() == 0) continue;
+                Row iface = db.rows("Interface").get((UUID) port.get("interfaces").key(0));
+                if (iface == null) continue;
+                String name = (String) port.get("name").key(0);
+                SwitchConfig.PortConfig pc = new SwitchConfig.PortConfig();
+                String type = (String) iface.get("type").key(0);
+                pc.type = type.isEmpty() || type.equals("system") ? "tap" : type;   // see docs/architecture.md
+                pc.tag = port.get("tag").size() == 1 ? (int) (long) (Long) port.get("tag").key(0) : -1;
+                if (port.get("trunks").size() > 0) {
+                    StringBuilder t = new StringBuilder();
+                    for (Object v : port.get("trunks").keys()) t.append(t.isEmpty() ? "" : ",").append(v);
+                    pc.trunks = t.toString();
+                }
+                pc.vlanMode = port.get("vlan_mode").size() == 1 ? (String) port.get("vlan_mode").key(0) : null;
+                pc.options.putAll(strings(iface.get("options")));
+                bc.ports.put(name, pc);
+                ifaceOf.put(name, iface);
+                interfaces.put(name, iface.uuid());
+            }
+            assignOfports(bridgeName, bc, ifaceOf);
+            c.bridges.put(bridgeName, bc);
+        }
+        return new Snapshot(c, nextCfg, interfaces);
+    }
+
+    private static void assignOfports(String bridge, SwitchConfig.BridgeConfig bc, Map<String, Row> ifaces) {
+        BitSet used = new BitSet();
+        Map<String, Integer> chosen = new LinkedHashMap<>();
+        for (Map.Entry<String, Row> e : ifaces.entrySet()) {           // requested numbers first
+            if (e.getKey().equals(bridge)) {
+                chosen.put(e.getKey(), OFPP_LOCAL);
+                continue;
+            }
+            Datum req = e.getValue().get("ofport_request");
+            if (req.size() == 1 && !used.get((int) (long) (Long) req.key(0))) {
+                int n = (int) (long) (Long) req.key(0);
+                used.set(n);
+                chosen.put(e.getKey(), n);
+            }
+        }
+        for (Map.Entry<String, Row> e : ifaces.entrySet()) {           // then keep what they had
+            if (chosen.containsKey(e.getKey())) continue;
+            Datum have = e.getValue().get("ofport");
+            if (have.size() == 1) {
+                long n = (Long) have.key(0);
+                if (n >= 1 && n < 0xff00 && !used.get((int) n)) {
+                    used.set((int) n);
+                    chosen.put(e.getKey(), (int) n);
+                }
+            }
+        }
+        for (String name : ifaces.keySet()) {                         // then the lowest free
+            if (chosen.containsKey(name)) continue;
+            int n = used.nextClearBit(1);
+            used.set(n);
+            chosen.put(name, n);
+        }
+        chosen.forEach((name, n) -> bc.ports.get(name).ofport = n);
+    }
+
+    private static Map<String, String> strings(Datum d) {
+        Map<String, String> m = new TreeMap<>();
+        for (Object[] kv : d.entries()) m.put((String) kv[0], (String) kv[1]);
+        return m;
+    }
+
+    static List<String> names(Database db, String table) {
+        return db.rows(table).values().stream().map(r -> (String) r.get("name").key(0)).sorted().toList();
+    }
+}
