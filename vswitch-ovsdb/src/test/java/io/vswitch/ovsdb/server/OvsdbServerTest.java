@@ -1,0 +1,197 @@
+package io.vswitch.ovsdb.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.vswitch.ovsdb.db.DatabaseFile;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Our OVSDB server over its real transport: RFC 7047 replies, errors, monitors, and hostile input. */
+class OvsdbServerTest {
+    @TempDir
+    Path dir;
+    private DatabaseFile file;
+    private OvsdbServer server;
+    private OvsdbTransport transport;
+    private Path socket;
+
+    @BeforeEach
+    void start() throws Exception {
+        file = DatabaseFile.open(dir.resolve("conf.db"), RealOvsVsctlTest.SCHEMA);
+        server = new OvsdbServer(file.database(), file);
+        transport = new OvsdbTransport(server);
+        socket = dir.resolve("db.sock");
+        transport.listen("punix:" + socket);
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"insert\",\"table\":\"Open_vSwitch\",\"row\":{}}]"));
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        transport.close();
+        server.close();
+        file.close();
+    }
+
+    static JsonNode json(String s) throws Exception {
+        return JsonRpcClient.JSON.readTree(s);
+    }
+
+    private static String addBridge(String name) {
+        return "[\"Open_vSwitch\","
+                + "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\",\"row\":{\"name\":\"" + name + "\",\"type\":\"internal\"}},"
+                + "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\",\"row\":{\"name\":\"" + name + "\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
+                + "{\"op\":\"insert\",\"table\":\"Bridge\",\"uuid-name\":\"b\",\"row\":{\"name\":\"" + name + "\",\"ports\":[\"named-uuid\",\"p\"]}},"
+                + "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":[[\"bridges\",\"insert\",[\"set\",[[\"named-uuid\",\"b\"]]]]]}]";
+    }
+
+    @Test
+    void rfcErrorsComeBackAsErrorObjectsAndTheConnectionSurvives() throws Exception {
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            assertEquals("unknown method", c.call("no_such_method", json("[]")).get("error").asText());
+            assertEquals("unknown database", c.call("get_schema", json("[\"Nope\"]")).path("error").path("error").asText());
+            JsonNode r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"select\",\"table\":\"Nope\",\"where\":[]}]"));
+            assertEquals("syntax error", r.path("result").path(0).path("error").asText());
+            assertEquals("No table named Nope.", r.path("result").path(0).path("details").asText());
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"insert\",\"table\":\"Bridge\",\"row\":{\"nope\":1}}, {\"op\":\"comment\",\"comment\":\"x\"}]"));
+            assertEquals("syntax error", r.path("result").path(0).path("error").asText());
+            assertTrue(r.path("result").get(1).isNull(), "operations after a failed one are not attempted (null)");
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"insert\",\"table\":\"Bridge\",\"row\":{\"name\":7}}]"));
+            assertEquals("syntax error", r.path("result").path(0).path("error").asText(), r.toString());
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"insert\",\"table\":\"Queue\",\"row\":{\"dscp\":99}}]"));
+            assertEquals("constraint violation", r.path("result").path(1).path("error").asText(), "a commit-time failure is an extra element: " + r);
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"insert\",\"table\":\"Open_vSwitch\",\"row\":{}}]"));
+            assertEquals("constraint violation", r.path("result").path(1).path("error").asText(), "maxRows 1: " + r);
+            r = c.call("transact", json(addBridge("br0")));
+            r = c.call("transact", json(addBridge("br0").replace("\"i\"", "\"i2\"").replace("[\"named-uuid\",\"i\"]", "[\"named-uuid\",\"i2\"]")));
+            assertTrue(r.path("result").toString().contains("constraint violation"), "unique index on Bridge name: " + r);
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"abort\"}]"));
+            assertEquals("aborted", r.path("result").path(0).path("error").asText());
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"assert\",\"lock\":\"l\"}]"));
+            assertEquals("not owner", r.path("result").path(0).path("error").asText());
+            assertEquals("[\"x\",1]", c.call("echo", json("[\"x\",1]")).get("result").toString());
+        }
+    }
+
+    @Test
+    void referencesGarbageCollectionAndWeakReferences() throws Exception {
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            c.call("transact", json(addBridge("br0")));
+            JsonNode r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"delete\",\"table\":\"Port\",\"where\":[]}]"));
+            assertEquals("referential integrity violation", r.path("result").path(1).path("error").asText(), r.toString());
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],"
+                    + "\"mutations\":[[\"bridges\",\"delete\",[\"set\",[]]]]}, {\"op\":\"update\",\"table\":\"Open_vSwitch\",\"where\":[],\"row\":{\"bridges\":[\"set\",[]]}}]"));
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"select\",\"table\":\"Interface\",\"where\":[]}]"));
+            assertEquals(0, r.path("result").path(0).path("rows").size(), "bridge, port and interface were garbage-collected: " + r);
+        }
+    }
+
+    @Test
+    void hostileInputClosesOnlyItsOwnConnection() throws Exception {
+        try (JsonRpcClient good = new JsonRpcClient(socket)) {
+            try (JsonRpcClient bad = new JsonRpcClient(socket)) {
+                bad.sendRaw("{\"id\":1,\"method\":\"echo\",\"params\":[]".getBytes()); // truncated: waits for more
+                bad.sendRaw("}garbage that is not json".getBytes(StandardCharsets.UTF_8));
+                for (int i = 0; i < 50 && !bad.closedByServer(); i++) Thread.sleep(100);
+                assertTrue(bad.closedByServer(), "a stream that is not JSON is closed");
+            }
+            try (JsonRpcClient huge = new JsonRpcClient(socket)) {
+                byte[] chunk = ("\"" + "x".repeat(1 << 20)).getBytes();
+                huge.sendRaw("{\"id\":1,\"method\":\"echo\",\"params\":[".getBytes());
+                try {
+                    for (int i = 0; i < 64 && !huge.closedByServer(); i++) huge.sendRaw(chunk);   // 64 MB, bounded
+                } catch (java.io.IOException expected) {
+                    // the server closed the connection while we were still sending
+                }
+                for (int i = 0; i < 50 && !huge.closedByServer(); i++) Thread.sleep(100);
+                assertTrue(huge.closedByServer(), "a message over the limit closes its connection");
+            }
+            try (JsonRpcClient wrong = new JsonRpcClient(socket)) {
+                assertEquals("syntax error", wrong.call("transact", json("{\"not\":\"an array\"}")).path("error").path("error").asText());
+                assertFalse(wrong.closedByServer(), "a well-formed but wrong request keeps the connection");
+            }
+            assertEquals("[]", good.call("echo", json("[]")).get("result").toString(), "other clients are unaffected");
+        }
+    }
+
+    /** 100 clients transact at once; a monitor sees every change exactly once, in commit order. */
+    @Test
+    void concurrentClientsAndMonitorOrdering() throws Exception {
+        try (JsonRpcClient watcher = new JsonRpcClient(socket)) {
+            JsonNode init = watcher.call("monitor_cond", json("[\"Open_vSwitch\", \"w\", {\"Bridge\": [{\"columns\":[\"name\",\"external_ids\"]}]}]"));
+            assertTrue(init.get("error").isNull(), init.toString());
+            int clients = 100;
+            int each = 5;
+            ExecutorService pool = Executors.newFixedThreadPool(16);
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int k = 0; k < clients; k++) {
+                final int client = k;
+                done.add(pool.submit((Callable<Integer>) () -> {
+                    try (JsonRpcClient c = new JsonRpcClient(socket)) {
+                        int ok = 0;
+                        for (int i = 0; i < each; i++) {
+                            JsonNode r = c.call("transact", json(addBridge("b" + client + "x" + i)));
+                            if (r.path("result").path(0).has("uuid")) ok++;
+                        }
+                        return ok;
+                    }
+                }));
+            }
+            int committed = 0;
+            for (Future<Integer> f : done) committed += f.get(60, TimeUnit.SECONDS);
+            pool.shutdown();
+            assertEquals(clients * each, committed);
+            List<String> seen = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (seen.size() < committed && System.currentTimeMillis() < deadline) {
+                for (JsonNode n : watcher.drainNotifications()) {
+                    if (!"update2".equals(n.path("method").asText())) continue;
+                    n.path("params").path(1).path("Bridge").fields().forEachRemaining(e -> seen.add(e.getValue().path("insert").path("name").asText()));
+                }
+                Thread.sleep(50);
+            }
+            assertEquals(committed, seen.size(), "one insert notification per bridge");
+            assertEquals(committed, seen.stream().distinct().count(), "no duplicates");
+            for (int k = 0; k < clients; k++) {                 // each client's own transactions in its order
+                List<String> mine = new ArrayList<>();
+                for (String s : seen) if (s.startsWith("b" + k + "x")) mine.add(s);
+                List<String> expected = new ArrayList<>();
+                for (int i = 0; i < each; i++) expected.add("b" + k + "x" + i);
+                assertEquals(expected, mine);
+            }
+        }
+    }
+
+    @Test
+    void ownUpdateArrivesBeforeTheReplyAndLocksWork() throws Exception {
+        try (JsonRpcClient c = new JsonRpcClient(socket); JsonRpcClient other = new JsonRpcClient(socket)) {
+            c.call("monitor_cond", json("[\"Open_vSwitch\", [\"m\"], {\"Bridge\": [{\"columns\":[\"name\"]}]}]"));
+            c.call("transact", json(addBridge("br7")));
+            List<JsonNode> before = c.drainNotifications();
+            assertTrue(before.stream().anyMatch(n -> n.toString().contains("br7")), "the update came before the reply: " + before);
+            assertTrue(c.call("lock", json("[\"L\"]")).path("result").path("locked").asBoolean());
+            assertFalse(other.call("lock", json("[\"L\"]")).path("result").path("locked").asBoolean());
+            assertTrue(other.call("steal", json("[\"L\"]")).path("result").path("locked").asBoolean());
+            Thread.sleep(200);
+            assertTrue(c.drainNotifications().stream().anyMatch(n -> "stolen".equals(n.path("method").asText())));
+            JsonNode r = other.call("transact", json("[\"Open_vSwitch\", {\"op\":\"assert\",\"lock\":\"L\"}]"));
+            assertFalse(r.path("result").path(0).has("error"), r.toString());
+        }
+    }
+}
