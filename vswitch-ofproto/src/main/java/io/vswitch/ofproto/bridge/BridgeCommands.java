@@ -171,8 +171,16 @@ public final class BridgeCommands {
             if (owner != null) return "cannot create a port named " + port + " because a port named " + port + " already exists on bridge " + name(owner);
             if (byName(db, "Bridge", port) != null) return "cannot create a port named " + port + " because a bridge named " + port + " already exists";
             if (requested > 0) {
-                for (Row i : db.rows("Interface").values()) {
-                    if (i.get("ofport_request").equals(Datum.atom((long) requested))) return "ofport_request " + requested + " is already used by port " + name(i);
+                Datum n = Datum.atom((long) requested);
+                for (Object pu : bridge.get("ports").keys()) {
+                    Row p = db.rows("Port").get((UUID) pu);
+                    if (p == null) continue;
+                    for (Object iu : p.get("interfaces").keys()) {
+                        Row i = db.rows("Interface").get((UUID) iu);
+                        if (i != null && (i.get("ofport_request").equals(n) || i.get("ofport").equals(n))) {
+                            return "ofport_request " + requested + " is already used by port " + name(i);
+                        }
+                    }
                 }
             }
             return null;
@@ -198,7 +206,7 @@ public final class BridgeCommands {
         vlan.validate();
         ObjectNode update = F.objectNode();
         vlan.writeTo(update, true);
-        apply(F.arrayNode().add(BridgeReconciler.update("Port", row.uuid(), update)), port);
+        apply(F.arrayNode().add(BridgeReconciler.update("Port", row.uuid(), update)), null);   // an existing error is not this command's
         return "";
     }
 
@@ -309,6 +317,16 @@ public final class BridgeCommands {
         } catch (DatapathException e) {
             throw new UnixctlException(e.getMessage());
         }
+        commitAndWait(ops);
+        String error = subject == null ? null : subjectError(subject);
+        if (error != null) {
+            undo(subject);
+            throw new UnixctlException(error);
+        }
+    }
+
+    /** Commits {@code ops} with next_cfg += 1 and returns once the reconciler has applied them. */
+    private void commitAndWait(ArrayNode ops) throws UnixctlException {
         Row root = read(OvsdbConfig::root);
         if (root == null) throw new UnixctlException("the database has no Open_vSwitch row");
         ArrayNode txn = ops.deepCopy();
@@ -317,13 +335,7 @@ public final class BridgeCommands {
         txn.add(F.objectNode().put("op", "select").put("table", "Open_vSwitch").<ObjectNode>set("where", F.arrayNode())
                 .set("columns", F.arrayNode().add("next_cfg")));
         JsonNode result = transact(txn);
-        long nextCfg = result.get(result.size() - 1).path("rows").path(0).path("next_cfg").asLong();
-        waitApplied(nextCfg);
-        String error = subject == null ? null : subjectError(subject);
-        if (error != null) {
-            undo(subject);
-            throw new UnixctlException(error);
-        }
+        waitApplied(result.get(result.size() - 1).path("rows").path(0).path("next_cfg").asLong());
     }
 
     private JsonNode transact(ArrayNode ops) throws UnixctlException {
@@ -368,7 +380,7 @@ public final class BridgeCommands {
         });
     }
 
-    /** Takes a refused port (or a bridge whose local port was refused) out of the database again. */
+    /** Takes a refused port (or a bridge whose local port was refused) out again, and waits until the dataplane has too. */
     private void undo(String port) throws UnixctlException {
         Row[] found = read(db -> new Row[] {byName(db, "Port", port), bridgeOfPort(db, port)});
         if (found[0] == null || found[1] == null) return;
@@ -378,7 +390,7 @@ public final class BridgeCommands {
         } else {
             ops.add(mutate("Bridge", found[1].uuid(), "ports", "delete", uuidSet(found[0].uuid())));
         }
-        transact(ops);
+        commitAndWait(ops);
     }
 
     // ---- JSON helpers ----

@@ -71,39 +71,48 @@ public final class OvsdbConfig {
         return new Snapshot(c, nextCfg, interfaces);
     }
 
+    /**
+     * Numbers an interface keeps have priority: first the interfaces that already have a valid number
+     * (and do not request another), then requests for free numbers, then the lowest free number. So a
+     * request never takes a number from another port (OVS, too, leaves such a request unfulfilled).
+     */
     private static void assignOfports(String bridge, SwitchConfig.BridgeConfig bc, Map<String, Row> ifaces) {
         BitSet used = new BitSet();
         Map<String, Integer> chosen = new LinkedHashMap<>();
-        for (Map.Entry<String, Row> e : ifaces.entrySet()) {           // requested numbers first
+        for (Map.Entry<String, Row> e : ifaces.entrySet()) {
             if (e.getKey().equals(bridge)) {
                 chosen.put(e.getKey(), OFPP_LOCAL);
                 continue;
             }
-            Datum req = e.getValue().get("ofport_request");
-            if (req.size() == 1 && !used.get((int) (long) (Long) req.key(0))) {
-                int n = (int) (long) (Long) req.key(0);
-                used.set(n);
-                chosen.put(e.getKey(), n);
+            int have = number(e.getValue().get("ofport"));
+            int request = number(e.getValue().get("ofport_request"));
+            if (have > 0 && (request == 0 || request == have) && !used.get(have)) {
+                used.set(have);
+                chosen.put(e.getKey(), have);
             }
         }
-        for (Map.Entry<String, Row> e : ifaces.entrySet()) {           // then keep what they had
+        for (Map.Entry<String, Row> e : ifaces.entrySet()) {
             if (chosen.containsKey(e.getKey())) continue;
-            Datum have = e.getValue().get("ofport");
-            if (have.size() == 1) {
-                long n = (Long) have.key(0);
-                if (n >= 1 && n < 0xff00 && !used.get((int) n)) {
-                    used.set((int) n);
-                    chosen.put(e.getKey(), (int) n);
-                }
+            int request = number(e.getValue().get("ofport_request"));
+            if (request > 0 && !used.get(request)) {
+                used.set(request);
+                chosen.put(e.getKey(), request);
             }
         }
-        for (String name : ifaces.keySet()) {                         // then the lowest free
+        for (String name : ifaces.keySet()) {
             if (chosen.containsKey(name)) continue;
             int n = used.nextClearBit(1);
             used.set(n);
             chosen.put(name, n);
         }
         chosen.forEach((name, n) -> bc.ports.get(name).ofport = n);
+    }
+
+    /** A valid port number (1..0xfeff) from an optional integer column, or 0. */
+    private static int number(Datum d) {
+        if (d.size() != 1) return 0;
+        long n = (Long) d.key(0);
+        return n >= 1 && n < 0xff00 ? (int) n : 0;
     }
 
     private static Map<String, String> strings(Datum d) {

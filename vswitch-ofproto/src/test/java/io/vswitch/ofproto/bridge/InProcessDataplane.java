@@ -121,6 +121,7 @@ final class InProcessDataplane implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        client.close();                  // waits for a request in flight (e.g. a reconciler thread's)
         running.set(false);
         serverThread.join();
         dp.close();

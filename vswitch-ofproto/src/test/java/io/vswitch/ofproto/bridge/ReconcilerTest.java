@@ -9,9 +9,7 @@ import io.vswitch.datapath.port.Port;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.Map;
 import java.util.Set;
@@ -120,17 +118,23 @@ class ReconcilerTest {
     }
 
     @Test
-    void aRestartedControlProcessResynchronisesWithoutChanges(@TempDir Path runDir) throws Exception {
+    void aRestartedControlProcessResynchronisesWithoutChanges() throws Exception {
         reconciler.reconcile(sample(), dataplane.client);
         Map<String, Port> ios = dataplane.ios();
-        ConfigStore store = new ConfigStore(runDir);
-        store.save(sample());
+        DatapathState before = dataplane.state();
+        long version = dataplane.dp.view().version;
 
-        // A new vswitchd: configuration from the database, a fresh Reconciler, the same running dataplane.
-        assertEquals(0, new Reconciler().reconcile(new ConfigStore(runDir).load(), dataplane.client));
+        // A new vswitchd: the same configuration (read again from its database), a fresh Reconciler
+        // with no memory of what it sent, the same running dataplane.
+        Reconciler fresh = new Reconciler();
+        assertEquals(0, fresh.reconcile(sample(), dataplane.client));
 
+        assertEquals(version, dataplane.dp.view().version, "no new view was published");
+        assertEquals(before, dataplane.state());
         Map<String, Port> after = dataplane.ios();
+        assertEquals(ios.keySet(), after.keySet());
         ios.forEach((name, io) -> assertSame(io, after.get(name), name + " was reopened"));
+        assertTrue(fresh.portErrors().isEmpty(), fresh.portErrors().toString());
     }
 
     @Test
@@ -246,10 +250,6 @@ class ReconcilerTest {
         assertEquals(Set.of("bad", "nodev0", "p1", "p2", "p3"), dataplane.ports().keySet());
     }
 
-    /**
-     * A port without an ofport (0: "let the dataplane choose", PortConfig's default, e.g. a
-     * hand-edited database) must also be left alone once it runs.
-     */
     /** A saved setting the dataplane now refuses (a core this host lacks) must not stop forwarding. */
     @Test
     void aRefusedSwitchSettingIsRecordedAndBridgesAreStillProgrammed() throws Exception {
@@ -264,6 +264,10 @@ class ReconcilerTest {
         assertNull(reconciler.portErrors().get(Reconciler.OTHER_CONFIG), "cleared once the setting is fixed");
     }
 
+    /**
+     * A port without an ofport (0: "let the dataplane choose", PortConfig's default, e.g. a
+     * hand-edited database) must also be left alone once it runs.
+     */
     @Test
     void aPortWithoutAnOfportIsNotReconfiguredEveryTime() throws Exception {
         SwitchConfig c = new SwitchConfig();
