@@ -18,7 +18,8 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * A database kept in a {@link DurableLog}: each committed transaction is one record
+ * A database kept in a {@link DurableLog}: each committed transaction is one record (written, then
+ * made durable by the server's group {@link #sync}),
  * {@code {"txn": ID, "tables": {TABLE: {UUID: ROW | null}}, "comment": ...}} holding the full new row
  * (its non-default, non-ephemeral columns) or null for a deleted row; a compacted file starts with
  * {@code {"txn": ID, "snapshot": {TABLE: {UUID: ROW}}}}. Opening replays the file into a fresh
@@ -106,7 +107,12 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
     }
 
     @Override
-    public void append(Database db, ChangeSet changes) throws IOException {
+    public void sync() throws IOException {
+        log.sync();
+    }
+
+    @Override
+    public void write(Database db, ChangeSet changes) throws IOException {
         ObjectNode rec = F.objectNode().put("txn", changes.txnId().toString());
         ObjectNode tables = rec.putObject("tables");
         changes.tables().forEach((name, rows) -> {
@@ -117,7 +123,7 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
             });
         });
         if (changes.comment() != null) rec.put("comment", changes.comment());
-        log.append(rec);
+        log.write(rec);
         if (log.records() > COMPACT_AFTER_RECORDS) compactAfter(db, changes);
     }
 

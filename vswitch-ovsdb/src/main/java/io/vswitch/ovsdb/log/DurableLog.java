@@ -138,6 +138,16 @@ public final class DurableLog implements AutoCloseable {
      *                     refuses further writes (see the class comment)
      */
     public void append(byte[] record) throws IOException {
+        write(record);
+        sync();
+    }
+
+    /**
+     * Writes one record without forcing it: it is durable only after the next {@link #sync()}. Lets a
+     * caller commit a group of records with one fsync (group commit) — and acknowledge none of them
+     * before that sync returned.
+     */
+    public void write(byte[] record) throws IOException {
         Objects.requireNonNull(record, "record");
         checkWritable();
         if (record.length > LogFormat.MAX_PAYLOAD) {
@@ -146,13 +156,28 @@ public final class DurableLog implements AutoCloseable {
         long end = size;
         try {
             writeRecord(ch, record);
-            ch.force(false);
         } catch (IOException e) {
             fail(e, end);
             throw e;
         }
         size = end + LogFormat.RECORD_HEADER_SIZE + record.length;
         records++;
+    }
+
+    /** Forces every record written so far to disk. */
+    public void sync() throws IOException {
+        checkWritable();
+        try {
+            ch.force(false);
+        } catch (IOException e) {
+            fail(e, size);
+            throw e;
+        }
+    }
+
+    /** {@link #write(byte[])} of {@code record}'s compact JSON text. */
+    public void write(JsonNode record) throws IOException {
+        write(Json.MAPPER.writeValueAsBytes(record));
     }
 
     /** {@link #append(byte[])} of {@code record}'s compact JSON text. */

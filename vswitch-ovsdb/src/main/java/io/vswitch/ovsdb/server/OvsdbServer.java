@@ -19,8 +19,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -34,23 +36,34 @@ import java.util.function.Function;
  * in-process users are queued to it. That makes every transaction atomic and ordered with no locks,
  * and guarantees what RFC 7047 clients expect: a client receives the updates caused by its own
  * transaction before the transaction's reply, because both are written from this thread, in that
- * order, to the same channel. Durability: a transaction that changed anything is appended to the
- * {@link Store} (fsync'ed) before any update or reply leaves.
+ * order, to the same channel.
+ *
+ * <p>Durability with group commit: the thread takes one request, then every request already queued
+ * (up to {@link #GROUP}), writes each committed transaction to the {@link Store}, syncs the store
+ * once, and only then releases the replies and updates those requests produced (the outbox). No
+ * client is ever told of a change that is not on disk, and a burst of transactions costs one fsync.
  */
 public final class OvsdbServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(OvsdbServer.class.getName());
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
-    /** Where committed transactions go before they are acknowledged. */
+    /** Where committed transactions go: written in commit order, acknowledged only after {@link #sync}. */
     public interface Store {
-        void append(Database db, ChangeSet changes) throws IOException;
+        void write(Database db, ChangeSet changes) throws IOException;
+
+        void sync() throws IOException;
     }
 
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "ovsdb");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Most requests handled between two syncs. */
+    static final int GROUP = 256;
+
+    private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
+    private final Executor thread = queue::add;
+    private final List<Runnable> outbox = new ArrayList<>();
+    private final Thread dbThread;
+    private volatile boolean running = true;
+    private boolean unsynced;
+    private IOException storeFailure;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ovsdb-timer");
         t.setDaemon(true);
@@ -71,7 +84,49 @@ public final class OvsdbServer implements AutoCloseable {
         this.db = db;
         this.store = store;
         this.serverDb = new ServerDatabase(db.schema());
+        this.dbThread = Thread.ofPlatform().daemon().name("ovsdb").start(this::loop);
         timer.scheduleAtFixedRate(() -> thread.execute(this::retryPending), 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    /** The database thread: run a group of requests, sync once, then let their output out. */
+    private void loop() {
+        List<Runnable> group = new ArrayList<>(GROUP);
+        while (running) {
+            try {
+                group.add(queue.take());
+            } catch (InterruptedException e) {
+                return;
+            }
+            queue.drainTo(group, GROUP - 1);
+            for (Runnable r : group) {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "ovsdb task failed", e);
+                }
+            }
+            group.clear();
+            if (unsynced) {
+                unsynced = false;
+                try {
+                    store.sync();
+                } catch (IOException e) {
+                    // Nothing of this group may be acknowledged: drop its output, refuse further writes.
+                    LOG.log(System.Logger.Level.ERROR, "cannot sync the database log; refusing further changes", e);
+                    storeFailure = e;
+                    outbox.clear();
+                    sessions.forEach(Session::disconnect);
+                    continue;
+                }
+            }
+            for (Runnable r : outbox) r.run();
+            outbox.clear();
+        }
+    }
+
+    /** Queues output of the current group; it leaves after the group's sync. Database thread only. */
+    void emit(Runnable send) {
+        outbox.add(send);
     }
 
     public Database database() {
@@ -95,7 +150,7 @@ public final class OvsdbServer implements AutoCloseable {
             try {
                 Transaction.Result r = new Transaction(db, lock -> false, 0).execute(ops);
                 commit(r);
-                f.complete(r.results());
+                emit(() -> f.complete(r.results()));
             } catch (Transaction.WouldBlock e) {
                 f.completeExceptionally(new IllegalStateException("in-process transactions may not wait"));
             } catch (RuntimeException | IOException e) {
@@ -214,7 +269,9 @@ public final class OvsdbServer implements AutoCloseable {
     private void commit(Transaction.Result r) throws IOException {
         ChangeSet changes = r.changes();
         if (changes == null || changes.isEmpty()) return;
-        store.append(db, changes);
+        if (storeFailure != null) throw new IOException("the database log failed earlier: " + storeFailure.getMessage());
+        store.write(db, changes);
+        unsynced = true;
         db.apply(changes);
         for (Session s : sessions) s.changed(changes, db);
         for (Consumer<ChangeSet> l : listeners) {
@@ -326,11 +383,14 @@ public final class OvsdbServer implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
-        thread.shutdown();
+        CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> running = false, thread);
         try {
-            thread.awaitTermination(5, TimeUnit.SECONDS);
+            drained.get(5, TimeUnit.SECONDS);
+            dbThread.join(5_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            dbThread.interrupt();
         }
     }
 

@@ -102,11 +102,19 @@ public final class OvsdbTransport implements AutoCloseable {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel ch = ctx.channel();
-            session = new Session(server, msg -> {
-                try {
-                    ch.writeAndFlush(Unpooled.wrappedBuffer(JSON.writeValueAsBytes(msg)));
-                } catch (IOException e) {
-                    LOG.log(System.Logger.Level.ERROR, "cannot encode a reply", e);
+            session = new Session(server, new Session.Sender() {
+                @Override
+                public void send(JsonNode msg) {
+                    try {
+                        ch.writeAndFlush(Unpooled.wrappedBuffer(JSON.writeValueAsBytes(msg)));
+                    } catch (IOException e) {
+                        LOG.log(System.Logger.Level.ERROR, "cannot encode a reply", e);
+                    }
+                }
+
+                @Override
+                public void disconnect() {
+                    ch.close();
                 }
             });
             server.open(session);

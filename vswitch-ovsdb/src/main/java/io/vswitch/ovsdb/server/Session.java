@@ -18,9 +18,12 @@ import java.util.UUID;
 final class Session {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
-    /** Writes one JSON-RPC message to the client (thread-safe, order-preserving). */
+    /** Writes one JSON-RPC message to the client (thread-safe, order-preserving); can drop the connection. */
     interface Sender {
         void send(JsonNode message);
+
+        default void disconnect() {
+        }
     }
 
     private final OvsdbServer server;
@@ -37,7 +40,16 @@ final class Session {
         m.set("id", id);
         m.set("result", result);
         m.putNull("error");
-        sender.send(m);
+        send(m);
+    }
+
+    /** Every message leaves through the server's outbox: after the current group's sync. */
+    private void send(JsonNode m) {
+        server.emit(() -> sender.send(m));
+    }
+
+    void disconnect() {
+        sender.disconnect();
     }
 
     /** An error reply: "unknown method" is a bare string as ovsdb-server sends it; others are objects. */
@@ -50,7 +62,7 @@ final class Session {
         } else {
             m.set("error", F.objectNode().put("error", error).put("details", details));
         }
-        sender.send(m);
+        send(m);
     }
 
     void notify(String method, ArrayNode params) {
@@ -58,7 +70,7 @@ final class Session {
         m.putNull("id");
         m.put("method", method);
         m.set("params", params);
-        sender.send(m);
+        send(m);
     }
 
     void changed(ChangeSet changes, Database db) {
