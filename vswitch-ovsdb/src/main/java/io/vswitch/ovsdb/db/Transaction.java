@@ -355,41 +355,97 @@ public final class Transaction {
         return new ChangeSet(txnId, out, comment);
     }
 
-    /**
-     * Drops weak references to rows that no longer exist, then deletes rows of non-root tables that
-     * nothing references strongly, until nothing changes (a deletion can orphan further rows).
-     */
-    private void collectGarbage() {
-        boolean again = true;
-        while (again) {
-            again = false;
-            for (TableSchema t : db.schema().tables().values()) {
-                for (Row r : rows(t.name())) {
-                    Row pruned = pruneWeakRefs(t, r);
-                    if (pruned != r) put(t.name(), r.uuid(), pruned);
-                }
+    /** A row's identity across tables. */
+    private record RowId(String table, UUID uuid) {}
+
+    /** Calls {@code action} with every strong (or weak) reference a row holds. */
+    private void forEachRef(TableSchema t, Row r, boolean strong, java.util.function.BiConsumer<String, UUID> action) {
+        for (ColumnSchema c : t.columns().values()) {
+            ColumnType ct = c.type();
+            for (var b : new io.vswitch.ovsdb.schema.BaseType[] {ct.key(), ct.value()}) {
+                if (b != null && b.refTable() != null && b.weakRef() != strong) r.get(c.name()).forEachRef(ct, b.refTable(), u -> action.accept(b.refTable(), u));
             }
-            Map<UUID, Integer> refs = new HashMap<>();
-            for (TableSchema t : db.schema().tables().values()) {
-                for (Row r : rows(t.name())) {
-                    for (ColumnSchema c : t.columns().values()) {
-                        ColumnType ct = c.type();
-                        for (var b : new io.vswitch.ovsdb.schema.BaseType[] {ct.key(), ct.value()}) {
-                            if (b != null && b.isStrongRef()) r.get(c.name()).forEachRef(ct, b.refTable(), u -> refs.merge(u, 1, Integer::sum));
-                        }
-                    }
-                }
+        }
+    }
+
+    /** Whether any live row refers strongly to {@code target}: scans only the tables with columns that can. */
+    private boolean referencedStrongly(RowId target) {
+        for (TableSchema s : db.schema().tables().values()) {
+            List<ColumnSchema> refs = new ArrayList<>();
+            for (ColumnSchema c : s.columns().values()) {
+                ColumnType ct = c.type();
+                if ((ct.key().isStrongRef() && ct.key().refTable().equals(target.table()))
+                        || (ct.value() != null && ct.value().isStrongRef() && ct.value().refTable().equals(target.table()))) refs.add(c);
             }
-            for (TableSchema t : db.schema().tables().values()) {
-                if (db.isRoot(t.name())) continue;
-                for (Row r : rows(t.name())) {
-                    if (!refs.containsKey(r.uuid())) {
-                        put(t.name(), r.uuid(), null);
-                        again = true;
-                    }
+            if (refs.isEmpty()) continue;
+            for (Row r : rows(s.name())) {
+                for (ColumnSchema c : refs) {
+                    boolean[] hit = {false};
+                    r.get(c.name()).forEachRef(c.type(), target.table(), u -> hit[0] |= u.equals(target.uuid()));
+                    if (hit[0]) return true;
                 }
             }
         }
+        return false;
+    }
+
+    /**
+     * Garbage collection, incrementally (as OVS counts references): the only rows that can have become
+     * unreferenced are rows inserted by this transaction and rows the old version of a changed row
+     * referred to strongly. Each candidate in a non-root table that nothing refers to strongly is
+     * deleted, which makes the rows it referred to candidates in turn. Then weak references to the
+     * deleted rows are dropped.
+     */
+    private void collectGarbage() {
+        java.util.ArrayDeque<RowId> candidates = new java.util.ArrayDeque<>();
+        for (Map.Entry<String, Map<UUID, Row>> e : changed.entrySet()) {
+            TableSchema t = db.schema().tables().get(e.getKey());
+            for (Map.Entry<UUID, Row> re : e.getValue().entrySet()) {
+                Row old = db.rows(t.name()).get(re.getKey());
+                Row now = re.getValue();
+                if (old == null && now != null) candidates.add(new RowId(t.name(), re.getKey()));
+                if (old != null) {
+                    Set<RowId> still = new HashSet<>();
+                    if (now != null) forEachRef(t, now, true, (tt, u) -> still.add(new RowId(tt, u)));
+                    forEachRef(t, old, true, (tt, u) -> {
+                        RowId id = new RowId(tt, u);
+                        if (!still.contains(id)) candidates.add(id);
+                    });
+                }
+            }
+        }
+        Set<RowId> seen = new HashSet<>();
+        while (!candidates.isEmpty()) {
+            RowId id = candidates.poll();
+            if (db.isRoot(id.table()) || !seen.add(id)) continue;
+            Row r = row(id.table(), id.uuid());
+            if (r == null || referencedStrongly(id)) continue;
+            put(id.table(), id.uuid(), null);
+            forEachRef(db.schema().tables().get(id.table()), r, true, (tt, u) -> candidates.add(new RowId(tt, u)));
+        }
+        pruneWeakRefs();
+    }
+
+    /** Drops weak references to rows deleted by this transaction (only tables that can hold them are scanned). */
+    private void pruneWeakRefs() {
+        Set<String> tablesWithDeletes = new HashSet<>();
+        changed.forEach((table, rows) -> {
+            if (rows.containsValue(null)) tablesWithDeletes.add(table);
+        });
+        if (tablesWithDeletes.isEmpty()) return;
+        for (TableSchema t : db.schema().tables().values()) {
+            boolean relevant = t.columns().values().stream().anyMatch(c -> weakTo(c.type(), tablesWithDeletes));
+            if (!relevant) continue;
+            for (Row r : rows(t.name())) {
+                Row pruned = pruneWeakRefs(t, r);
+                if (pruned != r) put(t.name(), r.uuid(), pruned);
+            }
+        }
+    }
+
+    private static boolean weakTo(ColumnType ct, Set<String> tables) {
+        return (ct.key().refTable() != null && ct.key().weakRef() && tables.contains(ct.key().refTable()))
+                || (ct.value() != null && ct.value().refTable() != null && ct.value().weakRef() && tables.contains(ct.value().refTable()));
     }
 
     private Row pruneWeakRefs(TableSchema t, Row r) {
@@ -412,26 +468,30 @@ public final class Transaction {
         return out;
     }
 
+    /**
+     * Strong references must resolve: every changed row's references must point at live rows, and no
+     * live row may still refer to a row this transaction deleted.
+     */
     private void checkReferences() throws OvsdbException {
-        for (TableSchema t : db.schema().tables().values()) {
-            for (Row r : rows(t.name())) {
-                for (ColumnSchema c : t.columns().values()) {
-                    ColumnType ct = c.type();
-                    for (var b : new io.vswitch.ovsdb.schema.BaseType[] {ct.key(), ct.value()}) {
-                        if (b == null || !b.isStrongRef()) continue;
-                        List<UUID> missing = new ArrayList<>();
-                        r.get(c.name()).forEachRef(ct, b.refTable(), u -> {
-                            if (row(b.refTable(), u) == null) missing.add(u);
-                        });
-                        if (!missing.isEmpty()) {
-                            boolean deletedHere = changed.getOrDefault(b.refTable(), Map.of()).containsKey(missing.get(0));
-                            throw new OvsdbException("referential integrity violation", deletedHere
-                                    ? "cannot delete " + b.refTable() + " row " + missing.get(0) + " because of remaining reference from "
-                                      + t.name() + " row " + r.uuid() + " column " + c.name()
-                                    : "Table " + t.name() + " column " + c.name() + " row " + r.uuid()
-                                      + " references nonexistent row " + missing.get(0) + " in table " + b.refTable() + ".");
-                        }
+        for (Map.Entry<String, Map<UUID, Row>> e : changed.entrySet()) {
+            TableSchema t = db.schema().tables().get(e.getKey());
+            for (Map.Entry<UUID, Row> re : e.getValue().entrySet()) {
+                Row now = re.getValue();
+                if (now == null) {
+                    RowId id = new RowId(t.name(), re.getKey());
+                    if (db.rows(t.name()).containsKey(re.getKey()) && referencedStrongly(id)) {
+                        throw new OvsdbException("referential integrity violation", "cannot delete " + t.name() + " row "
+                                + re.getKey() + " because of remaining strong reference(s)");
                     }
+                    continue;
+                }
+                List<RowId> missing = new ArrayList<>();
+                forEachRef(t, now, true, (tt, u) -> {
+                    if (row(tt, u) == null) missing.add(new RowId(tt, u));
+                });
+                if (!missing.isEmpty()) {
+                    throw new OvsdbException("referential integrity violation", "Table " + t.name() + " row " + now.uuid()
+                            + " references nonexistent row " + missing.get(0).uuid() + " in table " + missing.get(0).table() + ".");
                 }
             }
         }
