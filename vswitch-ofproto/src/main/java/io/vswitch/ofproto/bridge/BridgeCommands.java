@@ -295,13 +295,27 @@ public final class BridgeCommands {
                         sb.append("            Interface ").append(name(i)).append('\n');
                         String type = (String) i.get("type").key(0);
                         if (!type.isEmpty()) sb.append("                type: ").append(type).append('\n');
-                        if (i.get("options").size() > 0) sb.append("                options: ").append(i.get("options")).append('\n');
+                        if (i.get("options").size() > 0) sb.append("                options: ").append(ovsMap(i.get("options"))).append('\n');
                         if (i.get("error").size() > 0) sb.append("                error: \"").append(i.get("error").key(0)).append("\"\n");
                     }
                 }
             }
             return sb.toString();
         });
+    }
+
+    /** A string map as ovs-vsctl prints it: {k=v, k2="v 2"} — quotes only where a value needs them. */
+    static String ovsMap(Datum d) {
+        StringBuilder sb = new StringBuilder("{");
+        for (Object[] kv : d.entries()) {
+            if (sb.length() > 1) sb.append(", ");
+            sb.append(ovsString((String) kv[0])).append('=').append(ovsString((String) kv[1]));
+        }
+        return sb.append('}').toString();
+    }
+
+    private static String ovsString(String s) {
+        return s.matches("[A-Za-z_][A-Za-z0-9_.:/-]*") ? s : "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     // ---- applying ----

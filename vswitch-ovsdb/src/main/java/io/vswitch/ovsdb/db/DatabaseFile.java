@@ -20,8 +20,9 @@ import java.util.UUID;
 /**
  * A database kept in a {@link DurableLog}: each committed transaction is one record (written, then
  * made durable by the server's group {@link #sync}),
- * {@code {"txn": ID, "tables": {TABLE: {UUID: ROW | null}}, "comment": ...}} holding the full new row
- * (its non-default, non-ephemeral columns) or null for a deleted row; a compacted file starts with
+ * {@code {"txn": ID, "tables": {TABLE: {UUID: ROW | null}}, "comment": ...}} holding, for an inserted
+ * row, its non-default non-ephemeral columns; for a modified row, only the columns that changed (their
+ * new values); null for a deleted row; a compacted file starts with
  * {@code {"txn": ID, "snapshot": {TABLE: {UUID: ROW}}}}. Opening replays the file into a fresh
  * {@link Database}; the file is compacted when it holds many more records than rows.
  */
@@ -79,11 +80,24 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
             while (rit.hasNext()) {
                 var re = rit.next();
                 UUID uuid = UUID.fromString(re.getKey());
-                Row old = db.rows(t.name()).get(uuid);
-                rows.put(uuid, new ChangeSet.Change(old, re.getValue().isNull() ? null : parseRow(t, uuid, re.getValue())));
+                Row old = record.has("snapshot") ? null : db.rows(t.name()).get(uuid);
+                Row now = re.getValue().isNull() ? null : old == null ? parseRow(t, uuid, re.getValue()) : merge(t, old, re.getValue());
+                rows.put(uuid, new ChangeSet.Change(old, now));
             }
         }
         db.apply(new ChangeSet(UUID.fromString(record.path("txn").asText("00000000-0000-0000-0000-000000000000")), changes, null));
+    }
+
+    /** A modification record: the listed columns take their new values, the others keep theirs. */
+    private static Row merge(TableSchema t, Row old, JsonNode json) throws OvsdbException {
+        Map<String, Datum> cols = new LinkedHashMap<>(old.columns());
+        var it = json.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            ColumnSchema c = t.column(e.getKey());
+            cols.put(c.name(), Datum.parse(c.type(), e.getValue(), null));
+        }
+        return new Row(old.uuid(), UUID.randomUUID(), cols);
     }
 
     private static Row parseRow(TableSchema t, UUID uuid, JsonNode json) throws OvsdbException {
@@ -106,6 +120,16 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
         return o;
     }
 
+    /** A modified row as logged: only the columns that changed (ephemeral ones left out), as OVS logs. */
+    private static ObjectNode changedColumns(TableSchema t, Row old, Row now) {
+        ObjectNode o = F.objectNode();
+        for (ColumnSchema c : t.columns().values()) {
+            if (c.ephemeral() || old.get(c.name()).equals(now.get(c.name()))) continue;
+            o.set(c.name(), now.get(c.name()).toJson(c.type()));
+        }
+        return o;
+    }
+
     @Override
     public void sync() throws IOException {
         log.sync();
@@ -119,7 +143,9 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
             TableSchema t = db.schema().tables().get(name);
             ObjectNode tj = tables.putObject(name);
             rows.forEach((uuid, c) -> {
-                if (c.now() == null) tj.putNull(uuid.toString()); else tj.set(uuid.toString(), rowJson(t, c.now()));
+                if (c.now() == null) tj.putNull(uuid.toString());
+                else if (c.old() == null) tj.set(uuid.toString(), rowJson(t, c.now()));
+                else tj.set(uuid.toString(), changedColumns(t, c.old(), c.now()));
             });
         });
         if (changes.comment() != null) rec.put("comment", changes.comment());

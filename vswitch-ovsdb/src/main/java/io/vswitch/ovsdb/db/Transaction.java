@@ -368,25 +368,27 @@ public final class Transaction {
         }
     }
 
-    /** Whether any live row refers strongly to {@code target}: scans only the tables with columns that can. */
-    private boolean referencedStrongly(RowId target) {
+    /** Which of {@code targets} some live row refers to strongly: one scan of the tables that can refer to them. */
+    private Set<RowId> referencedStrongly(Set<RowId> targets) {
+        Set<String> targetTables = new HashSet<>();
+        for (RowId id : targets) targetTables.add(id.table());
+        Set<RowId> found = new HashSet<>();
         for (TableSchema s : db.schema().tables().values()) {
             List<ColumnSchema> refs = new ArrayList<>();
             for (ColumnSchema c : s.columns().values()) {
                 ColumnType ct = c.type();
-                if ((ct.key().isStrongRef() && ct.key().refTable().equals(target.table()))
-                        || (ct.value() != null && ct.value().isStrongRef() && ct.value().refTable().equals(target.table()))) refs.add(c);
+                if ((ct.key().isStrongRef() && targetTables.contains(ct.key().refTable()))
+                        || (ct.value() != null && ct.value().isStrongRef() && targetTables.contains(ct.value().refTable()))) refs.add(c);
             }
             if (refs.isEmpty()) continue;
             for (Row r : rows(s.name())) {
-                for (ColumnSchema c : refs) {
-                    boolean[] hit = {false};
-                    r.get(c.name()).forEachRef(c.type(), target.table(), u -> hit[0] |= u.equals(target.uuid()));
-                    if (hit[0]) return true;
-                }
+                forEachRef(s, r, true, (tt, u) -> {
+                    RowId id = new RowId(tt, u);
+                    if (targets.contains(id)) found.add(id);
+                });
             }
         }
-        return false;
+        return found;
     }
 
     /**
@@ -415,13 +417,20 @@ public final class Transaction {
             }
         }
         Set<RowId> seen = new HashSet<>();
-        while (!candidates.isEmpty()) {
-            RowId id = candidates.poll();
-            if (db.isRoot(id.table()) || !seen.add(id)) continue;
-            Row r = row(id.table(), id.uuid());
-            if (r == null || referencedStrongly(id)) continue;
-            put(id.table(), id.uuid(), null);
-            forEachRef(db.schema().tables().get(id.table()), r, true, (tt, u) -> candidates.add(new RowId(tt, u)));
+        while (!candidates.isEmpty()) {                    // one scan per round, not per candidate
+            Set<RowId> round = new HashSet<>();
+            for (RowId id : candidates) {
+                if (!db.isRoot(id.table()) && seen.add(id) && row(id.table(), id.uuid()) != null) round.add(id);
+            }
+            candidates.clear();
+            if (round.isEmpty()) break;
+            Set<RowId> referenced = referencedStrongly(round);
+            for (RowId id : round) {
+                if (referenced.contains(id)) continue;
+                Row r = row(id.table(), id.uuid());
+                put(id.table(), id.uuid(), null);
+                forEachRef(db.schema().tables().get(id.table()), r, true, (tt, u) -> candidates.add(new RowId(tt, u)));
+            }
         }
         pruneWeakRefs();
     }
@@ -473,18 +482,23 @@ public final class Transaction {
      * live row may still refer to a row this transaction deleted.
      */
     private void checkReferences() throws OvsdbException {
+        Set<RowId> deleted = new HashSet<>();
+        changed.forEach((table, rows) -> rows.forEach((uuid, r) -> {
+            if (r == null && db.rows(table).containsKey(uuid)) deleted.add(new RowId(table, uuid));
+        }));
+        if (!deleted.isEmpty()) {
+            Set<RowId> still = referencedStrongly(deleted);
+            if (!still.isEmpty()) {
+                RowId id = still.iterator().next();
+                throw new OvsdbException("referential integrity violation", "cannot delete " + id.table() + " row "
+                        + id.uuid() + " because of remaining strong reference(s)");
+            }
+        }
         for (Map.Entry<String, Map<UUID, Row>> e : changed.entrySet()) {
             TableSchema t = db.schema().tables().get(e.getKey());
             for (Map.Entry<UUID, Row> re : e.getValue().entrySet()) {
                 Row now = re.getValue();
-                if (now == null) {
-                    RowId id = new RowId(t.name(), re.getKey());
-                    if (db.rows(t.name()).containsKey(re.getKey()) && referencedStrongly(id)) {
-                        throw new OvsdbException("referential integrity violation", "cannot delete " + t.name() + " row "
-                                + re.getKey() + " because of remaining strong reference(s)");
-                    }
-                    continue;
-                }
+                if (now == null) continue;
                 List<RowId> missing = new ArrayList<>();
                 forEachRef(t, now, true, (tt, u) -> {
                     if (row(tt, u) == null) missing.add(new RowId(tt, u));
