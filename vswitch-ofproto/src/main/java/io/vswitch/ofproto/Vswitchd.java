@@ -50,6 +50,7 @@ public final class Vswitchd implements AutoCloseable {
     private final Reconciler reconciler = new Reconciler();
     private final UnixctlServer unixctl;
     private final BridgeReconciler bridges;
+    private final io.vswitch.ofproto.bridge.StatisticsWriter statistics;
     private volatile DatapathClient datapath;
     private volatile boolean running = true;
     private Thread monitor;
@@ -61,8 +62,11 @@ public final class Vswitchd implements AutoCloseable {
         this.ovsdb = new OvsdbServer(database.database(), database);
         ensureRootRow();
         this.transport = new OvsdbTransport(ovsdb);
-        transport.listen("punix:" + runDir.resolve(DB_SOCKET));
-        for (String r : remotes) transport.listen(r);
+        java.util.Set<String> fixed = new java.util.LinkedHashSet<>();
+        fixed.add("punix:" + runDir.resolve(DB_SOCKET));
+        fixed.addAll(remotes);
+        for (String r : fixed) transport.listen(r);
+        new io.vswitch.ofproto.bridge.ManagerRemotes(ovsdb, transport, fixed);   // Manager table remotes (set-manager)
         this.unixctl = new UnixctlServer(runDir.resolve("vswitchd.ctl"), VERSION);
         new BridgeCommands(ovsdb, reconciler, this::datapath).registerAll(unixctl);
         for (String c : DATAPLANE_COMMANDS) {
@@ -73,6 +77,7 @@ public final class Vswitchd implements AutoCloseable {
             return "";
         });
         this.bridges = new BridgeReconciler(ovsdb, reconciler, this::datapath);
+        this.statistics = new io.vswitch.ofproto.bridge.StatisticsWriter(ovsdb, runDir);
     }
 
     /** Opens the database file; a file from before OVSDB (a JSON snapshot) is moved aside, not lost. */
@@ -177,6 +182,7 @@ public final class Vswitchd implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        statistics.close();
         bridges.close();
         unixctl.close();
         transport.close();

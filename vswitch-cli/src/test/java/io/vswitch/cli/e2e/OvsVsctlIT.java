@@ -75,8 +75,20 @@ class OvsVsctlIT {
         assertTrue(ping.out().contains(" 0% packet loss"), ping.out());
     }
 
+    /** Interface.statistics follows the dataplane's counters (every stats-update-interval, 5 s). */
     @Test
     @Order(2)
+    void interfaceStatisticsAreWrittenBack() throws Exception {
+        String stats = "";
+        for (int i = 0; i < 80 && !stats.matches("(?s).*rx_packets=[1-9].*"); i++) {
+            Thread.sleep(100);
+            stats = vsctl("--no-wait", "get", "Interface", "ova", "statistics").ok().out();
+        }
+        assertTrue(stats.matches("(?s).*rx_packets=[1-9][0-9]*.*") && stats.contains("tx_bytes="), stats);
+    }
+
+    @Test
+    @Order(3)
     void vlanChangeThroughOvsVsctlTakesEffect() {
         vsctl("set", "Port", "ovb", "tag=31").ok();
         String dpif = sw.appctl("-t", "vswitch-dp", "dpif/show").ok().out();
@@ -89,7 +101,7 @@ class OvsVsctlIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void anUnknownInterfaceTypeSetsInterfaceError() {
         Sh.Result r = vsctl("add-port", "ovbr", "ovbad", "--", "set", "Interface", "ovbad", "type=bogus");
         assertEquals(0, r.rc(), "like ovs-vsctl against OVS: the row is added, the error is reported in the database");
@@ -99,9 +111,28 @@ class OvsVsctlIT {
         vsctl("del-port", "ovbad").ok();
     }
 
+    /** set-manager opens a TCP remote on the running switch (loopback), del-manager closes it. */
+    @Test
+    @Order(5)
+    void setManagerOpensAndClosesATcpRemote() throws Exception {
+        vsctl("set-manager", "ptcp:16640:127.0.0.1").ok();
+        Sh.Result viaTcp = null;
+        for (int i = 0; i < 50; i++) {
+            viaTcp = Sh.run("ovs-vsctl", "--db=tcp:127.0.0.1:16640", "--no-wait", "--timeout=5", "list-br");
+            if (viaTcp.rc() == 0) break;
+            Thread.sleep(100);
+        }
+        assertEquals(0, viaTcp.rc(), viaTcp.err());
+        assertTrue(viaTcp.out().contains("ovbr"), viaTcp.out());
+        vsctl("del-manager").ok();
+        Thread.sleep(300);
+        Sh.Result closed = Sh.run("ovs-vsctl", "--db=tcp:127.0.0.1:16640", "--no-wait", "--timeout=2", "list-br");
+        assertTrue(closed.rc() != 0, "the remote is closed after del-manager");
+    }
+
     /** Every transaction ovs-vsctl saw acknowledged survives kill -9 of vswitchd, many times over. */
     @Test
-    @Order(4)
+    @Order(6)
     void acknowledgedTransactionsSurviveKill9() throws Exception {
         Random random = new Random(5);
         List<String> acknowledged = new ArrayList<>();

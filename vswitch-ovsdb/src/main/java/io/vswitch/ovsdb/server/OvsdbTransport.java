@@ -22,8 +22,6 @@ import java.net.InetSocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * JSON-RPC over stream sockets for the {@link OvsdbServer}, on Netty's NIO transport: {@code punix:PATH}
@@ -44,8 +42,8 @@ public final class OvsdbTransport implements AutoCloseable {
 
     private final OvsdbServer server;
     private final EventLoopGroup group = new NioEventLoopGroup(1);
-    private final List<Channel> listeners = new ArrayList<>();
-    private final List<Path> socketFiles = new ArrayList<>();
+    private final java.util.Map<String, Channel> listeners = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, Path> socketFiles = new java.util.concurrent.ConcurrentHashMap<>();
 
     public OvsdbTransport(OvsdbServer server) {
         this.server = server;
@@ -53,6 +51,7 @@ public final class OvsdbTransport implements AutoCloseable {
 
     /** Listens on a remote: {@code punix:PATH} or {@code ptcp:PORT[:IP]} (default IP 0.0.0.0). */
     public void listen(String remote) throws IOException {
+        if (listeners.containsKey(remote)) return;
         ServerBootstrap b = new ServerBootstrap().group(group).childHandler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -63,13 +62,13 @@ public final class OvsdbTransport implements AutoCloseable {
             if (remote.startsWith("punix:")) {
                 Path path = Path.of(remote.substring(6));
                 Files.deleteIfExists(path);
-                listeners.add(b.channel(NioServerDomainSocketChannel.class).bind(UnixDomainSocketAddress.of(path)).sync().channel());
-                socketFiles.add(path);
+                listeners.put(remote, b.channel(NioServerDomainSocketChannel.class).bind(UnixDomainSocketAddress.of(path)).sync().channel());
+                socketFiles.put(remote, path);
             } else if (remote.startsWith("ptcp:")) {
                 String[] parts = remote.substring(5).split(":", 2);
                 int port = Integer.parseInt(parts[0]);
                 String ip = parts.length > 1 ? parts[1] : "0.0.0.0";
-                listeners.add(b.channel(NioServerSocketChannel.class).bind(new InetSocketAddress(ip, port)).sync().channel());
+                listeners.put(remote, b.channel(NioServerSocketChannel.class).bind(new InetSocketAddress(ip, port)).sync().channel());
             } else {
                 throw new IllegalArgumentException("unsupported remote \"" + remote + "\": use punix:PATH or ptcp:PORT[:IP]");
             }
@@ -85,9 +84,29 @@ public final class OvsdbTransport implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "ovsdb listening on " + remote);
     }
 
+    /** Stops listening on {@code remote} (connections already accepted stay open, as with ovsdb-server). */
+    public void unlisten(String remote) {
+        Channel c = listeners.remove(remote);
+        if (c != null) c.close().syncUninterruptibly();
+        Path p = socketFiles.remove(remote);
+        if (p != null) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
+        if (c != null) LOG.log(System.Logger.Level.INFO, "ovsdb no longer listening on " + remote);
+    }
+
+    /** The remotes listened on now. */
+    public java.util.Set<String> remotes() {
+        return java.util.Set.copyOf(listeners.keySet());
+    }
+
     /** The bound TCP port of a ptcp remote (for ptcp:0 in tests). */
     public int tcpPort() {
-        for (Channel c : listeners) if (c.localAddress() instanceof InetSocketAddress a) return a.getPort();
+        for (Channel c : listeners.values()) if (c.localAddress() instanceof InetSocketAddress a) return a.getPort();
         return -1;
     }
 
@@ -153,9 +172,9 @@ public final class OvsdbTransport implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Channel c : listeners) c.close().syncUninterruptibly();
+        for (Channel c : listeners.values()) c.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
-        for (Path p : socketFiles) {
+        for (Path p : socketFiles.values()) {
             try {
                 Files.deleteIfExists(p);
             } catch (IOException ignored) {
