@@ -228,16 +228,14 @@ public final class BridgeCommands {
     String setConfig(List<String> settings) throws UnixctlException {
         Map<String, String> changes = keyValues(settings, SWITCH_KEYS);
         Row root = read(OvsdbConfig::root);
-        try {
-            apply(F.arrayNode().add(updateMap("Open_vSwitch", root, "other_config", changes)), Reconciler.OTHER_CONFIG);
-        } catch (UnixctlException e) {
-            // Refused by the dataplane: put the previous settings back, so the database keeps what runs.
+        String refusal = applyOrRefusal(F.arrayNode().add(updateMap("Open_vSwitch", root, "other_config", changes)), Reconciler.OTHER_CONFIG);
+        if (refusal != null) {
+            // Refused by the dataplane: put back the previous values of the keys this command changed.
             Map<String, String> previous = new TreeMap<>();
-            for (Object[] kv : root.get("other_config").entries()) previous.put((String) kv[0], (String) kv[1]);
-            for (String k : changes.keySet()) previous.putIfAbsent(k, "");
-            Row now = read(OvsdbConfig::root);
-            transact(F.arrayNode().add(updateMap("Open_vSwitch", now, "other_config", previous)));
-            throw e;
+            for (String k : changes.keySet()) previous.put(k, "");
+            for (Object[] kv : root.get("other_config").entries()) if (changes.containsKey(kv[0])) previous.put((String) kv[0], (String) kv[1]);
+            commitAndWait(F.arrayNode().add(updateMap("Open_vSwitch", root, "other_config", previous)));
+            throw new UnixctlException(refusal);
         }
         return "";
     }
@@ -326,6 +324,15 @@ public final class BridgeCommands {
      * change is undone and the error reported.
      */
     private void apply(ArrayNode ops, String subject) throws UnixctlException {
+        String refusal = applyOrRefusal(ops, subject);
+        if (refusal != null) throw new UnixctlException(refusal);
+    }
+
+    /**
+     * Like {@link #apply}, but returns the dataplane's refusal of {@code subject} instead of throwing
+     * it (a refused port has already been taken out again); throws for every other failure.
+     */
+    private String applyOrRefusal(ArrayNode ops, String subject) throws UnixctlException {
         try {
             datapath.get();
         } catch (DatapathException e) {
@@ -333,10 +340,8 @@ public final class BridgeCommands {
         }
         commitAndWait(ops);
         String error = subject == null ? null : subjectError(subject);
-        if (error != null) {
-            undo(subject);
-            throw new UnixctlException(error);
-        }
+        if (error != null && !subject.equals(Reconciler.OTHER_CONFIG)) undo(subject);
+        return error;
     }
 
     /** Commits {@code ops} with next_cfg += 1 and returns once the reconciler has applied them. */
@@ -435,14 +440,23 @@ public final class BridgeCommands {
         return op;
     }
 
-    /** Sets or (empty value) removes keys of a string map column. */
+    /**
+     * Sets or (empty value) removes keys of a string map column with a mutate (delete those keys,
+     * insert the new pairs), so concurrent edits of other keys (e.g. by ovs-vsctl) are not lost.
+     */
     private static ObjectNode updateMap(String table, Row row, String column, Map<String, String> changes) {
-        Map<String, String> m = new TreeMap<>();
-        for (Object[] kv : row.get(column).entries()) m.put((String) kv[0], (String) kv[1]);
+        ArrayNode keys = F.arrayNode();
+        ArrayNode pairs = F.arrayNode();
         changes.forEach((k, v) -> {
-            if (v.isEmpty()) m.remove(k); else m.put(k, v);
+            keys.add(k);
+            if (!v.isEmpty()) pairs.add(F.arrayNode().add(k).add(v));
         });
-        return BridgeReconciler.update(table, row.uuid(), F.objectNode().set(column, map(m)));
+        ObjectNode op = F.objectNode().put("op", "mutate").put("table", table);
+        op.set("where", F.arrayNode().add(F.arrayNode().add("_uuid").add("==").add(F.arrayNode().add("uuid").add(row.uuid().toString()))));
+        op.set("mutations", F.arrayNode()
+                .add(F.arrayNode().add(column).add("delete").add(F.arrayNode().add("set").add(keys)))
+                .add(F.arrayNode().add(column).add("insert").add(F.arrayNode().add("map").add(pairs))));
+        return op;
     }
 
     // ---- validation ----

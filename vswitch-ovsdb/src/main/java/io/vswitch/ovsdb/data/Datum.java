@@ -157,12 +157,12 @@ public final class Datum {
     }
 
     /**
-     * The update2 "modify" diff from {@code this} to {@code next}: for scalars the new value; for
-     * sets the symmetric difference; for maps the added keys, the removed keys (old values) and
+     * The update2 "modify" diff from {@code this} to {@code next}: for single-valued columns (max 1,
+     * also optional ones) the new value; for sets the symmetric difference; for maps the added keys, the removed keys (old values) and
      * the changed keys (new values). Applying it to the old value with {@link #applyDiff} gives the new.
      */
     public Datum diff(ColumnType t, Datum next) {
-        if (t.isScalar()) return next;
+        if (t.max() <= 1 && !t.isMap()) return next;      // single-valued (also optional): the new value, as OVS
         Map<Object, Object> a = asMap(t);
         Map<Object, Object> b = next.asMap(t);
         Map<Object, Object> d = new TreeMap<>(t.key().type()::compare);
@@ -176,7 +176,7 @@ public final class Datum {
 
     /** Applies an update2 diff (the inverse of {@link #diff}). */
     public Datum applyDiff(ColumnType t, Datum diff) {
-        if (t.isScalar()) return diff;
+        if (t.max() <= 1 && !t.isMap()) return diff;
         Map<Object, Object> m = asMap(t);
         for (int i = 0; i < diff.keys.length; i++) {
             Object k = diff.keys[i];

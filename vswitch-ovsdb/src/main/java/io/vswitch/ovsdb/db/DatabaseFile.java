@@ -150,7 +150,16 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
         });
         if (changes.comment() != null) rec.put("comment", changes.comment());
         log.write(rec);
-        if (log.records() > COMPACT_AFTER_RECORDS) compactAfter(db, changes);
+        if (log.records() > COMPACT_AFTER_RECORDS) {
+            try {
+                compactAfter(db, changes);
+            } catch (IOException | RuntimeException e) {
+                // The transaction is in the log already: a failed compaction must not report it as
+                // failed. The log stays as it was (or refuses writes, which the next sync reports).
+                System.getLogger(DatabaseFile.class.getName()).log(System.Logger.Level.WARNING,
+                        "compacting the database log failed; will retry: " + e.getMessage());
+            }
+        }
     }
 
     /** Compacts to a snapshot of the database as it is once {@code changes} are applied. */

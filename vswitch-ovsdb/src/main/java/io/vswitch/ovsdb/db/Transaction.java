@@ -416,11 +416,12 @@ public final class Transaction {
                 }
             }
         }
-        Set<RowId> seen = new HashSet<>();
+        // A candidate that survives a round (still referenced) is checked again if its referrer is
+        // deleted later: each round deletes at least one row or ends, so this terminates.
         while (!candidates.isEmpty()) {                    // one scan per round, not per candidate
             Set<RowId> round = new HashSet<>();
             for (RowId id : candidates) {
-                if (!db.isRoot(id.table()) && seen.add(id) && row(id.table(), id.uuid()) != null) round.add(id);
+                if (!db.isRoot(id.table()) && row(id.table(), id.uuid()) != null) round.add(id);
             }
             candidates.clear();
             if (round.isEmpty()) break;

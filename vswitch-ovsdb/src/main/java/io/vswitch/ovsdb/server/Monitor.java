@@ -112,12 +112,17 @@ final class Monitor {
         return out.isEmpty() ? null : out;
     }
 
-    /** Re-evaluates rows after a monitor_cond_change: rows entering or leaving the condition. */
-    ObjectNode changeCondition(String table, JsonNode where) throws OvsdbException {
+    /** Parses a new condition for a monitored table (validates; changes nothing). */
+    Predicate<Row> parseCondition(String table, JsonNode where) throws OvsdbException {
         TableSpec s = tables.get(table);
         if (s == null) throw OvsdbException.syntax("table " + table + " is not monitored by this monitor");
+        return Conditions.parseMonitorCondition(s.table, where);
+    }
+
+    /** Installs a parsed condition; returns the rows entering ("insert") or leaving ("delete") it. */
+    ObjectNode applyCondition(String table, Predicate<Row> after) {
+        TableSpec s = tables.get(table);
         Predicate<Row> before = s.condition;
-        Predicate<Row> after = Conditions.parseMonitorCondition(s.table, where);
         s.condition = after;
         ObjectNode rows = F.objectNode();
         for (Row r : db.rows(table).values()) {

@@ -323,20 +323,29 @@ public final class OvsdbServer implements AutoCloseable {
         return initial;
     }
 
+    /** Validates everything first (as ovsdb-server does), then renames the monitor and swaps conditions. */
     private JsonNode monitorCondChange(Session s, JsonNode params) throws OvsdbException {
-        if (params.size() < 3) throw OvsdbException.syntax("monitor_cond_change needs [monitor-id, new-monitor-id, changes]");
-        Monitor m = s.monitors.remove(params.get(0));
+        if (params.size() < 3 || !params.get(2).isObject()) throw OvsdbException.syntax("monitor_cond_change needs [monitor-id, new-monitor-id, changes]");
+        Monitor m = s.monitors.get(params.get(0));
         if (m == null) throw new OvsdbException("unknown monitor", "no monitor " + params.get(0));
-        s.monitors.put(params.get(1), m);
-        ObjectNode updates = F.objectNode();
+        if (m.format == 1) throw OvsdbException.syntax("monitor_cond_change applies to monitor_cond monitors only");
+        if (!params.get(1).equals(params.get(0)) && s.monitors.containsKey(params.get(1))) {
+            throw OvsdbException.syntax("duplicate monitor ID " + params.get(1));
+        }
+        Map<String, java.util.function.Predicate<io.vswitch.ovsdb.db.Row>> parsed = new java.util.LinkedHashMap<>();
         var it = params.get(2).fields();
         while (it.hasNext()) {
             var e = it.next();
-            for (JsonNode req : e.getValue()) {
-                ObjectNode rows = m.changeCondition(e.getKey(), req.get("where"));
-                if (!rows.isEmpty()) updates.set(e.getKey(), rows);
-            }
+            JsonNode reqs = e.getValue().isArray() ? e.getValue() : F.arrayNode().add(e.getValue());
+            for (JsonNode req : reqs) parsed.put(e.getKey(), m.parseCondition(e.getKey(), req.get("where")));
         }
+        s.monitors.remove(params.get(0));
+        s.monitors.put(params.get(1), m);
+        ObjectNode updates = F.objectNode();
+        parsed.forEach((table, cond) -> {
+            ObjectNode rows = m.applyCondition(table, cond);
+            if (!rows.isEmpty()) updates.set(table, rows);
+        });
         if (!updates.isEmpty()) s.sendUpdate(params.get(1), m.format, updates, m.db.lastTxnId());
         return F.objectNode();
     }

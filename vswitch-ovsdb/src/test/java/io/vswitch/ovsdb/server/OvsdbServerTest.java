@@ -102,6 +102,54 @@ class OvsdbServerTest {
         }
     }
 
+    /** Rows that only an unattached, collected row referred to go too: no orphan blocks a name forever. */
+    @Test
+    void garbageCollectionLeavesNoOrphans() throws Exception {
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            JsonNode r = c.call("transact", json("[\"Open_vSwitch\","
+                    + "{\"op\":\"insert\",\"table\":\"Interface\",\"uuid-name\":\"i\",\"row\":{\"name\":\"p1\"}},"
+                    + "{\"op\":\"insert\",\"table\":\"Port\",\"uuid-name\":\"p\",\"row\":{\"name\":\"p1\",\"interfaces\":[\"named-uuid\",\"i\"]}},"
+                    + "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[[\"name\",\"==\",\"gone\"]],"
+                    + "\"mutations\":[[\"ports\",\"insert\",[\"set\",[[\"named-uuid\",\"p\"]]]]]}]"));
+            assertEquals(0, r.path("result").path(2).path("count").asInt(), r.toString());
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"select\",\"table\":\"Interface\",\"where\":[]},"
+                    + "{\"op\":\"select\",\"table\":\"Port\",\"where\":[]}]"));
+            assertEquals(0, r.path("result").path(0).path("rows").size(), "the Interface only the collected Port referred to: " + r);
+            assertEquals(0, r.path("result").path(1).path("rows").size());
+        }
+    }
+
+    /** update2 sends single-valued columns (also optional ones like Port.tag) as their new value, as OVS. */
+    @Test
+    void update2CarriesNewValuesForOptionalScalars() throws Exception {
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            c.call("transact", json(addBridge("br0")));
+            c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"update\",\"table\":\"Port\",\"where\":[],\"row\":{\"tag\":10}}]"));
+            c.call("monitor_cond", json("[\"Open_vSwitch\", \"m\", {\"Port\": [{\"columns\":[\"tag\"]}]}]"));
+            c.drainNotifications();
+            c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"update\",\"table\":\"Port\",\"where\":[],\"row\":{\"tag\":20}}]"));
+            String n = c.drainNotifications().toString();
+            assertTrue(n.contains("{\"modify\":{\"tag\":20}}"), n);
+            c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"update\",\"table\":\"Port\",\"where\":[],\"row\":{\"tag\":[\"set\",[]]}}]"));
+            n = c.drainNotifications().toString();
+            assertTrue(n.contains("{\"modify\":{\"tag\":[\"set\",[]]}}"), "cleared: the new (empty) value, not the old one: " + n);
+        }
+    }
+
+    @Test
+    void monitorCondChangeValidatesBeforeChangingAnything() throws Exception {
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            c.call("monitor_cond", json("[\"Open_vSwitch\", \"a\", {\"Bridge\": [{\"columns\":[\"name\"]}]}]"));
+            c.call("monitor_cond", json("[\"Open_vSwitch\", \"b\", {\"Port\": [{\"columns\":[\"name\"]}]}]"));
+            JsonNode r = c.call("monitor_cond_change", json("[\"a\", \"b\", {\"Bridge\": [{\"where\":[]}]}]"));
+            assertTrue(r.path("error").toString().contains("duplicate monitor ID"), r.toString());
+            r = c.call("monitor_cond_change", json("[\"a\", \"a2\", {\"Bridge\": [{\"where\":[[\"nope\",\"==\",1]]}]}]"));
+            assertTrue(r.path("error").toString().contains("syntax error"), r.toString());
+            r = c.call("monitor_cancel", json("[\"a\"]"));
+            assertTrue(r.get("error").isNull(), "monitor \"a\" kept its name after the refused change: " + r);
+        }
+    }
+
     @Test
     void hostileInputClosesOnlyItsOwnConnection() throws Exception {
         try (JsonRpcClient good = new JsonRpcClient(socket)) {
