@@ -1,5 +1,7 @@
 package io.vswitch.cli.vsctl;
 
+import io.vswitch.ovsdb.client.OvsdbClient;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -46,14 +48,14 @@ final class Snapshot {
         this.schema = schema;
     }
 
-    static Snapshot read(JsonRpcClient c) throws IOException, JsonRpcClient.TimeoutException {
+    static Snapshot read(OvsdbClient c) throws IOException, OvsdbClient.TimeoutException {
         Snapshot s = new Snapshot(fetchSchema(c));
         s.load(c);
         if (s.ovsRow == null) s.ovsRow = s.insertRow(DB);
         return s;
     }
 
-    private static DatabaseSchema fetchSchema(JsonRpcClient c) throws IOException, JsonRpcClient.TimeoutException {
+    private static DatabaseSchema fetchSchema(OvsdbClient c) throws IOException, OvsdbClient.TimeoutException {
         JsonNode s = c.call("get_schema", F.arrayNode().add(DB));
         try {
             return DatabaseSchema.parse(s);
@@ -62,7 +64,7 @@ final class Snapshot {
         }
     }
 
-    private void load(JsonRpcClient c) throws IOException, JsonRpcClient.TimeoutException {
+    private void load(OvsdbClient c) throws IOException, OvsdbClient.TimeoutException {
         ArrayNode params = F.arrayNode().add(DB);
         List<String> names = new ArrayList<>(schema.tables().keySet());
         for (String t : names) {

@@ -1,5 +1,7 @@
 package io.vswitch.cli.vsctl;
 
+import io.vswitch.ovsdb.client.OvsdbClient;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -17,16 +19,16 @@ final class Transaction {
     private static final String DB = Snapshot.DB;
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
-    private final JsonRpcClient client;
+    private final OvsdbClient client;
     private final Snapshot db;
 
-    Transaction(JsonRpcClient client, Snapshot db) {
+    Transaction(OvsdbClient client, Snapshot db) {
         this.client = client;
         this.db = db;
     }
 
     /** Sends the transaction; returns next_cfg to wait for, or -1. */
-    long commit(List<Command> cmds, boolean wait) throws VsctlException, IOException, JsonRpcClient.TimeoutException {
+    long commit(List<Command> cmds, boolean wait) throws VsctlException, IOException, OvsdbClient.TimeoutException {
         ArrayNode params = F.arrayNode().add(DB);
         addInserts(params);
         addUpdates(params);
@@ -115,7 +117,7 @@ final class Transaction {
     }
 
     /** Monitors cur_cfg until it reaches nextCfg; the caller's deadline bounds the wait. */
-    void waitForCfg(long nextCfg) throws IOException, JsonRpcClient.TimeoutException {
+    void waitForCfg(long nextCfg) throws IOException, OvsdbClient.TimeoutException {
         ObjectNode req = F.objectNode();
         req.putObject(DB).putArray("columns").add("cur_cfg");
         JsonNode init = client.call("monitor", F.arrayNode().add(DB).add("vsctl-cur-cfg").add(req));

@@ -1,5 +1,7 @@
 package io.vswitch.cli.vsctl;
 
+import io.vswitch.ovsdb.client.OvsdbClient;
+
 import io.vswitch.ovsdb.OvsdbException;
 import io.vswitch.ovsdb.data.Datum;
 import io.vswitch.ovsdb.schema.AtomicType;
@@ -47,7 +49,7 @@ final class Values {
 
     static String quote(String s) {
         try {
-            return JsonRpcClient.MAPPER.writeValueAsString(s);
+            return OvsdbClient.MAPPER.writeValueAsString(s);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -144,7 +146,7 @@ final class Values {
                 String lit = s.substring(pos, i + 1);
                 pos = i + 1;
                 try {
-                    return JsonRpcClient.MAPPER.readValue(lit, String.class);
+                    return OvsdbClient.MAPPER.readValue(lit, String.class);
                 } catch (Exception e) {
                     throw new VsctlException(s + ": error parsing quoted string");
                 }

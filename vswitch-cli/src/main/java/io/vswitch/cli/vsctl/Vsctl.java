@@ -1,5 +1,7 @@
 package io.vswitch.cli.vsctl;
 
+import io.vswitch.ovsdb.client.OvsdbClient;
+
 import java.io.IOException;
 import java.util.Map;
 
@@ -34,7 +36,7 @@ public final class Vsctl {
             rc = e.status;
             // br-exists' status 2 and the alarm's 142 keep what was printed; other failures print nothing.
             if (rc != 2 && rc != 142) v.out.setLength(0);
-        } catch (JsonRpcClient.TimeoutException e) {
+        } catch (OvsdbClient.TimeoutException e) {
             v.err.append("vsctl: terminating with signal 14 (Alarm clock)\n");
             v.out.setLength(0);
             rc = 142;
@@ -54,10 +56,10 @@ public final class Vsctl {
         this.cl = new CommandLine(env);
     }
 
-    private void execute(String[] argv) throws VsctlException, IOException, JsonRpcClient.TimeoutException {
+    private void execute(String[] argv) throws VsctlException, IOException, OvsdbClient.TimeoutException {
         cl.parse(argv);
         long deadline = cl.timeoutSecs > 0 ? System.nanoTime() + cl.timeoutSecs * 1_000_000_000L : Long.MAX_VALUE;
-        try (JsonRpcClient c = connect(deadline)) {
+        try (OvsdbClient c = connect(deadline)) {
             Snapshot db = Snapshot.read(c);
             Commands commands = new Commands(db, new Output(db, cl.format, cl.bare, cl.noHeadings), err);
             for (Command cmd : cl.commands) commands.run(cmd);
@@ -69,9 +71,9 @@ public final class Vsctl {
     }
 
     /** Rewords socket errors as ovs-vsctl's strerror() text. */
-    private JsonRpcClient connect(long deadline) throws IOException {
+    private OvsdbClient connect(long deadline) throws IOException {
         try {
-            return new JsonRpcClient(cl.db, deadline);
+            return new OvsdbClient(cl.db, deadline);
         } catch (IOException e) {
             String m = e.getMessage();
             if (m == null || m.contains("No such file") || e instanceof java.nio.file.NoSuchFileException) m = "No such file or directory";

@@ -1,4 +1,4 @@
-package io.vswitch.cli.vsctl;
+package io.vswitch.ovsdb.client;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,14 +21,16 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A minimal synchronous RFC 7047 JSON-RPC client over a unix or tcp stream socket. A reader thread
- * queues incoming messages; calls wait for their reply until the deadline, answering "echo".
+ * A synchronous RFC 7047 JSON-RPC client over a unix ({@code unix:PATH}) or TCP ({@code tcp:IP:PORT})
+ * stream socket, for tools such as vsctl. A reader thread queues incoming messages; calls wait for
+ * their reply until the deadline, answering the server's "echo" meanwhile.
  */
-final class JsonRpcClient implements AutoCloseable {
-    static final ObjectMapper MAPPER = new ObjectMapper();
+public final class OvsdbClient implements AutoCloseable {
+    public static final ObjectMapper MAPPER = new ObjectMapper();
     private static final JsonNode EOF = JsonNodeFactory.instance.textNode("<eof>");
 
-    static final class TimeoutException extends Exception {}
+    /** The deadline given at construction passed. */
+    public static final class TimeoutException extends Exception {}
 
     private final SocketChannel ch;
     private final OutputStream out;
@@ -37,7 +39,7 @@ final class JsonRpcClient implements AutoCloseable {
     private final long deadlineNanos;   // Long.MAX_VALUE: none
     private long nextId = 0;
 
-    JsonRpcClient(String remote, long deadlineNanos) throws IOException {
+    public OvsdbClient(String remote, long deadlineNanos) throws IOException {
         this.deadlineNanos = deadlineNanos;
         if (remote.startsWith("unix:")) {
             ch = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -106,7 +108,7 @@ final class JsonRpcClient implements AutoCloseable {
     }
 
     /** Sends a request and returns its "result"; a JSON-RPC error becomes an IOException. */
-    JsonNode call(String method, ArrayNode params) throws IOException, TimeoutException {
+    public JsonNode call(String method, ArrayNode params) throws IOException, TimeoutException {
         long id = nextId++;
         ObjectNode req = JsonNodeFactory.instance.objectNode();
         req.put("method", method);
@@ -125,7 +127,7 @@ final class JsonRpcClient implements AutoCloseable {
     }
 
     /** The next notification (e.g. a monitor "update"), waiting until the deadline. */
-    JsonNode nextNotification() throws IOException, TimeoutException {
+    public JsonNode nextNotification() throws IOException, TimeoutException {
         while (true) {
             JsonNode n = notifications.poll();
             if (n != null) return n;
