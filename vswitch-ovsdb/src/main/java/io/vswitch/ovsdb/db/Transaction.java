@@ -436,8 +436,19 @@ public final class Transaction {
         pruneWeakRefs();
     }
 
-    /** Drops weak references to rows deleted by this transaction (only tables that can hold them are scanned). */
+    /**
+     * Drops weak references to rows that do not exist: in the rows this transaction changed, and — if it
+     * deleted rows — in every row of the tables that can refer to them.
+     */
     private void pruneWeakRefs() {
+        for (Map.Entry<String, Map<UUID, Row>> e : new ArrayList<>(changed.entrySet())) {
+            TableSchema t = db.schema().tables().get(e.getKey());
+            for (Row r : new ArrayList<>(e.getValue().values())) {
+                if (r == null) continue;
+                Row pruned = pruneWeakRefs(t, r);
+                if (pruned != r) put(t.name(), r.uuid(), pruned);
+            }
+        }
         Set<String> tablesWithDeletes = new HashSet<>();
         changed.forEach((table, rows) -> {
             if (rows.containsValue(null)) tablesWithDeletes.add(table);

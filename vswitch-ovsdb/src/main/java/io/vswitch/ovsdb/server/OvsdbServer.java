@@ -60,6 +60,8 @@ public final class OvsdbServer implements AutoCloseable {
     private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
     private final Executor thread = queue::add;
     private final List<Runnable> outbox = new ArrayList<>();
+    /** In-process transactions of the current group, failed if its sync fails. */
+    private final List<CompletableFuture<?>> inProcess = new ArrayList<>();
     private final Thread dbThread;
     private volatile boolean running = true;
     private boolean unsynced;
@@ -110,17 +112,21 @@ public final class OvsdbServer implements AutoCloseable {
                 unsynced = false;
                 try {
                     store.sync();
-                } catch (IOException e) {
-                    // Nothing of this group may be acknowledged: drop its output, refuse further writes.
+                } catch (IOException | RuntimeException e) {
+                    // Nothing of this group may be acknowledged: drop its output, fail in-process
+                    // callers, disconnect clients, refuse further writes.
                     LOG.log(System.Logger.Level.ERROR, "cannot sync the database log; refusing further changes", e);
-                    storeFailure = e;
+                    storeFailure = e instanceof IOException io ? io : new IOException(e);
                     outbox.clear();
+                    for (CompletableFuture<?> f : inProcess) f.completeExceptionally(storeFailure);
+                    inProcess.clear();
                     sessions.forEach(Session::disconnect);
                     continue;
                 }
             }
             for (Runnable r : outbox) r.run();
             outbox.clear();
+            inProcess.clear();
         }
     }
 
@@ -150,6 +156,7 @@ public final class OvsdbServer implements AutoCloseable {
             try {
                 Transaction.Result r = new Transaction(db, lock -> false, 0).execute(ops);
                 commit(r);
+                inProcess.add(f);
                 emit(() -> f.complete(r.results()));
             } catch (Transaction.WouldBlock e) {
                 f.completeExceptionally(new IllegalStateException("in-process transactions may not wait"));

@@ -150,6 +150,21 @@ class OvsdbServerTest {
         }
     }
 
+    /** A weak reference to a row that does not exist is dropped at commit (Mirror.select_src_port is weak). */
+    @Test
+    void danglingWeakReferencesAreDropped() throws Exception {
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            c.call("transact", json(addBridge("br0")));
+            JsonNode r = c.call("transact", json("[\"Open_vSwitch\","
+                    + "{\"op\":\"insert\",\"table\":\"Mirror\",\"uuid-name\":\"m\",\"row\":{\"name\":\"m1\","
+                    + "\"select_src_port\":[\"set\",[[\"uuid\",\"11111111-2222-3333-4444-555555555555\"]]]}},"
+                    + "{\"op\":\"mutate\",\"table\":\"Bridge\",\"where\":[],\"mutations\":[[\"mirrors\",\"insert\",[\"set\",[[\"named-uuid\",\"m\"]]]]]}]"));
+            assertFalse(r.path("result").toString().contains("\"error\""), r.toString());
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"select\",\"table\":\"Mirror\",\"where\":[],\"columns\":[\"select_src_port\"]}]"));
+            assertEquals("[\"set\",[]]", r.path("result").path(0).path("rows").path(0).path("select_src_port").toString(), r.toString());
+        }
+    }
+
     @Test
     void hostileInputClosesOnlyItsOwnConnection() throws Exception {
         try (JsonRpcClient good = new JsonRpcClient(socket)) {
