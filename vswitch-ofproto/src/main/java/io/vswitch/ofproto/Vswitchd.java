@@ -220,7 +220,8 @@ public final class Vswitchd implements AutoCloseable {
             for (String a : args) if (a.startsWith("--remote=")) remotes.add(a.substring(9));
             d = new Vswitchd(runDir, remotes);
             d.start(Duration.ofSeconds(30));
-        } catch (IOException | DatapathException e) {
+        } catch (IOException | DatapathException | IllegalArgumentException e) {
+            // e.g. a bad --remote, an unreadable database, no dataplane: one line, exit 1
             System.err.println("vswitchd: " + e.getMessage());
             System.exit(1);
             return;
