@@ -15,8 +15,10 @@ import java.nio.file.Path;
 /**
  * Transactions per second against any OVSDB server (ours or ovsdb-server), from one Java client over
  * a unix socket. Each transaction rewrites one key of Open_vSwitch.external_ids (a real commit of a
- * constant-size change: the column does not grow with the run). Two modes: sequential (wait for each
- * reply) and pipelined (up to WINDOW requests in flight).
+ * constant-size change: the column does not grow with the run). Three modes: sequential (wait for each
+ * reply), pipelined (up to WINDOW requests in flight), and sequential with a {@code commit} operation that
+ * asks for durability ({@code "durable": true}), which makes ovsdb-server fsync before replying as ours
+ * always does.
  *
  * <pre>java -cp "perf/target/classes:perf/target/lib/*" io.vswitch.perf.OvsdbTxnBench SOCKET COUNT</pre>
  */
@@ -32,9 +34,11 @@ public final class OvsdbTxnBench {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
             Replies in = new Replies(ch);
-            double seq = run(ch, in, count, 1, "s");
-            double pipe = run(ch, in, count, WINDOW, "p");
-            System.out.printf("sequential %.0f txn/s, pipelined(%d) %.0f txn/s%n", seq, WINDOW, pipe);
+            double seq = run(ch, in, count, 1, "s", false);
+            double pipe = run(ch, in, count, WINDOW, "p", false);
+            double durable = run(ch, in, count, 1, "d", true);
+            System.out.printf("sequential %.0f txn/s, pipelined(%d) %.0f txn/s, sequential durable %.0f txn/s%n",
+                    seq, WINDOW, pipe, durable);
         }
     }
 
@@ -53,7 +57,9 @@ public final class OvsdbTxnBench {
         }
     }
 
-    private static double run(SocketChannel ch, Replies in, int count, int window, String tag) throws Exception {
+    private static double run(SocketChannel ch, Replies in, int count, int window, String tag, boolean durable)
+            throws Exception {
+        String commit = durable ? ",{\"op\":\"commit\",\"durable\":true}" : "";
         long t0 = System.nanoTime();
         int sent = 0;
         int received = 0;
@@ -61,7 +67,7 @@ public final class OvsdbTxnBench {
             while (sent < count && sent - received < window) {
                 String req = "{\"id\":" + sent + ",\"method\":\"transact\",\"params\":[\"Open_vSwitch\",{\"op\":\"mutate\","
                         + "\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":[[\"external_ids\",\"delete\",[\"set\",[\"bench\"]]],"
-                        + "[\"external_ids\",\"insert\",[\"map\",[[\"bench\",\"" + tag + sent + "\"]]]]]}]}";
+                        + "[\"external_ids\",\"insert\",[\"map\",[[\"bench\",\"" + tag + sent + "\"]]]]]}" + commit + "]}";
                 ByteBuffer b = ByteBuffer.wrap(req.getBytes(StandardCharsets.UTF_8));
                 while (b.hasRemaining()) ch.write(b);
                 sent++;

@@ -24,6 +24,12 @@ public final class ManagerRemotes {
     private final OvsdbTransport transport;
     private final Set<String> fixed;
     private final Set<String> warned = new LinkedHashSet<>();
+    /** Binding and closing sockets waits for the database thread's event loop, so it happens here. */
+    private final java.util.concurrent.ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "ovsdb-remotes");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** @param fixed remotes from the command line and the run dir socket, never closed here */
     public ManagerRemotes(OvsdbServer server, OvsdbTransport transport, Set<String> fixed) {
@@ -31,10 +37,11 @@ public final class ManagerRemotes {
         this.fixed = Set.copyOf(fixed);
         server.addListener(changes -> {
             if (changes.tables().containsKey("Manager") || changes.tables().containsKey("Open_vSwitch")) {
-                update(targets(server.database()));
+                Set<String> targets = targets(server.database());
+                worker.execute(() -> update(targets));
             }
         });
-        server.call(ManagerRemotes::targets).thenAccept(this::update);
+        server.call(ManagerRemotes::targets).thenAcceptAsync(this::update, worker);
     }
 
     static Set<String> targets(Database db) {
@@ -48,7 +55,7 @@ public final class ManagerRemotes {
         return out;
     }
 
-    private synchronized void update(Set<String> targets) {
+    private void update(Set<String> targets) {
         for (String t : targets) {
             if (!t.startsWith("ptcp:") && !t.startsWith("punix:")) {
                 if (warned.add(t)) LOG.log(System.Logger.Level.WARNING, "manager " + t + ": only passive remotes (ptcp:, punix:) are supported");

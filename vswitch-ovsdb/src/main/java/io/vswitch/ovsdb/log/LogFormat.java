@@ -4,7 +4,7 @@ package io.vswitch.ovsdb.log;
  * On-disk format of a DurableLog, version 1.  All integers are unsigned, big-endian (network order).
  *
  * A log file is a 16-byte file header followed by zero or more records, back to back, with nothing in
- * between and nothing after the last record:
+ * between and, after the last record, nothing or only zero bytes (space the writer preallocated):
  *
  *     +-------------+----------+----------+-----+----------+
  *     | file header | record 1 | record 2 | ... | record N |
@@ -49,8 +49,13 @@ package io.vswitch.ovsdb.log;
  *   - Each record is written with one (gathering) write call and forced to disk before append()
  *     returns, so only the last record can be incomplete after a crash.
  *
+ * Preallocated space: the writer extends the file with zeros, a MiB at a time, and writes records over
+ * them, so that the fdatasync after an append flushes data blocks only instead of also committing a new
+ * file size to the file system's journal.  Closing the log cuts the zeros off again.
+ *
  * Recovery rule (LogScanner): records are read in order up to the first one that is incomplete or
- * fails a check, at byte offset X.  If no intact record starts anywhere after X, the bytes from X on
+ * fails a check, at byte offset X.  If the bytes from X to the end of the file are all zero, that is
+ * preallocated space and the log ends cleanly at X.  Else, if no intact record starts anywhere after X, the bytes from X on
  * are a torn tail: they are logged and truncated away.  If an intact record does start after X, the log
  * lost data in the middle, and opening fails with a CorruptLogException naming X.
  */

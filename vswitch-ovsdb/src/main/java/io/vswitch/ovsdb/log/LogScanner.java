@@ -79,6 +79,9 @@ final class LogScanner {
         long records = 0;
         while (offset < size) {
             long available = size - offset - RECORD_HEADER_SIZE;
+            if (zerosFrom(offset)) {
+                return new Result(offset, records, null);   // space the writer preallocated: a clean end
+            }
             if (available < 0) {
                 return new Result(offset, records, "partial record header (" + (size - offset) + " of "
                         + RECORD_HEADER_SIZE + " bytes)");
@@ -118,6 +121,18 @@ final class LogScanner {
             return new Result(offset, records, problem + ", and no intact record after it");
         }
         return new Result(offset, records, null);
+    }
+
+    /** True if every byte from {@code from} to the end of the file is zero. */
+    private boolean zerosFrom(long from) throws IOException {
+        ByteBuffer window = ByteBuffer.allocate(SCAN_WINDOW);
+        for (long at = from; at < size; ) {
+            int n = (int) Math.min(SCAN_WINDOW, size - at);
+            readFully(window.clear().limit(n), at);
+            for (int i = 0; i < n; i++) if (window.get(i) != 0) return false;
+            at += n;
+        }
+        return true;
     }
 
     private void deliver(Consumer<byte[]> replay, byte[] payload, long offset) throws IOException {

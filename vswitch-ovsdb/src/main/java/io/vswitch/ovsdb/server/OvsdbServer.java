@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
 import io.vswitch.ovsdb.OvsdbException;
 import io.vswitch.ovsdb.db.ChangeSet;
 import io.vswitch.ovsdb.db.Database;
@@ -19,11 +22,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -32,16 +32,19 @@ import java.util.function.Function;
  * The OVSDB server (RFC 7047 plus the OVS extensions ovs-vsctl 3.x uses): the {@code Open_vSwitch}
  * database, the {@code _Server} database describing it, sessions, monitors and locks.
  *
- * <p>One thread owns everything (the "database thread"): requests from any connection and from
- * in-process users are queued to it. That makes every transaction atomic and ordered with no locks,
- * and guarantees what RFC 7047 clients expect: a client receives the updates caused by its own
- * transaction before the transaction's reply, because both are written from this thread, in that
- * order, to the same channel.
+ * <p>One thread owns everything (the "database thread"): it is the single Netty event loop that also
+ * does the connections' I/O, so a request read from a socket is executed on the spot, with no hand-over
+ * between threads; in-process users submit tasks to the same loop. That makes every transaction atomic
+ * and ordered with no locks, and guarantees what RFC 7047 clients expect: a client receives the updates
+ * caused by its own transaction before the transaction's reply, because both are written from this
+ * thread, in that order, to the same channel.
  *
- * <p>Durability with group commit: the thread takes one request, then every request already queued
- * (up to {@link #GROUP}), writes each committed transaction to the {@link Store}, syncs the store
- * once, and only then releases the replies and updates those requests produced (the outbox). No
- * client is ever told of a change that is not on disk, and a burst of transactions costs one fsync.
+ * <p>Durability with group commit: each committed transaction is written to the {@link Store} at once,
+ * but the replies and updates it produces wait in the outbox. The first of them schedules a flush task,
+ * which the event loop runs after it has read and executed everything its sockets had for it in this
+ * round; the flush syncs the store once and only then writes the outbox out. No client is ever told of
+ * a change that is not on disk, and a burst of transactions (pipelined or from many clients) costs one
+ * fsync.
  */
 public final class OvsdbServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(OvsdbServer.class.getName());
@@ -54,23 +57,20 @@ public final class OvsdbServer implements AutoCloseable {
         void sync() throws IOException;
     }
 
-    /** Most requests handled between two syncs. */
-    static final int GROUP = 256;
-
-    private final BlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
-    private final Executor thread = queue::add;
-    private final List<Runnable> outbox = new ArrayList<>();
-    /** In-process transactions of the current group, failed if its sync fails. */
-    private final List<CompletableFuture<?>> inProcess = new ArrayList<>();
-    private final Thread dbThread;
-    private volatile boolean running = true;
-    private boolean unsynced;
-    private IOException storeFailure;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ovsdb-timer");
+    private final EventLoopGroup loopGroup = new NioEventLoopGroup(1, r -> {
+        Thread t = new Thread(r, "ovsdb");
         t.setDaemon(true);
         return t;
     });
+    private final EventLoop loop = loopGroup.next();
+    private final List<Runnable> outbox = new ArrayList<>();
+    /** Sessions written to since the last flush: their channels are flushed once per group. */
+    private final Set<Session> written = new LinkedHashSet<>();
+    /** In-process transactions of the current group, failed if its sync fails. */
+    private final List<CompletableFuture<?>> inProcess = new ArrayList<>();
+    private boolean unsynced;
+    private boolean flushScheduled;
+    private IOException storeFailure;
     private final Database db;
     private final ServerDatabase serverDb;
     private final Store store;
@@ -86,53 +86,58 @@ public final class OvsdbServer implements AutoCloseable {
         this.db = db;
         this.store = store;
         this.serverDb = new ServerDatabase(db.schema());
-        this.dbThread = Thread.ofPlatform().daemon().name("ovsdb").start(this::loop);
-        timer.scheduleAtFixedRate(() -> thread.execute(this::retryPending), 100, 100, TimeUnit.MILLISECONDS);
+        loop.scheduleAtFixedRate(this::retryPending, 100, 100, TimeUnit.MILLISECONDS);
     }
 
-    /** The database thread: run a group of requests, sync once, then let their output out. */
-    private void loop() {
-        List<Runnable> group = new ArrayList<>(GROUP);
-        while (running) {
-            try {
-                group.add(queue.take());
-            } catch (InterruptedException e) {
-                return;
-            }
-            queue.drainTo(group, GROUP - 1);
-            for (Runnable r : group) {
-                try {
-                    r.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, "ovsdb task failed", e);
-                }
-            }
-            group.clear();
-            if (unsynced) {
-                unsynced = false;
-                try {
-                    store.sync();
-                } catch (IOException | RuntimeException e) {
-                    // Nothing of this group may be acknowledged: drop its output, fail in-process
-                    // callers, disconnect clients, refuse further writes.
-                    LOG.log(System.Logger.Level.ERROR, "cannot sync the database log; refusing further changes", e);
-                    storeFailure = e instanceof IOException io ? io : new IOException(e);
-                    outbox.clear();
-                    for (CompletableFuture<?> f : inProcess) f.completeExceptionally(storeFailure);
-                    inProcess.clear();
-                    sessions.forEach(Session::disconnect);
-                    continue;
-                }
-            }
-            for (Runnable r : outbox) r.run();
-            outbox.clear();
-            inProcess.clear();
-        }
+    /** The event loop that is the database thread; the transport does its I/O on it. */
+    EventLoopGroup eventLoop() {
+        return loopGroup;
     }
 
     /** Queues output of the current group; it leaves after the group's sync. Database thread only. */
     void emit(Runnable send) {
         outbox.add(send);
+        if (!flushScheduled) {
+            flushScheduled = true;
+            loop.execute(this::flush);
+        }
+    }
+
+    /** Marks a session's channel for the flush at the end of the group. Database thread only. */
+    void written(Session s) {
+        written.add(s);
+    }
+
+    /** Ends a group: sync once, then let its output out. */
+    private void flush() {
+        flushScheduled = false;
+        if (unsynced) {
+            unsynced = false;
+            try {
+                store.sync();
+            } catch (IOException | RuntimeException e) {
+                // Nothing of this group may be acknowledged: drop its output, fail in-process
+                // callers, disconnect clients, refuse further writes.
+                LOG.log(System.Logger.Level.ERROR, "cannot sync the database log; refusing further changes", e);
+                storeFailure = e instanceof IOException io ? io : new IOException(e);
+                outbox.clear();
+                for (CompletableFuture<?> f : inProcess) f.completeExceptionally(storeFailure);
+                inProcess.clear();
+                sessions.forEach(Session::disconnect);
+                return;
+            }
+        }
+        for (Runnable r : outbox) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "ovsdb output failed", e);
+            }
+        }
+        outbox.clear();
+        inProcess.clear();
+        for (Session s : written) s.flush();
+        written.clear();
     }
 
     public Database database() {
@@ -141,18 +146,18 @@ public final class OvsdbServer implements AutoCloseable {
 
     /** Runs {@code f} on the database thread (consistent reads for in-process users). */
     public <T> CompletableFuture<T> call(Function<Database, T> f) {
-        return CompletableFuture.supplyAsync(() -> f.apply(db), thread);
+        return CompletableFuture.supplyAsync(() -> f.apply(db), loop);
     }
 
     /** Called on the database thread after each commit that changed something. */
     public void addListener(Consumer<ChangeSet> l) {
-        thread.execute(() -> listeners.add(l));
+        loop.execute(() -> listeners.add(l));
     }
 
     /** An in-process transaction (e.g. the bridge reconciler writing status); completes with the result array. */
     public CompletableFuture<ArrayNode> transact(ArrayNode ops) {
         CompletableFuture<ArrayNode> f = new CompletableFuture<>();
-        thread.execute(() -> {
+        loop.execute(() -> {
             try {
                 Transaction.Result r = new Transaction(db, lock -> false, 0).execute(ops);
                 commit(r);
@@ -170,11 +175,11 @@ public final class OvsdbServer implements AutoCloseable {
     // ---- sessions (called by the transport) ----
 
     void open(Session s) {
-        thread.execute(() -> sessions.add(s));
+        onLoop(() -> sessions.add(s));
     }
 
     void closed(Session s) {
-        thread.execute(() -> {
+        onLoop(() -> {
             sessions.remove(s);
             pending.removeIf(p -> p.session == s);
             for (Map.Entry<String, Deque<Session>> e : locks.entrySet()) {
@@ -186,15 +191,23 @@ public final class OvsdbServer implements AutoCloseable {
         });
     }
 
+    /** Handles one message; on the database thread (where the transport reads) it runs at once. */
     void request(Session s, JsonNode msg) {
-        thread.execute(() -> {
-            try {
-                dispatch(s, msg);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "ovsdb request " + msg.path("method").asText() + " failed", e);
-                if (msg.hasNonNull("id")) s.error(msg.get("id"), "internal error", e.toString());
-            }
-        });
+        onLoop(() -> handle(s, msg));
+    }
+
+    private void onLoop(Runnable r) {
+        if (loop.inEventLoop()) r.run();
+        else loop.execute(r);
+    }
+
+    private void handle(Session s, JsonNode msg) {
+        try {
+            dispatch(s, msg);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "ovsdb request " + msg.path("method").asText() + " failed", e);
+            if (msg.hasNonNull("id")) s.error(msg.get("id"), "internal error", e.toString());
+        }
     }
 
     private void dispatch(Session s, JsonNode msg) {
@@ -288,7 +301,7 @@ public final class OvsdbServer implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "database listener failed", e);
             }
         }
-        if (!pending.isEmpty()) thread.execute(this::retryPending);
+        if (!pending.isEmpty()) loop.execute(this::retryPending);
     }
 
     private void retryPending() {
@@ -396,23 +409,15 @@ public final class OvsdbServer implements AutoCloseable {
         return q != null && q.peekFirst() == s;
     }
 
+    /** Runs what is queued (a pending flush included), then stops the database thread. */
     @Override
     public void close() {
-        timer.shutdownNow();
-        CompletableFuture<Void> drained = CompletableFuture.runAsync(() -> running = false, thread);
-        try {
-            drained.get(5, TimeUnit.SECONDS);
-            dbThread.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            dbThread.interrupt();
-        }
+        loopGroup.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
 
     /** All live sessions' count (diagnostics). */
     public CompletableFuture<Integer> sessionCount() {
-        return CompletableFuture.supplyAsync(sessions::size, thread);
+        return CompletableFuture.supplyAsync(sessions::size, loop);
     }
 
 }

@@ -12,7 +12,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.json.JsonObjectDecoder;
@@ -41,12 +42,16 @@ public final class OvsdbTransport implements AutoCloseable {
     }
 
     private final OvsdbServer server;
-    private final EventLoopGroup group = new NioEventLoopGroup(1);
+    private final EventLoopGroup group;
+    /** Accepted connections, closed with the transport. */
+    private final ChannelGroup connections;
     private final java.util.Map<String, Channel> listeners = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Map<String, Path> socketFiles = new java.util.concurrent.ConcurrentHashMap<>();
 
     public OvsdbTransport(OvsdbServer server) {
         this.server = server;
+        this.group = server.eventLoop();
+        this.connections = new DefaultChannelGroup(group.next());
     }
 
     /** Listens on a remote: {@code punix:PATH} or {@code ptcp:PORT[:IP]} (default IP 0.0.0.0). */
@@ -55,6 +60,7 @@ public final class OvsdbTransport implements AutoCloseable {
         ServerBootstrap b = new ServerBootstrap().group(group).childHandler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
+                connections.add(ch);
                 ch.pipeline().addLast(new JsonObjectDecoder(MAX_MESSAGE), new Handler(server));
             }
         });
@@ -125,10 +131,15 @@ public final class OvsdbTransport implements AutoCloseable {
                 @Override
                 public void send(JsonNode msg) {
                     try {
-                        ch.writeAndFlush(Unpooled.wrappedBuffer(JSON.writeValueAsBytes(msg)));
+                        ch.write(Unpooled.wrappedBuffer(JSON.writeValueAsBytes(msg)), ch.voidPromise());
                     } catch (IOException e) {
                         LOG.log(System.Logger.Level.ERROR, "cannot encode a reply", e);
                     }
+                }
+
+                @Override
+                public void flush() {
+                    ch.flush();
                 }
 
                 @Override
@@ -173,7 +184,8 @@ public final class OvsdbTransport implements AutoCloseable {
     @Override
     public void close() {
         for (Channel c : listeners.values()) c.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        listeners.clear();
+        connections.close().awaitUninterruptibly();
         for (Path p : socketFiles.values()) {
             try {
                 Files.deleteIfExists(p);

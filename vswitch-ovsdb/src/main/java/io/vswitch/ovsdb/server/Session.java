@@ -18,12 +18,14 @@ import java.util.UUID;
 final class Session {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
-    /** Writes one JSON-RPC message to the client (thread-safe, order-preserving); can drop the connection. */
+    /** Writes JSON-RPC messages to the client, in order, on the database thread; can drop the connection. */
     interface Sender {
+        /** Queues one message; it reaches the client at the next {@link #flush}. */
         void send(JsonNode message);
 
-        default void disconnect() {
-        }
+        void flush();
+
+        void disconnect();
     }
 
     private final OvsdbServer server;
@@ -45,7 +47,14 @@ final class Session {
 
     /** Every message leaves through the server's outbox: after the current group's sync. */
     private void send(JsonNode m) {
-        server.emit(() -> sender.send(m));
+        server.emit(() -> {
+            sender.send(m);
+            server.written(this);
+        });
+    }
+
+    void flush() {
+        sender.flush();
     }
 
     void disconnect() {

@@ -76,10 +76,46 @@ class DurableLogTest {
                     assertEquals(expectedSize, log.size());
                 }
                 assertEquals(end, log.records());
-                assertEquals(Files.size(f), log.size());
+                assertTrue(Files.size(f) >= log.size(), "the file holds the log, and maybe preallocated zeros");
             }
+            assertEquals(expectedSize, Files.size(f), "closing cuts the preallocated zeros off");
         }
         assertRecords(written, replayAll(f));
+    }
+
+    /** What a crash leaves while the log is open: preallocated zeros, maybe with a torn record in them. */
+    @Test
+    void preallocatedZerosEndTheLogCleanlyAndATornRecordInThemIsCut() throws IOException {
+        Random rnd = new Random(11);
+        Path f = dir.resolve("prealloc.db");
+        List<byte[]> records = payloads(rnd, 10, 300, 5000);
+        long end;
+        try (DurableLog log = DurableLog.open(f, r -> { })) {
+            for (byte[] r : records) log.append(r);
+            end = log.size();
+            assertTrue(Files.size(f) > DurableLog.PREALLOCATE && Files.size(f) > end, "zeros are written ahead of the records");
+            // A copy of the open file is what a crash (kill -9 or power loss after the sync) leaves.
+            Files.copy(f, dir.resolve("crashed.db"));
+        }
+        Path crashed = dir.resolve("crashed.db");
+        byte[] image = Files.readAllBytes(crashed);
+        try (DurableLog log = DurableLog.open(crashed, r -> { })) {
+            assertEquals(end, log.size(), "zeros after the last record are a clean end");
+            assertEquals(records.size(), log.records());
+            assertEquals(image.length, Files.size(crashed), "nothing was repaired");
+            log.append(payload(rnd, 40));
+        }
+        assertEquals(records.size() + 1, replayAll(crashed).size());
+        // A record torn half-way into the zeros: its start is there, the rest is still zero.
+        byte[] torn = image.clone();
+        byte[] next = Files.readAllBytes(crashed);
+        System.arraycopy(next, (int) end, torn, (int) end, RECORD_HEADER + 20);
+        Files.write(crashed, torn);
+        try (DurableLog log = DurableLog.open(crashed, r -> { })) {
+            assertEquals(end, log.size());
+            assertEquals(end, Files.size(crashed), "the torn record and the zeros after it are cut off");
+        }
+        assertRecords(records, replayAll(crashed));
     }
 
     @Test
@@ -148,7 +184,7 @@ class DurableLogTest {
                 try (DurableLog log = DurableLog.open(f, replayed::add)) {
                     assertRecords(earlier, replayed, "file cut to " + len + " bytes");
                     assertEquals(prevEnd, log.size());
-                    assertEquals(prevEnd, Files.size(f), "repaired by truncation");
+                    assertOnlyZerosAfter(f, prevEnd);   // repaired by truncation, or the cut ended in zeros
                     assertEquals(earlier.size(), log.records());
                     log.append(extra);
                 }
@@ -288,7 +324,6 @@ class DurableLogTest {
                 log.append(r);
             }
             assertEquals(4, log.records());
-            assertEquals(Files.size(f), log.size());
         }
         assertRecords(concat(List.of(snapshot), after), replayAll(f));
         try (DurableLog log = DurableLog.open(f, r -> { })) {
@@ -441,9 +476,16 @@ class DurableLogTest {
         List<byte[]> out = new ArrayList<>();
         try (DurableLog log = DurableLog.open(f, out::add)) {
             assertEquals(out.size(), log.records());
-            assertEquals(Files.size(f), log.size());
+            assertOnlyZerosAfter(f, log.size());
         }
         return out;
+    }
+
+    /** The file is the log up to {@code size}, then at most zeros (preallocated, or a zero-filled tail kept as such). */
+    private static void assertOnlyZerosAfter(Path f, long size) throws IOException {
+        byte[] all = Files.readAllBytes(f);
+        assertTrue(all.length >= size, "file shorter than the log");
+        for (int i = (int) size; i < all.length; i++) assertEquals(0, all[i], "non-zero byte after the log at " + i);
     }
 
     private static void writeLog(Path f, List<byte[]> records) throws IOException {
