@@ -420,12 +420,16 @@ public final class Datapath implements AutoCloseable {
         DatapathView v = view.get();
         Map<String, Map<String, String>> bridges = new LinkedHashMap<>();
         List<PortSpec> ports = new ArrayList<>();
+        Map<String, Map<String, String>> status = new LinkedHashMap<>();
         for (DpBridge b : v.bridges) {
             if (b == null) continue;
             bridges.put(b.name(), b.config());
-            for (DpPort p : b.ports()) ports.add(specs.get(p.index()));
+            for (DpPort p : b.ports()) {
+                ports.add(specs.get(p.index()));
+                status.put(p.name(), p.io().status());
+            }
         }
-        return new DatapathState(epoch, config(), bridges, ports);
+        return new DatapathState(epoch, config(), bridges, ports, status);
     }
 
     /** Periodic housekeeping on the control thread: MAC aging and size limits. */

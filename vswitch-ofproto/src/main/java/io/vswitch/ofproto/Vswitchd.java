@@ -6,7 +6,6 @@ import io.vswitch.datapath.ipc.DatapathException;
 import io.vswitch.datapath.unixctl.UnixctlClient;
 import io.vswitch.datapath.unixctl.UnixctlException;
 import io.vswitch.datapath.unixctl.UnixctlServer;
-import io.vswitch.ofproto.bridge.BridgeCommands;
 import io.vswitch.ofproto.bridge.BridgeReconciler;
 import io.vswitch.ofproto.bridge.OvsdbConfig;
 import io.vswitch.ofproto.bridge.Reconciler;
@@ -68,7 +67,6 @@ public final class Vswitchd implements AutoCloseable {
         for (String r : fixed) transport.listen(r);
         new io.vswitch.ofproto.bridge.ManagerRemotes(ovsdb, transport, fixed);   // Manager table remotes (set-manager)
         this.unixctl = new UnixctlServer(runDir.resolve("vswitchd.ctl"), VERSION);
-        new BridgeCommands(ovsdb, reconciler, this::datapath).registerAll(unixctl);
         for (String c : DATAPLANE_COMMANDS) {
             unixctl.register(c, "(answered by vswitch-dp)", 0, 8, args -> forwardToDataplane(c, args));
         }

@@ -20,6 +20,17 @@ final class ColumnArgs {
 
     /** Splits "COL[:KEY][=VALUE]" like ovs-vsctl: [column, key or null, value or null]. */
     static String[] split(String arg, boolean wantValue) throws VsctlException {
+        String[] ckv = split(arg);
+        checkValue(arg, ckv, wantValue);
+        return ckv;
+    }
+
+    private static void checkValue(String arg, String[] ckv, boolean wantValue) throws VsctlException {
+        if (wantValue != (ckv[2] != null)) throw new VsctlException(arg + ": argument does not end in \"=\" followed by a value.");
+    }
+
+    /** {@link #split(String, boolean)} without the value check, for callers that look the column up first. */
+    static String[] split(String arg) throws VsctlException {
         Values.Lexer lx = new Values.Lexer(arg);
         String col = lx.token();
         if (col.isEmpty()) throw new VsctlException(arg + ": missing column name");
@@ -36,8 +47,6 @@ final class ColumnArgs {
         } else if (!lx.atEnd()) {
             throw new VsctlException(arg + ": trailing garbage \"" + arg.substring(lx.pos) + "\" in argument");
         }
-        if (wantValue && value == null) throw new VsctlException(arg + ": argument does not end in \"=\" followed by a value.");
-        if (!wantValue && value != null) throw new VsctlException(arg + ": argument does not end in \"=\" followed by a value.");
         return new String[] {col, key, value};
     }
 
@@ -50,8 +59,9 @@ final class ColumnArgs {
 
     /** Applies one "COL[:KEY]=VALUE" to a row. */
     void set(String t, UUID u, String arg) throws VsctlException {
-        String[] ckv = split(arg, true);
-        String col = records.column(t, ckv[0]);
+        String[] ckv = split(arg);
+        String col = records.column(t, ckv[0]);   // an unknown column is reported before a missing value
+        checkValue(arg, ckv, true);
         checkMutable(t, u, col);
         ColumnType ct = db.type(t, col);
         if (ckv[1] != null) {

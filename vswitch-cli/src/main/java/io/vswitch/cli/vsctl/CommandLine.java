@@ -21,6 +21,11 @@ final class CommandLine {
         SPECS.put("del-br", new Spec(1, 1, Set.of("--if-exists")));
         SPECS.put("list-br", new Spec(0, 0, Set.of("--real", "--fake")));
         SPECS.put("br-exists", new Spec(1, 1, none));
+        SPECS.put("br-to-vlan", new Spec(1, 1, none));
+        SPECS.put("br-to-parent", new Spec(1, 1, none));
+        SPECS.put("add-bond", new Spec(4, Integer.MAX_VALUE, Set.of("--may-exist", "--fake-iface")));
+        SPECS.put("emer-reset", new Spec(0, 0, none));
+        SPECS.put("wait-until", new Spec(2, Integer.MAX_VALUE, none));
         SPECS.put("add-port", new Spec(2, Integer.MAX_VALUE, Set.of("--may-exist")));
         SPECS.put("del-port", new Spec(1, 2, Set.of("--if-exists", "--with-iface")));
         SPECS.put("list-ports", new Spec(1, 1, none));
@@ -124,7 +129,11 @@ final class CommandLine {
             }
         }
         if (args.size() < spec.min()) throw new VsctlException("'" + name + "' command requires at least " + spec.min() + " arguments");
-        if (args.size() > spec.max()) throw new VsctlException("'" + name + "' command takes at most " + spec.max() + " arguments");
+        if (args.size() > spec.max()) {
+            boolean optionLike = args.stream().anyMatch(x -> x.startsWith("-"));
+            throw new VsctlException("'" + name + "' command takes at most " + spec.max() + " arguments"
+                    + (optionLike ? " (note that options must precede command names and follow a \"--\" argument)" : ""));
+        }
     }
 
     private static long parseTimeout(String s) throws VsctlException {

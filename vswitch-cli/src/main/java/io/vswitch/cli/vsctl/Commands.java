@@ -26,6 +26,9 @@ final class Commands {
             case "del-br" -> bridge.delBr(c);
             case "list-br" -> bridge.listBr(c);
             case "br-exists" -> bridge.brExists(c);
+            case "br-to-vlan" -> bridge.brToVlan(c);
+            case "br-to-parent" -> bridge.brToParent(c);
+            case "add-bond" -> bridge.addBond(c);
             case "add-port" -> bridge.addPort(c);
             case "del-port" -> bridge.delPort(c);
             case "list-ports" -> bridge.listPorts(c);
@@ -41,6 +44,8 @@ final class Commands {
             case "destroy" -> database.destroy(c);
             case "list" -> query.list(c);
             case "find" -> query.find(c);
+            case "wait-until" -> query.waitUntil(c);
+            case "emer-reset" -> controller.emerReset();
             case "show" -> show.print(c.out());
             case "set-controller" -> controller.setController(c);
             case "get-controller" -> controller.getController(c);

@@ -4,17 +4,18 @@ import io.vswitch.ovsdb.data.Datum;
 import io.vswitch.ovsdb.schema.ColumnType;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 
-/** list and find: select rows (by id, or by column conditions) and hand them to Output. */
+/**
+ * list and find: select rows (by id, or by column conditions) and hand them to Output; and wait-until,
+ * which holds the invocation until a record meets find's conditions.
+ */
 final class QueryCommands {
     /** Longer operators first, so "!=" is not read as "!" followed by "=". */
     private static final List<String> OPERATORS =
-            List.of("!=", "<=", ">=", "{=}", "{!=}", "{<=}", "{>=}", "{<}", "{>}", "=", "<", ">");
+            List.of("!=", "<=", ">=", "{=}", "{!=}", "{<=}", "{>=}", "{<}", "{>}", "{in}", "{not-in}", "=", "<", ">");
 
     private final Snapshot db;
     private final Records records;
@@ -58,6 +59,23 @@ final class QueryCommands {
         output.rows(c.out(), t, cols, us);
     }
 
+    /** Thrown while a wait-until condition is false: the invocation waits for a change, then runs again. */
+    static final class NotYet extends VsctlException {
+        NotYet() {
+            super(null, 0);
+        }
+    }
+
+    /** wait-until TABLE RECORD [COLUMN[:KEY]=VALUE]...: the record need not exist yet. */
+    void waitUntil(Command c) throws VsctlException {
+        String t = records.tableName(c.args().get(0));
+        List<Condition> conds = new ArrayList<>();
+        for (String cond : c.args().subList(2, c.args().size())) conds.add(parse(t, cond));
+        UUID u = records.find(t, c.args().get(1), false);
+        if (u == null) throw new NotYet();
+        for (Condition cd : conds) if (!matches(u, cd)) throw new NotYet();
+    }
+
     /** --columns, else _uuid followed by every column in name order. */
     private List<String> columns(String t, Command c) throws VsctlException {
         String spec = c.opt("--columns");
@@ -87,7 +105,10 @@ final class QueryCommands {
                 break;
             }
         }
-        if (op == null) throw new VsctlException(cond + ": argument does not end in \"=\", \"!=\", \"<\", \">\", \"<=\", \">=\", \"{=}\", \"{!=}\", \"{<}\", \"{>}\", \"{<=}\", or \"{>=}\" followed by a value.");
+        if (op == null) {
+            throw new VsctlException(cond + ": argument does not end in \"=\", \"!=\", \"<\", \">\", \"<=\", \">=\", \"{=}\", \"{!=}\","
+                    + " \"{<}\", \"{>}\", \"{<=}\", \"{>=}\", \"{in}\", or \"{not-in}\" followed by a value.");
+        }
         String val = rest.substring(op.length());
         ColumnType ct = db.colType(t, col);
         if (key != null) {
@@ -96,52 +117,62 @@ final class QueryCommands {
             Datum v = Values.parseDatum(new ColumnType(ct.value(), null, 0, ColumnType.UNLIMITED), val, db.symbols);
             return new Condition(col, k, op, v, ct);
         }
-        Datum want = Values.parseDatum(new ColumnType(ct.key(), ct.value(), 0, ColumnType.UNLIMITED), val, db.symbols);
-        return new Condition(col, null, op, want, ct);
+        // The whole column: the value must be valid for the column's own type (ovs-vsctl's rule).
+        return new Condition(col, null, op, Values.parseDatum(ct, val, db.symbols), ct);
     }
 
+    /** ovs-vsctl's check_condition: a missing map key satisfies only the set ({...}) operators. */
     private boolean matches(UUID u, Condition cd) {
         Datum have = db.readColumn(u, cd.col());
-        Map<Object, Object> h;
-        if (cd.key() != null) {
-            Map<Object, Object> m = have.asMap(cd.type());
-            h = new LinkedHashMap<>();
-            if (m.containsKey(cd.key())) h.put(m.get(cd.key()), null);
-        } else {
-            h = have.asMap(cd.type());
-        }
-        Datum want = cd.want();
-        Map<Object, Object> w = new LinkedHashMap<>();
-        for (int i = 0; i < want.size(); i++) w.put(want.key(i), want.isMap() ? want.value(i) : null);
-        return compare(h, w, cd.op());
+        if (cd.key() == null) return evaluate(have, cd.want(), cd.op());
+        int idx = have.keys().indexOf(cd.key());
+        if (idx < 0 && !cd.op().startsWith("{")) return false;
+        return evaluate(idx < 0 ? Datum.EMPTY_SET : Datum.atom(have.value(idx)), cd.want(), cd.op());
     }
 
-    /** Set operators ({...}) compare whole values; plain ordering needs one atom on each side. */
-    private static boolean compare(Map<Object, Object> h, Map<Object, Object> w, String op) {
-        boolean eq = h.equals(w);
-        boolean includes = h.entrySet().containsAll(w.entrySet());
-        boolean included = w.entrySet().containsAll(h.entrySet());
+    /** Plain operators compare whole values (size first, then elements); set operators test inclusion. */
+    private static boolean evaluate(Datum a, Datum b, String op) {
         return switch (op) {
-            case "=", "{=}" -> eq;
-            case "!=", "{!=}" -> !eq;
-            case "{<=}" -> included;
-            case "{>=}" -> includes;
-            case "{<}" -> included && !eq;
-            case "{>}" -> includes && !eq;
-            case "<", ">", "<=", ">=" -> {
-                if (h.size() != 1 || w.size() != 1) yield false;
-                Object a = h.keySet().iterator().next();
-                Object b = w.keySet().iterator().next();
-                @SuppressWarnings("unchecked")
-                int r = ((Comparable<Object>) a).compareTo(b);
-                yield switch (op) {
-                    case "<" -> r < 0;
-                    case ">" -> r > 0;
-                    case "<=" -> r <= 0;
-                    default -> r >= 0;
-                };
-            }
+            case "=", "{=}" -> compare(a, b) == 0;
+            case "!=", "{!=}" -> compare(a, b) != 0;
+            case "<" -> compare(a, b) < 0;
+            case ">" -> compare(a, b) > 0;
+            case "<=" -> compare(a, b) <= 0;
+            case ">=" -> compare(a, b) >= 0;
+            case "{<}" -> b.size() > a.size() && includesAll(a, b);
+            case "{>}" -> a.size() > b.size() && includesAll(b, a);
+            case "{<=}", "{in}" -> includesAll(a, b);
+            case "{>=}" -> includesAll(b, a);
+            case "{not-in}" -> entries(a).stream().noneMatch(entries(b)::contains);
             default -> false;
         };
+    }
+
+    /** True if every element of {@code a} is in {@code b}. */
+    private static boolean includesAll(Datum a, Datum b) {
+        return entries(b).containsAll(entries(a));
+    }
+
+    private static List<List<Object>> entries(Datum d) {
+        List<List<Object>> l = new ArrayList<>();
+        for (int i = 0; i < d.size(); i++) l.add(d.isMap() ? List.of(d.key(i), d.value(i)) : List.of(d.key(i)));
+        return l;
+    }
+
+    /** OVSDB's 3-way datum order: fewer elements first, then element by element (keys, then values). */
+    @SuppressWarnings("unchecked")
+    private static int compare(Datum a, Datum b) {
+        if (a.size() != b.size()) return Integer.compare(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            int r = ((Comparable<Object>) a.key(i)).compareTo(b.key(i));
+            if (r != 0) return r;
+        }
+        if (a.isMap() && b.isMap()) {
+            for (int i = 0; i < a.size(); i++) {
+                int r = ((Comparable<Object>) a.value(i)).compareTo(b.value(i));
+                if (r != 0) return r;
+            }
+        }
+        return 0;
     }
 }

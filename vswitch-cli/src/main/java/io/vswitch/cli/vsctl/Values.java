@@ -259,16 +259,21 @@ final class Values {
             if (scalar && !bracketed) break;
         }
         if (bracketed) {
-            if (lx.peek() != close) throw new VsctlException(s + ": missing \"" + close + "\" at end of " + (t.isMap() ? "map" : "set"));
+            if (lx.peek() != close) throw new VsctlException(s + ": missing \"" + close + "\" at end of data");
             lx.pos++;
+            lx.skipSpace();
+            if (!lx.atEnd()) throw new VsctlException(s + ": trailing garbage after \"" + close + "\"");
         }
         lx.skipSpace();
         if (!lx.atEnd()) {
             throw new VsctlException(s + ": trailing garbage after value");
         }
-        if (entries.size() < t.min() || entries.size() > t.max()) {
-            throw new VsctlException("\"" + s + "\" is not a valid value: " + entries.size() + " values when type requires between "
-                    + t.min() + " and " + (t.max() == ColumnType.UNLIMITED ? "4294967295" : t.max()));
+        String what = t.isMap() ? "pair(s)" : "value(s)";
+        if (entries.size() < t.min()) {
+            throw new VsctlException(s + ": " + entries.size() + " " + what + " specified but the minimum number is " + t.min());
+        }
+        if (entries.size() > t.max()) {
+            throw new VsctlException(s + ": " + entries.size() + " " + what + " specified but the maximum number is " + t.max());
         }
         return Datum.of(t, entries);
     }

@@ -11,6 +11,10 @@ import java.util.Map;
  * <p>One invocation: parse the command line, read the whole database into a {@link Snapshot}, run
  * every command against it, commit the edits as one {@link Transaction}, print, then wait for
  * ovs-vswitchd to catch up (cur_cfg) unless --no-wait.
+ *
+ * <p>While a {@code wait-until} condition is false, nothing is sent: the invocation monitors the
+ * tables it waits on, and after each change reads the database again and reruns every command
+ * (ovs-vsctl's behaviour). The monitor starts before the re-read, so no change can slip between them.
  */
 public final class Vsctl {
     public record Result(int rc, String out, String err) {}
@@ -60,13 +64,45 @@ public final class Vsctl {
         cl.parse(argv);
         long deadline = cl.timeoutSecs > 0 ? System.nanoTime() + cl.timeoutSecs * 1_000_000_000L : Long.MAX_VALUE;
         try (OvsdbClient c = connect(deadline)) {
-            Snapshot db = Snapshot.read(c);
-            Commands commands = new Commands(db, new Output(db, cl.format, cl.bare, cl.noHeadings), err);
-            for (Command cmd : cl.commands) commands.run(cmd);
+            Snapshot db;
+            boolean monitoring = false;
+            while (true) {
+                db = Snapshot.read(c);
+                try {
+                    Commands commands = new Commands(db, new Output(db, cl.format, cl.bare, cl.noHeadings), err);
+                    for (Command cmd : cl.commands) commands.run(cmd);
+                    break;
+                } catch (QueryCommands.NotYet notYet) {
+                    for (Command cmd : cl.commands) cmd.reset();
+                    if (monitoring) {
+                        awaitChange(c);
+                    } else {
+                        monitorWaitedTables(c, db);
+                        monitoring = true;
+                    }
+                }
+            }
             Transaction txn = new Transaction(c, db);
             long nextCfg = txn.commit(cl.commands, !cl.noWait);
             for (Command cmd : cl.commands) out.append(cmd.out());
             if (nextCfg >= 0) txn.waitForCfg(nextCfg);
+        }
+    }
+
+    /** Monitors every column of the tables that wait-until commands name (validated by the first run). */
+    private void monitorWaitedTables(OvsdbClient c, Snapshot db) throws IOException, OvsdbClient.TimeoutException, VsctlException {
+        var requests = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        Records records = new Records(db);
+        for (Command cmd : cl.commands) {
+            if (cmd.name().equals("wait-until")) requests.putObject(records.tableName(cmd.args().get(0)));
+        }
+        c.call("monitor", com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode()
+                .add(Snapshot.DB).add("vsctl-wait-until").add(requests));
+    }
+
+    private static void awaitChange(OvsdbClient c) throws IOException, OvsdbClient.TimeoutException {
+        while (!"update".equals(c.nextNotification().path("method").asText())) {
+            // other notifications do not change the database
         }
     }
 

@@ -1,7 +1,7 @@
 package io.vswitch.cli.vsctl;
 
 /** A command failure: "vsctl: MESSAGE" on stderr and exit status {@link #status}. */
-final class VsctlException extends Exception {
+class VsctlException extends Exception {
     final int status;
 
     VsctlException(String message) {

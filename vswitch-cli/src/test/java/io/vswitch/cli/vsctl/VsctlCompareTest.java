@@ -1,8 +1,5 @@
 package io.vswitch.cli.vsctl;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vswitch.ovsdb.db.DatabaseFile;
 import io.vswitch.ovsdb.schema.DatabaseSchema;
 import io.vswitch.ovsdb.server.OvsdbServer;
@@ -28,49 +25,61 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Runs the same command sequences through the real ovs-vsctl (3.1) and through our Vsctl, each on
- * its own fresh in-process database, and asserts identical stdout, exit status and error message
- * (UUIDs normalised; where ovs-vsctl's row order is hash order, lines are compared sorted).
+ * its own fresh database, and asserts identical stdout, exit status and error message (UUIDs
+ * normalised; where ovs-vsctl's row order is hash order, lines are compared sorted). Here the
+ * databases are our in-process OVSDB server; {@link RealOvsdbServerTest} runs every sequence again on
+ * the real ovsdb-server.
  */
 class VsctlCompareTest {
     static final DatabaseSchema SCHEMA = DatabaseSchema.resource("/io/vswitch/ovsdb/vswitch.ovsschema");
 
     @TempDir
     Path dir;
-    private final Db real = new Db();
-    private final Db ours = new Db();
+    private Db real;
+    private Db ours;
 
-    static final class Db {
-        DatabaseFile file;
-        OvsdbServer server;
-        OvsdbTransport transport;
-        Path sock;
+    /** A database server the tools talk to over {@link #sock()}. */
+    interface Db {
+        Path sock();
 
-        void start(Path d) throws IOException {
+        void stop() throws Exception;
+    }
+
+    /** Our OVSDB server, in process. */
+    record OurDb(DatabaseFile file, OvsdbServer server, OvsdbTransport transport, Path sock) implements Db {
+        static OurDb start(Path d) throws IOException {
             Files.createDirectories(d);
-            file = DatabaseFile.open(d.resolve("conf.db"), SCHEMA);
-            server = new OvsdbServer(file.database(), file);
-            transport = new OvsdbTransport(server);
-            sock = d.resolve("db.sock");
+            DatabaseFile file = DatabaseFile.open(d.resolve("conf.db"), SCHEMA);
+            OvsdbServer server = new OvsdbServer(file.database(), file);
+            OvsdbTransport transport = new OvsdbTransport(server);
+            Path sock = d.resolve("db.sock");
             transport.listen("punix:" + sock);
+            return new OurDb(file, server, transport, sock);
         }
 
-        void stop() throws IOException {
+        @Override
+        public void stop() throws IOException {
             transport.close();
             server.close();
             file.close();
         }
     }
 
+    /** The server each side of the comparison gets; subclasses use another. */
+    Db startDb(Path d) throws Exception {
+        return OurDb.start(d);
+    }
+
     record Out(int rc, String out, String err) {}
 
     @BeforeEach
-    void start() throws IOException {
-        real.start(dir.resolve("real"));
-        ours.start(dir.resolve("ours"));
+    void start() throws Exception {
+        real = startDb(dir.resolve("real"));
+        ours = startDb(dir.resolve("ours"));
     }
 
     @AfterEach
-    void stop() throws IOException {
+    void stop() throws Exception {
         real.stop();
         ours.stop();
     }
@@ -83,7 +92,11 @@ class VsctlCompareTest {
     }
 
     private Out runReal(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("ovs-vsctl", "--db=unix:" + real.sock, "--no-wait", "--timeout=10"));
+        return ovsVsctl(real.sock(), args);
+    }
+
+    static Out ovsVsctl(Path sock, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ovs-vsctl", "--db=unix:" + sock, "--no-wait", "--timeout=10"));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).start();
         p.getOutputStream().close();
@@ -94,7 +107,7 @@ class VsctlCompareTest {
     }
 
     private Out runOurs(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("--db=unix:" + ours.sock, "--no-wait", "--timeout=10"));
+        List<String> cmd = new ArrayList<>(List.of("--db=unix:" + ours.sock(), "--no-wait", "--timeout=10"));
         cmd.addAll(List.of(args));
         Vsctl.Result r = Vsctl.run(cmd.toArray(String[]::new), Map.of());
         return new Out(r.rc(), r.out(), r.err());
@@ -107,6 +120,8 @@ class VsctlCompareTest {
     static String normErr(String s) {
         StringBuilder sb = new StringBuilder();
         for (String l : s.split("\n")) {
+            // ovs-vsctl logs the alarm (--timeout) as a WARN line, we print it as an error: same words.
+            if (l.contains("terminating with signal 14 (Alarm clock)")) l = "terminating with signal 14 (Alarm clock)";
             if (l.isEmpty() || l.contains("|WARN|") || l.contains("without --id option")) continue;
             sb.append(l.replaceFirst("^ovs-vsctl: ", "vsctl: ")).append('\n');
         }
@@ -196,6 +211,144 @@ class VsctlCompareTest {
         same("list-br", "x");
         same("frob");
         same("--may-exist", "list-br");
+    }
+
+    /** Fake (VLAN) bridges: a tagged Port with fake_bridge=true that commands treat as a bridge. */
+    @Test
+    void fakeBridges() throws Exception {
+        same("add-br", "br0");
+        same("add-port", "br0", "eth0");
+        same("add-br", "vlan10", "br0", "10");
+        same("add-br", "vlan11", "br0");
+        same("add-br", "v", "br0", "5000");
+        same("add-br", "v", "br0", "-1");
+        same("add-br", "v", "nope", "12");
+        same("add-br", "v", "vlan10", "12");
+        same("add-br", "v2", "br0", "10");
+        same("add-br", "eth0", "br0", "30");
+        same("add-br", "", "br0", "30");
+        same("--may-exist", "add-br", "vlan10", "br0", "10");
+        same("--may-exist", "add-br", "vlan10", "br0", "11");
+        same("--may-exist", "add-br", "vlan10", "br1", "10");
+        same("--may-exist", "add-br", "vlan10");
+        same("--may-exist", "add-br", "br0", "br0", "3");
+        same("add-br", "v20", "br0", "20x");
+        same("br-to-vlan", "v20");
+        same("add-port", "vlan10", "p1");
+        same("add-port", "br0", "p10", "tag=10");
+        same("add-port", "vlan10", "p20", "tag=20");
+        same("add-bond", "vlan10", "bd", "a", "b", "lacp=active");
+        same("list-br");
+        same("--real", "list-br");
+        same("--fake", "list-br");
+        same("list-br", "--real");
+        same("br-exists", "vlan10");
+        same("br-to-vlan", "vlan10");
+        same("br-to-vlan", "br0");
+        same("br-to-vlan", "nope");
+        same("br-to-parent", "vlan10");
+        same("br-to-parent", "br0");
+        same("br-to-parent", "nope");
+        same("list-ports", "br0");
+        same("list-ports", "vlan10");
+        same("list-ports", "v20");
+        same("list-ifaces", "vlan10");
+        same("list-ifaces", "br0");
+        same("port-to-br", "p1");
+        same("port-to-br", "p10");
+        same("port-to-br", "p20");
+        same("port-to-br", "vlan10");
+        same("iface-to-br", "a");
+        same("iface-to-br", "vlan10");
+        same("--may-exist", "add-port", "br0", "p1");
+        same("--may-exist", "add-port", "vlan10", "p1");
+        same("get", "Port", "vlan10", "fake_bridge", "tag");
+        same("get", "Port", "p1", "tag", "fake_bridge");
+        same("get", "Interface", "vlan10", "type");
+        same("set-controller", "vlan10", "tcp:1.2.3.4:6653");
+        same("set-controller", "br0", "tcp:1.2.3.4:6653");
+        same("get-controller", "vlan10");
+        same("del-controller", "vlan10");
+        same("set-fail-mode", "vlan10", "secure");
+        same("set-fail-mode", "br0", "secure");
+        same("get-fail-mode", "vlan10");
+        same("del-fail-mode", "vlan10");
+        same("del-port", "vlan10");
+        same("del-port", "br0", "vlan10");
+        same("--if-exists", "del-port", "vlan10");
+        same("del-port", "br0", "p1");
+        same("del-port", "vlan10", "eth0");
+        same("del-port", "vlan10", "p1");
+        same("list-ports", "vlan10");
+        same("del-br", "vlan10");
+        same("list-br");
+        same("list-ports", "br0");
+        same("--columns=name", "find", "Port", "tag=10");
+        same("--columns=name", "find", "Interface", "name=a");
+        same("add-br", "vlan10", "br0", "10");
+        same("add-port", "vlan10", "q");
+        same("del-br", "br0");
+        same("list-br");
+        same("--columns=name", "list", "Port");
+        same("--columns=name", "list", "Interface");
+    }
+
+    @Test
+    void bondsEmerResetAndWaitUntil() throws Exception {
+        same("add-br", "br0");
+        same("add-bond", "br0", "bond0", "a", "lacp=active");
+        same("add-bond", "br0", "bond0", "x=1", "y=2");
+        same("add-bond", "br0", "b3", "h", "i", "tag=5", "k");
+        same("add-bond", "br0", "bond0", "a", "b", "lacp=active", "other_config:x=y");
+        same("get", "Port", "bond0", "lacp", "other_config", "bond_fake_iface");
+        same("--columns=name", "list", "Interface", "a", "b");
+        same("--may-exist", "add-bond", "br0", "bond0", "b", "a", "lacp=off");
+        same("--may-exist", "add-bond", "br0", "bond0", "a", "c");
+        same("get", "Port", "bond0", "lacp");
+        same("add-bond", "br0", "bond1", "a", "c");
+        same("--fake-iface", "add-bond", "br0", "bond1", "c", "d");
+        same("get", "Port", "bond1", "bond_fake_iface");
+        same("--fake-iface", "add-port", "br0", "p9");
+        same("add-br", "br1", "--", "set-controller", "br1", "tcp:1.2.3.4:6653", "--", "set-fail-mode", "br1", "secure");
+        same("set-manager", "ptcp:6640");
+        same("set", "Bridge", "br1", "other_config:hwaddr=\"02:00:00:00:00:01\"", "other_config:x=1", "flood_vlans=[1,2]");
+        same("set", "Port", "bond0", "other_config:k=v", "tag=7");
+        same("set", "Interface", "a", "ingress_policing_rate=1000", "ingress_policing_burst=100");
+        same("--id=@m", "create", "Mirror", "name=m1", "--", "set", "Bridge", "br1", "mirrors=@m");
+        same("emer-reset");
+        same("--columns=controller,fail_mode,mirrors,flood_vlans,other_config", "list", "Bridge", "br1");
+        same("get", "Port", "bond0", "other_config", "tag");
+        same("get", "Interface", "a", "ingress_policing_rate", "ingress_policing_burst");
+        same("list", "Controller");
+        same("list", "Manager");
+        same("list", "Mirror");
+        same("get-manager");
+        same("wait-until", "Bridge", "br0");
+        same("wait-until", "Bridge", "br0", "name=br0", "ports{>=}[]");
+        same("wait-until", "Bogus", "br0");
+        same("wait-until", "Bridge", "br0", "bogus=1");
+        same("wait-until", "Bridge", "br0", "fail_mode");
+        same("find", "Bridge", "other_config:nokey!=x");
+        same("--columns=name", "find", "Interface", "name{in}[a,b,zz]");
+        same("--columns=name", "find", "Bridge", "name{not-in}[br0]");
+        same("-t", "1", "wait-until", "Bridge", "nope");
+        same("-t", "1", "wait-until", "Bridge", "br0", "other_config:nokey!=x");
+    }
+
+    /** wait-until holds until another client makes the condition true, then exits 0 at once. */
+    @Test
+    void waitUntilReturnsWhenTheConditionBecomesTrue() throws Exception {
+        runOurs("add-br", "br0");
+        java.util.concurrent.CompletableFuture<Out> waiting = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> runOurs("wait-until", "Bridge", "br0", "fail_mode=secure", "--", "get", "Bridge", "br0", "fail_mode"));
+        Thread.sleep(700);
+        assertTrue(!waiting.isDone(), "still waiting: " + (waiting.isDone() ? waiting.join() : ""));
+        assertEquals(0, runOurs("set", "Bridge", "br0", "external_ids:x=1").rc());
+        Thread.sleep(300);
+        assertTrue(!waiting.isDone(), "an unrelated change does not end the wait");
+        assertEquals(0, runOurs("set-fail-mode", "br0", "secure").rc());
+        Out r = waiting.get(10, TimeUnit.SECONDS);
+        assertEquals(new Out(0, "secure\n", ""), r, "the commands after it ran against the new contents");
     }
 
     @Test
@@ -308,30 +461,24 @@ class VsctlCompareTest {
 
     @Test
     void waitsForCurCfg() throws Exception {
-        Vsctl.Result first = Vsctl.run(new String[] {"--db=unix:" + ours.sock, "--no-wait", "init"}, Map.of());
+        Vsctl.Result first = Vsctl.run(new String[] {"--db=unix:" + ours.sock(), "--no-wait", "init"}, Map.of());
         assertEquals(0, first.rc(), first.err());
         Thread writer = new Thread(() -> {
             try {
                 Thread.sleep(500);
-                ArrayNode ops = JsonNodeFactory.instance.arrayNode();
-                ObjectNode op = ops.addObject();
-                op.put("op", "update");
-                op.put("table", "Open_vSwitch");
-                op.putArray("where");
-                op.putObject("row").put("cur_cfg", 1);
-                ours.server.transact(ops).get(5, TimeUnit.SECONDS);
+                assertEquals(0, ovsVsctl(ours.sock(), "set", "Open_vSwitch", ".", "cur_cfg=1").rc());   // what vswitchd writes
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
         });
         writer.start();
         long t0 = System.nanoTime();
-        Vsctl.Result r = Vsctl.run(new String[] {"--db=unix:" + ours.sock, "--timeout=10", "add-br", "br0"}, Map.of());
+        Vsctl.Result r = Vsctl.run(new String[] {"--db=unix:" + ours.sock(), "--timeout=10", "add-br", "br0"}, Map.of());
         long ms = (System.nanoTime() - t0) / 1_000_000;
         writer.join();
         assertEquals(0, r.rc(), r.err());
         assertTrue(ms >= 400, "waited for cur_cfg: " + ms + " ms");
-        Vsctl.Result t = Vsctl.run(new String[] {"--db=unix:" + ours.sock, "--timeout=1", "add-br", "br1"}, Map.of());
+        Vsctl.Result t = Vsctl.run(new String[] {"--db=unix:" + ours.sock(), "--timeout=1", "add-br", "br1"}, Map.of());
         assertEquals(142, t.rc(), t.err());
         Vsctl.Result none = Vsctl.run(new String[] {"--db=unix:" + dir.resolve("nope.sock"), "list-br"}, Map.of());
         assertEquals(1, none.rc());

@@ -98,6 +98,7 @@ public final class DatapathClient implements AutoCloseable {
         Map<String, String> config = new LinkedHashMap<>();
         Map<String, Map<String, String>> bridges = new LinkedHashMap<>();
         List<PortSpec> ports = new ArrayList<>();
+        Map<String, Map<String, String>> status = new LinkedHashMap<>();
         long epoch = 0;
         for (Message m : parts) {
             Map<String, String> b = new LinkedHashMap<>(m.body());
@@ -108,11 +109,19 @@ public final class DatapathClient implements AutoCloseable {
                     config.putAll(b);
                 }
                 case "bridge" -> bridges.put(b.remove("name"), b);
-                case "port" -> ports.add(PortSpec.fromMap(b));
+                case "port" -> {
+                    PortSpec p = PortSpec.fromMap(b);
+                    ports.add(p);
+                    Map<String, String> st = new LinkedHashMap<>();
+                    b.forEach((k, v) -> {
+                        if (k.startsWith(DatapathServer.STATUS)) st.put(k.substring(DatapathServer.STATUS.length()), v);
+                    });
+                    status.put(p.name(), st);
+                }
                 default -> { }
             }
         }
-        return new DatapathState(epoch, config, bridges, ports);
+        return new DatapathState(epoch, config, bridges, ports, status);
     }
 
     /**

@@ -107,6 +107,9 @@ public final class DatapathServer {
         return v;
     }
 
+    /** Prefix of a port's status keys in a dumped port message (beside its PortSpec keys). */
+    static final String STATUS = "status:";
+
     private void dumpState(long correlation) {
         DatapathState s = datapath.state();
         Map<String, String> cfg = new LinkedHashMap<>(s.config());
@@ -121,6 +124,7 @@ public final class DatapathServer {
         });
         for (PortSpec p : s.ports()) {
             Map<String, String> m = new LinkedHashMap<>(p.toMap());
+            s.portStatus().getOrDefault(p.name(), Map.of()).forEach((k, v) -> m.put(STATUS + k, v));
             m.put("kind", "port");
             send(Message.STATE, correlation, m);
         }

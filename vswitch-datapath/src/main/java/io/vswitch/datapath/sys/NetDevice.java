@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
@@ -20,6 +21,7 @@ public final class NetDevice {
     private static final long SIOCGIFFLAGS = 0x8913;
     private static final long SIOCSIFFLAGS = 0x8914;
     private static final long SIOCGIFHWADDR = 0x8927;
+    private static final long SIOCGIFMTU = 0x8921;
     private static final short IFF_TAP = 0x0002;
     private static final short IFF_NO_PI = 0x1000;
     private static final short IFF_UP = 0x1;
@@ -71,6 +73,20 @@ public final class NetDevice {
             flags = (short) (up ? flags | IFF_UP : flags & ~IFF_UP);
             req.set(JAVA_SHORT, IFNAMSIZ, flags);
             Libc.ioctl(sock, SIOCSIFFLAGS, req, "SIOCSIFFLAGS " + name);
+        } finally {
+            Libc.close(sock);
+        }
+    }
+
+    /** The interface's MTU, or -1 if it cannot be read. */
+    public static int mtu(String name) {
+        int sock = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment req = ifreq(a, name);
+            Libc.ioctl(sock, SIOCGIFMTU, req, "SIOCGIFMTU " + name);
+            return req.get(JAVA_INT, IFNAMSIZ);
+        } catch (SysException e) {
+            return -1;
         } finally {
             Libc.close(sock);
         }

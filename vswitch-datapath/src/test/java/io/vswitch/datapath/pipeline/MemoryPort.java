@@ -40,6 +40,19 @@ public final class MemoryPort implements Port {
         this.name = name;
     }
 
+    /** What a device would report: a stable, locally administered MAC made from the name, and an MTU. */
+    @Override
+    public Map<String, String> status() {
+        int h = name.hashCode();
+        String mac = String.format("02:00:%02x:%02x:%02x:%02x", h >>> 24, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff);
+        return Map.of("mac", mac, "mtu", "1500", "driver_name", TYPE);
+    }
+
+    /** The MAC {@link #status} reports for a port named {@code name}. */
+    public static String macOf(String name) {
+        return new MemoryPort(name).status().get("mac");
+    }
+
     /** Sets the frames rx replays. Call before enabling {@link #generate}. */
     public void frames(List<byte[]> list) {
         int total = list.stream().mapToInt(f -> f.length).sum();

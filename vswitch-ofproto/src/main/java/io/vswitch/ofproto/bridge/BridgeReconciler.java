@@ -11,6 +11,7 @@ import io.vswitch.ovsdb.db.Row;
 import io.vswitch.ovsdb.server.OvsdbServer;
 
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
@@ -20,21 +21,29 @@ import java.util.concurrent.TimeUnit;
  * Keeps the dataplane equal to the database (OVS: vswitchd's main loop around
  * {@code bridge_reconfigure}). Woken by every commit, it reads the desired configuration, hands it to
  * the {@link Reconciler}, then writes the outcome back: {@code Interface.ofport} and {@code error},
- * link state, and finally {@code Open_vSwitch.cur_cfg = next_cfg}, which is what ovs-vsctl (without
- * --no-wait) waits for. Status is written only where it differs, so its own commit settles at once.
+ * link state, what the port's provider reports ({@code mac_in_use}, {@code mtu}, the rest as
+ * {@code status}), {@code Bridge.datapath_id} (from the local port's MAC, as OVS derives it), and
+ * finally {@code Open_vSwitch.cur_cfg = next_cfg}, which is what ovs-vsctl (without --no-wait) waits
+ * for. Status is written only where it differs, so its own commit settles at once.
  */
 public final class BridgeReconciler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BridgeReconciler.class.getName());
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
+    /** Supplies the current dataplane connection or explains why there is none. */
+    @FunctionalInterface
+    public interface DatapathSupplier {
+        DatapathClient get() throws DatapathException;
+    }
+
     private final OvsdbServer server;
     private final Reconciler reconciler;
-    private final BridgeCommands.DatapathSupplier datapath;
+    private final DatapathSupplier datapath;
     private final Semaphore wake = new Semaphore(0);
     private volatile boolean running = true;
     private final Thread thread;
 
-    public BridgeReconciler(OvsdbServer server, Reconciler reconciler, BridgeCommands.DatapathSupplier datapath) {
+    public BridgeReconciler(OvsdbServer server, Reconciler reconciler, DatapathSupplier datapath) {
         this.server = server;
         this.reconciler = reconciler;
         this.datapath = datapath;
@@ -89,7 +98,14 @@ public final class BridgeReconciler implements AutoCloseable {
             return;
         }
         Map<String, String> errors = reconciler.portErrors();
-        ArrayNode ops = server.call(db -> statusOps(db, want, errors)).get();
+        Map<String, Map<String, String>> portStatus;
+        try {
+            portStatus = dp.dumpState().portStatus();
+        } catch (DatapathException e) {
+            portStatus = Map.of();                    // written on the next pass
+        }
+        Map<String, Map<String, String>> status = portStatus;
+        ArrayNode ops = server.call(db -> statusOps(db, want, errors, status)).get();
         if (!ops.isEmpty()) {
             ArrayNode result = server.transact(ops).get();
             for (var r : result) if (r.has("error")) LOG.log(System.Logger.Level.WARNING, "status update refused: " + r);
@@ -97,7 +113,8 @@ public final class BridgeReconciler implements AutoCloseable {
     }
 
     /** The updates that bring status columns up to date (empty if they already are). */
-    private static ArrayNode statusOps(Database db, OvsdbConfig.Snapshot want, Map<String, String> errors) {
+    private static ArrayNode statusOps(Database db, OvsdbConfig.Snapshot want, Map<String, String> errors,
+                                       Map<String, Map<String, String>> portStatus) {
         ArrayNode ops = F.arrayNode();
         for (Map.Entry<String, UUID> e : want.interfaceRows().entrySet()) {
             Row iface = db.rows("Interface").get(e.getValue());
@@ -115,7 +132,28 @@ public final class BridgeReconciler implements AutoCloseable {
             for (String col : new String[] {"admin_state", "link_state"}) {
                 if (!iface.get(col).equals(Datum.atom(state))) row.put(col, state);
             }
+            Map<String, String> st = error == null ? portStatus.getOrDefault(e.getKey(), Map.of()) : Map.of();
+            String mac = st.get("mac");
+            Long mtu = parseLong(st.get("mtu"));
+            if (!iface.get("mac_in_use").equals(mac == null ? Datum.EMPTY_SET : Datum.atom(mac))) {
+                row.set("mac_in_use", mac == null ? emptySet() : F.textNode(mac));
+            }
+            if (!iface.get("mtu").equals(mtu == null ? Datum.EMPTY_SET : Datum.atom(mtu))) {
+                row.set("mtu", mtu == null ? emptySet() : F.numberNode(mtu));
+            }
+            Map<String, String> rest = new TreeMap<>(st);
+            rest.keySet().removeAll(java.util.List.of("mac", "mtu"));
+            if (!stringMap(iface.get("status")).equals(rest)) row.set("status", mapJson(rest));
             if (!row.isEmpty()) ops.add(update("Interface", iface.uuid(), row));
+        }
+        for (Row br : db.rows("Bridge").values()) {
+            Datum name = br.get("name");
+            if (name.size() != 1) continue;
+            String mac = portStatus.getOrDefault((String) name.key(0), Map.of()).get("mac");
+            String dpid = mac == null ? null : "0000" + mac.replace(":", "");
+            if (dpid != null && !br.get("datapath_id").equals(Datum.atom(dpid))) {
+                ops.add(update("Bridge", br.uuid(), F.objectNode().put("datapath_id", dpid)));
+            }
         }
         Row root = OvsdbConfig.root(db);
         if (root != null) {
@@ -124,6 +162,30 @@ public final class BridgeReconciler implements AutoCloseable {
             if (have < want.nextCfg()) ops.add(update("Open_vSwitch", root.uuid(), F.objectNode().put("cur_cfg", want.nextCfg())));
         }
         return ops;
+    }
+
+    private static Long parseLong(String s) {
+        try {
+            return s == null ? null : Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static ArrayNode emptySet() {
+        return F.arrayNode().add("set").add(F.arrayNode());
+    }
+
+    private static Map<String, String> stringMap(Datum d) {
+        Map<String, String> m = new TreeMap<>();
+        for (int i = 0; i < d.size(); i++) m.put((String) d.key(i), (String) d.value(i));
+        return m;
+    }
+
+    private static ArrayNode mapJson(Map<String, String> m) {
+        ArrayNode pairs = F.arrayNode();
+        m.forEach((k, v) -> pairs.add(F.arrayNode().add(k).add(v)));
+        return F.arrayNode().add("map").add(pairs);
     }
 
     static ObjectNode update(String table, UUID uuid, ObjectNode row) {

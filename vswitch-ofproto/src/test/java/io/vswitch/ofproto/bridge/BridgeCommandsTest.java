@@ -315,6 +315,11 @@ class BridgeCommandsTest {
         assertEquals(Datum.EMPTY_SET, iface.get("error"));
         assertEquals(Datum.atom("up"), iface.get("admin_state"));
         assertEquals(Datum.atom("up"), iface.get("link_state"));
+        String mac = MemoryPort.macOf("br0");
+        assertEquals(Datum.atom(mac), iface.get("mac_in_use"), "the device's MAC, as its port reports it");
+        assertEquals(Datum.atom(1500L), iface.get("mtu"));
+        assertEquals(Map.of("driver_name", "memory"), strings(iface.get("status")), "the rest of the port's status");
+        assertEquals(Datum.atom("0000" + mac.replace(":", "")), bridge.get("datapath_id"), "from the local port's MAC, as OVS does");
         assertEquals(Set.of("br0"), names("Bridge"));
         assertEquals(Set.of("br0"), names("Port"));
         assertEquals(Set.of("br0"), names("Interface"));

@@ -10,6 +10,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
@@ -29,11 +31,22 @@ import java.nio.file.Path;
  * (JDK unix domain sockets, no native library) and {@code ptcp:PORT[:IP]}. Messages are framed as
  * concatenated JSON values, bounded by {@link #MAX_MESSAGE}; a message that is not JSON, or too big,
  * closes its own connection only.
+ *
+ * <p>Back-pressure: a client that does not read its replies stops being read from (its requests wait in
+ * the kernel's socket buffer) once a {@link #PAUSE_READING} backlog of output is queued for it. Output it
+ * causes no longer grows then, but monitor updates caused by other clients still do; a client whose
+ * backlog passes the transport's limit (default {@link #DEFAULT_MAX_BACKLOG}) is disconnected, with a log
+ * line, so one stuck client costs bounded memory and never slows the others. OVSDB clients reconnect and
+ * monitor again, which gets them the current contents.
  */
 public final class OvsdbTransport implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(OvsdbTransport.class.getName());
     /** Largest accepted message: far above any real transaction (1000 add-port is about 1 MB). */
     public static final int MAX_MESSAGE = 32 << 20;
+    /** Output queued for one client above which its requests are no longer read. */
+    static final int PAUSE_READING = 1 << 20;
+    /** Output queued for one client above which it is disconnected, by default: two largest messages. */
+    public static final long DEFAULT_MAX_BACKLOG = 2L * MAX_MESSAGE;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static {
@@ -48,8 +61,16 @@ public final class OvsdbTransport implements AutoCloseable {
     private final java.util.Map<String, Channel> listeners = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Map<String, Path> socketFiles = new java.util.concurrent.ConcurrentHashMap<>();
 
+    private final long maxBacklog;
+
     public OvsdbTransport(OvsdbServer server) {
+        this(server, DEFAULT_MAX_BACKLOG);
+    }
+
+    /** @param maxBacklog bytes of output queued for one client at which it is disconnected */
+    public OvsdbTransport(OvsdbServer server, long maxBacklog) {
         this.server = server;
+        this.maxBacklog = maxBacklog;
         this.group = server.eventLoop();
         this.connections = new DefaultChannelGroup(group.next());
     }
@@ -57,11 +78,13 @@ public final class OvsdbTransport implements AutoCloseable {
     /** Listens on a remote: {@code punix:PATH} or {@code ptcp:PORT[:IP]} (default IP 0.0.0.0). */
     public void listen(String remote) throws IOException {
         if (listeners.containsKey(remote)) return;
-        ServerBootstrap b = new ServerBootstrap().group(group).childHandler(new ChannelInitializer<>() {
+        ServerBootstrap b = new ServerBootstrap().group(group)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(PAUSE_READING / 2, PAUSE_READING))
+                .childHandler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 connections.add(ch);
-                ch.pipeline().addLast(new JsonObjectDecoder(MAX_MESSAGE), new Handler(server));
+                ch.pipeline().addLast(new JsonObjectDecoder(MAX_MESSAGE), new Handler(server, maxBacklog));
             }
         });
         try {
@@ -118,10 +141,12 @@ public final class OvsdbTransport implements AutoCloseable {
 
     private static final class Handler extends SimpleChannelInboundHandler<ByteBuf> {
         private final OvsdbServer server;
+        private final long maxBacklog;
         private Session session;
 
-        Handler(OvsdbServer server) {
+        Handler(OvsdbServer server, long maxBacklog) {
             this.server = server;
+            this.maxBacklog = maxBacklog;
         }
 
         @Override
@@ -130,6 +155,14 @@ public final class OvsdbTransport implements AutoCloseable {
             session = new Session(server, new Session.Sender() {
                 @Override
                 public void send(JsonNode msg) {
+                    if (!ch.isActive()) return;
+                    long backlog = ch.isWritable() ? 0 : ch.bytesBeforeWritable() + PAUSE_READING / 2;
+                    if (backlog > maxBacklog) {
+                        LOG.log(System.Logger.Level.WARNING, "disconnecting ovsdb client " + ch.remoteAddress()
+                                + ": it has not read " + backlog + " bytes of replies and updates");
+                        ch.close();
+                        return;
+                    }
                     try {
                         ch.write(Unpooled.wrappedBuffer(JSON.writeValueAsBytes(msg)), ch.voidPromise());
                     } catch (IOException e) {
@@ -148,6 +181,13 @@ public final class OvsdbTransport implements AutoCloseable {
                 }
             });
             server.open(session);
+        }
+
+        /** Reads a client's requests only while its output drains (see the class comment). */
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override

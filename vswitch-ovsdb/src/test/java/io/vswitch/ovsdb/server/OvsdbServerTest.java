@@ -193,6 +193,44 @@ class OvsdbServerTest {
         }
     }
 
+    /** A monitoring client that stops reading is disconnected at its backlog limit; the writer never waits for it. */
+    @Test
+    void aClientThatStopsReadingIsCutOffAndOthersCarryOn() throws Exception {
+        Path slowSocket = dir.resolve("slow.sock");
+        try (OvsdbTransport limited = new OvsdbTransport(server, 512 << 10);
+             java.nio.channels.SocketChannel slow = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+             JsonRpcClient writer = new JsonRpcClient(socket)) {
+            limited.listen("punix:" + slowSocket);
+            slow.connect(java.net.UnixDomainSocketAddress.of(slowSocket));
+            java.nio.ByteBuffer req = java.nio.ByteBuffer.wrap(("{\"id\":1,\"method\":\"monitor\",\"params\":[\"Open_vSwitch\",null,"
+                    + "{\"Open_vSwitch\":{\"columns\":[\"external_ids\"]}}]}").getBytes(StandardCharsets.UTF_8));
+            while (req.hasRemaining()) slow.write(req);
+            // ... and it never reads. Each transaction below sends it an update of about 64 kB.
+            String big = "x".repeat(64 << 10);
+            int count = 300;
+            long t0 = System.nanoTime();
+            for (int i = 0; i < count; i++) {
+                JsonNode r = writer.call("transact", json("[\"Open_vSwitch\", {\"op\":\"update\",\"table\":\"Open_vSwitch\",\"where\":[],"
+                        + "\"row\":{\"external_ids\":[\"map\",[[\"k\",\"" + i + big + "\"]]]}}]"));
+                assertEquals(1, r.path("result").path(0).path("count").asInt(), r.toString());
+            }
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(60), "the writer was not held up");
+            // The slow client finds its connection closed after what had been queued for it.
+            slow.configureBlocking(false);
+            java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(1 << 20);
+            long got = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            int n = 0;
+            while (System.nanoTime() < deadline && (n = slow.read(sink.clear())) >= 0) {
+                got += n;
+                if (n == 0) Thread.sleep(10);
+            }
+            assertEquals(-1, n, "the server closed the slow client's connection");
+            assertTrue(got < (long) count * big.length() / 2, "it was cut off long before all " + count + " updates: got " + got + " bytes");
+            assertEquals("[]", writer.call("echo", json("[]")).get("result").toString(), "the writer is still served");
+        }
+    }
+
     /** 100 clients transact at once; a monitor sees every change exactly once, in commit order. */
     @Test
     void concurrentClientsAndMonitorOrdering() throws Exception {

@@ -9,7 +9,6 @@ import io.vswitch.datapath.ipc.DatapathException;
 import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.sys.NetDevice;
 import io.vswitch.datapath.unixctl.UnixctlException;
-import io.vswitch.datapath.unixctl.UnixctlServer;
 import io.vswitch.ovsdb.data.Datum;
 import io.vswitch.ovsdb.db.Database;
 import io.vswitch.ovsdb.db.Row;
@@ -27,10 +26,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Configuration commands of {@code appctl} — {@code add-br}, {@code del-br}, {@code add-port},
- * {@code set-port}, {@code del-port}, {@code list-br}, {@code list-ports}, {@code set-config},
- * {@code set-br}, {@code show} — with ovs-vsctl's names and messages, as transactions on the
- * Open_vSwitch database (the same rows ovs-vsctl writes).
+ * Test fixture that drives the bridge reconciler the way a configuration tool does, without a CLI
+ * process: {@code add-br}, {@code del-br}, {@code add-port}, {@code set-port}, {@code del-port},
+ * {@code list-br}, {@code list-ports}, {@code set-config}, {@code set-br}, {@code show}, with ovs-vsctl's
+ * names and messages, as transactions on the Open_vSwitch database (the same rows ovs-vsctl writes).
+ * Users configure the switch with vsctl or ovs-vsctl; this class only exists for tests.
  *
  * <p>Each command bumps {@code next_cfg} and waits until the bridge reconciler has applied it
  * ({@code cur_cfg}), so it returns when the dataplane runs the change. A port the dataplane refuses is
@@ -38,12 +38,6 @@ import java.util.concurrent.TimeoutException;
  * half-configured. (ovs-vsctl itself keeps such a port and only reports {@code Interface.error}.)
  */
 public final class BridgeCommands {
-    /** Supplies the current dataplane connection or explains why there is none. */
-    @FunctionalInterface
-    public interface DatapathSupplier {
-        DatapathClient get() throws DatapathException;
-    }
-
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final Set<String> BRIDGE_KEYS = Set.of("mac-aging-time", "mac-table-size");
     private static final Set<String> SWITCH_KEYS = Set.of("pmd-cpu-mask", "pmd-sleep-max");
@@ -51,26 +45,12 @@ public final class BridgeCommands {
 
     private final OvsdbServer server;
     private final Reconciler reconciler;
-    private final DatapathSupplier datapath;
+    private final BridgeReconciler.DatapathSupplier datapath;
 
-    public BridgeCommands(OvsdbServer server, Reconciler reconciler, DatapathSupplier datapath) {
+    public BridgeCommands(OvsdbServer server, Reconciler reconciler, BridgeReconciler.DatapathSupplier datapath) {
         this.server = server;
         this.reconciler = reconciler;
         this.datapath = datapath;
-    }
-
-    public void registerAll(UnixctlServer s) {
-        s.register("add-br", "BRIDGE [mac-aging-time=SECS] [mac-table-size=N]", 1, 3, a -> addBridge(a.get(0), a.subList(1, a.size())));
-        s.register("set-br", "BRIDGE KEY=VALUE...", 2, 8, a -> setBridge(a.get(0), a.subList(1, a.size())));
-        s.register("del-br", "BRIDGE", 1, 1, a -> deleteBridge(a.get(0)));
-        s.register("add-port", "BRIDGE PORT [type=tap|internal] [tag=VLAN] [trunks=VLANS] [vlan_mode=MODE] [ofport_request=N] [options:KEY=VALUE]", 2, 12,
-                a -> addPort(a.get(0), a.get(1), a.subList(2, a.size())));
-        s.register("set-port", "PORT [tag=VLAN] [trunks=VLANS] [vlan_mode=MODE]", 2, 8, a -> setPort(a.get(0), a.subList(1, a.size())));
-        s.register("del-port", "[BRIDGE] PORT", 1, 2, a -> deletePort(a.size() == 2 ? a.get(0) : null, a.get(a.size() - 1)));
-        s.register("list-br", "", 0, 0, a -> listBridges());
-        s.register("list-ports", "BRIDGE", 1, 1, a -> listPorts(a.get(0)));
-        s.register("set-config", "KEY=VALUE... (pmd-cpu-mask, pmd-sleep-max)", 1, 8, this::setConfig);
-        s.register("show", "", 0, 0, a -> show());
     }
 
     // ---- reading the database ----
