@@ -6,6 +6,7 @@ import io.vswitch.datapath.ipc.DatapathException;
 import io.vswitch.datapath.unixctl.UnixctlClient;
 import io.vswitch.datapath.unixctl.UnixctlException;
 import io.vswitch.datapath.unixctl.UnixctlServer;
+import io.vswitch.ofproto.bridge.ManagerRemotes;
 import io.vswitch.ofproto.bridge.BridgeReconciler;
 import io.vswitch.ofproto.bridge.OvsdbConfig;
 import io.vswitch.ofproto.bridge.Reconciler;
@@ -46,6 +47,7 @@ public final class Vswitchd implements AutoCloseable {
     private final DatabaseFile database;
     private final OvsdbServer ovsdb;
     private final OvsdbTransport transport;
+    private final ManagerRemotes managers;
     private final Reconciler reconciler = new Reconciler();
     private final UnixctlServer unixctl;
     private final BridgeReconciler bridges;
@@ -65,7 +67,7 @@ public final class Vswitchd implements AutoCloseable {
         fixed.add("punix:" + runDir.resolve(DB_SOCKET));
         fixed.addAll(remotes);
         for (String r : fixed) transport.listen(r);
-        new io.vswitch.ofproto.bridge.ManagerRemotes(ovsdb, transport, fixed);   // Manager table remotes (set-manager)
+        this.managers = new ManagerRemotes(ovsdb, transport, fixed);   // Manager table remotes (set-manager)
         this.unixctl = new UnixctlServer(runDir.resolve("vswitchd.ctl"), VERSION);
         for (String c : DATAPLANE_COMMANDS) {
             unixctl.register(c, "(answered by vswitch-dp)", 0, 8, args -> forwardToDataplane(c, args));
@@ -180,6 +182,7 @@ public final class Vswitchd implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        managers.close();
         statistics.close();
         bridges.close();
         unixctl.close();

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-/** Prints rows for list/find in the --format chosen (list, table, csv, json), honouring --bare and -d. */
+/** Prints rows for list/find in the --format chosen (list, table, csv, json, html), honouring --bare and -d. */
 final class Output {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
@@ -31,6 +31,7 @@ final class Output {
             case "json" -> json(o, t, cols, us);
             case "csv" -> csv(o, t, cols, us);
             case "table" -> table(o, t, cols, us);
+            case "html" -> html(o, t, cols, us);
             default -> list(o, t, cols, us);
         }
     }
@@ -90,6 +91,26 @@ final class Output {
             }
             o.append(sb.toString().replaceAll(" +$", "")).append('\n');
         }
+    }
+
+    /** ovs-vsctl's HTML: one table, a heading row unless -d, a row per record, cells escaped. */
+    private void html(StringBuilder o, String t, List<String> cols, List<UUID> us) {
+        o.append("<table border=1>\n");
+        if (!noHeadings) {
+            o.append("  <tr>\n");
+            for (String col : cols) o.append("    <th>").append(escapeHtml(col)).append("</th>\n");
+            o.append("  </tr>\n");
+        }
+        for (UUID u : us) {
+            o.append("  <tr>\n");
+            for (String col : cols) o.append("    <td>").append(escapeHtml(cell(t, col, u))).append("</td>\n");
+            o.append("  </tr>\n");
+        }
+        o.append("</table>\n");
+    }
+
+    private static String escapeHtml(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
     /** One "column : value" line per cell, a blank line between records. */

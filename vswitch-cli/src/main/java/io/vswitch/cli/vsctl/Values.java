@@ -218,6 +218,27 @@ final class Values {
         return parseAtom(bt, tok, symbols);
     }
 
+    private static final java.util.regex.Pattern RANGE = java.util.regex.Pattern.compile("(-?\\d+)-(-?\\d+)");
+
+    /** A key, or for integer keys also a range "START-END" (ovs-vsctl's trunks=1-5), as the keys it stands for. */
+    private static List<Object> keysAt(Lexer lx, BaseType bt, Map<String, UUID> symbols) throws VsctlException {
+        int start = lx.pos;
+        if (bt.type() == AtomicType.INTEGER) {
+            String tok = lx.token();
+            java.util.regex.Matcher m = RANGE.matcher(tok);
+            if (m.matches()) {
+                long first = (Long) parseAtom(bt, m.group(1), symbols);
+                long last = (Long) parseAtom(bt, m.group(2), symbols);
+                if (last < first) throw new VsctlException("\"" + tok + "\" is not a valid range. Range end cannot be before start.");
+                List<Object> keys = new ArrayList<>();
+                for (long i = first; i <= last; i++) keys.add(i);
+                return keys;
+            }
+            lx.pos = start;
+        }
+        return List.of(atomAt(lx, bt, symbols));
+    }
+
     /** ovsdb_datum_from_string. */
     static Datum parseDatum(ColumnType t, String s, Map<String, UUID> symbols) throws VsctlException {
         Lexer lx = new Lexer(s);
@@ -233,8 +254,13 @@ final class Values {
         }
         lx.skipSpace();
         while (!lx.atEnd() && lx.peek() != close) {
-            Object k = atomAt(lx, t.key(), symbols);
+            List<Object> ks = keysAt(lx, t.key(), symbols);
+            Object k = ks.get(0);
             Object v = null;
+            if (ks.size() > 1) {
+                if (t.isMap()) throw new VsctlException(s + ": a range is not allowed as a map key");
+                for (Object more : ks.subList(1, ks.size())) entries.put(more, null);
+            }
             if (t.isMap()) {
                 lx.skipSpace();
                 if (lx.peek() != '=') throw new VsctlException(s + ": syntax error at \"" + lx.s.substring(lx.pos) + "\"");

@@ -393,6 +393,9 @@ class VsctlCompareTest {
         same("--format=csv", "--columns=name,datapath_type", "list", "Bridge");
         same("--format=json", "--columns=name,tag", "list", "Port", "p1");
         same("--format=table", "list", "Bridge");
+        same("add-port", "br0", "p<2>", "--", "set", "Port", "p<2>", "other_config:a=\"x&y\"");
+        sameUnordered("--format=html", "--columns=name,tag,other_config", "list", "Port");
+        sameUnordered("--format=html", "--no-headings", "--columns=name", "list", "Port");
         same("clear", "Port", "p1", "tag");
         same("get", "Port", "p1", "tag");
         same("clear", "Port", "p1", "name");
@@ -409,6 +412,14 @@ class VsctlCompareTest {
         same("get", "Open_vSwitch", ".", "other_config");
         same("set", "Port", "p1", "trunks=[1,2,3]");
         same("get", "Port", "p1", "trunks");
+        same("set", "Port", "p1", "trunks=1-3");
+        same("get", "Port", "p1", "trunks");
+        same("set", "Port", "p1", "trunks=[1-3,7,10-11]");
+        same("get", "Port", "p1", "trunks");
+        same("set", "Port", "p1", "trunks=5-3");
+        same("set", "Port", "p1", "tag=1-3");
+        same("set", "Port", "p1", "trunks=1-5000");
+        same("--columns=name", "find", "Port", "trunks{>=}2-3");
         sameUnordered("show");
     }
 

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -66,6 +67,15 @@ public final class OvsdbServer implements AutoCloseable {
     private final List<Runnable> outbox = new ArrayList<>();
     /** Sessions written to since the last flush: their channels are flushed once per group. */
     private final Set<Session> written = new LinkedHashSet<>();
+    /**
+     * The most recent commits, oldest first, so that a client reconnecting with monitor_cond_since gets
+     * only what it missed (ovsdb-server keeps such a history too). After a restart it is empty, and
+     * such a client gets the full contents.
+     */
+    private final ArrayDeque<ChangeSet> history = new ArrayDeque<>();
+    static final int HISTORY = 1000;
+    /** Changes of the current group, told to listeners once they are on disk. */
+    private final List<ChangeSet> committed = new ArrayList<>();
     /** In-process transactions of the current group, failed if its sync fails. */
     private final List<CompletableFuture<?>> inProcess = new ArrayList<>();
     private boolean unsynced;
@@ -97,6 +107,10 @@ public final class OvsdbServer implements AutoCloseable {
     /** Queues output of the current group; it leaves after the group's sync. Database thread only. */
     void emit(Runnable send) {
         outbox.add(send);
+        scheduleFlush();
+    }
+
+    private void scheduleFlush() {
         if (!flushScheduled) {
             flushScheduled = true;
             loop.execute(this::flush);
@@ -121,12 +135,23 @@ public final class OvsdbServer implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "cannot sync the database log; refusing further changes", e);
                 storeFailure = e instanceof IOException io ? io : new IOException(e);
                 outbox.clear();
+                committed.clear();
                 for (CompletableFuture<?> f : inProcess) f.completeExceptionally(storeFailure);
                 inProcess.clear();
                 sessions.forEach(Session::disconnect);
                 return;
             }
         }
+        for (ChangeSet changes : committed) {
+            for (Consumer<ChangeSet> l : listeners) {
+                try {
+                    l.accept(changes);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "database listener failed", e);
+                }
+            }
+        }
+        committed.clear();
         for (Runnable r : outbox) {
             try {
                 r.run();
@@ -149,7 +174,7 @@ public final class OvsdbServer implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> f.apply(db), loop);
     }
 
-    /** Called on the database thread after each commit that changed something. */
+    /** Called on the database thread with each commit that changed something, once it is on disk. */
     public void addListener(Consumer<ChangeSet> l) {
         loop.execute(() -> listeners.add(l));
     }
@@ -188,6 +213,7 @@ public final class OvsdbServer implements AutoCloseable {
                 q.remove(s);
                 if (wasOwner && !q.isEmpty()) q.peekFirst().notify("locked", F.arrayNode().add(e.getKey()));
             }
+            locks.values().removeIf(Deque::isEmpty);
         });
     }
 
@@ -294,13 +320,10 @@ public final class OvsdbServer implements AutoCloseable {
         unsynced = true;
         db.apply(changes);
         for (Session s : sessions) s.changed(changes, db);
-        for (Consumer<ChangeSet> l : listeners) {
-            try {
-                l.accept(changes);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "database listener failed", e);
-            }
-        }
+        committed.add(changes);
+        history.addLast(changes);
+        if (history.size() > HISTORY) history.removeFirst();
+        scheduleFlush();
         if (!pending.isEmpty()) loop.execute(this::retryPending);
     }
 
@@ -335,12 +358,49 @@ public final class OvsdbServer implements AutoCloseable {
         if (s.monitors.containsKey(monitorId)) throw OvsdbException.syntax("duplicate monitor ID " + monitorId);
         Monitor m = new Monitor(monitorId, target, format, params.get(2));
         s.monitors.put(monitorId, m);
-        ObjectNode initial = m.initial();
-        if (format == 3) {
-            // We keep no transaction history: the client always gets the full contents ("found": false).
-            return F.arrayNode().add(false).add(target.lastTxnId().toString()).add(initial);
+        if (format == 3 && target == db) {
+            ChangeSet missed = since(params.path(3).asText(""));
+            if (missed != null) {
+                ObjectNode updates = missed.isEmpty() ? null : m.updates(missed);
+                return F.arrayNode().add(true).add(target.lastTxnId().toString()).add(updates == null ? F.objectNode() : updates);
+            }
         }
+        ObjectNode initial = m.initial();
+        if (format == 3) return F.arrayNode().add(false).add(target.lastTxnId().toString()).add(initial);
         return initial;
+    }
+
+    /**
+     * Everything committed after transaction {@code lastId}, merged into one change set (per row: the
+     * row as it was then, and as it is now), or null if {@code lastId} is not in the history.
+     */
+    private ChangeSet since(String lastId) {
+        UUID last;
+        try {
+            last = UUID.fromString(lastId);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        if (last.equals(db.lastTxnId())) return new ChangeSet(last, Map.of(), null);
+        List<ChangeSet> after = new ArrayList<>();
+        boolean found = false;
+        for (ChangeSet c : history) {
+            if (found) after.add(c);
+            else if (c.txnId().equals(last)) found = true;
+        }
+        if (!found) return null;
+        Map<String, Map<UUID, ChangeSet.Change>> merged = new java.util.LinkedHashMap<>();
+        for (ChangeSet c : after) {
+            c.tables().forEach((table, rows) -> {
+                Map<UUID, ChangeSet.Change> m = merged.computeIfAbsent(table, t -> new java.util.LinkedHashMap<>());
+                rows.forEach((uuid, ch) -> {
+                    ChangeSet.Change prev = m.get(uuid);
+                    m.put(uuid, new ChangeSet.Change(prev == null ? ch.old() : prev.old(), ch.now()));
+                });
+            });
+        }
+        for (Map<UUID, ChangeSet.Change> rows : merged.values()) rows.values().removeIf(ch -> ch.old() == null && ch.now() == null);
+        return new ChangeSet(db.lastTxnId(), merged, null);
     }
 
     /** Validates everything first (as ovsdb-server does), then renames the monitor and swaps conditions. */
@@ -400,6 +460,7 @@ public final class OvsdbServer implements AutoCloseable {
             boolean wasOwner = q.peekFirst() == s;
             q.remove(s);
             if (wasOwner && !q.isEmpty()) q.peekFirst().notify("locked", F.arrayNode().add(name));
+            if (q.isEmpty()) locks.remove(name);
         }
         return F.objectNode();
     }

@@ -27,8 +27,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * JSON-RPC over stream sockets for the {@link OvsdbServer}, on Netty's NIO transport: {@code punix:PATH}
- * (JDK unix domain sockets, no native library) and {@code ptcp:PORT[:IP]}. Messages are framed as
+ * JSON-RPC over stream sockets for the {@link OvsdbServer}, on Netty's NIO transport. Passive remotes
+ * listen: {@code punix:PATH} (JDK unix domain sockets, no native library) and {@code ptcp:PORT[:IP]}.
+ * Active remotes connect out to a manager that then acts as the client: {@code tcp:IP:PORT} and
+ * {@code unix:PATH}, reconnecting after a failure or disconnection with a backoff from 1 s doubling to
+ * {@link #MAX_BACKOFF_MS}, forever, as ovsdb-server does. Messages are framed as
  * concatenated JSON values, bounded by {@link #MAX_MESSAGE}; a message that is not JSON, or too big,
  * closes its own connection only.
  *
@@ -47,6 +50,35 @@ public final class OvsdbTransport implements AutoCloseable {
     static final int PAUSE_READING = 1 << 20;
     /** Output queued for one client above which it is disconnected, by default: two largest messages. */
     public static final long DEFAULT_MAX_BACKLOG = 2L * MAX_MESSAGE;
+    /** Longest wait between two connection attempts of an active remote (ovsdb-server's default). */
+    static final long MAX_BACKOFF_MS = 8_000;
+
+    /**
+     * What {@code Manager.status} shows about a remote: whether a session is up, for how long, the last
+     * error; for a passive remote also how many clients it has and the port it is bound to.
+     */
+    public record RemoteStatus(boolean active, boolean connected, String state, long sinceConnectMs, long sinceDisconnectMs,
+                               String lastError, int connections, int boundPort) {}
+
+    /** Live state of one remote, touched on the event loop (and read for status). */
+    private static final class Remote {
+        final String target;
+        final boolean active;
+        volatile Channel channel;             // the listener (passive) or the session (active)
+        final java.util.Set<Channel> sessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        volatile long connectedAt = -1;
+        volatile long disconnectedAt = -1;
+        volatile String lastError;
+        volatile boolean closed;
+        long backoffMs = 1_000;
+
+        Remote(String target, boolean active) {
+            this.target = target;
+            this.active = active;
+        }
+    }
+
+    private final java.util.Map<String, Remote> remotes = new java.util.concurrent.ConcurrentHashMap<>();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static {
@@ -56,6 +88,7 @@ public final class OvsdbTransport implements AutoCloseable {
 
     private final OvsdbServer server;
     private final EventLoopGroup group;
+    private final OvsdbServer serverRef;
     /** Accepted connections, closed with the transport. */
     private final ChannelGroup connections;
     private final java.util.Map<String, Channel> listeners = new java.util.concurrent.ConcurrentHashMap<>();
@@ -72,18 +105,26 @@ public final class OvsdbTransport implements AutoCloseable {
         this.server = server;
         this.maxBacklog = maxBacklog;
         this.group = server.eventLoop();
+        this.serverRef = server;
         this.connections = new DefaultChannelGroup(group.next());
     }
 
     /** Listens on a remote: {@code punix:PATH} or {@code ptcp:PORT[:IP]} (default IP 0.0.0.0). */
     public void listen(String remote) throws IOException {
         if (listeners.containsKey(remote)) return;
+        Remote r = new Remote(remote, false);
         ServerBootstrap b = new ServerBootstrap().group(group)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(PAUSE_READING / 2, PAUSE_READING))
                 .childHandler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 connections.add(ch);
+                r.sessions.add(ch);
+                r.connectedAt = System.currentTimeMillis();
+                ch.closeFuture().addListener(f -> {
+                    r.sessions.remove(ch);
+                    if (r.sessions.isEmpty()) r.disconnectedAt = System.currentTimeMillis();
+                });
                 ch.pipeline().addLast(new JsonObjectDecoder(MAX_MESSAGE), new Handler(server, maxBacklog));
             }
         });
@@ -110,12 +151,118 @@ public final class OvsdbTransport implements AutoCloseable {
             if (e instanceof IllegalArgumentException) throw e;
             throw new IOException("cannot listen on " + remote + ": " + e.getMessage(), e);
         }
+        r.channel = listeners.get(remote);
+        remotes.put(remote, r);
         LOG.log(System.Logger.Level.INFO, "ovsdb listening on " + remote);
+    }
+
+    /**
+     * Connects out to an active remote, {@code tcp:IP:PORT} or {@code unix:PATH}, and keeps it connected
+     * until {@link #disconnect}: the peer is served like any client.
+     */
+    public void connect(String remote) {
+        java.net.SocketAddress address = activeAddress(remote);
+        Remote r = new Remote(remote, true);
+        if (remotes.putIfAbsent(remote, r) != null) return;
+        LOG.log(System.Logger.Level.INFO, "ovsdb connecting to " + remote);
+        attempt(r, address);
+    }
+
+    private static java.net.SocketAddress activeAddress(String remote) {
+        if (remote.startsWith("unix:")) return UnixDomainSocketAddress.of(remote.substring(5));
+        if (remote.startsWith("tcp:")) {
+            String rest = remote.substring(4);
+            int colon = rest.lastIndexOf(':');
+            if (colon <= 0) throw new IllegalArgumentException("bad remote \"" + remote + "\": use tcp:IP:PORT");
+            try {
+                return new InetSocketAddress(rest.substring(0, colon).replace("[", "").replace("]", ""),
+                        Integer.parseInt(rest.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("bad port in remote \"" + remote + "\"");
+            }
+        }
+        throw new IllegalArgumentException("unsupported remote \"" + remote + "\": use tcp:IP:PORT or unix:PATH");
+    }
+
+    private void attempt(Remote r, java.net.SocketAddress address) {
+        if (r.closed) return;
+        io.netty.bootstrap.Bootstrap b = new io.netty.bootstrap.Bootstrap().group(group)
+                .channel(address instanceof UnixDomainSocketAddress
+                        ? io.netty.channel.socket.nio.NioDomainSocketChannel.class : io.netty.channel.socket.nio.NioSocketChannel.class)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(PAUSE_READING / 2, PAUSE_READING))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new JsonObjectDecoder(MAX_MESSAGE), new Handler(serverRef, maxBacklog));
+                    }
+                });
+        b.connect(address).addListener((io.netty.channel.ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                String m = String.valueOf(f.cause().getMessage());
+                r.lastError = m.contains(": /") ? m.substring(0, m.indexOf(": /")) : m;   // "Connection refused", as OVS words it
+                retry(r, address);
+                return;
+            }
+            Channel ch = f.channel();
+            if (r.closed) {
+                ch.close();
+                return;
+            }
+            r.channel = ch;
+            r.sessions.add(ch);
+            connections.add(ch);
+            r.connectedAt = System.currentTimeMillis();
+            r.backoffMs = 1_000;
+            LOG.log(System.Logger.Level.INFO, "ovsdb connected to " + r.target);
+            ch.closeFuture().addListener(c -> {
+                r.sessions.remove(ch);
+                r.disconnectedAt = System.currentTimeMillis();
+                if (!r.closed) {
+                    LOG.log(System.Logger.Level.INFO, "ovsdb connection to " + r.target + " closed; reconnecting");
+                    retry(r, address);
+                }
+            });
+        });
+    }
+
+    private void retry(Remote r, java.net.SocketAddress address) {
+        if (r.closed) return;
+        long wait = r.backoffMs;
+        r.backoffMs = Math.min(MAX_BACKOFF_MS, r.backoffMs * 2);
+        group.schedule(() -> attempt(r, address), wait, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops an active remote: closes its connection and stops reconnecting. */
+    public void disconnect(String remote) {
+        Remote r = remotes.get(remote);
+        if (r == null || !r.active) return;
+        remotes.remove(remote);
+        r.closed = true;
+        Channel c = r.channel;
+        if (c != null) c.close();
+        LOG.log(System.Logger.Level.INFO, "ovsdb no longer connecting to " + remote);
+    }
+
+    /** Status of every remote (passive and active), by target. */
+    public java.util.Map<String, RemoteStatus> status() {
+        long now = System.currentTimeMillis();
+        java.util.Map<String, RemoteStatus> out = new java.util.TreeMap<>();
+        for (Remote r : remotes.values()) {
+            int n = r.sessions.size();
+            boolean up = n > 0;
+            String state = r.active ? (up ? "ACTIVE" : "BACKOFF") : (up ? "ACTIVE" : "LISTENING");
+            int bound = !r.active && r.channel != null && r.channel.localAddress() instanceof InetSocketAddress a ? a.getPort() : -1;
+            out.put(r.target, new RemoteStatus(r.active, up, state, r.connectedAt < 0 ? -1 : now - r.connectedAt,
+                    r.disconnectedAt < 0 ? -1 : now - r.disconnectedAt, r.lastError, n, bound));
+        }
+        return out;
     }
 
     /** Stops listening on {@code remote} (connections already accepted stay open, as with ovsdb-server). */
     public void unlisten(String remote) {
         Channel c = listeners.remove(remote);
+        remotes.remove(remote);
         if (c != null) c.close().syncUninterruptibly();
         Path p = socketFiles.remove(remote);
         if (p != null) {
@@ -128,9 +275,9 @@ public final class OvsdbTransport implements AutoCloseable {
         if (c != null) LOG.log(System.Logger.Level.INFO, "ovsdb no longer listening on " + remote);
     }
 
-    /** The remotes listened on now. */
+    /** The remotes listened on or connected to now. */
     public java.util.Set<String> remotes() {
-        return java.util.Set.copyOf(listeners.keySet());
+        return java.util.Set.copyOf(remotes.keySet());
     }
 
     /** The bound TCP port of a ptcp remote (for ptcp:0 in tests). */
@@ -223,8 +370,10 @@ public final class OvsdbTransport implements AutoCloseable {
 
     @Override
     public void close() {
+        for (Remote r : remotes.values()) r.closed = true;
         for (Channel c : listeners.values()) c.close().syncUninterruptibly();
         listeners.clear();
+        remotes.clear();
         connections.close().awaitUninterruptibly();
         for (Path p : socketFiles.values()) {
             try {

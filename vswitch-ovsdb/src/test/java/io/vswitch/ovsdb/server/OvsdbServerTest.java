@@ -193,6 +193,44 @@ class OvsdbServerTest {
         }
     }
 
+    /** A client that comes back with the last transaction it saw gets only what it missed. */
+    @Test
+    void monitorCondSinceSendsOnlyWhatWasMissed() throws Exception {
+        String req = "{\"Bridge\": [{\"columns\":[\"name\",\"external_ids\"]}]}";
+        String lastId;
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            c.call("transact", json(addBridge("br0")));
+            JsonNode r = c.call("monitor_cond_since", json("[\"Open_vSwitch\", \"m\", " + req + ", \"00000000-0000-0000-0000-000000000000\"]"));
+            assertFalse(r.path("result").path(0).asBoolean(), "an unknown transaction: not found, full contents: " + r);
+            assertEquals(1, r.path("result").path(2).path("Bridge").size(), r.toString());
+            lastId = r.path("result").path(1).asText();
+        }
+        // While the client is away: br0 changes, br1 is added, br2 comes and goes.
+        try (JsonRpcClient w = new JsonRpcClient(socket)) {
+            w.call("transact", json("[\"Open_vSwitch\", {\"op\":\"update\",\"table\":\"Bridge\",\"where\":[[\"name\",\"==\",\"br0\"]],"
+                    + "\"row\":{\"external_ids\":[\"map\",[[\"k\",\"v\"]]]}}]"));
+            w.call("transact", json(addBridge("br1")));
+            String br2 = w.call("transact", json(addBridge("br2"))).path("result").path(2).path("uuid").path(1).asText();
+            JsonNode gone = w.call("transact", json("[\"Open_vSwitch\", {\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],"
+                    + "\"mutations\":[[\"bridges\",\"delete\",[\"set\",[[\"uuid\",\"" + br2 + "\"]]]]]}]"));
+            assertFalse(gone.path("result").toString().contains("error"), gone.toString());
+        }
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            JsonNode r = c.call("monitor_cond_since", json("[\"Open_vSwitch\", \"m\", " + req + ", \"" + lastId + "\"]"));
+            assertTrue(r.path("result").path(0).asBoolean(), "found: " + r);
+            JsonNode bridges = r.path("result").path(2).path("Bridge");
+            assertEquals(2, bridges.size(), "br0 modified and br1 inserted; br2 never existed for this client: " + r);
+            List<String> kinds = new ArrayList<>();
+            bridges.forEach(u -> kinds.add(u.fieldNames().next()));
+            kinds.sort(null);
+            assertEquals(List.of("insert", "modify"), kinds, r.toString());
+            assertTrue(bridges.toString().contains("\"external_ids\":[\"map\",[[\"k\",\"v\"]]]"), r.toString());
+            String now = r.path("result").path(1).asText();
+            JsonNode again = c.call("monitor_cond_since", json("[\"Open_vSwitch\", \"m2\", " + req + ", \"" + now + "\"]"));
+            assertEquals("[true,\"" + now + "\",{}]", again.path("result").toString(), "up to date: nothing to send");
+        }
+    }
+
     /** A monitoring client that stops reading is disconnected at its backlog limit; the writer never waits for it. */
     @Test
     void aClientThatStopsReadingIsCutOffAndOthersCarryOn() throws Exception {
