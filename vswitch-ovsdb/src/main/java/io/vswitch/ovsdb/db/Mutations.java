@@ -83,6 +83,10 @@ final class Mutations {
             }
             out.put(r, null);
         }
+        if (out.size() < current.size()) {
+            // ([1, 2] *= 0): a set cannot hold both results, and silently keeping one would lose data.
+            throw new OvsdbException("constraint violation", "Result of \"" + op + "\" operation contains duplicates.");
+        }
         return Datum.of(type, out);
     }
 

@@ -89,6 +89,19 @@ class OvsdbServerTest {
         }
     }
 
+    /** Arithmetic on a set must not merge elements: ovsdb-server refuses, with these words. */
+    @Test
+    void arithmeticMutationThatWouldMergeSetElementsIsRefused() throws Exception {
+        try (JsonRpcClient c = new JsonRpcClient(socket)) {
+            c.call("transact", json(addBridge("br0").replace("\"name\":\"br0\",\"interfaces\"", "\"name\":\"br0\",\"trunks\":[\"set\",[1,2]],\"interfaces\"")));
+            JsonNode r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"mutate\",\"table\":\"Port\",\"where\":[],\"mutations\":[[\"trunks\",\"*=\",0]]}]"));
+            assertEquals("{\"error\":\"constraint violation\",\"details\":\"Result of \\\"*=\\\" operation contains duplicates.\"}",
+                    r.path("result").path(0).toString());
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"mutate\",\"table\":\"Port\",\"where\":[],\"mutations\":[[\"trunks\",\"+=\",1]]}]"));
+            assertEquals(1, r.path("result").path(0).path("count").asInt(), r.toString());
+        }
+    }
+
     @Test
     void referencesGarbageCollectionAndWeakReferences() throws Exception {
         try (JsonRpcClient c = new JsonRpcClient(socket)) {
