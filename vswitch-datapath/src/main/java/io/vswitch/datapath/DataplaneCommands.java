@@ -162,6 +162,7 @@ final class DataplaneCommands {
             sb.append(String.format("    RX packets:%d errors:%d dropped:%d%n", c.rxPackets.get(), c.rxErrors.get(), c.rxDropped.get()));
             sb.append(String.format("    TX packets:%d errors:%d dropped:%d%n", c.txPackets.get(), c.txErrors.get(), c.txDropped.get()));
             sb.append(String.format("    RX bytes:%d  TX bytes:%d%n", c.rxBytes.get(), c.txBytes.get()));
+            p.io().customStats().forEach((k, val) -> sb.append("    ").append(k).append(':').append(val).append('\n'));
         }
         return sb.toString();
     }

@@ -36,6 +36,11 @@ public interface Port extends AutoCloseable {
         return Map.of();
     }
 
+    /** Type-specific counters (OVS's "custom statistics"), e.g. per AF_XDP queue; shown by {@code dpctl/show -s}. */
+    default Map<String, Long> customStats() {
+        return Map.of();
+    }
+
     @Override
     void close();
 }

@@ -58,6 +58,35 @@ public final class Libc {
     private static final MethodHandle WRITE_FAST = bind("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), ERRNO, Linker.Option.critical(false));
 
+    private static final MethodHandle SETSOCKOPT = bind("setsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    private static final MethodHandle GETSOCKOPT = bind("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO);
+    private static final MethodHandle BIND = bind("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    private static final MethodHandle MMAP = bind("mmap",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), ERRNO);
+    private static final MethodHandle MUNMAP = bind("munmap", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle IF_NAMETOINDEX = bind("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    // syscall(2) is variadic after the number.
+    private static final MethodHandle SYSCALL3 = bind("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), ERRNO, Linker.Option.firstVariadicArg(1));
+    /** sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0): the AF_XDP kick; on the hot path, so linked critical. */
+    private static final MethodHandle SENDTO_FAST = bind("sendto",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), ERRNO,
+            Linker.Option.critical(false));
+    private static final MethodHandle RECVFROM_FAST = bind("recvfrom",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), ERRNO,
+            Linker.Option.critical(false));
+
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 1;
+    public static final int MAP_POPULATE = 0x8000;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int ENOBUFS = 105;
+    public static final int EBUSY = 16;
+    public static final int ENETDOWN = 100;
+
     private static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
         MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
         return LINKER.downcallHandle(symbol, fd, options);
@@ -176,4 +205,100 @@ public final class Libc {
         }
     }
 
+    public static void setsockopt(int fd, int level, int name, MemorySegment value, String what) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment err = newErrnoSlot(a);
+            int rc = (int) SETSOCKOPT.invokeExact(err, fd, level, name, value, (int) value.byteSize());
+            if (rc < 0) throw new SysException(what, errno(err));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** getsockopt into {@code value}; returns the length the kernel wrote. */
+    public static int getsockopt(int fd, int level, int name, MemorySegment value, String what) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment err = newErrnoSlot(a);
+            MemorySegment len = a.allocateFrom(JAVA_INT, (int) value.byteSize());
+            int rc = (int) GETSOCKOPT.invokeExact(err, fd, level, name, value, len);
+            if (rc < 0) throw new SysException(what, errno(err));
+            return len.get(JAVA_INT, 0);
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    public static void bind(int fd, MemorySegment address, String what) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment err = newErrnoSlot(a);
+            int rc = (int) BIND.invokeExact(err, fd, address, (int) address.byteSize());
+            if (rc < 0) throw new SysException(what, errno(err));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE, fd, offset) as a segment of {@code length}. */
+    public static MemorySegment mmapShared(int fd, long length, long offset, String what) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment err = newErrnoSlot(a);
+            long addr = (long) MMAP.invokeExact(err, 0L, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
+            if (addr == -1L) throw new SysException(what, errno(err));
+            return MemorySegment.ofAddress(addr).reinterpret(length);
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    public static void munmap(MemorySegment mapping) {
+        try {
+            int ignored = (int) MUNMAP.invokeExact(mapping.address(), mapping.byteSize());
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The interface's index in the caller's network namespace, or 0 if there is none of that name. */
+    public static int ifNameToIndex(String name) {
+        try (Arena a = Arena.ofConfined()) {
+            return (int) IF_NAMETOINDEX.invokeExact(a.allocateFrom(name));
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** syscall(number, a, b, c); returns the result or -1 with errno in {@code errnoSlot}. */
+    public static long syscall(MemorySegment errnoSlot, long number, long a, long b, long c) {
+        try {
+            return (long) SYSCALL3.invokeExact(errnoSlot, number, a, b, c);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** A zero-length non-blocking sendto: tells an AF_XDP socket to process its tx ring. */
+    public static long kickTx(MemorySegment errnoSlot, int fd) {
+        try {
+            return (long) SENDTO_FAST.invokeExact(errnoSlot, fd, 0L, 0L, MSG_DONTWAIT, 0L, 0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** A zero-length non-blocking recvfrom: tells an AF_XDP socket its fill ring has new buffers. */
+    public static long kickRx(MemorySegment errnoSlot, int fd) {
+        try {
+            return (long) RECVFROM_FAST.invokeExact(errnoSlot, fd, 0L, 0L, MSG_DONTWAIT, 0L, 0L);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
 }

@@ -24,11 +24,18 @@ import java.util.UUID;
  * row, its non-default non-ephemeral columns; for a modified row, only the columns that changed (their
  * new values); null for a deleted row; a compacted file starts with
  * {@code {"txn": ID, "snapshot": {TABLE: {UUID: ROW}}}}. Opening replays the file into a fresh
- * {@link Database}; the file is compacted when it holds many more records than rows.
+ * {@link Database}; the file is compacted when it has grown to four times its last snapshot.
  */
 public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final long COMPACT_AFTER_RECORDS = 1000;
+    /**
+     * Size of the log right after the last compaction (0 until one happened in this process). The log is
+     * compacted once it holds more than {@link #COMPACT_AFTER_RECORDS} records and is over four times
+     * that size, as ovsdb-server does: writing a snapshot costs in proportion to the database, so a big
+     * database is compacted after proportionally more transactions, and small ones still often.
+     */
+    private long snapshotBytes;
 
     private final DurableLog log;
     private final Database db;
@@ -150,7 +157,7 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
         });
         if (changes.comment() != null) rec.put("comment", changes.comment());
         log.write(rec);
-        if (log.records() > COMPACT_AFTER_RECORDS) {
+        if (log.records() > COMPACT_AFTER_RECORDS && log.size() > 4 * snapshotBytes) {
             try {
                 compactAfter(db, changes);
             } catch (IOException | RuntimeException e) {
@@ -176,6 +183,7 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
             if (!tj.isEmpty()) snap.set(t.name(), tj);
         }
         log.compact(rec);
+        snapshotBytes = log.size();
     }
 
     public long records() {

@@ -1,0 +1,88 @@
+package io.vswitch.datapath.port.afxdp;
+
+import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortCounters;
+import io.vswitch.datapath.port.PortProvider;
+import io.vswitch.datapath.sys.Libc;
+import io.vswitch.datapath.sys.NetDevice;
+import io.vswitch.datapath.sys.SysException;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Opens {@code afxdp} ports on existing Linux interfaces, with OVS's options:
+ * {@code xdp-mode} = {@code best-effort} (default: native XDP if the driver has it, else generic; the
+ * kernel picks zero-copy where the driver supports it), {@code native-with-zerocopy}, {@code native},
+ * {@code generic}; {@code n_rxq} (default 1: one socket per rx queue, each polled by a PMD);
+ * {@code use-need-wakeup} (default true: the kernel says when it needs a kick, saving system calls).
+ */
+public final class AfXdpPortProvider implements PortProvider {
+    private static final int EAFNOSUPPORT = 97;
+    private static final int EPERM = 1;
+
+    @Override
+    public Set<String> types() {
+        return Set.of("afxdp");
+    }
+
+    @Override
+    public Port open(String name, String type, Map<String, String> options, PortCounters counters) {
+        NetDevice.checkName(name);
+        String mode = options.getOrDefault("xdp-mode", "best-effort");
+        if (!Set.of("best-effort", "native-with-zerocopy", "native", "generic").contains(mode)) {
+            throw new IllegalArgumentException("invalid xdp-mode '" + mode + "': use best-effort, native-with-zerocopy, native or generic");
+        }
+        int queues = parseQueues(options.getOrDefault("n_rxq", "1"));
+        boolean needWakeup = !"false".equals(options.getOrDefault("use-need-wakeup", "true"));
+        int ifindex = Libc.ifNameToIndex(name);
+        if (ifindex == 0) {
+            throw new IllegalStateException("no interface named " + name + " (an afxdp port attaches to an existing Linux interface)");
+        }
+        int copyFlag = switch (mode) {
+            case "native-with-zerocopy" -> XskSocket.XDP_ZEROCOPY;
+            case "native", "generic" -> XskSocket.XDP_COPY;
+            default -> 0;                                  // best-effort: zero-copy if the driver can
+        };
+        int bindFlags = copyFlag | (needWakeup ? XskSocket.XDP_USE_NEED_WAKEUP : 0);
+        XdpProgram program;
+        try {
+            program = XdpProgram.attach(name, ifindex, queues, mode.startsWith("native") ? "native" : mode);
+        } catch (SysException e) {
+            throw new IllegalStateException(name + ": cannot attach the XDP program: " + e.getMessage() + hint(e.errno()));
+        }
+        XskSocket[] sockets = new XskSocket[queues];
+        try {
+            for (int q = 0; q < queues; q++) {
+                sockets[q] = new XskSocket(ifindex, q, bindFlags);
+                program.register(q, sockets[q].fd);
+            }
+        } catch (SysException e) {
+            for (XskSocket x : sockets) if (x != null) x.close();
+            program.close();
+            String why = e.errno() == 22 && e.getMessage().startsWith("bind")
+                    ? " (does " + name + " have " + queues + " rx queue(s)? is " + mode + " mode supported by its driver?)" : hint(e.errno());
+            throw new IllegalStateException(name + ": cannot open AF_XDP socket: " + e.getMessage() + why);
+        }
+        String bound = copyFlag == XskSocket.XDP_ZEROCOPY ? "zerocopy" : copyFlag == XskSocket.XDP_COPY ? "copy" : "";
+        return new AfXdpPort(name, program, sockets, bound, counters);
+    }
+
+    private static int parseQueues(String s) {
+        try {
+            int n = Integer.parseInt(s);
+            if (n >= 1 && n <= 64) return n;
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("invalid n_rxq '" + s + "': use 1 to 64");
+    }
+
+    private static String hint(int errno) {
+        return switch (errno) {
+            case EAFNOSUPPORT -> " (this kernel has no AF_XDP sockets: CONFIG_XDP_SOCKETS)";
+            case EPERM -> " (run the dataplane as root, or with CAP_NET_ADMIN and CAP_BPF)";
+            default -> "";
+        };
+    }
+}
