@@ -97,6 +97,7 @@ class AfXdpSwitchingIT {
         addXdp("xa", "generic");
         addXdp("xb", "generic");
         assertTrue(sw.vsctl("get", "Interface", "xa", "status").ok().out().contains("xdp-mode=generic"));
+        assertTrue(Sh.run("ip", "link", "show", "xa").ok().out().contains("prog/xdp"), "the program is attached");
         ping("generic mode");
         iperf(false);
         iperf(true);
@@ -167,8 +168,25 @@ class AfXdpSwitchingIT {
         iperf(false);
     }
 
+    /** kill -9 of the dataplane leaves no program behind (the BPF link dies with it); a new one re-attaches. */
     @Test
     @Order(5)
+    void aKilledDataplaneLeavesTheInterfacesCleanAndANewOneReattaches() throws Exception {
+        Sh.run("kill", "-9", Long.toString(sw.pid("vswitch-dp"))).ok();
+        String link = "";
+        for (int i = 0; i < 50; i++) {
+            link = Sh.run("ip", "link", "show", "xa").ok().out();
+            if (!link.contains("prog/xdp")) break;
+            sleep(100);
+        }
+        assertTrue(!link.contains("prog/xdp"), "no XDP program left after kill -9:\n" + link);
+        sw.vswitch("start").ok();
+        for (int i = 0; i < 100 && !Sh.run("ip", "link", "show", "xb").ok().out().contains("prog/xdp"); i++) sleep(100);
+        ping("after the dataplane restarted");
+    }
+
+    @Test
+    @Order(6)
     void aMissingInterfaceIsReportedInInterfaceError() {
         sw.vsctl("add-port", "brx", "nosuchdev", "--", "set", "Interface", "nosuchdev", "type=afxdp").ok();
         String error = sw.vsctl("get", "Interface", "nosuchdev", "error").ok().out();
@@ -178,7 +196,7 @@ class AfXdpSwitchingIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void deletingThePortsDetachesTheProgram() {
         sw.vsctl("del-port", "xa", "--", "del-port", "xb").ok();
         String link = "";

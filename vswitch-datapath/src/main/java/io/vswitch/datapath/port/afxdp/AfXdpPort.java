@@ -83,7 +83,7 @@ final class AfXdpPort implements Port {
             stats.getAndAdd(queue * STATS, kept);
         }
         if (x.needWakeup && x.fill.needsWakeup()) {
-            Libc.kickRx(x.errno, x.fd);
+            Libc.kickRx(x.fd);
             stats.getAndIncrement(queue * STATS + 3);
         }
         batch.count = kept;
@@ -113,9 +113,7 @@ final class AfXdpPort implements Port {
                 stats.getAndAdd(q * STATS + 1, sent);
                 if (!x.needWakeup || x.tx.needsWakeup()) {
                     stats.getAndIncrement(q * STATS + 3);
-                    if (Libc.kickTx(x.errno, x.fd) < 0 && Libc.errno(x.errno) == Libc.ENETDOWN) {
-                        counters.txErrors.increment();   // EAGAIN/EBUSY/ENOBUFS: sent on the next kick
-                    }
+                    Libc.kickTx(x.fd);        // if the kernel is busy, the frames go with the next kick
                 }
             }
         } finally {

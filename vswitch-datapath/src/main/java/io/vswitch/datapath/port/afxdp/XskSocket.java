@@ -67,7 +67,6 @@ final class XskSocket implements AutoCloseable {
     private int freeCount;
     /** Several PMDs may transmit on one port; the tx ring has one producer. Held for a burst, never waited on long. */
     final AtomicBoolean txLock = new AtomicBoolean();
-    final MemorySegment errno = Libc.newErrnoSlot(arena);
 
     /** Opens and binds; {@code bindFlags} is XDP_COPY or XDP_ZEROCOPY or 0 (kernel's choice), plus need-wakeup. */
     XskSocket(int ifindex, int queue, int bindFlags) {
