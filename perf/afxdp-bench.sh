@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# perf/afxdp-bench.sh [SECONDS]: packets/s forwarded between two AF_XDP veth ports, 64-byte frames from
+# a real generator, in one run, beside OVS's own afxdp ports and the Linux bridge:
+#
+#   [ns vswb-gen]  dpdk-testpmd txonly (net_af_packet on bxap)  --veth-->  bxa  ==switch==>  bxb  --veth-->  bxbp  [ns vswb-sink]
+#
+# The generator sends 64-byte UDP frames to an unknown MAC, so every switch floods each frame to its
+# only other port (NORMAL); the sink's kernel counts what arrives on bxbp and drops it (not for its MAC).
+# Result: frames/s arriving at the sink, and the generator's rate. Cores: the generator busy-polls
+# core 0, each switch's PMD core 1 (pmd-cpu-mask=0x2); the Linux bridge forwards in softirq context.
+set -euo pipefail
+SECS=${1:-10}
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../bin/vswitch-env.sh"
+ensure_built
+command -v dpdk-testpmd >/dev/null || { echo "afxdp-bench: installing dpdk (dpdk-testpmd) ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpdk >/dev/null; }
+W=$(mktemp -d /tmp/afxdp-bench.XXXXXX)
+GEN=
+
+cleanup() {
+    [ -n "$GEN" ] && kill "$GEN" 2>/dev/null || true
+    VSWITCH_RUNDIR=$W/vsw "$VSWITCH_HOME/bin/vswitch" stop >/dev/null 2>&1 || true
+    for p in "$W"/ovs/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true; done
+    ip link del lbr 2>/dev/null || true
+    ip netns del vswb-gen 2>/dev/null || true
+    ip netns del vswb-sink 2>/dev/null || true
+    ip link del bxa 2>/dev/null || true
+    ip link del bxb 2>/dev/null || true
+}
+trap cleanup EXIT
+cleanup
+
+for side in a:gen b:sink; do
+    dev=bx${side%%:*}; ns=vswb-${side#*:}
+    ip netns add "$ns"
+    ip link add "$dev" type veth peer name "${dev}p"
+    ip link set "${dev}p" netns "$ns"
+    ip -n "$ns" link set "${dev}p" up
+    ip netns exec "$ns" ethtool -K "${dev}p" tx off >/dev/null
+    ip link set "$dev" up
+done
+
+sink_rx() { ip netns exec vswb-sink cat /sys/class/net/bxbp/statistics/rx_packets; }
+gen_tx() { ip netns exec vswb-gen cat /sys/class/net/bxap/statistics/tx_packets; }
+
+start_generator() {
+    ip netns exec vswb-gen dpdk-testpmd -l 0 --no-huge -m 512 --no-pci --file-prefix=vswb \
+        --vdev=net_af_packet0,iface=bxap,qpairs=1,blocksz=4096,framesz=2048,framecnt=4096 -- \
+        --forward-mode=txonly --txpkts=64 --burst=32 --auto-start --stats-period=1000 >"$W/testpmd.log" 2>&1 &
+    GEN=$!
+    for _ in $(seq 100); do [ "$(gen_tx)" -gt 100000 ] && return; sleep 0.1; done
+    echo "afxdp-bench: the generator did not start:" >&2; cat "$W/testpmd.log" >&2; exit 1
+}
+
+stop_generator() { kill "$GEN" 2>/dev/null || true; wait "$GEN" 2>/dev/null || true; GEN=; }
+
+measure() {  # LABEL -> one result line
+    start_generator
+    sleep 2
+    local r0 t0 r1 t1
+    r0=$(sink_rx); t0=$(gen_tx)
+    sleep "$SECS"
+    r1=$(sink_rx); t1=$(gen_tx)
+    stop_generator
+    printf '%-34s %12.0f %14.0f\n' "$1" "$(echo "($r1 - $r0) / $SECS" | bc -l)" "$(echo "($t1 - $t0) / $SECS" | bc -l)"
+}
+
+printf '\n%-34s %12s %14s\n' "switch" "forwarded/s" "offered/s"
+
+# vswitch, generic and native XDP
+export VSWITCH_RUNDIR=$W/vsw
+"$VSWITCH_HOME/bin/vswitch" start >/dev/null
+V="$VSWITCH_HOME/bin/vsctl"
+$V set Open_vSwitch . other_config:pmd-cpu-mask=0x2
+$V add-br br0
+for mode in generic native; do
+    $V add-port br0 bxa -- set Interface bxa type=afxdp options:xdp-mode=$mode \
+        -- add-port br0 bxb -- set Interface bxb type=afxdp options:xdp-mode=$mode
+    measure "vswitch afxdp ($mode)"
+    $V del-port bxa -- del-port bxb
+done
+"$VSWITCH_HOME/bin/vswitch" stop >/dev/null
+unset VSWITCH_RUNDIR
+
+# OVS 3.1 (Debian), userspace datapath, its afxdp ports
+mkdir -p "$W/ovs"
+export OVS_RUNDIR=$W/ovs OVS_LOGDIR=$W/ovs OVS_DBDIR=$W/ovs
+ovsdb-tool create "$W/ovs/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+ovsdb-server --remote=punix:"$W/ovs/db.sock" --pidfile="$W/ovs/ovsdb-server.pid" --detach --no-chdir \
+    --log-file="$W/ovs/ovsdb-server.log" "$W/ovs/conf.db"
+O="ovs-vsctl --db=unix:$W/ovs/db.sock"
+$O --no-wait init
+$O --no-wait set Open_vSwitch . other_config:pmd-cpu-mask=0x2
+ovs-vswitchd unix:"$W/ovs/db.sock" --pidfile="$W/ovs/ovs-vswitchd.pid" --detach --no-chdir \
+    --log-file="$W/ovs/ovs-vswitchd.log"
+$O add-br br0 -- set bridge br0 datapath_type=netdev
+for mode in generic native; do
+    $O add-port br0 bxa -- set Interface bxa type=afxdp options:xdp-mode=$mode \
+        -- add-port br0 bxb -- set Interface bxb type=afxdp options:xdp-mode=$mode
+    sleep 2
+    $O get Interface bxa error | grep -q '^\[\]$' || { echo "OVS refused afxdp ($mode): $($O get Interface bxa error)" >&2; }
+    measure "OVS $(ovs-vswitchd --version | head -1 | awk '{print $NF}') afxdp ($mode)"
+    $O del-port bxa -- del-port bxb
+done
+for p in "$W"/ovs/*.pid; do kill "$(cat "$p")" 2>/dev/null || true; done
+unset OVS_RUNDIR OVS_LOGDIR OVS_DBDIR
+
+# Linux bridge
+ip link add lbr type bridge
+ip link set lbr up
+ip link set bxa master lbr
+ip link set bxb master lbr
+measure "Linux bridge"
