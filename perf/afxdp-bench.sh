@@ -2,7 +2,7 @@
 # perf/afxdp-bench.sh [SECONDS]: packets/s forwarded between two AF_XDP veth ports, 64-byte frames from
 # a real generator, in one run, beside OVS's own afxdp ports and the Linux bridge:
 #
-#   [ns vswb-gen]  dpdk-testpmd txonly (net_af_packet on bxap)  --veth-->  bxa  ==switch==>  bxb  --veth-->  bxbp  [ns vswb-sink]
+#   [ns vswb-gen]  dpdk-testpmd txonly (net_af_xdp on bxap)  --veth-->  bxa  ==switch==>  bxb  --veth-->  bxbp  [ns vswb-sink]
 #
 # The generator sends 64-byte UDP frames to an unknown MAC, so every switch floods each frame to its
 # only other port (NORMAL); the sink's kernel counts what arrives on bxbp and drops it (not for its MAC).
@@ -13,7 +13,7 @@ SECS=${1:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../bin/vswitch-env.sh"
 ensure_built
-command -v dpdk-testpmd >/dev/null || { echo "afxdp-bench: installing dpdk (dpdk-testpmd) ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpdk >/dev/null; }
+command -v dpdk-testpmd >/dev/null || { echo "afxdp-bench: installing dpdk-dev (dpdk-testpmd) ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpdk-dev >/dev/null; }
 W=$(mktemp -d /tmp/afxdp-bench.XXXXXX)
 GEN=
 
@@ -44,9 +44,9 @@ sink_rx() { ip netns exec vswb-sink cat /sys/class/net/bxbp/statistics/rx_packet
 gen_tx() { ip netns exec vswb-gen cat /sys/class/net/bxap/statistics/tx_packets; }
 
 start_generator() {
-    ip netns exec vswb-gen dpdk-testpmd -l 0 --no-huge -m 512 --no-pci --file-prefix=vswb \
-        --vdev=net_af_packet0,iface=bxap,qpairs=1,blocksz=4096,framesz=2048,framecnt=4096 -- \
-        --forward-mode=txonly --txpkts=64 --burst=32 --auto-start --stats-period=1000 >"$W/testpmd.log" 2>&1 &
+    ip netns exec vswb-gen dpdk-testpmd -l 0,1 --main-lcore=1 --no-huge -m 512 --no-pci --file-prefix=vswb \
+        --vdev=net_af_xdp0,iface=bxap,start_queue=0,queue_count=1 -- \
+        --forward-mode=txonly --txpkts=64 --burst=32 --total-num-mbufs=16384 --auto-start --stats-period=1000 >"$W/testpmd.log" 2>&1 &
     GEN=$!
     for _ in $(seq 100); do [ "$(gen_tx)" -gt 100000 ] && return; sleep 0.1; done
     echo "afxdp-bench: the generator did not start:" >&2; cat "$W/testpmd.log" >&2; exit 1

@@ -1,5 +1,6 @@
 package io.vswitch.ovsdb.db;
 
+import io.vswitch.ovsdb.data.Uuids;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -104,7 +105,7 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
             ColumnSchema c = t.column(e.getKey());
             cols.put(c.name(), Datum.parse(c.type(), e.getValue(), null));
         }
-        return new Row(old.uuid(), UUID.randomUUID(), cols);
+        return new Row(old.uuid(), Uuids.random(), cols);
     }
 
     private static Row parseRow(TableSchema t, UUID uuid, JsonNode json) throws OvsdbException {
@@ -113,7 +114,7 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
             JsonNode v = json.get(c.name());
             cols.put(c.name(), v == null ? Datum.defaultValue(c.type()) : Datum.parse(c.type(), v, null));
         }
-        return new Row(uuid, UUID.randomUUID(), cols);
+        return new Row(uuid, Uuids.random(), cols);
     }
 
     /** A row as logged: non-default columns, ephemeral ones left out (they do not survive restarts). */

@@ -1,5 +1,6 @@
 package io.vswitch.ovsdb.db;
 
+import io.vswitch.ovsdb.data.Uuids;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -108,7 +109,7 @@ public final class Transaction {
                 String name = op.get("uuid-name").asText();
                 if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) throw OvsdbException.syntax("bad uuid-name \"" + name + "\"");
                 if (symbols.containsKey(name)) throw new OvsdbException("duplicate uuid-name", "uuid-name \"" + name + "\" is used more than once");
-                UUID u = UUID.randomUUID();
+                UUID u = Uuids.random();
                 if (op.has("uuid")) {
                     try {
                         u = UUID.fromString(op.get("uuid").asText());
@@ -200,7 +201,7 @@ public final class Transaction {
                 throw OvsdbException.syntax("\"uuid\" is not a UUID: " + op.get("uuid"));
             }
         }
-        if (uuid == null) uuid = UUID.randomUUID();
+        if (uuid == null) uuid = Uuids.random();
         if (row(t.name(), uuid) != null) throw new OvsdbException("duplicate uuid", "row " + uuid + " already exists in table " + t.name());
         Map<String, Datum> cols = new LinkedHashMap<>();
         for (ColumnSchema c : t.columns().values()) cols.put(c.name(), Datum.defaultValue(c.type()));
@@ -212,7 +213,7 @@ public final class Transaction {
             ColumnSchema c = t.column(e.getKey());
             cols.put(c.name(), Datum.parse(c.type(), e.getValue(), symbols));
         }
-        put(t.name(), uuid, new Row(uuid, UUID.randomUUID(), cols));
+        put(t.name(), uuid, new Row(uuid, Uuids.random(), cols));
         inserted.add(uuid);
         return F.objectNode().set("uuid", F.arrayNode().add("uuid").add(uuid.toString()));
     }
@@ -330,7 +331,7 @@ public final class Transaction {
     private ChangeSet commit() throws OvsdbException {
         collectGarbage();
         checkReferences();
-        UUID txnId = UUID.randomUUID();
+        UUID txnId = Uuids.random();
         Map<String, Map<UUID, ChangeSet.Change>> out = new LinkedHashMap<>();
         for (Map.Entry<String, Map<UUID, Row>> e : changed.entrySet()) {
             TableSchema t = db.schema().tables().get(e.getKey());
@@ -344,7 +345,7 @@ public final class Transaction {
                     for (ColumnSchema c : t.columns().values()) {
                         now.get(c.name()).check(c.type(), t.name() + " column " + c.name());
                     }
-                    now = new Row(now.uuid(), UUID.randomUUID(), now.columns());
+                    now = new Row(now.uuid(), Uuids.random(), now.columns());
                 }
                 rows.put(re.getKey(), new ChangeSet.Change(old, now));
             }

@@ -1,5 +1,6 @@
 package io.vswitch.ovsdb.server;
 
+import io.vswitch.ovsdb.data.Uuids;
 import io.vswitch.ovsdb.data.Datum;
 import io.vswitch.ovsdb.db.ChangeSet;
 import io.vswitch.ovsdb.db.Database;
@@ -34,8 +35,8 @@ final class ServerDatabase {
             cols.put("connected", Datum.atom(true));
             cols.put("leader", Datum.atom(true));
             cols.put("schema", Datum.atom(s.json().toString()));
-            UUID uuid = UUID.randomUUID();
-            rows.put(uuid, new ChangeSet.Change(null, new Row(uuid, UUID.randomUUID(), cols)));
+            UUID uuid = Uuids.random();
+            rows.put(uuid, new ChangeSet.Change(null, new Row(uuid, Uuids.random(), cols)));
         }
         Map<String, Map<UUID, ChangeSet.Change>> tables = new LinkedHashMap<>();
         tables.put("Database", rows);
