@@ -207,4 +207,34 @@ class AfXdpSwitchingIT {
         }
         assertTrue(!link.contains("prog/xdp"), "no XDP program left on xa:\n" + link);
     }
+
+    /** n_rxq=2 on a two-queue veth: a socket per queue, each an rx queue the PMDs poll. */
+    @Test
+    @Order(8)
+    void twoRxQueuesGetASocketEach() {
+        NetNs c = NetNs.create("vsw-xdp-c");
+        namespaces.add(c);
+        try {
+            Sh.run("ip", "link", "del", "xc");
+            Sh.run("ip", "link", "add", "xc", "numtxqueues", "2", "numrxqueues", "2", "type", "veth",
+                    "peer", "name", "xcp", "numtxqueues", "2", "numrxqueues", "2").ok();
+            c.adopt("xcp", "10.11.0.3/24");
+            c.exec("ethtool", "-K", "xcp", "tx", "off").ok();
+            Sh.run("ip", "link", "set", "xc", "up").ok();
+            sw.vsctl("add-port", "brx", "xc", "--", "set", "Interface", "xc", "type=afxdp",
+                    "options:xdp-mode=generic", "options:n_rxq=2").ok();
+            assertEquals("[]\n", sw.vsctl("get", "Interface", "xc", "error").ok().out());
+            addXdp("xb", "generic");
+            String rxqs = sw.appctl("-t", "vswitch-dp", "dpif-netdev/pmd-rxq-show").ok().out();
+            assertTrue(rxqs.contains("port: xc ") && rxqs.contains("queue-id:  0") && rxqs.contains("queue-id:  1"), rxqs);
+            Sh.Result r = c.exec("ping", "-c", "3", "-i", "0.2", "-W", "2", "10.11.0.2");
+            assertTrue(r.out().contains(" 0% packet loss"), r.out());
+            String stats = sw.appctl("-t", "vswitch-dp", "dpctl/show", "-s").ok().out();
+            Matcher q0 = Pattern.compile("xc \\(afxdp\\)[\\s\\S]*?xsk_queue_0_rx_packets:(\\d+)[\\s\\S]*?xsk_queue_1_rx_packets:(\\d+)").matcher(stats);
+            assertTrue(q0.find() && Long.parseLong(q0.group(1)) + Long.parseLong(q0.group(2)) >= 3, stats);
+        } finally {
+            sw.vsctl("--if-exists", "del-port", "xc", "--", "--if-exists", "del-port", "xb");
+            Sh.run("ip", "link", "del", "xc");
+        }
+    }
 }
