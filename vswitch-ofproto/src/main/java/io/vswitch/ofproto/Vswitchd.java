@@ -60,6 +60,7 @@ public final class Vswitchd implements AutoCloseable {
     public Vswitchd(Path runDir, java.util.List<String> remotes) throws IOException {
         this.runDir = runDir;
         this.database = openDatabase(runDir.resolve(DB_FILE));
+        OvsdbServer.warmUp(database.database().schema());     // before serving: the first big transaction runs compiled
         this.ovsdb = new OvsdbServer(database.database(), database);
         ensureRootRow();
         this.transport = new OvsdbTransport(ovsdb);

@@ -128,6 +128,23 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
         return o;
     }
 
+    /** The log record of one committed transaction (see the class comment). */
+    public static ObjectNode record(Database db, ChangeSet changes) {
+        ObjectNode rec = F.objectNode().put("txn", changes.txnId().toString());
+        ObjectNode tables = rec.putObject("tables");
+        changes.tables().forEach((name, rows) -> {
+            TableSchema t = db.schema().tables().get(name);
+            ObjectNode tj = tables.putObject(name);
+            rows.forEach((uuid, c) -> {
+                if (c.now() == null) tj.putNull(uuid.toString());
+                else if (c.old() == null) tj.set(uuid.toString(), rowJson(t, c.now()));
+                else tj.set(uuid.toString(), changedColumns(t, c.old(), c.now()));
+            });
+        });
+        if (changes.comment() != null) rec.put("comment", changes.comment());
+        return rec;
+    }
+
     /** A modified row as logged: only the columns that changed (ephemeral ones left out), as OVS logs. */
     private static ObjectNode changedColumns(TableSchema t, Row old, Row now) {
         ObjectNode o = F.objectNode();
@@ -145,18 +162,7 @@ public final class DatabaseFile implements OvsdbServer.Store, AutoCloseable {
 
     @Override
     public void write(Database db, ChangeSet changes) throws IOException {
-        ObjectNode rec = F.objectNode().put("txn", changes.txnId().toString());
-        ObjectNode tables = rec.putObject("tables");
-        changes.tables().forEach((name, rows) -> {
-            TableSchema t = db.schema().tables().get(name);
-            ObjectNode tj = tables.putObject(name);
-            rows.forEach((uuid, c) -> {
-                if (c.now() == null) tj.putNull(uuid.toString());
-                else if (c.old() == null) tj.set(uuid.toString(), rowJson(t, c.now()));
-                else tj.set(uuid.toString(), changedColumns(t, c.old(), c.now()));
-            });
-        });
-        if (changes.comment() != null) rec.put("comment", changes.comment());
+        ObjectNode rec = record(db, changes);
         log.write(rec);
         if (log.records() > COMPACT_AFTER_RECORDS && log.size() > 4 * snapshotBytes) {
             try {

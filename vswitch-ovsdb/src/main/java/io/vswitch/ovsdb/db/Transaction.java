@@ -75,15 +75,23 @@ public final class Transaction {
     public Result execute(JsonNode operations) throws WouldBlock {
         ArrayNode results = F.arrayNode();
         int n = operations.size();
+        if (!operations.isArray()) {
+            results.add(OvsdbException.syntax("transact operations must be an array").toJson());
+            return new Result(results, null, false);
+        }
+        // uuid-names may be referred to before their insert, so all are assigned first; a bad one is
+        // reported at its own operation, after the ones before it ran (as ovsdb-server reports it).
+        int badAt = n;
+        OvsdbException bad = null;
         try {
             declareSymbols(operations);
-        } catch (OvsdbException e) {
-            results.add(e.toJson());
-            for (int i = 1; i < n; i++) results.addNull();
-            return new Result(results, null, false);
+        } catch (SymbolError e) {
+            badAt = e.index;
+            bad = e.error;
         }
         for (int i = 0; i < n; i++) {
             try {
+                if (i == badAt) throw bad;
                 results.add(operation(operations.get(i)));
             } catch (OvsdbException e) {
                 results.add(e.toJson());
@@ -100,25 +108,38 @@ public final class Transaction {
         }
     }
 
-    /** uuid-names may be referred to before their insert, so all are assigned first (as ovsdb-server does). */
-    private void declareSymbols(JsonNode operations) throws OvsdbException {
-        if (!operations.isArray()) throw OvsdbException.syntax("transact operations must be an array");
-        for (JsonNode op : operations) {
-            if (!op.isObject()) throw OvsdbException.syntax("an operation must be an object: " + op);
-            if ("insert".equals(op.path("op").asText()) && op.has("uuid-name")) {
-                String name = op.get("uuid-name").asText();
-                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) throw OvsdbException.syntax("bad uuid-name \"" + name + "\"");
-                if (symbols.containsKey(name)) throw new OvsdbException("duplicate uuid-name", "uuid-name \"" + name + "\" is used more than once");
-                UUID u = Uuids.random();
-                if (op.has("uuid")) {
-                    try {
-                        u = UUID.fromString(op.get("uuid").asText());
-                    } catch (IllegalArgumentException e) {
-                        throw OvsdbException.syntax("\"uuid\" is not a UUID: " + op.get("uuid"));
-                    }
-                }
-                symbols.put(name, u);
+    /** A bad uuid-name (or a non-object operation) found while declaring symbols, and where. */
+    private static final class SymbolError extends Exception {
+        final int index;
+        final OvsdbException error;
+
+        SymbolError(int index, OvsdbException error) {
+            super(null, null, false, false);
+            this.index = index;
+            this.error = error;
+        }
+    }
+
+    /** Assigns every insert's uuid-name its UUID before any operation runs (as ovsdb-server does). */
+    private void declareSymbols(JsonNode operations) throws SymbolError {
+        for (int i = 0; i < operations.size(); i++) {
+            JsonNode op = operations.get(i);
+            if (!op.isObject()) throw new SymbolError(i, OvsdbException.syntax("an operation must be an object: " + op));
+            if (!"insert".equals(op.path("op").asText()) || !op.has("uuid-name")) continue;
+            String name = op.get("uuid-name").asText();
+            if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) throw new SymbolError(i, OvsdbException.syntax("bad uuid-name \"" + name + "\""));
+            if (symbols.containsKey(name)) {
+                throw new SymbolError(i, new OvsdbException("duplicate uuid-name", "This \"uuid-name\" appeared on an earlier \"insert\" operation."));
             }
+            UUID u = Uuids.random();
+            if (op.has("uuid")) {
+                try {
+                    u = UUID.fromString(op.get("uuid").asText());
+                } catch (IllegalArgumentException e) {
+                    throw new SymbolError(i, OvsdbException.syntax("\"uuid\" is not a UUID: " + op.get("uuid")));
+                }
+            }
+            symbols.put(name, u);
         }
     }
 

@@ -36,6 +36,7 @@ public final class OvsdbMain {
             System.exit(1);
             return;
         }
+        OvsdbServer.warmUp(db.database().schema());
         OvsdbServer server = new OvsdbServer(db.database(), db);
         OvsdbTransport transport = new OvsdbTransport(server);
         for (String r : remotes) transport.listen(r);

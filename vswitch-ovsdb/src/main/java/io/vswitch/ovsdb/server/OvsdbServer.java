@@ -99,6 +99,21 @@ public final class OvsdbServer implements AutoCloseable {
         loop.scheduleAtFixedRate(this::retryPending, 100, 100, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Runs the transaction path on a scratch database until the JIT has compiled it (see {@link Warmup});
+     * for long-running servers, before they start serving.
+     */
+    public static void warmUp(DatabaseSchema schema) {
+        long t0 = System.nanoTime();
+        try {
+            Warmup.run(schema, 4, 1000);
+            LOG.log(System.Logger.Level.INFO, "ovsdb transaction path warmed up in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        } catch (IOException | OvsdbException | RuntimeException e) {
+            // Only a warm-up: it touched nothing real, and the server works without it.
+            LOG.log(System.Logger.Level.WARNING, "ovsdb warm-up failed: " + e);
+        }
+    }
+
     /** The event loop that is the database thread; the transport does its I/O on it. */
     EventLoopGroup eventLoop() {
         return loopGroup;

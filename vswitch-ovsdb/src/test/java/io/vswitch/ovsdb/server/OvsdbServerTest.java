@@ -86,6 +86,13 @@ class OvsdbServerTest {
             r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"assert\",\"lock\":\"l\"}]"));
             assertEquals("not owner", r.path("result").path(0).path("error").asText());
             assertEquals("[\"x\",1]", c.call("echo", json("[\"x\",1]")).get("result").toString());
+            // A duplicate uuid-name is reported at its own operation, after the ones before it (ovsdb-server's way).
+            r = c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"comment\",\"comment\":\"x\"},"
+                    + "{\"op\":\"insert\",\"table\":\"QoS\",\"uuid-name\":\"a\",\"row\":{}},"
+                    + "{\"op\":\"insert\",\"table\":\"QoS\",\"uuid-name\":\"a\",\"row\":{}}, {\"op\":\"comment\",\"comment\":\"y\"}]"));
+            assertTrue(r.path("result").path(1).has("uuid"), r.toString());
+            assertEquals("duplicate uuid-name", r.path("result").path(2).path("error").asText(), r.toString());
+            assertTrue(r.path("result").path(3).isNull(), r.toString());
         }
     }
 
