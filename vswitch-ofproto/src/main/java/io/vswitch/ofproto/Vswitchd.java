@@ -171,13 +171,7 @@ public final class Vswitchd implements AutoCloseable {
     }
 
     private long currentEpoch() {
-        Path file = runDir.resolve(io.vswitch.datapath.ipc.IpcChannel.FILE_NAME);
-        if (!Files.exists(file)) return 0;
-        try (var ch = io.vswitch.datapath.ipc.IpcChannel.open(runDir)) {
-            return ch.epoch();
-        } catch (IOException e) {
-            return 0;
-        }
+        return io.vswitch.datapath.ipc.IpcChannel.readEpoch(runDir);
     }
 
     @Override

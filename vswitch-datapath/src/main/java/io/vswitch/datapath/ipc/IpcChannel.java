@@ -82,6 +82,24 @@ public final class IpcChannel implements AutoCloseable {
         return c;
     }
 
+    /**
+     * The epoch in {@code runDir}'s channel file, read with one 32-byte read instead of mapping the
+     * file (what a control process polling for a restarted dataplane needs); 0 if there is no file or
+     * it is not (yet) a complete channel of this layout.
+     */
+    public static long readEpoch(Path runDir) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(runDir.resolve(FILE_NAME))) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(OFF_HEARTBEAT).order(java.nio.ByteOrder.nativeOrder());
+            while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
+                // a short read only happens on a file still being created
+            }
+            if (b.hasRemaining() || b.getLong(OFF_MAGIC) != MAGIC || b.getInt(OFF_VERSION) != LAYOUT_VERSION) return 0;
+            return b.getLong(OFF_EPOCH);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
     public long pid() {
         return header.getLong(OFF_PID);
     }

@@ -51,6 +51,18 @@ class IpcTest {
         channel.close();
     }
 
+    /** The control process polls the epoch with a plain read; missing or foreign files read as 0. */
+    @Test
+    void epochIsReadWithoutMappingTheFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assertEquals(0, IpcChannel.readEpoch(dir), "no file yet");
+        try (IpcChannel c = IpcChannel.create(dir, 7, 0x1234_5678_9abcL)) {
+            assertEquals(0x1234_5678_9abcL, IpcChannel.readEpoch(dir));
+            assertEquals(c.epoch(), IpcChannel.readEpoch(dir));
+        }
+        java.nio.file.Files.writeString(dir.resolve(IpcChannel.FILE_NAME), "not a channel at all, just some text");
+        assertEquals(0, IpcChannel.readEpoch(dir), "a file that is not a channel");
+    }
+
     @Test
     void messageRoundTrip() {
         ExpandableArrayBuffer buf = new ExpandableArrayBuffer();
