@@ -230,6 +230,7 @@ final class Values {
                 long first = (Long) parseAtom(bt, m.group(1), symbols);
                 long last = (Long) parseAtom(bt, m.group(2), symbols);
                 if (last < first) throw new VsctlException("\"" + tok + "\" is not a valid range. Range end cannot be before start.");
+                if (last - first >= 4096) throw new VsctlException("\"" + tok + "\" is not a valid range. Range can't have more than 4096 elements.");
                 List<Object> keys = new ArrayList<>();
                 for (long i = first; i <= last; i++) keys.add(i);
                 return keys;

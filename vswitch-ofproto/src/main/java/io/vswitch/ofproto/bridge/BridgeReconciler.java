@@ -102,7 +102,7 @@ public final class BridgeReconciler implements AutoCloseable {
         try {
             portStatus = dp.dumpState().portStatus();
         } catch (DatapathException e) {
-            portStatus = Map.of();                    // written on the next pass
+            portStatus = null;                        // unknown: leave those columns as they are
         }
         Map<String, Map<String, String>> status = portStatus;
         ArrayNode ops = server.call(db -> statusOps(db, want, errors, status)).get();
@@ -132,6 +132,10 @@ public final class BridgeReconciler implements AutoCloseable {
             for (String col : new String[] {"admin_state", "link_state"}) {
                 if (!iface.get(col).equals(Datum.atom(state))) row.put(col, state);
             }
+            if (portStatus == null && error == null) {
+                if (!row.isEmpty()) ops.add(update("Interface", iface.uuid(), row));
+                continue;
+            }
             Map<String, String> st = error == null ? portStatus.getOrDefault(e.getKey(), Map.of()) : Map.of();
             String mac = st.get("mac");
             Long mtu = parseLong(st.get("mtu"));
@@ -146,7 +150,7 @@ public final class BridgeReconciler implements AutoCloseable {
             if (!stringMap(iface.get("status")).equals(rest)) row.set("status", mapJson(rest));
             if (!row.isEmpty()) ops.add(update("Interface", iface.uuid(), row));
         }
-        for (Row br : db.rows("Bridge").values()) {
+        for (Row br : portStatus == null ? java.util.List.<Row>of() : db.rows("Bridge").values()) {
             Datum name = br.get("name");
             if (name.size() != 1) continue;
             String mac = portStatus.getOrDefault((String) name.key(0), Map.of()).get("mac");

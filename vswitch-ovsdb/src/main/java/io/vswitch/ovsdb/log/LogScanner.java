@@ -79,10 +79,8 @@ final class LogScanner {
         long records = 0;
         while (offset < size) {
             long available = size - offset - RECORD_HEADER_SIZE;
-            if (zerosFrom(offset)) {
-                return new Result(offset, records, null);   // space the writer preallocated: a clean end
-            }
             if (available < 0) {
+                if (zerosFrom(offset)) return new Result(offset, records, null);   // preallocated space: a clean end
                 return new Result(offset, records, "partial record header (" + (size - offset) + " of "
                         + RECORD_HEADER_SIZE + " bytes)");
             }
@@ -91,6 +89,7 @@ final class LogScanner {
             String problem;
             long searchFrom;
             if (length < 0) {
+                if (zerosFrom(offset)) return new Result(offset, records, null);   // preallocated space: a clean end
                 // The length is not trustworthy: an intact record could start at any later byte.
                 problem = "bad record header checksum";
                 searchFrom = offset + 1;

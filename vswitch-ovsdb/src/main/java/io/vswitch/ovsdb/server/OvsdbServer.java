@@ -74,6 +74,9 @@ public final class OvsdbServer implements AutoCloseable {
      */
     private final ArrayDeque<ChangeSet> history = new ArrayDeque<>();
     static final int HISTORY = 1000;
+    /** Row changes the history may hold in all (each keeps an old and a new row), e.g. statistics writes. */
+    static final int HISTORY_ROWS = 20_000;
+    private int historyRows;
     /** Changes of the current group, told to listeners once they are on disk. */
     private final List<ChangeSet> committed = new ArrayList<>();
     /** In-process transactions of the current group, failed if its sync fails. */
@@ -151,6 +154,7 @@ public final class OvsdbServer implements AutoCloseable {
                 storeFailure = e instanceof IOException io ? io : new IOException(e);
                 outbox.clear();
                 committed.clear();
+                written.clear();
                 for (CompletableFuture<?> f : inProcess) f.completeExceptionally(storeFailure);
                 inProcess.clear();
                 sessions.forEach(Session::disconnect);
@@ -243,6 +247,13 @@ public final class OvsdbServer implements AutoCloseable {
     }
 
     private void handle(Session s, JsonNode msg) {
+        if (storeFailure != null) {
+            // What is in memory may not be on disk: serve nothing from it, as ovsdb-server stops.
+            if (msg.hasNonNull("id")) s.error(msg.get("id"), "I/O error", "the database log failed (" + storeFailure.getMessage()
+                    + "); nothing is served until the server is restarted");
+            s.disconnect();
+            return;
+        }
         try {
             dispatch(s, msg);
         } catch (RuntimeException e) {
@@ -337,7 +348,10 @@ public final class OvsdbServer implements AutoCloseable {
         for (Session s : sessions) s.changed(changes, db);
         committed.add(changes);
         history.addLast(changes);
-        if (history.size() > HISTORY) history.removeFirst();
+        historyRows += rowCount(changes);
+        while (history.size() > HISTORY || (historyRows > HISTORY_ROWS && history.size() > 1)) {
+            historyRows -= rowCount(history.removeFirst());
+        }
         scheduleFlush();
         if (!pending.isEmpty()) loop.execute(this::retryPending);
     }
@@ -383,6 +397,12 @@ public final class OvsdbServer implements AutoCloseable {
         ObjectNode initial = m.initial();
         if (format == 3) return F.arrayNode().add(false).add(target.lastTxnId().toString()).add(initial);
         return initial;
+    }
+
+    private static int rowCount(ChangeSet c) {
+        int n = 0;
+        for (Map<UUID, ChangeSet.Change> rows : c.tables().values()) n += rows.size();
+        return n;
     }
 
     /**

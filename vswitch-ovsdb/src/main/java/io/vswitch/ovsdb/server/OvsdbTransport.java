@@ -239,8 +239,11 @@ public final class OvsdbTransport implements AutoCloseable {
         if (r == null || !r.active) return;
         remotes.remove(remote);
         r.closed = true;
-        Channel c = r.channel;
-        if (c != null) c.close();
+        // On the event loop, after any connect callback in flight (which checks closed on the loop too).
+        group.execute(() -> {
+            Channel c = r.channel;
+            if (c != null) c.close();
+        });
         LOG.log(System.Logger.Level.INFO, "ovsdb no longer connecting to " + remote);
     }
 

@@ -29,9 +29,12 @@ final class AfXdpPort implements Port {
     private final PortCounters counters;
     private final String bindMode;
     private final AtomicLongArray stats;
+    /** Sockets used for sending: copy mode sends only on queues below the device's tx queue count. */
+    private final int txQueues;
     private volatile boolean closed;
 
-    AfXdpPort(String name, XdpProgram program, XskSocket[] sockets, String bindMode, PortCounters counters) {
+    AfXdpPort(String name, XdpProgram program, XskSocket[] sockets, int txQueues, String bindMode, PortCounters counters) {
+        this.txQueues = Math.max(1, Math.min(txQueues, sockets.length));
         this.name = name;
         this.program = program;
         this.sockets = sockets;
@@ -55,14 +58,18 @@ final class AfXdpPort implements Port {
         return sockets.length;
     }
 
-    /** Copies what the rx ring holds into the batch and hands the frames straight back through the fill ring. */
+    /**
+     * Copies what the rx ring holds into the batch and hands the frames straight back through the fill
+     * ring. Also kicks the socket's tx side if frames are still waiting there (a kick that found the
+     * driver busy leaves them in the ring, and only a new kick sends them).
+     */
     @Override
     public int rxBurst(int queue, Batch batch, PmdIo io) {
         XskSocket x = sockets[queue];
+        if (x.tx.pending() > 0) kickTx(x, queue);
         int n = x.rx.available(Batch.MAX);
         MemorySegment dst = batch.memory();
         int kept = 0;
-        int refill = x.fill.free(n);           // the fill ring has room for every frame rx held (same frames)
         for (int i = 0; i < n; i++) {
             long addr = x.rx.address(i);
             int len = x.rx.length(i);
@@ -75,13 +82,13 @@ final class AfXdpPort implements Port {
                 batch.length[kept] = len;
                 kept++;
             }
-            if (i < refill) x.fill.putAddress(i, addr & ~(XskSocket.FRAME_SIZE - 1L));
+            x.returnFrame(addr & ~(XskSocket.FRAME_SIZE - 1L));
         }
         if (n > 0) {
             x.rx.release(n);
-            x.fill.submit(refill);
             stats.getAndAdd(queue * STATS, kept);
         }
+        x.refill();
         if (x.needWakeup && x.fill.needsWakeup()) {
             Libc.kickRx(x.fd);
             stats.getAndIncrement(queue * STATS + 3);
@@ -93,7 +100,7 @@ final class AfXdpPort implements Port {
     /** Copies the packets into free UMEM frames, queues them on the tx ring, and kicks the kernel once. */
     @Override
     public int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count) {
-        int q = io.pmdIndex % sockets.length;
+        int q = io.pmdIndex % txQueues;
         XskSocket x = sockets[q];
         while (!x.txLock.compareAndSet(false, true)) Thread.onSpinWait();
         long from = base - memory.address();       // base is an address; offsets count from it
@@ -111,11 +118,10 @@ final class AfXdpPort implements Port {
             if (sent > 0) {
                 x.tx.submit(sent);
                 stats.getAndAdd(q * STATS + 1, sent);
-                if (!x.needWakeup || x.tx.needsWakeup()) {
-                    stats.getAndIncrement(q * STATS + 3);
-                    Libc.kickTx(x.fd);        // if the kernel is busy, the frames go with the next kick
-                }
             }
+            // Kick whenever frames wait in the ring, not only new ones: a kick that found the driver
+            // busy (EAGAIN) leaves them there, and nothing else would ever send them.
+            if (x.tx.pending() > 0) kickTx(x, q);
         } finally {
             x.txLock.set(false);
         }
@@ -126,6 +132,13 @@ final class AfXdpPort implements Port {
             counters.txDropped.getAndAdd(count - sent);
         }
         return sent;
+    }
+
+    private void kickTx(XskSocket x, int q) {
+        if (!x.needWakeup || x.tx.needsWakeup()) {
+            stats.getAndIncrement(q * STATS + 3);
+            Libc.kickTx(x.fd);
+        }
     }
 
     @Override

@@ -65,7 +65,16 @@ public final class AfXdpPortProvider implements PortProvider {
             throw new IllegalStateException(name + ": cannot open AF_XDP socket: " + e.getMessage() + why);
         }
         String bound = copyFlag == XskSocket.XDP_ZEROCOPY ? "zerocopy" : copyFlag == XskSocket.XDP_COPY ? "copy" : "";
-        return new AfXdpPort(name, program, sockets, bound, counters);
+        return new AfXdpPort(name, program, sockets, txQueueCount(name), bound, counters);
+    }
+
+    /** The device's tx queues (sysfs), at least 1. */
+    private static int txQueueCount(String name) {
+        try (var entries = java.nio.file.Files.list(java.nio.file.Path.of("/sys/class/net", name, "queues"))) {
+            return (int) Math.max(1, entries.filter(q -> q.getFileName().toString().startsWith("tx-")).count());
+        } catch (java.io.IOException | RuntimeException e) {
+            return 1;
+        }
     }
 
     private static int parseQueues(String s) {

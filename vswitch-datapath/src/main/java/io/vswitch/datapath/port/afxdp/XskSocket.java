@@ -64,6 +64,13 @@ final class XskSocket implements AutoCloseable {
     final XskRing rx;
     final XskRing tx;
     private final long[] freeTx = new long[FRAMES - RX_FRAMES];
+    /**
+     * Received frames on their way back to the fill ring. Normally all go back at once; but the
+     * kernel publishes new rx entries before it publishes the fill-ring slots it consumed, so the
+     * ring can look full for a moment, and a frame not returned now must not be lost.
+     */
+    private final long[] toFill = new long[RX_FRAMES];
+    private int toFillCount;
     private int freeCount;
     /** Several PMDs may transmit on one port; the tx ring has one producer. Held for a burst, never waited on long. */
     final AtomicBoolean txLock = new AtomicBoolean();
@@ -116,6 +123,21 @@ final class XskSocket implements AutoCloseable {
         MemorySegment m = Libc.mmapShared(fd, desc + (long) RING * descSize, pgoff, "mmap(AF_XDP ring)");
         maps[slot] = m;
         return new XskRing(m, producer, consumer, flags, desc, RING, descSize, weProduce);
+    }
+
+    /** Queues a received frame for the fill ring (see {@link #refill}). Rx side only. */
+    void returnFrame(long address) {
+        toFill[toFillCount++] = address;
+    }
+
+    /** Gives queued frames back to the kernel, as many as the fill ring has room for now. Rx side only. */
+    void refill() {
+        if (toFillCount == 0) return;
+        int k = fill.free(toFillCount);
+        for (int i = 0; i < k; i++) fill.putAddress(i, toFill[i]);
+        fill.submit(k);
+        if (k < toFillCount) System.arraycopy(toFill, k, toFill, 0, toFillCount - k);
+        toFillCount -= k;
     }
 
     /** Takes tx frames the kernel has finished sending back into the free stack. Holder of txLock only. */
