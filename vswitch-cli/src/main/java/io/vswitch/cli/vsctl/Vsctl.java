@@ -66,6 +66,7 @@ public final class Vsctl {
         try (OvsdbClient c = connect(deadline)) {
             Snapshot db;
             boolean monitoring = false;
+            int errMark = err.length();
             while (true) {
                 db = Snapshot.read(c);
                 try {
@@ -74,6 +75,7 @@ public final class Vsctl {
                     break;
                 } catch (QueryCommands.NotYet notYet) {
                     for (Command cmd : cl.commands) cmd.reset();
+                    err.setLength(errMark);                 // warnings are printed once, by the run that counts
                     if (monitoring) {
                         awaitChange(c);
                     } else {

@@ -52,6 +52,7 @@ public final class ManagerRemotes implements AutoCloseable {
         this.transport = transport;
         this.fixed = Set.copyOf(fixed);
         server.addListener(changes -> {
+            if (worker.isShutdown()) return;               // closed: the server may still commit while stopping
             if (changes.tables().containsKey("Manager") || changes.tables().containsKey("Open_vSwitch")) {
                 Set<String> targets = targets(server.database());
                 worker.execute(() -> update(targets));
