@@ -210,7 +210,7 @@ public final class Datapath implements AutoCloseable {
         DpBridge[] bridges = v.bridges.clone();
         if (existing != null) {
             MacTable macs = existing.macs();
-            if (size > macs.capacity() / 2) {
+            if (size > macs.capacity() / 4) {            // keep the table at most a quarter full
                 macs = new MacTable(size, aging);
             } else {
                 macs.setAgingSeconds(aging);

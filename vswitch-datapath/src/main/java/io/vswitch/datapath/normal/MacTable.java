@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stale value. A reader double-checks the key after reading the value. Refreshing an existing
  * entry only writes when the second or the port changed, so steady traffic does not bounce cache
  * lines between PMDs. Aging and the size bound are enforced by {@link #sweep} on the dataplane's
- * housekeeping thread; when the table is at its limit a learner evicts the oldest entry of its
- * probe window instead of growing it (OVS evicts the table-wide oldest; this is the lock-free
- * approximation).
+ * housekeeping thread; when the table is at its limit, or (rarely, the table has four slots per
+ * entry) its probe window is full, a learner evicts the oldest entry of its probe window instead of
+ * growing it (OVS evicts the table-wide oldest; this is the lock-free approximation).
  *
  * <p>Output ports are re-checked against the VLAN policy on every use, so even a racy read can
  * never send a frame to a port outside its VLAN.
@@ -47,7 +47,9 @@ public final class MacTable {
      * @param agingSeconds {@code mac-aging-time}: an entry not refreshed for this long is gone
      */
     public MacTable(int maxEntries, int agingSeconds) {
-        int capacity = Integer.highestOneBit(Math.max(64, maxEntries) * 2 - 1) << 1;
+        // Four slots per entry: at ≤ 25% load, runs of 16 occupied slots (a full probe window, where a
+        // learner must evict instead of adding) are vanishingly rare; at 50% a 16k table had them.
+        int capacity = Integer.highestOneBit(Math.max(64, maxEntries) * 2 - 1) << 2;
         this.keys = new long[capacity];
         this.values = new long[capacity];
         this.mask = capacity - 1;
