@@ -251,7 +251,7 @@ public final class OvsdbServer implements AutoCloseable {
             // What is in memory may not be on disk: serve nothing from it, as ovsdb-server stops.
             if (msg.hasNonNull("id")) s.error(msg.get("id"), "I/O error", "the database log failed (" + storeFailure.getMessage()
                     + "); nothing is served until the server is restarted");
-            s.disconnect();
+            emit(s::disconnect);                        // after the error has gone out, not before
             return;
         }
         try {

@@ -325,9 +325,10 @@ public final class OvsdbTransport implements AutoCloseable {
                     ch.flush();
                 }
 
+                /** After what is queued for the client has been written (an error reply, say). */
                 @Override
                 public void disconnect() {
-                    ch.close();
+                    ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
                 }
             });
             server.open(session);

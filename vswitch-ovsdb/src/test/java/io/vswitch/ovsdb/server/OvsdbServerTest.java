@@ -213,6 +213,45 @@ class OvsdbServerTest {
         }
     }
 
+    /** A failed sync: nothing of the group is acknowledged, and nothing in memory is served afterwards. */
+    @Test
+    void afterAFailedSyncNothingIsServed() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean diskFails = new java.util.concurrent.atomic.AtomicBoolean();
+        OvsdbServer.Store store = new OvsdbServer.Store() {
+            @Override
+            public void write(io.vswitch.ovsdb.db.Database db, io.vswitch.ovsdb.db.ChangeSet changes) {
+            }
+
+            @Override
+            public void sync() throws java.io.IOException {
+                if (diskFails.get()) throw new java.io.IOException("disk gone");
+            }
+        };
+        OvsdbServer failing = new OvsdbServer(new io.vswitch.ovsdb.db.Database(RealOvsVsctlTest.SCHEMA), store);
+        Path sock = dir.resolve("failing.sock");
+        try (OvsdbTransport t = new OvsdbTransport(failing)) {
+            t.listen("punix:" + sock);
+            try (JsonRpcClient c = new JsonRpcClient(sock)) {
+                c.call("transact", json("[\"Open_vSwitch\", {\"op\":\"insert\",\"table\":\"Open_vSwitch\",\"row\":{}}]"));
+                diskFails.set(true);
+                boolean refused;
+                try {
+                    JsonNode r = c.call("transact", json(addBridge("br0")));
+                    refused = !r.path("error").isNull() || r.toString().contains("error\":\"");
+                } catch (java.io.IOException closed) {
+                    refused = true;                                    // disconnected before any reply
+                }
+                assertTrue(refused, "the commit whose sync failed is not acknowledged");
+            }
+            try (JsonRpcClient late = new JsonRpcClient(sock)) {
+                JsonNode r = late.call("transact", json("[\"Open_vSwitch\", {\"op\":\"select\",\"table\":\"Bridge\",\"where\":[]}]"));
+                assertEquals("I/O error", r.path("error").path("error").asText(), "unsynced rows are not served: " + r);
+            }
+        } finally {
+            failing.close();
+        }
+    }
+
     /** A client that comes back with the last transaction it saw gets only what it missed. */
     @Test
     void monitorCondSinceSendsOnlyWhatWasMissed() throws Exception {
