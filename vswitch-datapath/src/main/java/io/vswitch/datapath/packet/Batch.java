@@ -13,15 +13,22 @@ import java.lang.foreign.MemorySegment;
  * different encapsulation (a frame flooded from an access port leaves trunks tagged and other access
  * ports untagged; a priority-tagged frame may need both). Both are taken from the PMD's pool once and reused forever: steady-state forwarding
  * allocates nothing, on or off heap.
+ *
+ * <p>A port that receives in place (AF_XDP: frames stay in the socket's UMEM) points the batch at its
+ * own memory for one burst with {@link #useMemory}; that memory has the pool's slot layout and its own
+ * spare slots. The PMD calls {@link #reset} before every receive, which points it back at the pool.
  */
 public final class Batch {
     public static final int MAX = 32;
 
     private final PacketPool pool;
-    private final MemorySegment memory;
-    private final long baseAddress;
     private final int[] rxSlot = new int[MAX];
-    private final int[] spareSlot = new int[2 * MAX];
+    /** Data offsets of the pool's spare slots, two per packet. */
+    private final long[] poolSpare = new long[2 * MAX];
+    /** The memory this burst's packets are in, and its spare slots. */
+    private MemorySegment memory;
+    private long baseAddress;
+    private long[] spare;
 
     /** Number of packets in the batch. */
     public int count;
@@ -37,13 +44,31 @@ public final class Batch {
     public Batch(PacketPool pool) {
         if (pool.available() < 3 * MAX) throw new IllegalArgumentException("pool too small for a batch");
         this.pool = pool;
-        this.memory = pool.memory();
-        this.baseAddress = pool.baseAddress();
         for (int i = 0; i < MAX; i++) {
             rxSlot[i] = pool.alloc();
-            spareSlot[2 * i] = pool.alloc();
-            spareSlot[2 * i + 1] = pool.alloc();
+            poolSpare[2 * i] = PacketPool.dataOffset(pool.alloc());
+            poolSpare[2 * i + 1] = PacketPool.dataOffset(pool.alloc());
         }
+        reset();
+    }
+
+    /** Empties the batch and points it at the pool (the PMD calls this before every receive). */
+    public void reset() {
+        count = 0;
+        memory = pool.memory();
+        baseAddress = pool.baseAddress();
+        spare = poolSpare;
+    }
+
+    /**
+     * For a port that receives in place: this burst's packets are in {@code memory}, which has the
+     * pool's slot layout (slot i at {@code i * SLOT_SIZE}); {@code spareOffsets} are the data offsets of
+     * {@code 2 * MAX} slots in it that the pipeline may overwrite while it handles the burst.
+     */
+    public void useMemory(MemorySegment memory, long[] spareOffsets) {
+        this.memory = memory;
+        this.baseAddress = memory.address();
+        this.spare = spareOffsets;
     }
 
     public MemorySegment memory() {
@@ -54,14 +79,14 @@ public final class Batch {
         return baseAddress;
     }
 
-    /** Where a port receives packet i: the data area of its receive slot. */
+    /** Where a copying port receives packet i: the data area of its receive slot in the pool. */
     public long rxOffset(int i) {
         return PacketPool.dataOffset(rxSlot[i]);
     }
 
     /** Start of the data area of packet i's spare slot {@code k} (0 or 1). */
     public long spareOffset(int i, int k) {
-        return PacketPool.dataOffset(spareSlot[2 * i + k]);
+        return spare[2 * i + k];
     }
 
     /** Room available in front of packet i inside its slot. */

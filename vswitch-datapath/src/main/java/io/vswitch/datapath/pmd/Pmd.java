@@ -183,6 +183,7 @@ public final class Pmd implements Runnable {
 
     private int poll(Rxq q, DpPort port, DatapathView v, int now) {
         try {
+            batch.reset();
             int n = port.io().rxBurst(q.queue, batch, forwarder.io());
             if (n > 0) forwarder.process(batch, port, v, now);
             return n;

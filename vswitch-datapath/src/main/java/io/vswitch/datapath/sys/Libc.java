@@ -87,6 +87,9 @@ public final class Libc {
     public static final int PROT_WRITE = 2;
     public static final int MAP_SHARED = 1;
     public static final int MAP_POPULATE = 0x8000;
+    private static final int MAP_PRIVATE = 2;
+    private static final int MAP_ANONYMOUS = 0x20;
+    private static final int MAP_HUGETLB = 0x40000;
     public static final int MSG_DONTWAIT = 0x40;
 
     private static MethodHandle bind(String name, FunctionDescriptor fd, Linker.Option... options) {
@@ -248,9 +251,21 @@ public final class Libc {
 
     /** mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE, fd, offset) as a segment of {@code length}. */
     public static MemorySegment mmapShared(int fd, long length, long offset, String what) {
+        return mmap(length, MAP_SHARED | MAP_POPULATE, fd, offset, what);
+    }
+
+    /**
+     * Anonymous private memory, populated; on 2 MiB hugepages if {@code hugepages} ({@code length} must
+     * then be a multiple of 2 MiB, and the call fails with ENOMEM when too few are reserved).
+     */
+    public static MemorySegment mmapAnonymous(long length, boolean hugepages, String what) {
+        return mmap(length, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | (hugepages ? MAP_HUGETLB : 0), -1, 0L, what);
+    }
+
+    private static MemorySegment mmap(long length, int flags, int fd, long offset, String what) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment err = newErrnoSlot(a);
-            long addr = (long) MMAP.invokeExact(err, 0L, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
+            long addr = (long) MMAP.invokeExact(err, 0L, length, PROT_READ | PROT_WRITE, flags, fd, offset);
             if (addr == -1L) throw new SysException(what, errno(err));
             return MemorySegment.ofAddress(addr).reinterpret(length);
         } catch (SysException e) {

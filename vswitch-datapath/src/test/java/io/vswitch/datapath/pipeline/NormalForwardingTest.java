@@ -112,6 +112,35 @@ class NormalForwardingTest {
         assertOnly(Frames.dot1q(f, 10), sent("p6"), "p6 (native-tagged 10)");
     }
 
+    /**
+     * A port that receives in place (AF_XDP) points the batch at its own memory: the frame is read
+     * there and re-encapsulated copies go to that memory's spare slots, never into the pool's.
+     */
+    @Test
+    void aBatchReceivedInPlaceIsForwardedFromItsOwnMemoryAndSpares() {
+        MemorySegment own = arena.allocate(80L * PacketPool.SLOT_SIZE, 4096);
+        long[] spares = new long[2 * Batch.MAX];
+        for (int k = 0; k < spares.length; k++) spares[k] = PacketPool.dataOffset(10 + k);
+        byte[] f = bcast(A);
+        long at = PacketPool.dataOffset(3);
+        MemorySegment.copy(f, 0, own, JAVA_BYTE, at, f.length);
+        batch.useMemory(own, spares);
+        batch.offset[0] = at;
+        batch.length[0] = f.length;
+        batch.count = 1;
+        MemorySegment pool = batch.pool().memory();
+        byte[] poolBefore = pool.toArray(JAVA_BYTE);
+        DatapathView v = dp.view();
+        forwarder.process(batch, v.bridge("br0").port("p1"), v, dp.now());
+        assertOnly(f, sent("p2"), "p2 (access 10)");
+        assertOnly(Frames.dot1q(f, 10), sent("p4"), "p4 (trunk), tagged in a spare slot of the port's memory");
+        assertArrayEquals(poolBefore, pool.toArray(JAVA_BYTE), "the pool is untouched");
+        byte[] tagged = Frames.dot1q(f, 10);
+        assertArrayEquals(tagged, own.asSlice(spares[0] - 4, tagged.length).toArray(JAVA_BYTE), "the tagged copy is in the spare slot");
+        batch.reset();
+        assertEquals(pool, batch.memory(), "reset points the batch back at the pool");
+    }
+
     @Test
     void learnedAddressGetsUnicastToOnePortOnly() {
         send("p1", bcast(A));

@@ -17,6 +17,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * per rx queue, steered there by {@link XdpProgram}; frames the switch sends go out through the same
  * sockets' tx rings. No system call per packet: receiving is reading a shared ring, sending is filling
  * one and, at most once per burst, a zero-length sendto that tells the kernel to look.
+ *
+ * <p>Received frames are not copied: the pipeline reads and edits them in the UMEM. Sending copies
+ * each frame once into a tx slot of the output socket's UMEM (every socket has its own).
  */
 final class AfXdpPort implements Port {
     /** Per-queue counters, in this order, at {@code queue * STATS + i}. */
@@ -59,30 +62,34 @@ final class AfXdpPort implements Port {
     }
 
     /**
-     * Copies what the rx ring holds into the batch and hands the frames straight back through the fill
-     * ring. Also kicks the socket's tx side if frames are still waiting there (a kick that found the
-     * driver busy leaves them in the ring, and only a new kick sends them).
+     * Hands what the rx ring holds to the pipeline in place (the batch points into the socket's UMEM)
+     * after giving the previous burst's frames back to the kernel. Also kicks the socket's tx side if
+     * frames are still waiting there (a kick that found the driver busy leaves them in the ring, and
+     * only a new kick sends them).
      */
     @Override
     public int rxBurst(int queue, Batch batch, PmdIo io) {
         XskSocket x = sockets[queue];
+        x.releaseHeld();
         if (x.tx.pending() > 0) kickTx(x, queue);
         int n = x.rx.available(Batch.MAX);
-        MemorySegment dst = batch.memory();
         int kept = 0;
         for (int i = 0; i < n; i++) {
-            long addr = x.rx.address(i);
+            long desc = x.rx.address(i);
+            long slot = Umem.slotOf(desc);
+            long data = Umem.dataOf(desc);
             int len = x.rx.length(i);
-            if (len <= 0 || len > PacketPool.DATA_SIZE || addr < 0 || addr + len > x.umem.byteSize()) {
+            if (!x.umem.isSlot(slot)) {
+                counters.rxErrors.increment();       // not a frame we gave: nothing to return
+            } else if (len <= 0 || data - slot + len > Umem.SLOT) {
                 counters.rxErrors.increment();
+                x.returnFrame(slot);
             } else {
-                long off = batch.rxOffset(kept);
-                MemorySegment.copy(x.umem, addr, dst, off, len);
-                batch.offset[kept] = off;
+                batch.offset[kept] = data;
                 batch.length[kept] = len;
+                x.hold(slot);
                 kept++;
             }
-            x.returnFrame(addr & ~(XskSocket.FRAME_SIZE - 1L));
         }
         if (n > 0) {
             x.rx.release(n);
@@ -93,6 +100,7 @@ final class AfXdpPort implements Port {
             Libc.kickRx(x.fd);
             stats.getAndIncrement(queue * STATS + 3);
         }
+        batch.useMemory(x.umem.memory, x.umem.spare);
         batch.count = kept;
         return kept;
     }
@@ -110,9 +118,9 @@ final class AfXdpPort implements Port {
             x.reclaim();
             room = Math.min(x.tx.free(count), x.freeTxFrames());
             if (room < count) stats.getAndIncrement(q * STATS + 2);
-            for (; sent < room && lengths[sent] <= XskSocket.FRAME_SIZE; sent++) {
+            for (; sent < room && lengths[sent] <= PacketPool.DATA_SIZE; sent++) {
                 long frame = x.popTxFrame();
-                MemorySegment.copy(memory, from + offsets[sent], x.umem, frame, lengths[sent]);
+                MemorySegment.copy(memory, from + offsets[sent], x.umem.memory, frame, lengths[sent]);
                 x.tx.putDesc(sent, frame, lengths[sent]);
             }
             if (sent > 0) {
@@ -146,6 +154,7 @@ final class AfXdpPort implements Port {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("xdp-mode", program.mode + (bindMode.isEmpty() ? "" : "-" + bindMode));
         s.put("n_rxq", Integer.toString(sockets.length));
+        s.put("umem", sockets[0].umem.hugepages ? "hugepages" : "pages");
         return s;
     }
 

@@ -13,13 +13,16 @@ import java.util.Set;
 /**
  * Opens {@code afxdp} ports on existing Linux interfaces, with OVS's options:
  * {@code xdp-mode} = {@code best-effort} (default: native XDP if the driver has it, else generic; the
- * kernel picks zero-copy where the driver supports it), {@code native-with-zerocopy}, {@code native},
+ * kernel picks zero-copy where the driver supports it and hugepages hold the UMEM, see {@link Umem}),
+ * {@code native-with-zerocopy} (needs 2 MiB hugepages), {@code native},
  * {@code generic}; {@code n_rxq} (default 1: one socket per rx queue, each polled by a PMD);
  * {@code use-need-wakeup} (default true: the kernel says when it needs a kick, saving system calls).
  */
 public final class AfXdpPortProvider implements PortProvider {
     private static final int EAFNOSUPPORT = 97;
     private static final int EPERM = 1;
+    private static final int EINVAL = 22;
+    private static final int EOPNOTSUPP = 95;
 
     @Override
     public Set<String> types() {
@@ -39,12 +42,7 @@ public final class AfXdpPortProvider implements PortProvider {
         if (ifindex == 0) {
             throw new IllegalStateException("no interface named " + name + " (an afxdp port attaches to an existing Linux interface)");
         }
-        int copyFlag = switch (mode) {
-            case "native-with-zerocopy" -> XskSocket.XDP_ZEROCOPY;
-            case "native", "generic" -> XskSocket.XDP_COPY;
-            default -> 0;                                  // best-effort: zero-copy if the driver can
-        };
-        int bindFlags = copyFlag | (needWakeup ? XskSocket.XDP_USE_NEED_WAKEUP : 0);
+        int wakeupFlag = needWakeup ? XskSocket.XDP_USE_NEED_WAKEUP : 0;
         XdpProgram program;
         try {
             program = XdpProgram.attach(name, ifindex, queues, mode.startsWith("native") ? "native" : mode);
@@ -52,20 +50,41 @@ public final class AfXdpPortProvider implements PortProvider {
             throw new IllegalStateException(name + ": cannot attach the XDP program: " + e.getMessage() + hint(e.errno()));
         }
         XskSocket[] sockets = new XskSocket[queues];
+        int copyFlag = XskSocket.XDP_COPY;
         try {
             for (int q = 0; q < queues; q++) {
-                sockets[q] = new XskSocket(ifindex, q, bindFlags);
+                Umem umem = umemFor(name, mode);
+                copyFlag = umem.hugepages ? (mode.equals("best-effort") ? 0 : mode.equals("native-with-zerocopy") ? XskSocket.XDP_ZEROCOPY : XskSocket.XDP_COPY)
+                        : XskSocket.XDP_COPY;
+                sockets[q] = new XskSocket(ifindex, q, copyFlag | wakeupFlag, umem);
                 program.register(q, sockets[q].fd);
             }
-        } catch (SysException e) {
+        } catch (RuntimeException e) {
             for (XskSocket x : sockets) if (x != null) x.close();
             program.close();
-            String why = e.errno() == 22 && e.getMessage().startsWith("bind")
-                    ? " (does " + name + " have " + queues + " rx queue(s)? is " + mode + " mode supported by its driver?)" : hint(e.errno());
-            throw new IllegalStateException(name + ": cannot open AF_XDP socket: " + e.getMessage() + why);
+            if (!(e instanceof SysException se)) throw e;
+            String why = !se.getMessage().startsWith("bind") ? hint(se.errno())
+                    : se.errno() == EINVAL ? " (does " + name + " have " + queues + " rx queue(s)? is " + mode + " mode supported by its driver?)"
+                    : se.errno() == EOPNOTSUPP ? " (the driver of " + name + " has no zero-copy AF_XDP; use xdp-mode=native)"
+                    : hint(se.errno());
+            throw new IllegalStateException(name + ": cannot open AF_XDP socket: " + se.getMessage() + why);
         }
         String bound = copyFlag == XskSocket.XDP_ZEROCOPY ? "zerocopy" : copyFlag == XskSocket.XDP_COPY ? "copy" : "";
         return new AfXdpPort(name, program, sockets, txQueueCount(name), bound, counters);
+    }
+
+    /**
+     * Zero-copy needs a UMEM on hugepages (see {@link Umem}); best-effort takes them if reserved and
+     * otherwise stays in copy mode; native and generic copy anyway and leave hugepages to others.
+     */
+    private static Umem umemFor(String name, String mode) {
+        Umem umem = mode.equals("best-effort") || mode.equals("native-with-zerocopy") ? Umem.onHugepages() : null;
+        if (umem != null) return umem;
+        if (mode.equals("native-with-zerocopy")) {
+            throw new IllegalStateException(name + ": xdp-mode=native-with-zerocopy needs " + (Umem.hugepageBytes() >> 20)
+                    + " MiB of free 2 MiB hugepages per queue (echo N > /proc/sys/vm/nr_hugepages), or use xdp-mode=native");
+        }
+        return Umem.onPages();
     }
 
     /** The device's tx queues (sysfs), at least 1. */
