@@ -147,8 +147,10 @@ echo "medians over $REPS repetition(s):"
 python3 - "$W/results" <<'PY'
 import sys, statistics, collections
 rows = collections.OrderedDict()
-for line in open(sys.argv[1]).read().splitlines()[1:]:
+for line in open(sys.argv[1]).read().splitlines():
     label, nums = line[:34].strip(), line[34:].split()
+    if not label or label == "switch":
+        continue
     rows.setdefault(label, []).append(nums)
 for label, rs in rows.items():
     med = lambda i: statistics.median(float(r[i]) for r in rs) if all(r[i] != "-" for r in rs) else None

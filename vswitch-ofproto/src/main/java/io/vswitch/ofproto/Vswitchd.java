@@ -26,7 +26,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The control process, {@code vswitchd}: serves the Open_vSwitch database (OVSDB, on
  * {@code db.sock}, durable in {@code conf.db}), reconciles the dataplane to it over the IPC channel,
- * and serves {@code appctl} on {@code vswitchd.ctl}.
+ * speaks OpenFlow for every bridge ({@code <bridge>.mgmt} and its Controller targets), and serves
+ * {@code appctl} on {@code vswitchd.ctl}.
  *
  * <p>It holds no forwarding state of its own: killing it leaves the dataplane forwarding; a new
  * instance reads the database, asks the dataplane what it runs and sends only the difference. It also
@@ -52,6 +53,7 @@ public final class Vswitchd implements AutoCloseable {
     private final UnixctlServer unixctl;
     private final BridgeReconciler bridges;
     private final io.vswitch.ofproto.bridge.StatisticsWriter statistics;
+    private final io.vswitch.ofproto.bridge.OpenFlowBridges openflow;
     private volatile DatapathClient datapath;
     private volatile boolean running = true;
     private Thread monitor;
@@ -79,6 +81,7 @@ public final class Vswitchd implements AutoCloseable {
         });
         this.bridges = new BridgeReconciler(ovsdb, reconciler, this::datapath);
         this.statistics = new io.vswitch.ofproto.bridge.StatisticsWriter(ovsdb, runDir);
+        this.openflow = new io.vswitch.ofproto.bridge.OpenFlowBridges(ovsdb, runDir);
     }
 
     /** Opens the database file; a file from before OVSDB (a JSON snapshot) is moved aside, not lost. */
@@ -178,6 +181,7 @@ public final class Vswitchd implements AutoCloseable {
     public void close() {
         running = false;
         managers.close();
+        openflow.close();
         statistics.close();
         bridges.close();
         unixctl.close();

@@ -96,10 +96,7 @@ final class TapPort implements Port {
     public Map<String, String> status() {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("device", "/dev/net/tun " + name);
-        long mac = NetDevice.macAddress(name);
-        if (mac >= 0) s.put("mac", String.format("%012x", mac).replaceAll("(..)(?!$)", "$1:"));
-        int mtu = NetDevice.mtu(name);
-        if (mtu > 0) s.put("mtu", Integer.toString(mtu));
+        NetDevice.putDeviceStatus(name, s);
         return s;
     }
 

@@ -25,6 +25,7 @@ public final class NetDevice {
     private static final short IFF_TAP = 0x0002;
     private static final short IFF_NO_PI = 0x1000;
     private static final short IFF_UP = 0x1;
+    private static final short IFF_RUNNING = 0x40;
 
     /** Checks an interface name the way the kernel would, so errors name the real problem. */
     public static void checkName(String name) {
@@ -76,6 +77,37 @@ public final class NetDevice {
         } finally {
             Libc.close(sock);
         }
+    }
+
+    /** IFF_UP (administratively up) and IFF_RUNNING (operationally up: carrier) of the interface, or null if it cannot be read (e.g. it moved to another namespace). */
+    public static boolean[] upAndRunning(String name) {
+        int sock = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment req = ifreq(a, name);
+            Libc.ioctl(sock, SIOCGIFFLAGS, req, "SIOCGIFFLAGS " + name);
+            short flags = req.get(JAVA_SHORT, IFNAMSIZ);
+            return new boolean[] {(flags & IFF_UP) != 0, (flags & IFF_RUNNING) != 0};
+        } catch (SysException e) {
+            return null;
+        } finally {
+            Libc.close(sock);
+        }
+    }
+
+    /**
+     * Adds what the kernel says of a port's device to its status: {@code mac}, {@code mtu}, and
+     * {@code admin_state}/{@code link_state} (up/down, OVS's Interface columns) — each only if the
+     * device is visible in this namespace.
+     */
+    public static void putDeviceStatus(String name, java.util.Map<String, String> status) {
+        long mac = macAddress(name);
+        if (mac >= 0) status.put("mac", String.format("%012x", mac).replaceAll("(..)(?!$)", "$1:"));
+        int mtu = mtu(name);
+        if (mtu > 0) status.put("mtu", Integer.toString(mtu));
+        boolean[] f = upAndRunning(name);
+        if (f == null) return;
+        status.put("admin_state", f[0] ? "up" : "down");
+        status.put("link_state", f[0] && f[1] ? "up" : "down");
     }
 
     /** The interface's MTU, or -1 if it cannot be read. */

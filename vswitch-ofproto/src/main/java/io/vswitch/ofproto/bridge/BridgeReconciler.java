@@ -19,10 +19,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Keeps the dataplane equal to the database (OVS: vswitchd's main loop around
- * {@code bridge_reconfigure}). Woken by every commit, it reads the desired configuration, hands it to
- * the {@link Reconciler}, then writes the outcome back: {@code Interface.ofport} and {@code error},
- * link state, what the port's provider reports ({@code mac_in_use}, {@code mtu}, the rest as
- * {@code status}), {@code Bridge.datapath_id} (from the local port's MAC, as OVS derives it), and
+ * {@code bridge_reconfigure}). Woken by every commit (and every 2 s, which picks up link changes),
+ * it reads the desired configuration, hands it to the {@link Reconciler}, then writes the outcome
+ * back: {@code Interface.ofport} and {@code error}, what the port's provider reports
+ * ({@code admin_state}/{@code link_state} from the device's flags, {@code mac_in_use}, {@code mtu},
+ * the rest as {@code status}), {@code Bridge.datapath_id} (from the local port's MAC, as OVS derives it), and
  * finally {@code Open_vSwitch.cur_cfg = next_cfg}, which is what ovs-vsctl (without --no-wait) waits
  * for. Status is written only where it differs, so its own commit settles at once.
  */
@@ -60,9 +61,11 @@ public final class BridgeReconciler implements AutoCloseable {
     private void loop() {
         while (running) {
             try {
-                if (!wake.tryAcquire(2, TimeUnit.SECONDS)) continue;
+                // Woken by commits; otherwise every 2 s only the status is refreshed, which picks up link
+                // changes (OVS: the netdev change seq) without retrying refused ports or settings.
+                boolean woken = wake.tryAcquire(2, TimeUnit.SECONDS);
                 wake.drainPermits();
-                reconcileOnce();
+                reconcileOnce(woken);
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException | ExecutionException e) {
@@ -81,9 +84,15 @@ public final class BridgeReconciler implements AutoCloseable {
         poke();
     }
 
-    /** One pass; returns normally also when the dataplane is away (it is retried when it comes back). */
+    /** One full pass; returns normally also when the dataplane is away (it is retried when it comes back). */
     void reconcileOnce() throws InterruptedException, ExecutionException {
+        reconcileOnce(true);
+    }
+
+    /** Applies the configuration (if {@code apply}) and writes the status back. */
+    private void reconcileOnce(boolean apply) throws InterruptedException, ExecutionException {
         OvsdbConfig.Snapshot want = server.call(OvsdbConfig::read).get();
+        if (!apply && wake.availablePermits() > 0) return;     // a commit came in: the full pass comes next
         DatapathClient dp;
         try {
             dp = datapath.get();
@@ -91,7 +100,7 @@ public final class BridgeReconciler implements AutoCloseable {
             return;                                   // no dataplane yet: cur_cfg stays behind, as with OVS
         }
         try {
-            reconciler.reconcile(want.config(), dp);
+            if (apply) reconciler.reconcile(want.config(), dp);
         } catch (DatapathException e) {
             LOG.log(System.Logger.Level.WARNING, "dataplane: " + e.getMessage());
             sleepThenRetry();
@@ -105,7 +114,7 @@ public final class BridgeReconciler implements AutoCloseable {
             portStatus = null;                        // unknown: leave those columns as they are
         }
         Map<String, Map<String, String>> status = portStatus;
-        ArrayNode ops = server.call(db -> statusOps(db, want, errors, status)).get();
+        ArrayNode ops = server.call(db -> statusOps(db, want, errors, status, apply)).get();
         if (!ops.isEmpty()) {
             ArrayNode result = server.transact(ops).get();
             for (var r : result) if (r.has("error")) LOG.log(System.Logger.Level.WARNING, "status update refused: " + r);
@@ -114,7 +123,7 @@ public final class BridgeReconciler implements AutoCloseable {
 
     /** The updates that bring status columns up to date (empty if they already are). */
     private static ArrayNode statusOps(Database db, OvsdbConfig.Snapshot want, Map<String, String> errors,
-                                       Map<String, Map<String, String>> portStatus) {
+                                       Map<String, Map<String, String>> portStatus, boolean applied) {
         ArrayNode ops = F.arrayNode();
         for (Map.Entry<String, UUID> e : want.interfaceRows().entrySet()) {
             Row iface = db.rows("Interface").get(e.getValue());
@@ -128,15 +137,16 @@ public final class BridgeReconciler implements AutoCloseable {
             if (!iface.get("error").equals(wantError)) {
                 if (error == null) row.set("error", F.arrayNode().add("set").add(F.arrayNode())); else row.put("error", error);
             }
-            String state = error == null ? "up" : "down";
-            for (String col : new String[] {"admin_state", "link_state"}) {
-                if (!iface.get(col).equals(Datum.atom(state))) row.put(col, state);
-            }
             if (portStatus == null && error == null) {
                 if (!row.isEmpty()) ops.add(update("Interface", iface.uuid(), row));
                 continue;
             }
             Map<String, String> st = error == null ? portStatus.getOrDefault(e.getKey(), Map.of()) : Map.of();
+            for (String col : new String[] {"admin_state", "link_state"}) {
+                // The device's own state where the dataplane can see it (not after it moved to another namespace).
+                String state = error != null ? "down" : st.getOrDefault(col, "up");
+                if (!iface.get(col).equals(Datum.atom(state))) row.put(col, state);
+            }
             String mac = st.get("mac");
             Long mtu = parseLong(st.get("mtu"));
             if (!iface.get("mac_in_use").equals(mac == null ? Datum.EMPTY_SET : Datum.atom(mac))) {
@@ -146,7 +156,7 @@ public final class BridgeReconciler implements AutoCloseable {
                 row.set("mtu", mtu == null ? emptySet() : F.numberNode(mtu));
             }
             Map<String, String> rest = new TreeMap<>(st);
-            rest.keySet().removeAll(java.util.List.of("mac", "mtu"));
+            rest.keySet().removeAll(java.util.List.of("mac", "mtu", "admin_state", "link_state"));
             if (!stringMap(iface.get("status")).equals(rest)) row.set("status", mapJson(rest));
             if (!row.isEmpty()) ops.add(update("Interface", iface.uuid(), row));
         }
@@ -160,7 +170,7 @@ public final class BridgeReconciler implements AutoCloseable {
             }
         }
         Row root = OvsdbConfig.root(db);
-        if (root != null) {
+        if (root != null && applied) {                    // cur_cfg only after the configuration was applied
             Datum cur = root.get("cur_cfg");
             long have = cur.size() == 1 ? (Long) cur.key(0) : 0;
             if (have < want.nextCfg()) ops.add(update("Open_vSwitch", root.uuid(), F.objectNode().put("cur_cfg", want.nextCfg())));

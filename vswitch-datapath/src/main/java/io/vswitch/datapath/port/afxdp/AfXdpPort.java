@@ -155,6 +155,7 @@ final class AfXdpPort implements Port {
         s.put("xdp-mode", program.mode + (bindMode.isEmpty() ? "" : "-" + bindMode));
         s.put("n_rxq", Integer.toString(sockets.length));
         s.put("umem", sockets[0].umem.hugepages ? "hugepages" : "pages");
+        io.vswitch.datapath.sys.NetDevice.putDeviceStatus(name, s);
         return s;
     }
 

@@ -1,0 +1,148 @@
+package io.vswitch.cli.e2e;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The real {@code ovs-ofctl -O OpenFlow13} (Debian openvswitch-common) against our switch and, command
+ * for command, against the real Open vSwitch 3.1 ({@code ovs-vswitchd}, userspace datapath, in a
+ * network namespace of its own so both can have a bridge {@code brof} with ports {@code of1},
+ * {@code of2}). Each step must give the same exit code, output and errors from both, after
+ * normalising what is random (durations, MAC addresses, datapath ids).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OvsOfctlIT {
+    private SwitchUnderTest sw;
+    private NetNs ovsNs;
+    private Path ovsDir;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        Sh.requireRoot();
+        sw = new SwitchUnderTest();
+        sw.vswitch("start").ok();
+        sw.vsctl("add-br", "brof").ok();
+        sw.vsctl("add-port", "brof", "of1", "--", "set", "Interface", "of1", "type=internal", "ofport_request=1").ok();
+        sw.vsctl("add-port", "brof", "of2", "--", "set", "Interface", "of2", "type=internal", "ofport_request=2").ok();
+
+        ovsNs = NetNs.create("vsw-ofctl-ovs");
+        ovsDir = Files.createTempDirectory("ovs-ofctl-it-");
+        Path db = ovsDir.resolve("conf.db");
+        Sh.run("ovsdb-tool", "create", db.toString(), "/usr/share/openvswitch/vswitch.ovsschema").ok();
+        ovs("ovsdb-server", "--remote=punix:" + ovsDir.resolve("db.sock"), "--pidfile=" + ovsDir.resolve("ovsdb-server.pid"),
+                "--detach", "--no-chdir", "--log-file=" + ovsDir.resolve("ovsdb-server.log"), db.toString()).ok();
+        ovs("ovs-vsctl", "--no-wait", "init").ok();
+        ovs("ovs-vswitchd", "unix:" + ovsDir.resolve("db.sock"), "--pidfile=" + ovsDir.resolve("ovs-vswitchd.pid"),
+                "--detach", "--no-chdir", "--log-file=" + ovsDir.resolve("ovs-vswitchd.log")).ok();
+        ovs("ovs-vsctl", "--timeout=30", "add-br", "brof", "--", "set", "bridge", "brof", "datapath_type=netdev",
+                "--", "add-port", "brof", "of1", "--", "set", "Interface", "of1", "type=internal", "ofport_request=1",
+                "--", "add-port", "brof", "of2", "--", "set", "Interface", "of2", "type=internal", "ofport_request=2").ok();
+    }
+
+    /** Runs a command in the OVS namespace with OVS's run dir pointing at the test's directory. */
+    private Sh.Result ovs(String... cmd) {
+        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", "vsw-ofctl-ovs", "env", "OVS_RUNDIR=" + ovsDir,
+                "OVS_LOGDIR=" + ovsDir, "OVS_DBDIR=" + ovsDir));
+        c.addAll(List.of(cmd));
+        return Sh.run(Map.of(), Duration.ofSeconds(60), c.toArray(new String[0]));
+    }
+
+    @AfterAll
+    void tearDown() throws IOException {
+        if (ovsDir != null) {
+            for (String p : List.of("ovs-vswitchd", "ovsdb-server")) {
+                Path pid = ovsDir.resolve(p + ".pid");
+                if (Files.exists(pid)) Sh.run("kill", Files.readString(pid).trim());
+            }
+        }
+        if (ovsNs != null) ovsNs.close();
+        if (sw != null) sw.close();
+    }
+
+    /** ovs-ofctl COMMAND with the bridge's management socket as target, then ARGS. */
+    private Sh.Result ofctl(Path mgmt, String command, String... args) {
+        List<String> c = new ArrayList<>(List.of("ovs-ofctl", "-O", "OpenFlow13", "--rsort", command, "unix:" + mgmt));
+        c.addAll(List.of(args));
+        return Sh.run(Map.of(), Duration.ofSeconds(30), c.toArray(new String[0]));
+    }
+
+    private static String normalise(String s) {
+        return s.replaceAll("duration=[0-9.]+s", "duration=?s")
+                .replaceAll("([0-9a-f]{2}:){5}[0-9a-f]{2}", "MAC")
+                .replaceAll("dpid:[0-9a-f]{16}", "dpid:?")
+                .replaceAll("xid=0x[0-9a-f]+", "xid=?")
+                .replaceAll("unix:/[^ :]*", "unix:SOCKET")
+                .replaceAll("(?m)^\\S+\\|\\d+\\|", "");           // log prefixes of ovs-ofctl warnings
+    }
+
+    private static String sortedLines(String s) {
+        return s.lines().sorted().collect(java.util.stream.Collectors.joining("\n"));
+    }
+
+    private void same(String command, String... args) {
+        Sh.Result ours = ofctl(sw.runDir.resolve("brof.mgmt"), command, args);
+        Sh.Result theirs = ofctl(ovsDir.resolve("brof.mgmt"), command, args);
+        String what = command + " " + String.join(" ", args);
+        assertEquals(theirs.rc(), ours.rc(), what + ": exit code\nours: " + ours.out() + ours.err() + "\nOVS: " + theirs.out() + theirs.err());
+        // Lines compared as sets: --rsort orders flows by priority, and within one priority each switch has its own order.
+        assertEquals(sortedLines(normalise(theirs.out())), sortedLines(normalise(ours.out())), what + ": output");
+        assertEquals(normalise(theirs.err()), normalise(ours.err()), what + ": errors");
+    }
+
+    @Test
+    void flowTableOperationsGiveWhatOpenVSwitchGives() {
+        same("dump-flows");
+        same("add-flow", "priority=10,in_port=1,dl_vlan=100,actions=strip_vlan,output:2");
+        same("add-flow", "table=1,priority=5,tcp,nw_dst=10.0.0.0/8,tp_dst=80,actions=set_field:00:11:22:33:44:55->eth_dst,goto_table:2");
+        same("add-flow", "cookie=0x10,priority=7,ip,nw_src=192.168.1.0/24,actions=output:1");
+        same("add-flow", "cookie=0x20,priority=7,arp,actions=NORMAL");
+        same("add-flow", "cookie=0x30,priority=8,udp,tp_src=53,actions=push_vlan:0x8100,set_field:4196->vlan_vid,output:2");
+        same("add-flow", "table=2,priority=1,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=drop");
+        same("add-flow", "priority=5,actions=group:1");                                // no such group
+        same("add-flow", "check_overlap,priority=7,ip,actions=drop");                  // overlaps cookie=0x10
+        same("add-flow", "check_overlap,priority=7,ipv6,actions=drop");                // does not
+        same("add-flow", "priority=10,in_port=1,dl_vlan=100,actions=output:1");         // replaces the first
+        same("dump-flows");
+        same("dump-flows", "ip");
+        same("dump-flows", "cookie=0x10/-1");
+        same("dump-flows", "table=1");
+        same("dump-aggregate");
+        same("mod-flows", "cookie=0x20/-1,actions=drop");
+        same("mod-flows", "--strict", "priority=7,ip,nw_src=192.168.1.0/24,actions=output:2");
+        same("dump-flows");
+        same("del-flows", "--strict", "priority=7,arp");
+        same("del-flows", "out_port=2");
+        same("dump-flows");
+        same("del-flows", "table=2");
+        same("dump-flows");
+        same("del-flows");
+        same("dump-flows");
+    }
+
+    @Test
+    void showAndPortDescriptionsGiveWhatOpenVSwitchGives() {
+        same("show");
+        same("dump-ports-desc");
+        same("dump-ports", "1");
+    }
+
+    @Test
+    void aWrongVersionIsRefusedLikeOpenVSwitchRefusesIt() {
+        Sh.Result r = Sh.run("ovs-ofctl", "-O", "OpenFlow10", "dump-flows", "unix:" + sw.runDir.resolve("brof.mgmt"));
+        assertEquals(1, r.rc(), r.out() + r.err());
+        assertTrue(r.err().contains("version negotiation failed"), r.err());
+    }
+}

@@ -1,0 +1,17 @@
+package io.vswitch.ofproto.openflow;
+
+import java.util.List;
+
+/**
+ * What OpenFlow shows of a bridge, read from the database after each reconciliation: its datapath
+ * id, the OpenFlow versions it allows ({@code Bridge.protocols}), whether it is in secure fail mode,
+ * and its ports as the dataplane opened them.
+ */
+public record BridgeView(String name, long datapathId, List<Integer> versions, boolean secure, List<PortView> ports) {
+    /** A port: its OpenFlow number, name, MAC, administrative and link state, and its counters ({@code Interface.statistics}). */
+    public record PortView(int ofport, String name, String mac, boolean adminUp, boolean linkUp, java.util.Map<String, Long> stats) {
+        long stat(String key) {
+            return stats.getOrDefault(key, 0L);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.vswitch.ofproto.openflow;
+
+import org.projectfloodlight.openflow.protocol.OFBadActionCode;
+import org.projectfloodlight.openflow.protocol.OFBadInstructionCode;
+import org.projectfloodlight.openflow.protocol.OFBadMatchCode;
+import org.projectfloodlight.openflow.protocol.OFBadRequestCode;
+import org.projectfloodlight.openflow.protocol.OFErrorMsg;
+import org.projectfloodlight.openflow.protocol.OFFactory;
+import org.projectfloodlight.openflow.protocol.OFFlowModFailedCode;
+import org.projectfloodlight.openflow.protocol.OFRoleRequestFailedCode;
+import org.projectfloodlight.openflow.protocol.errormsg.OFErrorMsgs;
+import org.projectfloodlight.openflow.types.OFErrorCauseData;
+
+import java.util.function.BiFunction;
+
+/**
+ * A request the switch refuses, with the OpenFlow error type and code the specification names for
+ * it; {@link #message} turns it into the ERROR reply (carrying the start of the offending request).
+ */
+public final class OfError extends Exception {
+    private final transient BiFunction<OFErrorMsgs, OFErrorCauseData, OFErrorMsg> build;
+
+    private OfError(String why, BiFunction<OFErrorMsgs, OFErrorCauseData, OFErrorMsg> build) {
+        super(why, null, false, false);
+        this.build = build;
+    }
+
+    public static OfError badRequest(OFBadRequestCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildBadRequestErrorMsg().setCode(code).setData(d).build());
+    }
+
+    public static OfError badMatch(OFBadMatchCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildBadMatchErrorMsg().setCode(code).setData(d).build());
+    }
+
+    public static OfError badAction(OFBadActionCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildBadActionErrorMsg().setCode(code).setData(d).build());
+    }
+
+    public static OfError badInstruction(OFBadInstructionCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildBadInstructionErrorMsg().setCode(code).setData(d).build());
+    }
+
+    public static OfError flowModFailed(OFFlowModFailedCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildFlowModFailedErrorMsg().setCode(code).setData(d).build());
+    }
+
+    public static OfError meterModFailed(String why) {
+        return new OfError(why, (e, d) -> e.buildMeterModFailedErrorMsg().setCode(org.projectfloodlight.openflow.protocol.OFMeterModFailedCode.INVALID_METER).setData(d).build());
+    }
+
+    public static OfError roleRequestFailed(OFRoleRequestFailedCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildRoleRequestFailedErrorMsg().setCode(code).setData(d).build());
+    }
+
+    /** The ERROR message answering request {@code xid}; it quotes the request whole, as OVS does (the specification asks for at least 64 bytes). */
+    public OFErrorMsg message(OFFactory factory, long xid, byte[] request) {
+        byte[] cause = request.length <= 65535 - 12 ? request : java.util.Arrays.copyOf(request, 65535 - 12);
+        OFErrorMsg m = build.apply(factory.errorMsgs(), OFErrorCauseData.of(cause, factory.getVersion()));
+        return m.createBuilder().setXid(xid).build();
+    }
+}

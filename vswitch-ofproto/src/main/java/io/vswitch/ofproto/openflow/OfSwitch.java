@@ -1,0 +1,313 @@
+package io.vswitch.ofproto.openflow;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.vswitch.ofproto.table.FlowEntry;
+import io.vswitch.ofproto.table.FlowTables;
+import io.vswitch.ofproto.table.OxmMatch;
+import org.projectfloodlight.openflow.protocol.OFAggregateStatsRequest;
+import org.projectfloodlight.openflow.protocol.OFBadRequestCode;
+import org.projectfloodlight.openflow.protocol.OFCapabilities;
+import org.projectfloodlight.openflow.protocol.OFControllerRole;
+import org.projectfloodlight.openflow.protocol.OFEchoRequest;
+import org.projectfloodlight.openflow.protocol.OFFactory;
+import org.projectfloodlight.openflow.protocol.OFFlowMod;
+import org.projectfloodlight.openflow.protocol.OFFlowModFlags;
+import org.projectfloodlight.openflow.protocol.OFFlowRemovedReason;
+import org.projectfloodlight.openflow.protocol.OFFlowStatsEntry;
+import org.projectfloodlight.openflow.protocol.OFFlowStatsRequest;
+import org.projectfloodlight.openflow.protocol.OFMessage;
+import org.projectfloodlight.openflow.protocol.OFPortConfig;
+import org.projectfloodlight.openflow.protocol.OFPortDesc;
+import org.projectfloodlight.openflow.protocol.OFPortFeatures;
+import org.projectfloodlight.openflow.protocol.OFPortReason;
+import org.projectfloodlight.openflow.protocol.OFPortState;
+import org.projectfloodlight.openflow.protocol.OFPortStatsEntry;
+import org.projectfloodlight.openflow.protocol.OFPortStatsRequest;
+import org.projectfloodlight.openflow.protocol.OFRoleRequest;
+import org.projectfloodlight.openflow.protocol.OFRoleRequestFailedCode;
+import org.projectfloodlight.openflow.protocol.OFSetConfig;
+import org.projectfloodlight.openflow.protocol.OFStatsReplyFlags;
+import org.projectfloodlight.openflow.protocol.OFStatsRequest;
+import org.projectfloodlight.openflow.protocol.OFTableStatsEntry;
+import org.projectfloodlight.openflow.protocol.action.OFAction;
+import org.projectfloodlight.openflow.protocol.match.Match;
+import org.projectfloodlight.openflow.types.DatapathId;
+import org.projectfloodlight.openflow.types.MacAddress;
+import org.projectfloodlight.openflow.types.OFAuxId;
+import org.projectfloodlight.openflow.types.OFGroup;
+import org.projectfloodlight.openflow.types.OFPort;
+import org.projectfloodlight.openflow.types.TableId;
+import org.projectfloodlight.openflow.types.U64;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiFunction;
+
+/**
+ * A bridge as OpenFlow sees it (OVS: {@code ofproto} with its {@code connmgr}): the flow tables, the
+ * connections of controllers and tools, their roles, and the answers to their requests. Confined to
+ * the OpenFlow event loop: no locks, and replies leave in request order, so a BARRIER_REPLY follows
+ * everything before it.
+ */
+public final class OfSwitch {
+    private static final System.Logger LOG = System.getLogger(OfSwitch.class.getName());
+    /** Room for a multipart reply's body: 64 KiB minus its 16-byte header. */
+    private static final int MAX_BODY = 65535 - 16;
+
+    private final String name;
+    private final FlowTables tables = new FlowTables(group -> false, meter -> false);
+    private final Set<OfConnection> connections = new LinkedHashSet<>();
+    private BridgeView view;
+    private U64 generationId;
+
+    public OfSwitch(BridgeView view) {
+        this.name = view.name();
+        this.view = view;
+        if (!view.secure()) addDefaultFlow();
+    }
+
+    /** A new bridge not in secure fail mode starts with {@code priority=0 actions=NORMAL}, as in OVS. */
+    private void addDefaultFlow() {
+        OFFactory f = org.projectfloodlight.openflow.protocol.OFFactories.getFactory(org.projectfloodlight.openflow.protocol.OFVersion.OF_13);
+        List<OFAction> normal = List.of(f.actions().output(OFPort.NORMAL, 0));
+        try {
+            tables.apply(f.buildFlowAdd().setPriority(0).setInstructions(List.of(f.instructions().applyActions(normal))).build(), System.nanoTime());
+        } catch (OfError e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public FlowTables tables() {
+        return tables;
+    }
+
+    /** Versions a connection may negotiate: ours, limited by {@code Bridge.protocols}. */
+    List<Integer> versions() {
+        List<Integer> v = new ArrayList<>(Versions.SUPPORTED);
+        if (!view.versions().isEmpty()) v.retainAll(view.versions());
+        return v;
+    }
+
+    /** A negotiated connection that came through {@code target}, or null. */
+    public OfConnection connectionTo(String target) {
+        for (OfConnection c : connections) if (c.ready() && c.remote().equals(target)) return c;
+        return null;
+    }
+
+    void connected(OfConnection c) {
+        connections.add(c);
+    }
+
+    void disconnected(OfConnection c) {
+        connections.remove(c);
+    }
+
+    /** Takes a fresh view of the bridge; tells every connection about ports that came, went or changed. */
+    public void update(BridgeView next) {
+        Map<Integer, BridgeView.PortView> before = byNumber(view), after = byNumber(next);
+        view = next;
+        for (OfConnection c : connections) {
+            if (!c.ready()) continue;
+            OFFactory f = c.factory();
+            before.forEach((n, p) -> {
+                if (!after.containsKey(n)) c.send(f.buildPortStatus().setReason(OFPortReason.DELETE).setDesc(portDesc(f, p)).build());
+            });
+            after.forEach((n, p) -> {
+                BridgeView.PortView old = before.get(n);
+                if (old == null) c.send(f.buildPortStatus().setReason(OFPortReason.ADD).setDesc(portDesc(f, p)).build());
+                else if (!old.equals(p)) c.send(f.buildPortStatus().setReason(OFPortReason.MODIFY).setDesc(portDesc(f, p)).build());
+            });
+            c.flush();
+        }
+    }
+
+    private static Map<Integer, BridgeView.PortView> byNumber(BridgeView v) {
+        Map<Integer, BridgeView.PortView> m = new LinkedHashMap<>();
+        for (BridgeView.PortView p : v.ports()) m.put(p.ofport(), p);
+        return m;
+    }
+
+    /** Closes every connection (the bridge is gone). */
+    public void close() {
+        for (OfConnection c : List.copyOf(connections)) c.close();
+    }
+
+    /** Answers one decoded message from {@code c}; {@code raw} is its encoding (quoted in errors). */
+    void handle(OfConnection c, OFMessage m, byte[] raw) {
+        OFFactory f = c.factory();
+        try {
+            switch (m.getType()) {
+                case HELLO, ECHO_REPLY -> { }
+                case ECHO_REQUEST -> c.send(f.buildEchoReply().setXid(m.getXid()).setData(((OFEchoRequest) m).getData()).build());
+                case FEATURES_REQUEST -> c.send(f.buildFeaturesReply().setXid(m.getXid()).setDatapathId(DatapathId.of(view.datapathId()))
+                        .setNBuffers(0).setNTables((short) FlowTables.TABLES).setAuxiliaryId(OFAuxId.MAIN)
+                        .setCapabilities(EnumSet.of(OFCapabilities.FLOW_STATS, OFCapabilities.TABLE_STATS, OFCapabilities.PORT_STATS,
+                                OFCapabilities.GROUP_STATS, OFCapabilities.QUEUE_STATS)).build());
+                case GET_CONFIG_REQUEST -> c.send(f.buildGetConfigReply().setXid(m.getXid()).setFlags(Set.of()).setMissSendLen(c.missSendLen()).build());
+                case SET_CONFIG -> c.setMissSendLen(((OFSetConfig) m).getMissSendLen());
+                case BARRIER_REQUEST -> c.send(f.buildBarrierReply().setXid(m.getXid()).build());
+                case ROLE_REQUEST -> role(c, (OFRoleRequest) m);
+                case FLOW_MOD -> flowMod(c, (OFFlowMod) m);
+                case STATS_REQUEST -> stats(c, (OFStatsRequest<?>) m);
+                default -> throw OfError.badRequest(OFBadRequestCode.BAD_TYPE, m.getType() + " is not supported yet");
+            }
+        } catch (OfError e) {
+            LOG.log(System.Logger.Level.DEBUG, name + ": " + c.remote() + ": refused " + m.getType() + ": " + e.getMessage());
+            c.reply(e, raw);
+        }
+    }
+
+    /** Roles (OpenFlow 1.3 section 6.3.5): one master; a newer master demotes the old one; stale generation ids are refused. */
+    private void role(OfConnection c, OFRoleRequest r) throws OfError {
+        OFControllerRole want = r.getRole();
+        if (want == OFControllerRole.ROLE_MASTER || want == OFControllerRole.ROLE_SLAVE) {
+            U64 gen = r.getGenerationId();
+            if (generationId != null && gen.getValue() - generationId.getValue() < 0) {
+                throw OfError.roleRequestFailed(OFRoleRequestFailedCode.STALE, "generation id " + gen + " is older than " + generationId);
+            }
+            generationId = gen;
+        }
+        if (want == OFControllerRole.ROLE_MASTER) {
+            for (OfConnection other : connections) {
+                if (other != c && other.role() == OFControllerRole.ROLE_MASTER) other.setRole(OFControllerRole.ROLE_SLAVE);
+            }
+        }
+        if (want != OFControllerRole.ROLE_NOCHANGE) c.setRole(want);
+        c.send(c.factory().buildRoleReply().setXid(r.getXid()).setRole(c.role())
+                .setGenerationId(generationId == null ? U64.ZERO : generationId).build());
+    }
+
+    private void flowMod(OfConnection c, OFFlowMod fm) throws OfError {
+        if (c.role() == OFControllerRole.ROLE_SLAVE) {
+            throw OfError.badRequest(OFBadRequestCode.IS_SLAVE, "a slave controller may not change flows");
+        }
+        FlowTables.Outcome out = tables.apply(fm, System.nanoTime());
+        for (FlowEntry e : out.removed()) {
+            if (e.flags().contains(OFFlowModFlags.SEND_FLOW_REM)) flowRemoved(e, OFFlowRemovedReason.DELETE);
+        }
+    }
+
+    /** FLOW_REMOVED to every controller connection that may receive asynchronous messages. */
+    private void flowRemoved(FlowEntry e, OFFlowRemovedReason reason) {
+        long age = (System.nanoTime() - e.createdNanos()) / 1_000_000 * 1_000_000;
+        for (OfConnection c : connections) {
+            if (!c.ready() || c.kind() != OfConnection.Kind.PRIMARY || c.role() == OFControllerRole.ROLE_SLAVE) continue;
+            c.send(c.factory().buildFlowRemoved().setCookie(e.cookie()).setPriority(e.priority()).setReason(reason)
+                    .setTableId(TableId.of(e.table())).setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L)
+                    .setIdleTimeout(e.idleTimeout()).setHardTimeout(e.hardTimeout())
+                    .setPacketCount(U64.of(e.packets())).setByteCount(U64.of(e.bytes())).setMatch(e.match()).build());
+        }
+    }
+
+    private void stats(OfConnection c, OFStatsRequest<?> req) throws OfError {
+        OFFactory f = c.factory();
+        long xid = req.getXid();
+        switch (req.getStatsType()) {
+            case DESC -> c.send(f.buildDescStatsReply().setXid(xid).setMfrDesc("vswitch").setHwDesc("vswitch userspace datapath")
+                    .setSwDesc("0.1.0").setSerialNum("None").setDpDesc(name).build());
+            case PORT_DESC -> c.send(f.buildPortDescStatsReply().setXid(xid)
+                    .setEntries(view.ports().stream().map(p -> portDesc(f, p)).toList()).build());
+            case TABLE_FEATURES -> multipart(c, TableFeatures.all(f),
+                    (entries, more) -> f.buildTableFeaturesStatsReply().setXid(xid).setFlags(more).setEntries(entries).build());
+            case FLOW -> {
+                OFFlowStatsRequest r = (OFFlowStatsRequest) req;
+                long now = System.nanoTime();
+                List<OFFlowStatsEntry> entries = new ArrayList<>();
+                for (FlowEntry e : select(r.getTableId(), r.getMatch(), r.getOutPort(), r.getOutGroup(), r.getCookie(), r.getCookieMask())) {
+                    long age = (now - e.createdNanos()) / 1_000_000 * 1_000_000;        // milliseconds, as OVS keeps them
+                    entries.add(f.buildFlowStatsEntry().setTableId(TableId.of(e.table())).setDurationSec(age / 1_000_000_000L)
+                            .setDurationNsec(age % 1_000_000_000L).setPriority(e.priority()).setIdleTimeout(e.idleTimeout())
+                            .setHardTimeout(e.hardTimeout()).setFlags(e.flags()).setCookie(e.cookie())
+                            .setPacketCount(U64.of(e.packets())).setByteCount(U64.of(e.bytes())).setMatch(e.match())
+                            .setInstructions(e.instructions()).build());
+                }
+                multipart(c, entries, (list, more) -> f.buildFlowStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
+            }
+            case AGGREGATE -> {
+                OFAggregateStatsRequest r = (OFAggregateStatsRequest) req;
+                long packets = 0, bytes = 0, count = 0;
+                for (FlowEntry e : select(r.getTableId(), r.getMatch(), r.getOutPort(), r.getOutGroup(), r.getCookie(), r.getCookieMask())) {
+                    packets += e.packets();
+                    bytes += e.bytes();
+                    count++;
+                }
+                c.send(f.buildAggregateStatsReply().setXid(xid).setPacketCount(U64.of(packets)).setByteCount(U64.of(bytes))
+                        .setFlowCount(count).build());
+            }
+            case TABLE -> {
+                List<OFTableStatsEntry> entries = new ArrayList<>();
+                for (int t = 0; t < FlowTables.TABLES; t++) {
+                    entries.add(f.buildTableStatsEntry().setTableId(TableId.of(t)).setActiveCount(tables.count(t))
+                            .setLookupCount(U64.ZERO).setMatchedCount(U64.ZERO).build());
+                }
+                multipart(c, entries, (list, more) -> f.buildTableStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
+            }
+            case PORT -> {
+                OFPort which = ((OFPortStatsRequest) req).getPortNo();
+                List<OFPortStatsEntry> entries = new ArrayList<>();
+                for (BridgeView.PortView p : view.ports()) {
+                    if (!which.equals(OFPort.ANY) && !which.equals(ofPort(p.ofport()))) continue;
+                    entries.add(f.buildPortStatsEntry().setPortNo(ofPort(p.ofport()))
+                            .setRxPackets(U64.of(p.stat("rx_packets"))).setTxPackets(U64.of(p.stat("tx_packets")))
+                            .setRxBytes(U64.of(p.stat("rx_bytes"))).setTxBytes(U64.of(p.stat("tx_bytes")))
+                            .setRxDropped(U64.of(p.stat("rx_dropped"))).setTxDropped(U64.of(p.stat("tx_dropped")))
+                            .setRxErrors(U64.of(p.stat("rx_errors"))).setTxErrors(U64.of(p.stat("tx_errors")))
+                            .setRxFrameErr(U64.ZERO).setRxOverErr(U64.ZERO).setRxCrcErr(U64.ZERO).setCollisions(U64.ZERO)
+                            .setDurationSec(0).setDurationNsec(0).build());
+                }
+                c.send(f.buildPortStatsReply().setXid(xid).setEntries(entries).build());
+            }
+            default -> throw OfError.badRequest(OFBadRequestCode.BAD_STAT, req.getStatsType() + " statistics are not supported yet");
+        }
+    }
+
+    private List<FlowEntry> select(TableId table, Match match, OFPort outPort, OFGroup outGroup, U64 cookie, U64 cookieMask) {
+        return tables.select(table.getValue(), OxmMatch.of(match), outPort, outGroup, cookie, cookieMask);
+    }
+
+    /** Sends {@code entries} in as many replies as 64 KiB requires, all but the last flagged REPLY_MORE. */
+    private static <E extends org.projectfloodlight.openflow.protocol.Writeable> void multipart(
+            OfConnection c, List<E> entries, BiFunction<List<E>, Set<OFStatsReplyFlags>, OFMessage> reply) {
+        ByteBuf scratch = Unpooled.buffer(256);
+        List<E> chunk = new ArrayList<>();
+        int size = 0;
+        for (E e : entries) {
+            scratch.clear();
+            e.writeTo(scratch);
+            int len = scratch.readableBytes();
+            if (size + len > MAX_BODY && !chunk.isEmpty()) {
+                c.send(reply.apply(chunk, EnumSet.of(OFStatsReplyFlags.REPLY_MORE)));
+                chunk = new ArrayList<>();
+                size = 0;
+            }
+            chunk.add(e);
+            size += len;
+        }
+        c.send(reply.apply(chunk, Set.of()));
+    }
+
+    /** The OpenFlow 1.1+ number of a port (the database says 65534 for LOCAL, the 16-bit OFPP_LOCAL). */
+    static OFPort ofPort(int ofport) {
+        return ofport == 65534 ? OFPort.LOCAL : OFPort.of(ofport);
+    }
+
+    static OFPortDesc portDesc(OFFactory f, BridgeView.PortView p) {
+        return f.buildPortDesc().setPortNo(ofPort(p.ofport()))
+                .setHwAddr(p.mac() == null ? MacAddress.NONE : MacAddress.of(p.mac())).setName(p.name())
+                .setConfig(p.adminUp() ? Set.of() : EnumSet.of(OFPortConfig.PORT_DOWN))
+                .setState(p.linkUp() ? EnumSet.of(OFPortState.LIVE) : EnumSet.of(OFPortState.LINK_DOWN))
+                .setCurr(EnumSet.of(OFPortFeatures.PF_10GB_FD, OFPortFeatures.PF_COPPER))
+                .setAdvertised(Set.of()).setSupported(Set.of()).setPeer(Set.of())
+                .setCurrSpeed(10_000_000).setMaxSpeed(0).build();
+    }
+}

@@ -1,0 +1,53 @@
+package io.vswitch.ofproto.table;
+
+import org.projectfloodlight.openflow.protocol.OFFlowModFlags;
+import org.projectfloodlight.openflow.protocol.action.OFAction;
+import org.projectfloodlight.openflow.protocol.action.OFActionGroup;
+import org.projectfloodlight.openflow.protocol.action.OFActionOutput;
+import org.projectfloodlight.openflow.protocol.instruction.OFInstruction;
+import org.projectfloodlight.openflow.protocol.instruction.OFInstructionApplyActions;
+import org.projectfloodlight.openflow.protocol.instruction.OFInstructionWriteActions;
+import org.projectfloodlight.openflow.protocol.match.Match;
+import org.projectfloodlight.openflow.types.OFGroup;
+import org.projectfloodlight.openflow.types.OFPort;
+import org.projectfloodlight.openflow.types.U64;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One flow in a table. Identity is (table, priority, match); the rest is what a modify may change.
+ * Immutable: a modify replaces the entry, so a dump or a snapshot for the dataplane never sees half
+ * an update.
+ */
+public record FlowEntry(int table, int priority, OxmMatch key, Match match, U64 cookie, List<OFInstruction> instructions,
+                        int idleTimeout, int hardTimeout, Set<OFFlowModFlags> flags, long createdNanos,
+                        long packets, long bytes) {
+
+    /** Whether an output action of this flow (applied or written) sends to {@code port}. */
+    public boolean outputsTo(OFPort port) {
+        for (OFAction a : actions()) if (a instanceof OFActionOutput o && o.getPort().equals(port)) return true;
+        return false;
+    }
+
+    /** Whether a group action of this flow (applied or written) uses {@code group}. */
+    public boolean usesGroup(OFGroup group) {
+        for (OFAction a : actions()) if (a instanceof OFActionGroup g && g.getGroup().equals(group)) return true;
+        return false;
+    }
+
+    private List<OFAction> actions() {
+        return instructions.stream().flatMap(i -> i instanceof OFInstructionApplyActions a ? a.getActions().stream()
+                : i instanceof OFInstructionWriteActions w ? w.getActions().stream() : java.util.stream.Stream.<OFAction>empty()).toList();
+    }
+
+    /** Whether the cookie matches {@code cookie} under {@code mask} (OpenFlow's cookie filter). */
+    public boolean cookieMatches(U64 cookie, U64 mask) {
+        return (this.cookie.getValue() & mask.getValue()) == (cookie.getValue() & mask.getValue());
+    }
+
+    public FlowEntry withInstructions(List<OFInstruction> newInstructions, boolean resetCounts) {
+        return new FlowEntry(table, priority, key, match, cookie, newInstructions, idleTimeout, hardTimeout, flags, createdNanos,
+                resetCounts ? 0 : packets, resetCounts ? 0 : bytes);
+    }
+}

@@ -1,0 +1,126 @@
+package io.vswitch.ofproto.openflow;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.Test;
+import org.projectfloodlight.openflow.protocol.OFFactories;
+import org.projectfloodlight.openflow.protocol.OFFactory;
+import org.projectfloodlight.openflow.protocol.OFMessage;
+import org.projectfloodlight.openflow.protocol.OFVersion;
+import org.projectfloodlight.openflow.protocol.match.MatchField;
+import org.projectfloodlight.openflow.types.EthType;
+import org.projectfloodlight.openflow.types.IPv4AddressWithMask;
+import org.projectfloodlight.openflow.types.OFPort;
+import org.projectfloodlight.openflow.types.U32;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A connection fed mutated and random OpenFlow messages must answer errors, never throw, and keep
+ * serving: after every hostile message, an ECHO_REQUEST still gets its ECHO_REPLY.
+ */
+class OfConnectionFuzzTest {
+    private final OFFactory f = OFFactories.getFactory(OFVersion.OF_13);
+
+    private EmbeddedChannel connect(OfSwitch sw) {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        OfTransport.pipeline(ch, new OfConnection(sw, OfConnection.Kind.SERVICE, "test"), 0);
+        ch.pipeline().fireChannelActive();
+        drain(ch);                                                   // our HELLO
+        ch.writeInbound(bytes(f.buildHello().setXid(1).setElements(List.of(
+                f.buildHelloElemVersionbitmap().setBitmaps(List.of(U32.of(1 << 4))).build())).build()));
+        return ch;
+    }
+
+    private static ByteBuf bytes(OFMessage m) {
+        ByteBuf b = Unpooled.buffer();
+        m.writeTo(b);
+        return b;
+    }
+
+    private static List<ByteBuf> drain(EmbeddedChannel ch) {
+        List<ByteBuf> out = new ArrayList<>();
+        for (Object o; (o = ch.readOutbound()) != null; ) out.add((ByteBuf) o);
+        return out;
+    }
+
+    private static OfSwitch bridge() {
+        return new OfSwitch(new BridgeView("br0", 1, List.of(), false,
+                List.of(new BridgeView.PortView(1, "p1", "00:00:00:00:00:01", true, true, java.util.Map.of()))));
+    }
+
+    private List<OFMessage> seeds() {
+        var match = f.buildMatch().setExact(MatchField.ETH_TYPE, EthType.IPv4)
+                .setMasked(MatchField.IPV4_DST, IPv4AddressWithMask.of("10.0.0.0/8")).build();
+        return List.of(
+                f.buildFlowAdd().setXid(2).setPriority(5).setMatch(match)
+                        .setInstructions(List.of(f.instructions().applyActions(List.of(f.actions().output(OFPort.of(1), 0))))).build(),
+                f.buildFlowDelete().setXid(3).setMatch(match).build(),
+                f.buildFlowStatsRequest().setXid(4).setMatch(match).build(),
+                f.buildFeaturesRequest().setXid(5).build(),
+                f.buildPortDescStatsRequest().setXid(6).build(),
+                f.buildRoleRequest().setXid(7).setRole(org.projectfloodlight.openflow.protocol.OFControllerRole.ROLE_MASTER)
+                        .setGenerationId(org.projectfloodlight.openflow.types.U64.of(1)).build(),
+                f.buildSetConfig().setXid(8).setMissSendLen(128).build());
+    }
+
+    @Test
+    void mutatedMessagesGetErrorsAndTheConnectionKeepsServing() {
+        OfSwitch sw = bridge();
+        EmbeddedChannel ch = connect(sw);
+        Random random = new Random(7);
+        List<OFMessage> seeds = seeds();
+        int errors = 0;
+        for (int round = 0; round < 3000; round++) {
+            ByteBuf b = bytes(seeds.get(random.nextInt(seeds.size())));
+            byte[] raw = new byte[b.readableBytes()];
+            b.readBytes(raw);
+            int flips = 1 + random.nextInt(4);
+            for (int k = 0; k < flips; k++) {
+                int at = 8 + random.nextInt(Math.max(1, raw.length - 8));  // keep the header, so framing survives
+                if (at < raw.length) raw[at] = (byte) random.nextInt(256);
+            }
+            if (random.nextInt(10) == 0) raw[1] = (byte) random.nextInt(40);  // sometimes a different type
+            ch.writeInbound(Unpooled.wrappedBuffer(raw));
+            ch.checkException();
+            for (ByteBuf out : drain(ch)) {
+                if (out.getByte(1) == 1) errors++;
+                out.release();
+            }
+            ch.writeInbound(bytes(f.buildEchoRequest().setXid(99).setData(new byte[] {1, 2}).build()));
+            List<ByteBuf> replies = drain(ch);
+            assertTrue(ch.isActive(), "still connected after round " + round);
+            assertTrue(replies.stream().anyMatch(r -> r.getByte(1) == 3 && r.getInt(4) == 99), "echo answered after round " + round);
+            replies.forEach(ByteBuf::release);
+        }
+        assertTrue(errors > 100, "hostile messages were answered with errors (" + errors + ")");
+    }
+
+    @Test
+    void aLengthShorterThanTheHeaderClosesTheConnection() {
+        EmbeddedChannel ch = connect(bridge());
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {4, 2, 0, 6, 0, 0, 0, 1}));
+        assertTrue(!ch.isActive(), "framing is lost: closed");
+    }
+
+    @Test
+    void noCommonVersionGetsHelloFailedAndAClose() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        OfTransport.pipeline(ch, new OfConnection(bridge(), OfConnection.Kind.SERVICE, "test"), 0);
+        ch.pipeline().fireChannelActive();
+        drain(ch);
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {1, 0, 0, 8, 0, 0, 0, 1}));   // OpenFlow 1.0 HELLO, no bitmap
+        List<ByteBuf> out = drain(ch);
+        assertEquals(1, out.size());
+        assertEquals(1, out.get(0).getByte(0), "in the peer's version");
+        assertEquals(1, out.get(0).getByte(1), "ERROR");
+        assertEquals(0, out.get(0).getShort(8), "HELLO_FAILED");
+        assertTrue(!ch.isActive());
+    }
+}
