@@ -7,6 +7,7 @@ import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.pipeline.DatapathView;
 import io.vswitch.datapath.pipeline.DpBridge;
 import io.vswitch.datapath.pipeline.DpPort;
+import io.vswitch.datapath.pipeline.OfPipeline;
 import io.vswitch.datapath.pmd.Pmd;
 import io.vswitch.datapath.pmd.PmdCounters;
 import io.vswitch.datapath.pmd.Rxq;
@@ -216,14 +217,24 @@ public final class Datapath implements AutoCloseable {
                 macs.setAgingSeconds(aging);
                 macs.setMaxEntries(size);
             }
-            bridges[existing.index()] = new DpBridge(existing.index(), name, macs, existing.ports(), Map.copyOf(bridgeConfig));
+            bridges[existing.index()] = new DpBridge(existing.index(), name, macs, existing.ports(), Map.copyOf(bridgeConfig), existing.flows());
         } else {
             int index = -1;
             for (int i = 0; i < bridges.length; i++) if (bridges[i] == null) { index = i; break; }
             if (index < 0) throw new IllegalStateException("too many bridges (" + bridges.length + ")");
-            bridges[index] = new DpBridge(index, name, new MacTable(size, aging), new DpPort[0], Map.copyOf(bridgeConfig));
+            bridges[index] = new DpBridge(index, name, new MacTable(size, aging), new DpPort[0], Map.copyOf(bridgeConfig), null);
             LOG.log(System.Logger.Level.INFO, "added bridge " + name);
         }
+        publish(v.ports, bridges);
+    }
+
+    /** Replaces a bridge's OpenFlow tables (PMDs switch to them at their next iteration). */
+    public synchronized void setFlows(String bridgeName, OfPipeline flows) {
+        DatapathView v = view.get();
+        DpBridge b = v.bridge(bridgeName);
+        if (b == null) throw new IllegalArgumentException("no bridge named " + bridgeName);
+        DpBridge[] bridges = v.bridges.clone();
+        bridges[b.index()] = b.withFlows(flows);
         publish(v.ports, bridges);
     }
 
@@ -421,15 +432,17 @@ public final class Datapath implements AutoCloseable {
         Map<String, Map<String, String>> bridges = new LinkedHashMap<>();
         List<PortSpec> ports = new ArrayList<>();
         Map<String, Map<String, String>> status = new LinkedHashMap<>();
+        Map<String, Long> generations = new LinkedHashMap<>();
         for (DpBridge b : v.bridges) {
             if (b == null) continue;
             bridges.put(b.name(), b.config());
+            generations.put(b.name(), b.flows() == null ? 0L : b.flows().generation);
             for (DpPort p : b.ports()) {
                 ports.add(specs.get(p.index()));
                 status.put(p.name(), p.io().status());
             }
         }
-        return new DatapathState(epoch, config(), bridges, ports, status);
+        return new DatapathState(epoch, config(), bridges, ports, status, generations);
     }
 
     /** Periodic housekeeping on the control thread: MAC aging and size limits. */

@@ -54,6 +54,7 @@ public final class Vswitchd implements AutoCloseable {
     private final BridgeReconciler bridges;
     private final io.vswitch.ofproto.bridge.StatisticsWriter statistics;
     private final io.vswitch.ofproto.bridge.OpenFlowBridges openflow;
+    private final io.vswitch.ofproto.bridge.FlowSync flowSync;
     private volatile DatapathClient datapath;
     private volatile boolean running = true;
     private Thread monitor;
@@ -81,7 +82,9 @@ public final class Vswitchd implements AutoCloseable {
         });
         this.bridges = new BridgeReconciler(ovsdb, reconciler, this::datapath);
         this.statistics = new io.vswitch.ofproto.bridge.StatisticsWriter(ovsdb, runDir);
-        this.openflow = new io.vswitch.ofproto.bridge.OpenFlowBridges(ovsdb, runDir);
+        this.flowSync = new io.vswitch.ofproto.bridge.FlowSync(this::datapath);
+        bridges.onDataplaneState(state -> flowSync.check(state.flowGenerations()));
+        this.openflow = new io.vswitch.ofproto.bridge.OpenFlowBridges(ovsdb, runDir, flowSync);
     }
 
     /** Opens the database file; a file from before OVSDB (a JSON snapshot) is moved aside, not lost. */
@@ -182,6 +185,7 @@ public final class Vswitchd implements AutoCloseable {
         running = false;
         managers.close();
         openflow.close();
+        flowSync.close();
         statistics.close();
         bridges.close();
         unixctl.close();

@@ -93,12 +93,38 @@ public final class DatapathClient implements AutoCloseable {
         request(Message.DEL_PORT, Map.of("bridge", bridge, "name", name));
     }
 
+    /**
+     * Replaces a bridge's OpenFlow tables with {@code rules} (one rule per line, the format of
+     * {@code pipeline.OfRule}), sent in parts that fit the ring; the dataplane switches to them when
+     * the last part arrives. {@code generation} comes back in {@link #dumpState}.
+     */
+    public void setFlows(String bridge, long generation, List<String> rules) throws DatapathException {
+        List<String> parts = new ArrayList<>();
+        StringBuilder part = new StringBuilder();
+        for (String r : rules) {
+            if (part.length() + r.length() + 1 > FLOW_PART_CHARS && !part.isEmpty()) {
+                parts.add(part.toString());
+                part.setLength(0);
+            }
+            part.append(r).append('\n');
+        }
+        parts.add(part.toString());
+        for (int i = 0; i < parts.size(); i++) {
+            request(Message.SET_FLOWS, Map.of("bridge", bridge, "generation", Long.toString(generation),
+                    "part", Integer.toString(i), "parts", Integer.toString(parts.size()), "rules", parts.get(i)));
+        }
+    }
+
+    /** Characters of rules per SET_FLOWS message: well inside the ring's largest message (1/8 of 1 MiB). */
+    private static final int FLOW_PART_CHARS = 60_000;
+
     public DatapathState dumpState() throws DatapathException {
         List<Message> parts = request(Message.DUMP_STATE, Map.of());
         Map<String, String> config = new LinkedHashMap<>();
         Map<String, Map<String, String>> bridges = new LinkedHashMap<>();
         List<PortSpec> ports = new ArrayList<>();
         Map<String, Map<String, String>> status = new LinkedHashMap<>();
+        Map<String, Long> generations = new LinkedHashMap<>();
         long epoch = 0;
         for (Message m : parts) {
             Map<String, String> b = new LinkedHashMap<>(m.body());
@@ -108,7 +134,12 @@ public final class DatapathClient implements AutoCloseable {
                     epoch = Long.parseLong(b.remove("epoch"));
                     config.putAll(b);
                 }
-                case "bridge" -> bridges.put(b.remove("name"), b);
+                case "bridge" -> {
+                    String name = b.remove("name");
+                    String gen = b.remove(DatapathServer.FLOW_GENERATION);
+                    generations.put(name, gen == null ? 0 : Long.parseLong(gen));
+                    bridges.put(name, b);
+                }
                 case "port" -> {
                     PortSpec p = PortSpec.fromMap(b);
                     ports.add(p);
@@ -121,7 +152,7 @@ public final class DatapathClient implements AutoCloseable {
                 default -> { }
             }
         }
-        return new DatapathState(epoch, config, bridges, ports, status);
+        return new DatapathState(epoch, config, bridges, ports, status, generations);
     }
 
     /**

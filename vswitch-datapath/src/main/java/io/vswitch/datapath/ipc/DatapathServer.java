@@ -97,6 +97,7 @@ public final class DatapathServer {
             case Message.ADD_PORT -> datapath.addPort(PortSpec.fromMap(b));
             case Message.DEL_PORT -> datapath.deletePort(require(b, "bridge"), require(b, "name"));
             case Message.DUMP_STATE -> dumpState(m.correlation());
+            case Message.SET_FLOWS -> setFlows(b);
             default -> throw new IllegalArgumentException("unknown command " + Message.typeName(m.type()));
         }
     }
@@ -106,6 +107,25 @@ public final class DatapathServer {
         if (v == null) throw new IllegalArgumentException("command lacks '" + key + "'");
         return v;
     }
+
+    /** Parts of a bridge's tables received so far (control thread only). */
+    private final Map<String, StringBuilder> flowParts = new java.util.HashMap<>();
+
+    private void setFlows(Map<String, String> b) {
+        String bridge = require(b, "bridge");
+        int part = Integer.parseInt(require(b, "part"));
+        int parts = Integer.parseInt(require(b, "parts"));
+        if (part == 0) flowParts.put(bridge, new StringBuilder());
+        StringBuilder sb = flowParts.get(bridge);
+        if (sb == null) throw new IllegalArgumentException("SET_FLOWS part " + part + " for " + bridge + " without part 0");
+        sb.append(require(b, "rules"));
+        if (part < parts - 1) return;
+        flowParts.remove(bridge);
+        datapath.setFlows(bridge, io.vswitch.datapath.pipeline.OfPipeline.parse(sb.toString(), Long.parseLong(require(b, "generation"))));
+    }
+
+    /** Key of a dumped bridge message that carries its flow generation (not part of its configuration). */
+    static final String FLOW_GENERATION = "flow-generation";
 
     /** Prefix of a port's status keys in a dumped port message (beside its PortSpec keys). */
     static final String STATUS = "status:";
@@ -120,6 +140,7 @@ public final class DatapathServer {
             Map<String, String> m = new LinkedHashMap<>(c);
             m.put("kind", "bridge");
             m.put("name", name);
+            m.put(FLOW_GENERATION, Long.toString(s.flowGenerations().getOrDefault(name, 0L)));
             send(Message.STATE, correlation, m);
         });
         for (PortSpec p : s.ports()) {

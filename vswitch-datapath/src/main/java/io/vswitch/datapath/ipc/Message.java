@@ -29,6 +29,8 @@ public record Message(int type, long correlation, Map<String, String> body) {
     public static final int ADD_PORT = 5;
     public static final int DEL_PORT = 6;
     public static final int DUMP_STATE = 7;
+    /** A part of a bridge's OpenFlow tables: bridge, generation, part, parts, rules (lines). */
+    public static final int SET_FLOWS = 8;
 
     // vswitch-dp -> vswitchd
     /** Final answer to a command: body "status" = "ok" | "error", "error" = text. */
@@ -45,6 +47,7 @@ public record Message(int type, long correlation, Map<String, String> body) {
             case ADD_PORT -> "ADD_PORT";
             case DEL_PORT -> "DEL_PORT";
             case DUMP_STATE -> "DUMP_STATE";
+            case SET_FLOWS -> "SET_FLOWS";
             case REPLY -> "REPLY";
             case STATE -> "STATE";
             default -> "type " + type;

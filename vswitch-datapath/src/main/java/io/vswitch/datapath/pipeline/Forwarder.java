@@ -11,8 +11,10 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Runs one received batch through the pipeline and transmits the result: parse every packet into its
- * flow key, apply the bridge's NORMAL action (MAC learning and VLAN-aware forwarding, like OVS's
- * {@code xlate_normal}), stage each output per port, then send one burst per output port.
+ * flow key, run it through the bridge's OpenFlow tables if vswitchd has sent some (OVS:
+ * {@code xlate_actions}), else straight through NORMAL (MAC learning and VLAN-aware forwarding, like
+ * OVS's {@code xlate_normal}, which is also what a bridge's default flow does), stage each output
+ * per port, then send one burst per output port.
  *
  * <p>One forwarder per PMD; it allocates nothing after construction. Output staging holds packet
  * references (offsets), not copies: a frame flooded to ten ports with the same encapsulation is
@@ -30,6 +32,12 @@ public final class Forwarder {
     /** Per packet: length of its tagged / untagged copy in spare slot 0 / 1, or NO_VARIANT. */
     private final int[] taggedLen = new int[Batch.MAX];
     private final int[] untaggedLen = new int[Batch.MAX];
+    /** Spare slots of the current packet that hold bytes an output refers to (bit k: spare k). */
+    private int spareBusy;
+    /** Packets an OpenFlow table missed, sent to the controller (no packet-in yet), or could not copy. */
+    private long tableMisses;
+    private long controllerDrops;
+    private long copyFailures;
 
     private long txPackets;
     private long txBursts;
@@ -81,7 +89,9 @@ public final class Forwarder {
             batch.layers[i] = Parser.parse(mem, batch.offset[i], batch.length[i], keys, base);
             taggedLen[i] = NO_VARIANT;
             untaggedLen[i] = NO_VARIANT;
-            if (!normal(batch, i, in, bridge, view, now)) dropped++;
+            spareBusy = 0;
+            OfPipeline flows = bridge.flows();
+            if (!(flows == null ? normal(batch, i, in, bridge, view, now) : openflow(batch, i, in, bridge, flows, view, now))) dropped++;
         }
         if (dropped > 0) in.counters().rxDropped.getAndAdd(dropped);
         flush(batch, view);
@@ -132,6 +142,11 @@ public final class Forwarder {
         if (wantTag) {
             if (!hasTag || (tci & FlowKey.VLAN_VID_MASK) != vlan) {
                 if (taggedLen[i] == NO_VARIANT) {
+                    if ((spareBusy & 1) != 0) {           // spare 0 holds an OpenFlow copy an output refers to
+                        copyFailures++;
+                        return;
+                    }
+                    spareBusy |= 1;
                     int newTci = (hasTag ? tci & 0xe000 : 0) | vlan;
                     taggedLen[i] = hasTag
                             ? VlanEdit.rewrite(batch.memory(), offset, length, taggedOffset(batch, i), newTci)
@@ -144,17 +159,152 @@ public final class Forwarder {
             // Untagged output; but a priority tag (VID 0, PCP set) stays on trunks, as OVS keeps it.
             if (length < 18) return;
             if (untaggedLen[i] == NO_VARIANT) {
+                if ((spareBusy & 2) != 0) {
+                    copyFailures++;
+                    return;
+                }
+                spareBusy |= 2;
                 untaggedLen[i] = VlanEdit.pop(batch.memory(), offset, length, batch.spareOffset(i, 1));
             }
             offset = batch.spareOffset(i, 1);
             length = untaggedLen[i];
         }
+        stage(port, offset, length);
+    }
+
+    private void stage(DpPort port, long offset, int length) {
         int p = port.index();
         int c = stagedCount[p];
+        if (c == Batch.MAX) return;                      // every packet of the batch already goes there (ALL/FLOOD twice)
         if (c == 0) dirty[dirtyCount++] = p;
         stagedOffset[p][c] = offset;
         stagedLength[p][c] = length;
         stagedCount[p] = c + 1;
+    }
+
+    /**
+     * Runs packet i through the bridge's OpenFlow tables from table 0: the highest-priority match's
+     * actions apply in order, then its goto_table (if any) continues the lookup; a miss drops the
+     * packet (OpenFlow 1.3 without a table-miss flow). Actions edit the packet and its flow key, so
+     * later tables match what earlier ones made of it. An output refers to the packet's bytes at that
+     * moment; an edit after an output first copies the packet to a free spare slot.
+     */
+    private boolean openflow(Batch batch, int i, DpPort in, DpBridge bridge, OfPipeline flows, DatapathView view, int now) {
+        long[] keys = batch.keys;
+        int base = i * FlowKey.WORDS;
+        MemorySegment mem = batch.memory();
+        boolean referenced = false;                      // an output refers to the current bytes
+        int table = 0;
+        while (true) {
+            OfRule r = flows.lookup(table, keys, base, in.ofport());
+            if (r == null) {
+                tableMisses++;
+                return true;
+            }
+            flows.hit(r, batch.length[i]);
+            long[] a = r.actions;
+            for (int j = 0; j < a.length; j += 2) {
+                int op = (int) a[j];
+                long arg = a[j + 1];
+                if (op >= OfRule.PUSH_VLAN) {            // an edit
+                    if (referenced) {
+                        if (!copyToSpare(batch, i)) {
+                            copyFailures++;
+                            return true;
+                        }
+                        referenced = false;
+                    }
+                    edit(batch, i, mem, op, arg, keys, base);
+                    continue;
+                }
+                switch (op) {
+                    case OfRule.OUTPUT, OfRule.LOCAL -> {
+                        DpPort p = bridge.portByOfport(op == OfRule.LOCAL ? DpPort.OFPP_LOCAL : (int) arg);
+                        if (p != null && p.index() != in.index()) stage(p, batch.offset[i], batch.length[i]);
+                    }
+                    case OfRule.IN_PORT -> stage(in, batch.offset[i], batch.length[i]);
+                    case OfRule.FLOOD, OfRule.ALL -> {
+                        for (DpPort p : bridge.ports()) if (p.index() != in.index()) stage(p, batch.offset[i], batch.length[i]);
+                    }
+                    case OfRule.NORMAL -> normal(batch, i, in, bridge, view, now);
+                    case OfRule.CONTROLLER -> controllerDrops++;
+                    default -> { }
+                }
+                referenced = true;
+            }
+            if (r.writeMetadata) {
+                keys[base + FlowKey.W_METADATA] = (keys[base + FlowKey.W_METADATA] & ~r.metadataMask) | (r.metadata & r.metadataMask);
+            }
+            if (r.gotoTable < 0) return true;
+            table = r.gotoTable;
+        }
+    }
+
+    /** Moves packet i into a spare slot no output refers to; false if both are taken. */
+    private boolean copyToSpare(Batch batch, int i) {
+        int k = (spareBusy & 2) == 0 ? 1 : (spareBusy & 1) == 0 ? 0 : -1;
+        if (k < 0) return false;
+        long to = batch.spareOffset(i, k);
+        MemorySegment.copy(batch.memory(), batch.offset[i], batch.memory(), to, batch.length[i]);
+        batch.offset[i] = to;
+        spareBusy |= 1 << k;
+        taggedLen[i] = NO_VARIANT;                       // NORMAL's copies were of the old bytes
+        untaggedLen[i] = NO_VARIANT;
+        return true;
+    }
+
+    /** Applies an editing action to packet i's bytes and flow key. */
+    private static void edit(Batch batch, int i, MemorySegment mem, int op, long arg, long[] keys, int base) {
+        long off = batch.offset[i];
+        int len = batch.length[i];
+        long vlan = keys[base + FlowKey.W_VLAN];
+        boolean tagged = ((vlan >>> 48) & FlowKey.VLAN_PRESENT) != 0;
+        switch (op) {
+            case OfRule.PUSH_VLAN -> {
+                if (batch.headroom(i) < VlanEdit.TAG || len < VlanEdit.ETH_ADDRS) return;
+                int wireTci = tagged ? (int) (vlan >>> 48) & ~FlowKey.VLAN_PRESENT & 0xffff : 0;   // VID and PCP of the old outer tag
+                VlanEdit.pushInPlace(mem, off, (int) arg, wireTci);
+                batch.offset[i] = off - VlanEdit.TAG;
+                batch.length[i] = len + VlanEdit.TAG;
+                keys[base + FlowKey.W_VLAN] = ((long) (wireTci | FlowKey.VLAN_PRESENT) << 48) | (arg & 0xffff) << 32 | (vlan >>> 32);
+            }
+            case OfRule.POP_VLAN -> {
+                if (!tagged || len < VlanEdit.ETH_ADDRS + VlanEdit.TAG) return;
+                VlanEdit.popInPlace(mem, off);
+                batch.offset[i] = off + VlanEdit.TAG;
+                batch.length[i] = len - VlanEdit.TAG;
+                keys[base + FlowKey.W_VLAN] = vlan << 32;
+            }
+            case OfRule.SET_VLAN_VID, OfRule.SET_VLAN_PCP -> {
+                if (!tagged || len < VlanEdit.ETH_ADDRS + VlanEdit.TAG) return;
+                int wire = VlanEdit.tci(mem, off);
+                wire = op == OfRule.SET_VLAN_VID ? (wire & 0xf000) | (int) (arg & 0x0fff) : (wire & 0x1fff) | (int) (arg & 7) << 13;
+                VlanEdit.setTci(mem, off, wire);
+                keys[base + FlowKey.W_VLAN] = (vlan & 0x0000_ffff_ffff_ffffL) | (long) ((wire & ~FlowKey.VLAN_PRESENT) | FlowKey.VLAN_PRESENT) << 48;
+            }
+            case OfRule.SET_ETH_DST -> {
+                VlanEdit.setMac(mem, off, arg);
+                keys[base + FlowKey.W_ETH_DST] = arg;
+            }
+            case OfRule.SET_ETH_SRC -> {
+                VlanEdit.setMac(mem, off + 6, arg);
+                keys[base + FlowKey.W_ETH_SRC] = arg;
+            }
+            default -> { }
+        }
+    }
+
+    /** Packets dropped by an OpenFlow table miss, by a controller action (packet-in comes later), or for want of a spare slot. */
+    public long tableMisses() {
+        return tableMisses;
+    }
+
+    public long controllerDrops() {
+        return controllerDrops;
+    }
+
+    public long copyFailures() {
+        return copyFailures;
     }
 
     /** The tagged copy starts 4 bytes into the spare slot's headroom: a 2048-byte frame plus a tag still fits. */

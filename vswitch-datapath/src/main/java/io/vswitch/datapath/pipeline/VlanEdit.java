@@ -5,9 +5,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Writes a copy of a frame with its outer 802.1Q tag pushed, removed or rewritten. A copy (into a
- * spare slot) rather than an in-place edit, because the original may already be queued, unchanged,
- * for other output ports of the same batch.
+ * Writes a copy of a frame with its outer 802.1Q tag pushed, removed or rewritten (NORMAL: a copy
+ * into a spare slot, because the original may already be queued, unchanged, for other output ports
+ * of the same batch), or edits it in place (OpenFlow actions: the forwarder copies first if an
+ * output already refers to the bytes).
  */
 final class VlanEdit {
     private VlanEdit() {}
@@ -30,6 +31,32 @@ final class VlanEdit {
         MemorySegment.copy(m, src, m, dst, ETH_ADDRS);
         MemorySegment.copy(m, src + ETH_ADDRS + TAG, m, dst + ETH_ADDRS, len - ETH_ADDRS - TAG);
         return len - TAG;
+    }
+
+    /** Pushes a tag ({@code tpid}, {@code tci}) in place, into the headroom: the frame then starts 4 bytes earlier. */
+    static void pushInPlace(MemorySegment m, long off, int tpid, int tci) {
+        MemorySegment.copy(m, off, m, off - TAG, ETH_ADDRS);       // overlapping: copies as through a temporary
+        m.set(BE_SHORT, off - TAG + ETH_ADDRS, (short) tpid);
+        m.set(BE_SHORT, off - TAG + ETH_ADDRS + 2, (short) tci);
+    }
+
+    /** Removes the outer tag in place: the frame then starts 4 bytes later. */
+    static void popInPlace(MemorySegment m, long off) {
+        MemorySegment.copy(m, off, m, off + TAG, ETH_ADDRS);
+    }
+
+    /** The outer tag's TCI as on the wire. */
+    static int tci(MemorySegment m, long off) {
+        return m.get(BE_SHORT, off + ETH_ADDRS + 2) & 0xffff;
+    }
+
+    static void setTci(MemorySegment m, long off, int tci) {
+        m.set(BE_SHORT, off + ETH_ADDRS + 2, (short) tci);
+    }
+
+    /** Writes a 48-bit MAC (first octet in bits 40-47) at {@code at}. */
+    static void setMac(MemorySegment m, long at, long mac) {
+        for (int b = 0; b < 6; b++) m.set(ValueLayout.JAVA_BYTE, at + b, (byte) (mac >>> (40 - 8 * b)));
     }
 
     /** Copies the frame with the outer tag's TCI replaced (TPID kept); returns the length. */

@@ -41,6 +41,7 @@ public final class BridgeReconciler implements AutoCloseable {
     private final Reconciler reconciler;
     private final DatapathSupplier datapath;
     private final Semaphore wake = new Semaphore(0);
+    private volatile java.util.function.Consumer<io.vswitch.datapath.ipc.DatapathState> stateListener = s -> { };
     private volatile boolean running = true;
     private final Thread thread;
 
@@ -51,6 +52,11 @@ public final class BridgeReconciler implements AutoCloseable {
         server.addListener(changes -> poke());
         thread = Thread.ofPlatform().daemon().name("bridge-reconciler").start(this::loop);
         poke();
+    }
+
+    /** Hears every state dump of the dataplane (e.g. to see which flow tables it runs). */
+    public void onDataplaneState(java.util.function.Consumer<io.vswitch.datapath.ipc.DatapathState> listener) {
+        this.stateListener = listener;
     }
 
     /** Asks for a reconciliation soon (coalesced). */
@@ -109,7 +115,9 @@ public final class BridgeReconciler implements AutoCloseable {
         Map<String, String> errors = reconciler.portErrors();
         Map<String, Map<String, String>> portStatus;
         try {
-            portStatus = dp.dumpState().portStatus();
+            io.vswitch.datapath.ipc.DatapathState state = dp.dumpState();
+            portStatus = state.portStatus();
+            stateListener.accept(state);
         } catch (DatapathException e) {
             portStatus = null;                        // unknown: leave those columns as they are
         }

@@ -55,13 +55,15 @@ public final class OpenFlowBridges implements AutoCloseable {
 
     private final OvsdbServer server;
     private final Path runDir;
+    private final FlowSync flows;
     private final OfTransport transport = new OfTransport();
     private final Map<String, Bridge> bridges = new LinkedHashMap<>();
     private volatile boolean closed;
 
-    public OpenFlowBridges(OvsdbServer server, Path runDir) {
+    public OpenFlowBridges(OvsdbServer server, Path runDir, FlowSync flows) {
         this.server = server;
         this.runDir = runDir;
+        this.flows = flows;
         server.addListener(changes -> refresh());
         refresh();
         transport.loop().scheduleWithFixedDelay(this::writeStatus, STATUS_INTERVAL_MS, STATUS_INTERVAL_MS, TimeUnit.MILLISECONDS);
@@ -149,7 +151,7 @@ public final class OpenFlowBridges implements AutoCloseable {
         configs.forEach((name, cfg) -> {
             Bridge b = bridges.get(name);
             if (b == null) {
-                OfSwitch sw = new OfSwitch(cfg.view());
+                OfSwitch sw = new OfSwitch(cfg.view(), transport.loop(), flows::offer);
                 String mgmt = "punix:" + runDir.resolve(name + ".mgmt");
                 try {
                     b = new Bridge(sw, transport.listen(mgmt, sw, OfConnection.Kind.SERVICE, 0));
@@ -181,6 +183,7 @@ public final class OpenFlowBridges implements AutoCloseable {
 
     private void remove(String name) {
         Bridge b = bridges.remove(name);
+        flows.forget(name);
         b.controllers.values().forEach(OfTransport.Endpoint::close);
         b.mgmt.close();
         b.sw.close();

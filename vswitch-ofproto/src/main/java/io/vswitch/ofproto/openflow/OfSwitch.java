@@ -60,16 +60,52 @@ public final class OfSwitch {
     /** Room for a multipart reply's body: 64 KiB minus its 16-byte header. */
     private static final int MAX_BODY = 65535 - 16;
 
+    /** Receives a bridge's compiled tables after every change (vswitchd: {@code FlowSync.offer}). */
+    @FunctionalInterface
+    public interface TableSink {
+        void tables(String bridge, long generation, List<String> rules);
+    }
+
     private final String name;
     private final FlowTables tables = new FlowTables(group -> false, meter -> false);
+    private final java.util.concurrent.Executor loop;
+    private final TableSink sink;
+    private boolean publishPending;
+    /** Starts from the clock, so a restarted vswitchd never reuses a generation the dataplane has. */
+    private long generation = System.currentTimeMillis() << 16;
     private final Set<OfConnection> connections = new LinkedHashSet<>();
     private BridgeView view;
     private U64 generationId;
 
+    /** A switch whose tables go nowhere (tests of the OpenFlow side alone). */
     public OfSwitch(BridgeView view) {
+        this(view, Runnable::run, (bridge, gen, rules) -> { });
+    }
+
+    /** {@code loop} is the OpenFlow event loop (publishing is deferred to the end of the current work there). */
+    public OfSwitch(BridgeView view, java.util.concurrent.Executor loop, TableSink sink) {
         this.name = view.name();
         this.view = view;
+        this.loop = loop;
+        this.sink = sink;
         if (!view.secure()) addDefaultFlow();
+        changed();
+    }
+
+    /** Schedules one publication of the tables for all changes made until then. */
+    private void changed() {
+        if (publishPending) return;
+        publishPending = true;
+        loop.execute(this::publish);
+    }
+
+    private void publish() {
+        publishPending = false;
+        List<String> rules = new ArrayList<>();
+        for (FlowEntry e : tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO)) {
+            rules.add(io.vswitch.ofproto.table.RuleCompiler.compile(e));
+        }
+        sink.tables(name, ++generation, rules);
     }
 
     /** A new bridge not in secure fail mode starts with {@code priority=0 actions=NORMAL}, as in OVS. */
@@ -192,6 +228,7 @@ public final class OfSwitch {
             throw OfError.badRequest(OFBadRequestCode.IS_SLAVE, "a slave controller may not change flows");
         }
         FlowTables.Outcome out = tables.apply(fm, System.nanoTime());
+        if (out.changed() > 0) changed();
         for (FlowEntry e : out.removed()) {
             if (e.flags().contains(OFFlowModFlags.SEND_FLOW_REM)) flowRemoved(e, OFFlowRemovedReason.DELETE);
         }

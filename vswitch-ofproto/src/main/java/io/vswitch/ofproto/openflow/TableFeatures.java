@@ -20,24 +20,21 @@ import java.util.List;
  * use, the fields it may match (all maskable ones arbitrarily) and set.
  */
 final class TableFeatures {
-    /** OXM basic fields (numbers) a flow can match: in_port .. ipv6_nd_tll, and tunnel_id. */
+    /** OXM basic fields (numbers) a flow can match: in_port .. ipv6_nd_tll, and tunnel_id (RuleCompiler.SUPPORTED_FIELDS). */
     private static final int[] MATCH = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
             22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 38};
     /** Fields a mask applies to bit by bit. */
     private static final int[] MASKABLE = {2, 3, 4, 6, 11, 12, 22, 23, 24, 25, 26, 27, 28, 38};
-    /** Fields set_field may write (in_port, in_phy_port and metadata are not packet fields). */
-    private static final int[] SETTABLE = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
-            24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 38};
+    /** Fields set_field may write: Ethernet addresses, VLAN id and priority (the rest comes with checksum fix-up). */
+    private static final int[] SETTABLE = {3, 4, 6, 7};
 
     private TableFeatures() {}
 
     static List<OFTableFeatures> all(OFFactory f) {
         List<OFInstructionId> instructions = List.of(f.instructionIds().gotoTable(), f.instructionIds().writeMetadata(),
-                f.instructionIds().writeActions(), f.instructionIds().applyActions(), f.instructionIds().clearActions(),
-                f.instructionIds().meter());
-        List<OFActionId> actions = List.of(f.actionIds().output(), f.actionIds().group(), f.actionIds().setQueue(),
-                f.actionIds().pushVlan(), f.actionIds().popVlan(), f.actionIds().setField(), f.actionIds().decNwTtl(),
-                f.actionIds().setNwTtl(), f.actionIds().copyTtlOut(), f.actionIds().copyTtlIn());
+                f.instructionIds().applyActions(), f.instructionIds().meter());
+        List<OFActionId> actions = List.of(f.actionIds().output(), f.actionIds().group(), f.actionIds().pushVlan(),
+                f.actionIds().popVlan(), f.actionIds().setField());
         List<U32> match = oxmIds(MATCH, false);
         List<U32> wildcards = oxmIds(MATCH, false);
         List<U32> settable = oxmIds(SETTABLE, false);

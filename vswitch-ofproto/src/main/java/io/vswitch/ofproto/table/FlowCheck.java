@@ -44,9 +44,12 @@ public final class FlowCheck {
 
     private FlowCheck() {}
 
-    /** Throws the BAD_MATCH error a field without its prerequisite gets. */
+    /** Throws the BAD_MATCH error a field without its prerequisite, or one the dataplane cannot match, gets. */
     public static void match(OxmMatch m) throws OfError {
         for (OxmMatch.Field f : m.fields()) {
+            if (f.id() >>> 7 != OxmMatch.OFPXMC_OPENFLOW_BASIC || !RuleCompiler.SUPPORTED_FIELDS.contains(f.id() & 0x7f)) {
+                throw OfError.badMatch(OFBadMatchCode.BAD_FIELD, "match field " + (f.id() & 0x7f) + " (class 0x" + Integer.toHexString(f.id() >>> 7) + ") is not supported");
+            }
             if (!prerequisitesHold(f.id(), m)) {
                 throw OfError.badMatch(OFBadMatchCode.BAD_PREREQ, "match field " + (f.id() & 0x7f) + " lacks its prerequisite");
             }
@@ -99,14 +102,14 @@ public final class FlowCheck {
                     }
                 }
                 case OFInstructionApplyActions a -> actions(a.getActions(), m, groupExists);
-                case OFInstructionWriteActions w -> actions(w.getActions(), m, groupExists);
                 case OFInstructionMeter meter -> {
                     if (!meterExists.test(meter.getMeterId())) {
                         throw OfError.meterModFailed("meter " + meter.getMeterId() + " does not exist");
                     }
                 }
-                case OFInstructionClearActions c -> { }
                 case OFInstructionWriteMetadata w -> { }
+                case OFInstructionWriteActions w -> throw OfError.badInstruction(OFBadInstructionCode.UNSUP_INST, "write_actions is not supported yet");
+                case OFInstructionClearActions c -> throw OfError.badInstruction(OFBadInstructionCode.UNSUP_INST, "clear_actions is not supported yet");
                 default -> throw OfError.badInstruction(OFBadInstructionCode.UNKNOWN_INST, "unsupported instruction " + i.getType());
             }
         }
@@ -144,10 +147,13 @@ public final class FlowCheck {
                 case OFActionSetField s -> {
                     OxmMatch field = OxmMatch.ofOxm(s.getField());
                     int id = field.fields()[0].id();
+                    if (id >>> 7 != OxmMatch.OFPXMC_OPENFLOW_BASIC || !RuleCompiler.SETTABLE_FIELDS.contains(id & 0x7f)) {
+                        throw OfError.badAction(OFBadActionCode.BAD_SET_TYPE, "set_field on field " + (id & 0x7f) + " is not supported yet");
+                    }
                     boolean ok = id == VLAN_PCP ? vlan : id == VLAN_VID || prerequisitesHold(id, m);
                     if (!ok) throw OfError.badAction(OFBadActionCode.MATCH_INCONSISTENT, "set_field on field " + (id & 0x7f) + " that the match does not guarantee");
                 }
-                default -> { }
+                default -> throw OfError.badAction(OFBadActionCode.BAD_TYPE, "action " + a.getType() + " is not supported yet");
             }
         }
     }

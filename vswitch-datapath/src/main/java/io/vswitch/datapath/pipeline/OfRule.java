@@ -1,0 +1,126 @@
+package io.vswitch.datapath.pipeline;
+
+import io.vswitch.datapath.flow.FlowKey;
+
+/**
+ * One OpenFlow flow as a PMD runs it: a match over flow-key words (only the words its mask touches),
+ * an optional input port (an OpenFlow port number, compared with the input port's), the actions to
+ * apply, and what comes next (another table, new metadata).
+ *
+ * <p>Text form (one line, how vswitchd ships it; all numbers hex):
+ * <pre>
+ *   TABLE PRIORITY IN_PORT|- GOTO|- META/MASK|- ; WORD:MASK:VALUE ... ; ACTION[:ARG] ...
+ * </pre>
+ * Actions: {@code output:P in_port normal flood all local controller push_vlan:TPID pop_vlan
+ * set_vlan_vid:VID set_vlan_pcp:PCP set_eth_src:MAC set_eth_dst:MAC}.
+ */
+public final class OfRule {
+    public static final int OUTPUT = 1, IN_PORT = 2, NORMAL = 3, FLOOD = 4, ALL = 5, LOCAL = 6, CONTROLLER = 7,
+            PUSH_VLAN = 8, POP_VLAN = 9, SET_VLAN_VID = 10, SET_VLAN_PCP = 11, SET_ETH_SRC = 12, SET_ETH_DST = 13;
+
+    final int table;
+    final int priority;
+    /** OpenFlow input port to match, or -1. */
+    final int inPort;
+    /** Table to continue in, or -1. */
+    final int gotoTable;
+    final boolean writeMetadata;
+    final long metadata;
+    final long metadataMask;
+    private final int[] words;
+    private final long[] masks;
+    private final long[] values;
+    /** Pairs: opcode, argument. */
+    final long[] actions;
+    /** Index of this rule's packet/byte counters in its pipeline. */
+    final int id;
+
+    OfRule(int id, int table, int priority, int inPort, int gotoTable, boolean writeMetadata, long metadata, long metadataMask,
+           int[] words, long[] masks, long[] values, long[] actions) {
+        this.id = id;
+        this.table = table;
+        this.priority = priority;
+        this.inPort = inPort;
+        this.gotoTable = gotoTable;
+        this.writeMetadata = writeMetadata;
+        this.metadata = metadata;
+        this.metadataMask = metadataMask;
+        this.words = words;
+        this.masks = masks;
+        this.values = values;
+        this.actions = actions;
+    }
+
+    boolean matches(long[] keys, int base, int inOfport) {
+        if (inPort >= 0 && inPort != inOfport) return false;
+        for (int j = 0; j < words.length; j++) {
+            if ((keys[base + words[j]] & masks[j]) != values[j]) return false;
+        }
+        return true;
+    }
+
+    /** Parses one rule line; throws IllegalArgumentException naming what is wrong. */
+    static OfRule parse(int id, String line) {
+        String[] parts = line.split(";", -1);
+        if (parts.length != 3) throw new IllegalArgumentException("flow rule needs 3 ';'-separated parts: " + line);
+        String[] head = parts[0].trim().split(" +");
+        if (head.length != 5) throw new IllegalArgumentException("flow rule head needs 5 fields: " + parts[0]);
+        int table = hexInt(head[0]);
+        if (table < 0 || table >= OfPipeline.TABLES) throw new IllegalArgumentException("no table " + table);
+        int priority = hexInt(head[1]);
+        int inPort = head[2].equals("-") ? -1 : hexInt(head[2]);
+        int gotoTable = head[3].equals("-") ? -1 : hexInt(head[3]);
+        if (gotoTable >= 0 && (gotoTable <= table || gotoTable >= OfPipeline.TABLES)) {
+            throw new IllegalArgumentException("goto_table " + gotoTable + " from table " + table);
+        }
+        boolean writeMeta = !head[4].equals("-");
+        long meta = 0, metaMask = 0;
+        if (writeMeta) {
+            String[] mm = head[4].split("/");
+            meta = Long.parseUnsignedLong(mm[0], 16);
+            metaMask = Long.parseUnsignedLong(mm[1], 16);
+        }
+        String[] match = parts[1].trim().isEmpty() ? new String[0] : parts[1].trim().split(" +");
+        int[] words = new int[match.length];
+        long[] masks = new long[match.length];
+        long[] values = new long[match.length];
+        for (int j = 0; j < match.length; j++) {
+            String[] f = match[j].split(":");
+            if (f.length != 3) throw new IllegalArgumentException("match term needs WORD:MASK:VALUE: " + match[j]);
+            words[j] = hexInt(f[0]);
+            if (words[j] < 0 || words[j] >= FlowKey.WORDS) throw new IllegalArgumentException("no flow key word " + words[j]);
+            masks[j] = Long.parseUnsignedLong(f[1], 16);
+            values[j] = Long.parseUnsignedLong(f[2], 16) & masks[j];
+        }
+        String[] acts = parts[2].trim().isEmpty() ? new String[0] : parts[2].trim().split(" +");
+        long[] actions = new long[2 * acts.length];
+        for (int j = 0; j < acts.length; j++) {
+            String[] a = acts[j].split(":", 2);
+            int op = switch (a[0]) {
+                case "output" -> OUTPUT;
+                case "in_port" -> IN_PORT;
+                case "normal" -> NORMAL;
+                case "flood" -> FLOOD;
+                case "all" -> ALL;
+                case "local" -> LOCAL;
+                case "controller" -> CONTROLLER;
+                case "push_vlan" -> PUSH_VLAN;
+                case "pop_vlan" -> POP_VLAN;
+                case "set_vlan_vid" -> SET_VLAN_VID;
+                case "set_vlan_pcp" -> SET_VLAN_PCP;
+                case "set_eth_src" -> SET_ETH_SRC;
+                case "set_eth_dst" -> SET_ETH_DST;
+                default -> throw new IllegalArgumentException("unknown action " + a[0]);
+            };
+            boolean needsArg = op == OUTPUT || op == PUSH_VLAN || op >= SET_VLAN_VID;
+            if (needsArg != (a.length == 2)) throw new IllegalArgumentException("action " + a[0] + (needsArg ? " needs" : " takes no") + " argument");
+            actions[2 * j] = op;
+            actions[2 * j + 1] = needsArg ? Long.parseUnsignedLong(a[1], 16) : 0;
+        }
+        return new OfRule(id, table, priority, inPort, gotoTable, writeMeta, meta, metaMask, words, masks, values, actions);
+    }
+
+    private static int hexInt(String s) {
+        return Integer.parseUnsignedInt(s, 16);
+    }
+}

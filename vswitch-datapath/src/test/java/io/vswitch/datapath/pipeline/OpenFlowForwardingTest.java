@@ -1,0 +1,163 @@
+package io.vswitch.datapath.pipeline;
+
+import io.vswitch.datapath.Datapath;
+import io.vswitch.datapath.flow.Frames;
+import io.vswitch.datapath.ipc.CountersFile;
+import io.vswitch.datapath.ipc.PortSpec;
+import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.PacketPool;
+import io.vswitch.datapath.pmd.PmdIo;
+import io.vswitch.datapath.port.PortProviders;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * OpenFlow tables as the PMDs run them (rules in the text form vswitchd sends), checked on the exact
+ * bytes each port transmits. Ports: p1..p3 are OpenFlow ports 1..3 (all trunks for NORMAL).
+ */
+class OpenFlowForwardingTest {
+    static final long A = 0x0200_0000_000aL, B = 0x0200_0000_000bL;
+
+    private final Arena arena = Arena.ofShared();
+    private CountersFile counters;
+    private Datapath dp;
+    private MemoryPort.Provider memory;
+    private Forwarder forwarder;
+    private Batch batch;
+
+    @BeforeEach
+    void setUp() {
+        counters = CountersFile.anonymous();
+        memory = new MemoryPort.Provider();
+        PortProviders providers = new PortProviders();
+        providers.register(memory);
+        dp = new Datapath(counters.manager(), providers, 1);
+        dp.configure(Map.of("pmd-sleep-max", "1000"));
+        dp.addBridge("br0", Map.of());
+        for (int p = 1; p <= 3; p++) dp.addPort(new PortSpec("br0", "p" + p, MemoryPort.TYPE, p, null, -1, "", Map.of()));
+        memory.ports.values().forEach(p -> p.record = true);
+        forwarder = new Forwarder(new PmdIo(0, arena));
+        batch = new Batch(new PacketPool(arena, 256));
+    }
+
+    @AfterEach
+    void tearDown() {
+        dp.close();
+        counters.close();
+    }
+
+    private void flows(String... rules) {
+        dp.setFlows("br0", OfPipeline.parse(String.join("\n", rules), 1));
+    }
+
+    private void send(String in, byte[]... frames) {
+        for (int i = 0; i < frames.length; i++) {
+            long off = batch.rxOffset(i);
+            MemorySegment.copy(frames[i], 0, batch.memory(), JAVA_BYTE, off, frames[i].length);
+            batch.offset[i] = off;
+            batch.length[i] = frames[i].length;
+        }
+        batch.count = frames.length;
+        DatapathView v = dp.view();
+        forwarder.process(batch, v.bridge("br0").port(in), v, dp.now());
+    }
+
+    private List<byte[]> sent(String port) {
+        return memory.ports.get(port).takeSent();
+    }
+
+    private static byte[] udp(long dst, long src, int dstIp) {
+        return Frames.udp4(dst, src, Frames.IP4_A, dstIp, 1000, 2000, 18);
+    }
+
+    @Test
+    void aTableMissDropsAndInPortSelectsTheFlow() {
+        flows("0 a 1 - - ; ; output:2");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        assertArrayEquals(f, sent("p2").get(0));
+        assertTrue(sent("p3").isEmpty());
+        send("p3", f);
+        assertTrue(sent("p1").isEmpty() && sent("p2").isEmpty(), "no flow for in_port 3: dropped");
+        assertEquals(1, forwarder.tableMisses());
+    }
+
+    @Test
+    void higherPriorityWinsAndMasksMatchBitsOnly() {
+        // eth_type=0x0800 and nw_dst=10.0.0.0/8 -> p3 at priority 20; everything -> p2 at priority 10
+        flows("0 14 - - - ; c:ffff:800 d:ff000000:a000000 ; output:3", "0 a - - - ; ; output:2");
+        byte[] ten = udp(B, A, 0x0a010203);
+        byte[] other = udp(B, A, 0x0b010203);
+        send("p1", ten, other);
+        List<byte[]> p3 = sent("p3");
+        assertEquals(1, p3.size());
+        assertArrayEquals(ten, p3.get(0));
+        List<byte[]> p2 = sent("p2");
+        assertEquals(1, p2.size());
+        assertArrayEquals(other, p2.get(0));
+    }
+
+    @Test
+    void actionsApplyInOrderAndEarlierOutputsKeepTheOldBytes() {
+        flows("0 1 1 - - ; ; output:3 push_vlan:8100 set_vlan_vid:64 output:2 pop_vlan set_eth_dst:2000000000c local");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        assertArrayEquals(f, sent("p3").get(0), "output before the push: untagged");
+        assertArrayEquals(Frames.dot1q(f, 100), sent("p2").get(0), "after push_vlan and set_vlan_vid 100");
+    }
+
+    @Test
+    void gotoTableAndMetadataCarryThePacketOn() {
+        flows("0 1 - 3 5/ff ; ; ", "3 1 - - - ; 1:ff:5 ; set_eth_dst:2000000000c output:2", "3 0 - - - ; ; output:3");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        byte[] rewritten = f.clone();
+        rewritten[5] = 0x0c;
+        rewritten[0] = 0x02;
+        rewritten[1] = rewritten[2] = rewritten[3] = rewritten[4] = 0;
+        assertArrayEquals(rewritten, sent("p2").get(0), "table 3 matched the metadata table 0 wrote, and rewrote eth_dst");
+        assertTrue(sent("p3").isEmpty());
+    }
+
+    @Test
+    void laterTablesMatchWhatEarlierOnesMadeOfThePacket() {
+        // table 0 tags with VLAN 7 and goes on; table 1 matches vlan_vid=7 (with OFPVID_PRESENT)
+        flows("0 1 - 1 - ; ; push_vlan:8100 set_vlan_vid:7", "1 1 - - - ; b:1fff000000000000:1007000000000000 ; output:2");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        assertArrayEquals(Frames.dot1q(f, 7), sent("p2").get(0));
+    }
+
+    @Test
+    void normalInAFlowLearnsAndFloodsLikeTheDefaultBridge() {
+        flows("0 0 - - - ; ; normal");
+        byte[] bc = Frames.padTo(Frames.arpRequest(A, Frames.IP4_A, Frames.IP4_B), 60);
+        send("p1", bc);
+        assertArrayEquals(bc, sent("p2").get(0));
+        assertArrayEquals(bc, sent("p3").get(0));
+        byte[] toA = udp(A, B, Frames.IP4_A);
+        send("p2", toA);
+        assertArrayEquals(toA, sent("p1").get(0), "A was learned on p1");
+        assertTrue(sent("p3").isEmpty());
+    }
+
+    @Test
+    void malformedRulesAreRefusedWithTheReason() {
+        assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 1 - - - ; ; jump", 1));
+        assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 1 - - - ; 99:1:1 ; ", 1));
+        assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("3 1 - 2 - ; ; ", 1), "goto backwards");
+        assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 1 - -", 1));
+    }
+}

@@ -1,0 +1,101 @@
+package io.vswitch.ofproto.bridge;
+
+import io.vswitch.datapath.ipc.DatapathClient;
+import io.vswitch.datapath.ipc.DatapathException;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps each bridge's OpenFlow tables in the dataplane equal to vswitchd's. The OpenFlow loop
+ * {@link #offer}s a bridge's whole tables (compiled rules) after a change; this thread sends the
+ * latest to the dataplane, so a burst of flow-mods becomes one transfer and the OpenFlow loop never
+ * waits for the dataplane. Each transfer carries a generation; when a state dump shows the
+ * dataplane with another one (it restarted, or a transfer failed), the tables are sent again.
+ */
+public final class FlowSync implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(FlowSync.class.getName());
+
+    private record Tables(long generation, List<String> rules) {}
+
+    private final BridgeReconciler.DatapathSupplier datapath;
+    /** The newest tables of every bridge. */
+    private final Map<String, Tables> latest = new ConcurrentHashMap<>();
+    /** Bridges whose newest tables the dataplane has not acknowledged. */
+    private final Map<String, Boolean> dirty = new ConcurrentHashMap<>();
+    private final Semaphore wake = new Semaphore(0);
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    public FlowSync(BridgeReconciler.DatapathSupplier datapath) {
+        this.datapath = datapath;
+        this.thread = Thread.ofPlatform().daemon().name("flow-sync").start(this::loop);
+    }
+
+    /** New tables for {@code bridge} (called on the OpenFlow loop). */
+    public void offer(String bridge, long generation, List<String> rules) {
+        latest.put(bridge, new Tables(generation, rules));
+        dirty.put(bridge, true);
+        wake.release();
+    }
+
+    /** The bridge is gone: nothing more to send for it. */
+    public void forget(String bridge) {
+        latest.remove(bridge);
+        dirty.remove(bridge);
+    }
+
+    /** Compares what the dataplane runs ({@code DatapathState.flowGenerations}) with the newest tables; re-sends where they differ. */
+    public void check(Map<String, Long> dataplaneGenerations) {
+        latest.forEach((bridge, t) -> {
+            Long have = dataplaneGenerations.get(bridge);
+            if (have != null && have != t.generation()) {
+                dirty.put(bridge, true);
+                wake.release();
+            }
+        });
+    }
+
+    private void loop() {
+        while (running) {
+            try {
+                wake.tryAcquire(1, TimeUnit.SECONDS);
+                wake.drainPermits();
+                for (String bridge : List.copyOf(dirty.keySet())) {
+                    Tables t = latest.get(bridge);
+                    if (t == null) {
+                        dirty.remove(bridge);
+                        continue;
+                    }
+                    DatapathClient dp;
+                    try {
+                        dp = datapath.get();
+                    } catch (DatapathException e) {
+                        break;                                // no dataplane: retried every second
+                    }
+                    dirty.remove(bridge);
+                    try {
+                        dp.setFlows(bridge, t.generation(), t.rules());
+                    } catch (DatapathException e) {
+                        // e.g. the bridge is not in the dataplane yet: the next state check re-sends
+                        LOG.log(System.Logger.Level.DEBUG, bridge + ": tables not sent: " + e.getMessage());
+                        dirty.putIfAbsent(bridge, true);
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "sending flow tables failed; retrying", e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+    }
+}

@@ -1,0 +1,141 @@
+package io.vswitch.ofproto.table;
+
+import io.vswitch.datapath.flow.FlowKey;
+import org.projectfloodlight.openflow.protocol.action.OFAction;
+import org.projectfloodlight.openflow.protocol.action.OFActionOutput;
+import org.projectfloodlight.openflow.protocol.action.OFActionPopVlan;
+import org.projectfloodlight.openflow.protocol.action.OFActionPushVlan;
+import org.projectfloodlight.openflow.protocol.action.OFActionSetField;
+import org.projectfloodlight.openflow.protocol.instruction.OFInstruction;
+import org.projectfloodlight.openflow.protocol.instruction.OFInstructionApplyActions;
+import org.projectfloodlight.openflow.protocol.instruction.OFInstructionGotoTable;
+import org.projectfloodlight.openflow.protocol.instruction.OFInstructionWriteMetadata;
+import org.projectfloodlight.openflow.types.OFPort;
+
+import java.util.Set;
+
+/**
+ * Turns a flow of the authoritative tables into the dataplane's rule line (see the datapath's
+ * {@code OfRule}): each OXM field becomes masked bits of the flow-key word that holds it (the
+ * layout of {@link FlowKey}, which follows OVS's {@code struct flow}), each action an opcode.
+ * {@link #SUPPORTED_FIELDS} is exactly what this mapping covers; {@link FlowCheck} refuses the rest.
+ */
+public final class RuleCompiler {
+    /** OXM basic fields the dataplane matches. */
+    public static final Set<Integer> SUPPORTED_FIELDS = Set.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+            19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 38);
+    /** OXM basic fields set_field can write in the dataplane. */
+    public static final Set<Integer> SETTABLE_FIELDS = Set.of(3, 4, 6, 7);
+
+    private RuleCompiler() {}
+
+    public static String compile(FlowEntry e) {
+        long[] mask = new long[FlowKey.WORDS];
+        long[] value = new long[FlowKey.WORDS];
+        int inPort = -1;
+        for (OxmMatch.Field f : e.key().fields()) {
+            int field = f.id() & 0x7f;
+            long v = number(f.value()), m = number(f.mask());
+            switch (field) {
+                case 0, 1 -> inPort = (int) v;
+                case 2 -> put(mask, value, FlowKey.W_METADATA, 0, m, v);
+                case 3 -> put(mask, value, FlowKey.W_ETH_DST, 0, m, v);
+                case 4 -> put(mask, value, FlowKey.W_ETH_SRC, 0, m, v);
+                case 5 -> put(mask, value, FlowKey.W_L3, 0, m, v);
+                case 6 -> put(mask, value, FlowKey.W_VLAN, 48, m & 0x1fff, v & 0x1fff);      // OFPVID_PRESENT is the TCI's 0x1000
+                case 7 -> put(mask, value, FlowKey.W_VLAN, 61, m & 7, v & 7);
+                case 8 -> put(mask, value, FlowKey.W_L3, 26, m & 0x3f, v & 0x3f);
+                case 9 -> put(mask, value, FlowKey.W_L3, 24, m & 3, v & 3);
+                case 10, 21 -> put(mask, value, FlowKey.W_L3, 16, m & 0xff, v & 0xff);       // ARP opcode sits in nw_proto
+                case 11, 22 -> put(mask, value, FlowKey.W_IPV4, 32, m, v);
+                case 12, 23 -> put(mask, value, FlowKey.W_IPV4, 0, m, v);
+                case 13, 15, 17, 19, 29 -> put(mask, value, FlowKey.W_TP, 48, m & 0xffff, v & 0xffff);   // ICMP type in tp_src
+                case 14, 16, 18, 20, 30 -> put(mask, value, FlowKey.W_TP, 32, m & 0xffff, v & 0xffff);   // ICMP code in tp_dst
+                case 24, 32 -> put(mask, value, FlowKey.W_ARP_SHA, 0, m, v);
+                case 25, 33 -> put(mask, value, FlowKey.W_ARP_THA, 0, m, v);
+                case 26 -> put128(mask, value, FlowKey.W_IPV6_SRC_HI, f);
+                case 27 -> put128(mask, value, FlowKey.W_IPV6_DST_HI, f);
+                case 28 -> put(mask, value, FlowKey.W_IPV6_LABEL, 0, m & 0xfffff, v & 0xfffff);
+                case 31 -> put128(mask, value, FlowKey.W_ND_TARGET_HI, f);
+                case 38 -> put(mask, value, FlowKey.W_TUN_ID, 0, m, v);
+                default -> throw new IllegalArgumentException("OXM field " + field + " cannot be matched by the dataplane");
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        int gotoTable = -1;
+        String metadata = "-";
+        StringBuilder actions = new StringBuilder();
+        for (OFInstruction i : e.instructions()) {
+            switch (i) {
+                case OFInstructionGotoTable g -> gotoTable = g.getTableId().getValue();
+                case OFInstructionWriteMetadata w -> metadata = Long.toHexString(w.getMetadata().getValue()) + "/" + Long.toHexString(w.getMetadataMask().getValue());
+                case OFInstructionApplyActions a -> {
+                    for (OFAction act : a.getActions()) actions.append(' ').append(action(act));
+                }
+                default -> throw new IllegalArgumentException("instruction " + i.getType() + " cannot be run by the dataplane");
+            }
+        }
+        sb.append(Integer.toHexString(e.table())).append(' ').append(Integer.toHexString(e.priority())).append(' ')
+                .append(inPort < 0 ? "-" : Integer.toHexString(inPort)).append(' ')
+                .append(gotoTable < 0 ? "-" : Integer.toHexString(gotoTable)).append(' ').append(metadata).append(" ;");
+        for (int w = 0; w < FlowKey.WORDS; w++) {
+            if (mask[w] != 0) sb.append(' ').append(Integer.toHexString(w)).append(':').append(Long.toHexString(mask[w])).append(':').append(Long.toHexString(value[w]));
+        }
+        return sb.append(" ;").append(actions).toString();
+    }
+
+    private static String action(OFAction a) {
+        return switch (a) {
+            case OFActionOutput o -> {
+                OFPort p = o.getPort();
+                if (p.equals(OFPort.IN_PORT)) yield "in_port";
+                if (p.equals(OFPort.NORMAL)) yield "normal";
+                if (p.equals(OFPort.FLOOD)) yield "flood";
+                if (p.equals(OFPort.ALL)) yield "all";
+                if (p.equals(OFPort.LOCAL)) yield "local";
+                if (p.equals(OFPort.CONTROLLER)) yield "controller";
+                yield "output:" + Integer.toHexString(p.getPortNumber());
+            }
+            case OFActionPushVlan push -> "push_vlan:" + Integer.toHexString(push.getEthertype().getValue());
+            case OFActionPopVlan pop -> "pop_vlan";
+            case OFActionSetField s -> {
+                OxmMatch.Field f = OxmMatch.ofOxm(s.getField()).fields()[0];
+                long v = number(f.value());
+                yield switch (f.id() & 0x7f) {
+                    case 3 -> "set_eth_dst:" + Long.toHexString(v);
+                    case 4 -> "set_eth_src:" + Long.toHexString(v);
+                    case 6 -> "set_vlan_vid:" + Long.toHexString(v & 0x0fff);
+                    case 7 -> "set_vlan_pcp:" + Long.toHexString(v & 7);
+                    default -> throw new IllegalArgumentException("set_field on OXM field " + (f.id() & 0x7f) + " cannot be run by the dataplane");
+                };
+            }
+            default -> throw new IllegalArgumentException("action " + a.getType() + " cannot be run by the dataplane");
+        };
+    }
+
+    private static void put(long[] mask, long[] value, int word, int shift, long m, long v) {
+        mask[word] |= m << shift;
+        value[word] |= (v & m) << shift;
+    }
+
+    private static void put128(long[] mask, long[] value, int hiWord, OxmMatch.Field f) {
+        byte[] v = f.value(), m = f.mask();
+        mask[hiWord] |= number(m, 0);
+        value[hiWord] |= number(v, 0) & number(m, 0);
+        mask[hiWord + 1] |= number(m, 8);
+        value[hiWord + 1] |= number(v, 8) & number(m, 8);
+    }
+
+    /** Big-endian bytes (up to 8) as a number. */
+    private static long number(byte[] b) {
+        long n = 0;
+        for (int i = 0; i < Math.min(8, b.length); i++) n = n << 8 | (b[i] & 0xff);
+        return n;
+    }
+
+    private static long number(byte[] b, int from) {
+        long n = 0;
+        for (int i = from; i < from + 8; i++) n = n << 8 | (b[i] & 0xff);
+        return n;
+    }
+}
