@@ -433,16 +433,18 @@ public final class Datapath implements AutoCloseable {
         List<PortSpec> ports = new ArrayList<>();
         Map<String, Map<String, String>> status = new LinkedHashMap<>();
         Map<String, Long> generations = new LinkedHashMap<>();
+        Map<String, long[]> flowCounters = new LinkedHashMap<>();
         for (DpBridge b : v.bridges) {
             if (b == null) continue;
             bridges.put(b.name(), b.config());
             generations.put(b.name(), b.flows() == null ? 0L : b.flows().generation);
+            flowCounters.put(b.name(), b.flows() == null ? new long[0] : b.flows().counters());
             for (DpPort p : b.ports()) {
                 ports.add(specs.get(p.index()));
                 status.put(p.name(), p.io().status());
             }
         }
-        return new DatapathState(epoch, config(), bridges, ports, status, generations);
+        return new DatapathState(epoch, config(), bridges, ports, status, generations, flowCounters);
     }
 
     /** Periodic housekeeping on the control thread: MAC aging and size limits. */

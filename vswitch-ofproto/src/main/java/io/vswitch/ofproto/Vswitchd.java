@@ -83,7 +83,7 @@ public final class Vswitchd implements AutoCloseable {
         this.bridges = new BridgeReconciler(ovsdb, reconciler, this::datapath);
         this.statistics = new io.vswitch.ofproto.bridge.StatisticsWriter(ovsdb, runDir);
         this.flowSync = new io.vswitch.ofproto.bridge.FlowSync(this::datapath);
-        bridges.onDataplaneState(state -> flowSync.check(state.flowGenerations()));
+        bridges.onDataplaneState(flowSync::check);
         this.openflow = new io.vswitch.ofproto.bridge.OpenFlowBridges(ovsdb, runDir, flowSync);
     }
 

@@ -109,6 +109,12 @@ class OpenFlowTrafficIT {
         ofctl("add-flow", "in_port=2,actions=output:1");
         assertTrue(reaches(a, "10.12.0.2"), "a and b joined by two flows");
         assertTrue(blocked(c, "10.12.0.1"), "c has no flow");
+        // The dataplane's per-rule counters reach dump-flows with the next state dump (every 2 s).
+        String f = "";
+        for (int i = 0; i < 50 && !(f = flows()).matches("(?s).*n_packets=[1-9][0-9]*, n_bytes=[1-9][0-9]*, in_port=1 actions=output:2.*"); i++) {
+            Thread.sleep(200);
+        }
+        assertTrue(f.matches("(?s).*n_packets=[1-9][0-9]*, n_bytes=[1-9][0-9]*, in_port=1 actions=output:2.*"), "counted:\n" + f);
     }
 
     /**

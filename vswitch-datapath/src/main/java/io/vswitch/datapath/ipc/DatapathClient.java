@@ -125,6 +125,7 @@ public final class DatapathClient implements AutoCloseable {
         List<PortSpec> ports = new ArrayList<>();
         Map<String, Map<String, String>> status = new LinkedHashMap<>();
         Map<String, Long> generations = new LinkedHashMap<>();
+        Map<String, long[]> counters = new LinkedHashMap<>();
         long epoch = 0;
         for (Message m : parts) {
             Map<String, String> b = new LinkedHashMap<>(m.body());
@@ -140,6 +141,14 @@ public final class DatapathClient implements AutoCloseable {
                     generations.put(name, gen == null ? 0 : Long.parseLong(gen));
                     bridges.put(name, b);
                 }
+                case "flow-counters" -> {
+                    long[] c = counters.computeIfAbsent(b.get("name"), n -> new long[Integer.parseInt(b.get("length"))]);
+                    int at = Integer.parseInt(b.get("from"));
+                    String values = b.get("values");
+                    if (!values.isEmpty()) {
+                        for (String v : values.split(",")) if (at < c.length) c[at++] = Long.parseLong(v);
+                    }
+                }
                 case "port" -> {
                     PortSpec p = PortSpec.fromMap(b);
                     ports.add(p);
@@ -152,7 +161,7 @@ public final class DatapathClient implements AutoCloseable {
                 default -> { }
             }
         }
-        return new DatapathState(epoch, config, bridges, ports, status, generations);
+        return new DatapathState(epoch, config, bridges, ports, status, generations, counters);
     }
 
     /**

@@ -124,6 +124,9 @@ public final class DatapathServer {
         datapath.setFlows(bridge, io.vswitch.datapath.pipeline.OfPipeline.parse(sb.toString(), Long.parseLong(require(b, "generation"))));
     }
 
+    /** Rules per flow-counters message: two numbers of at most 20 digits each stay far below the ring's largest message. */
+    private static final int COUNTERS_PER_MESSAGE = 2000;
+
     /** Key of a dumped bridge message that carries its flow generation (not part of its configuration). */
     static final String FLOW_GENERATION = "flow-generation";
 
@@ -142,6 +145,15 @@ public final class DatapathServer {
             m.put("name", name);
             m.put(FLOW_GENERATION, Long.toString(s.flowGenerations().getOrDefault(name, 0L)));
             send(Message.STATE, correlation, m);
+            long[] counters = s.flowCounters().getOrDefault(name, new long[0]);
+            for (int from = 0; from < counters.length; from += 2 * COUNTERS_PER_MESSAGE) {
+                StringBuilder values = new StringBuilder();
+                for (int i = from; i < Math.min(counters.length, from + 2 * COUNTERS_PER_MESSAGE); i++) {
+                    values.append(i == from ? "" : ",").append(counters[i]);
+                }
+                send(Message.STATE, correlation, Map.of("kind", "flow-counters", "name", name, "length", Integer.toString(counters.length),
+                        "from", Integer.toString(from), "values", values.toString()));
+            }
         });
         for (PortSpec p : s.ports()) {
             Map<String, String> m = new LinkedHashMap<>(p.toMap());

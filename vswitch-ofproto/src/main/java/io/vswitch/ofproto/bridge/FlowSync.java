@@ -48,13 +48,38 @@ public final class FlowSync implements AutoCloseable {
         dirty.remove(bridge);
     }
 
-    /** Compares what the dataplane runs ({@code DatapathState.flowGenerations}) with the newest tables; re-sends where they differ. */
-    public void check(Map<String, Long> dataplaneGenerations) {
+    /** Receives the dataplane's rule counters of a generation of a bridge's tables. */
+    @FunctionalInterface
+    public interface CounterSink {
+        void counters(String bridge, long generation, long[] counters);
+    }
+
+    private volatile CounterSink counterSink = (b, g, c) -> { };
+    private volatile java.util.function.ObjLongConsumer<String> ackSink = (b, g) -> { };
+
+    public void onCounters(CounterSink sink) {
+        this.counterSink = sink;
+    }
+
+    /** Hears each generation the dataplane has taken over (for barriers that wait for it). */
+    public void onAck(java.util.function.ObjLongConsumer<String> sink) {
+        this.ackSink = sink;
+    }
+
+    /**
+     * Compares what the dataplane runs with the newest tables: re-sends where the generation differs,
+     * passes the rule counters on where it is the newest.
+     */
+    public void check(io.vswitch.datapath.ipc.DatapathState state) {
         latest.forEach((bridge, t) -> {
-            Long have = dataplaneGenerations.get(bridge);
-            if (have != null && have != t.generation()) {
+            Long have = state.flowGenerations().get(bridge);
+            if (have == null) return;
+            if (have != t.generation()) {
                 dirty.put(bridge, true);
                 wake.release();
+            } else {
+                long[] c = state.flowCounters().get(bridge);
+                if (c != null) counterSink.counters(bridge, have, c);
             }
         });
     }
@@ -79,6 +104,7 @@ public final class FlowSync implements AutoCloseable {
                     dirty.remove(bridge);
                     try {
                         dp.setFlows(bridge, t.generation(), t.rules());
+                        ackSink.accept(bridge, t.generation());
                     } catch (DatapathException e) {
                         // e.g. the bridge is not in the dataplane yet: the next state check re-sends
                         LOG.log(System.Logger.Level.DEBUG, bridge + ": tables not sent: " + e.getMessage());

@@ -64,6 +64,14 @@ public final class OpenFlowBridges implements AutoCloseable {
         this.server = server;
         this.runDir = runDir;
         this.flows = flows;
+        flows.onCounters((bridge, generation, counters) -> transport.loop().execute(() -> {
+            Bridge b = bridges.get(bridge);
+            if (b != null) b.sw.dataplaneCounters(generation, counters);
+        }));
+        flows.onAck((bridge, generation) -> transport.loop().execute(() -> {
+            Bridge b = bridges.get(bridge);
+            if (b != null) b.sw.dataplaneHas(generation);
+        }));
         server.addListener(changes -> refresh());
         refresh();
         transport.loop().scheduleWithFixedDelay(this::writeStatus, STATUS_INTERVAL_MS, STATUS_INTERVAL_MS, TimeUnit.MILLISECONDS);

@@ -71,6 +71,8 @@ public final class OfSwitch {
     private final java.util.concurrent.Executor loop;
     private final TableSink sink;
     private boolean publishPending;
+    /** The flows of the last published generation, in rule order, with their counts at that moment. */
+    private List<FlowEntry> published = List.of();
     /** Starts from the clock, so a restarted vswitchd never reuses a generation the dataplane has. */
     private long generation = System.currentTimeMillis() << 16;
     private final Set<OfConnection> connections = new LinkedHashSet<>();
@@ -79,8 +81,10 @@ public final class OfSwitch {
 
     /** A switch whose tables go nowhere (tests of the OpenFlow side alone). */
     public OfSwitch(BridgeView view) {
-        this(view, Runnable::run, (bridge, gen, rules) -> { });
+        this(view, Runnable::run, NO_DATAPLANE);
     }
+
+    private static final TableSink NO_DATAPLANE = (bridge, gen, rules) -> { };
 
     /** {@code loop} is the OpenFlow event loop (publishing is deferred to the end of the current work there). */
     public OfSwitch(BridgeView view, java.util.concurrent.Executor loop, TableSink sink) {
@@ -102,10 +106,22 @@ public final class OfSwitch {
     private void publish() {
         publishPending = false;
         List<String> rules = new ArrayList<>();
-        for (FlowEntry e : tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO)) {
-            rules.add(io.vswitch.ofproto.table.RuleCompiler.compile(e));
-        }
+        published = tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO);
+        for (FlowEntry e : published) rules.add(io.vswitch.ofproto.table.RuleCompiler.compile(e));
         sink.tables(name, ++generation, rules);
+        if (sink == NO_DATAPLANE) acked = generation;
+    }
+
+    /**
+     * The dataplane's counters for the rules of {@code gen}: a new generation starts its counters at
+     * zero, so a flow's count is what it had when the generation was published plus the dataplane's.
+     */
+    public void dataplaneCounters(long gen, long[] counters) {
+        if (gen != generation || counters.length != 2 * published.size()) return;
+        for (int i = 0; i < published.size(); i++) {
+            FlowEntry at = published.get(i);
+            tables.setCounts(at, at.packets() + counters[2 * i], at.bytes() + counters[2 * i + 1]);
+        }
     }
 
     /** A new bridge not in secure fail mode starts with {@code priority=0 actions=NORMAL}, as in OVS. */
@@ -191,7 +207,7 @@ public final class OfSwitch {
                                 OFCapabilities.GROUP_STATS, OFCapabilities.QUEUE_STATS)).build());
                 case GET_CONFIG_REQUEST -> c.send(f.buildGetConfigReply().setXid(m.getXid()).setFlags(Set.of()).setMissSendLen(c.missSendLen()).build());
                 case SET_CONFIG -> c.setMissSendLen(((OFSetConfig) m).getMissSendLen());
-                case BARRIER_REQUEST -> c.send(f.buildBarrierReply().setXid(m.getXid()).build());
+                case BARRIER_REQUEST -> barrier(c, m.getXid());
                 case ROLE_REQUEST -> role(c, (OFRoleRequest) m);
                 case FLOW_MOD -> flowMod(c, (OFFlowMod) m);
                 case STATS_REQUEST -> stats(c, (OFStatsRequest<?>) m);
@@ -201,6 +217,50 @@ public final class OfSwitch {
             LOG.log(System.Logger.Level.DEBUG, name + ": " + c.remote() + ": refused " + m.getType() + ": " + e.getMessage());
             c.reply(e, raw);
         }
+    }
+
+    /**
+     * A barrier is answered once the dataplane runs the tables as they are now, so a controller that
+     * waits for it knows its flows are in effect (OVS answers once they are in its classifier). If
+     * the dataplane does not confirm within {@link #BARRIER_WAIT_MS}, the reply goes anyway: a
+     * missing dataplane must not hang controllers.
+     */
+    private void barrier(OfConnection c, long xid) {
+        long needed = publishPending ? generation + 1 : generation;
+        if (acked >= needed) {
+            c.send(c.factory().buildBarrierReply().setXid(xid).build());
+            return;
+        }
+        c.pause();
+        WaitingBarrier w = new WaitingBarrier(needed, c, xid);
+        waitingBarriers.add(w);
+        if (loop instanceof java.util.concurrent.ScheduledExecutorService ses) {
+            ses.schedule(() -> {
+                if (waitingBarriers.remove(w)) complete(w);
+            }, BARRIER_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private record WaitingBarrier(long generation, OfConnection connection, long xid) {}
+
+    private static final long BARRIER_WAIT_MS = 2000;
+    private final java.util.List<WaitingBarrier> waitingBarriers = new java.util.ArrayList<>();
+    private long acked;
+
+    /** The dataplane runs generation {@code gen} now: barriers waiting for it are answered. */
+    public void dataplaneHas(long gen) {
+        acked = Math.max(acked, gen);
+        for (WaitingBarrier w : List.copyOf(waitingBarriers)) {
+            if (w.generation() <= acked && waitingBarriers.remove(w)) complete(w);
+        }
+    }
+
+    private static void complete(WaitingBarrier w) {
+        OfConnection c = w.connection();
+        if (!c.ready()) return;
+        c.send(c.factory().buildBarrierReply().setXid(w.xid()).build());
+        c.flush();
+        c.resume();
     }
 
     /** Roles (OpenFlow 1.3 section 6.3.5): one master; a newer master demotes the old one; stale generation ids are refused. */

@@ -46,6 +46,10 @@ public record FlowEntry(int table, int priority, OxmMatch key, Match match, U64 
         return (this.cookie.getValue() & mask.getValue()) == (cookie.getValue() & mask.getValue());
     }
 
+    public FlowEntry withCounts(long newPackets, long newBytes) {
+        return new FlowEntry(table, priority, key, match, cookie, instructions, idleTimeout, hardTimeout, flags, createdNanos, newPackets, newBytes);
+    }
+
     public FlowEntry withInstructions(List<OFInstruction> newInstructions, boolean resetCounts) {
         return new FlowEntry(table, priority, key, match, cookie, newInstructions, idleTimeout, hardTimeout, flags, createdNanos,
                 resetCounts ? 0 : packets, resetCounts ? 0 : bytes);

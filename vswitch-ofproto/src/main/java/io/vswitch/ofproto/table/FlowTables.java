@@ -131,6 +131,17 @@ public final class FlowTables {
         return out;
     }
 
+    /**
+     * Sets the counters of the flow that {@code e} was (same table, priority and match), if it is
+     * still there; a flow that was replaced by an add since keeps its own.
+     */
+    public void setCounts(FlowEntry e, long packets, long bytes) {
+        Map<Key, FlowEntry> t = tables.get(e.table());
+        Key key = new Key(e.priority(), e.key());
+        FlowEntry now = t.get(key);
+        if (now != null && now.createdNanos() == e.createdNanos()) t.put(key, now.withCounts(packets, bytes));
+    }
+
     /** Flows in {@code table}. */
     public int count(int table) {
         return tables.get(table).size();
