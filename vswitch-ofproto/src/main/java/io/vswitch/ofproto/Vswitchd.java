@@ -85,6 +85,7 @@ public final class Vswitchd implements AutoCloseable {
         this.flowSync = new io.vswitch.ofproto.bridge.FlowSync(this::datapath);
         bridges.onDataplaneState(flowSync::check);
         this.openflow = new io.vswitch.ofproto.bridge.OpenFlowBridges(ovsdb, runDir, flowSync);
+        bridges.beforeCurCfg(() -> openflow.awaitApplied(2000));
     }
 
     /** Opens the database file; a file from before OVSDB (a JSON snapshot) is moved aside, not lost. */

@@ -131,8 +131,10 @@ class OpenFlowTrafficIT {
         Process tshark = c.start(capture, "tshark", "-l", "-n", "-i", "of3", "-a", "duration:20", "-c", "1",
                 "-f", "vlan 100 and icmp", "-T", "fields", "-e", "vlan.id", "-e", "ip.dst");
         for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
-        assertTrue(reaches(a, "10.12.0.2"), "b got untagged frames after pop_vlan:\n" + flows());
+        // add-flow returns when the flow is in the tables; the dataplane has it a moment later
+        for (int i = 0; i < 20 && tshark.isAlive(); i++) a.exec("ping", "-c", "1", "-W", "1", "10.12.0.2");
         assertTrue(tshark.waitFor(25, TimeUnit.SECONDS), "tshark did not finish");
+        assertTrue(reaches(a, "10.12.0.2"), "b got untagged frames after pop_vlan:\n" + flows());
         String lines = Files.readString(capture);
         assertTrue(lines.contains("100\t10.12.0.2"), "c saw a's ping tagged with VLAN 100:\n" + lines);
     }

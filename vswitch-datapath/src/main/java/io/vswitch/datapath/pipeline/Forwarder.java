@@ -187,19 +187,21 @@ public final class Forwarder {
      * actions apply in order, then its goto_table (if any) continues the lookup; a miss drops the
      * packet (OpenFlow 1.3 without a table-miss flow). Actions edit the packet and its flow key, so
      * later tables match what earlier ones made of it. An output refers to the packet's bytes at that
-     * moment; an edit after an output first copies the packet to a free spare slot.
+     * moment; an edit after an output first copies the packet to a free spare slot. Returns false
+     * if NORMAL refused the packet on input (a VLAN the port does not carry), as without flows.
      */
     private boolean openflow(Batch batch, int i, DpPort in, DpBridge bridge, OfPipeline flows, DatapathView view, int now) {
         long[] keys = batch.keys;
         int base = i * FlowKey.WORDS;
         MemorySegment mem = batch.memory();
         boolean referenced = false;                      // an output refers to the current bytes
+        boolean accepted = true;                         // false once NORMAL refused it on input (counted in rx_dropped)
         int table = 0;
         while (true) {
             OfRule r = flows.lookup(table, keys, base, in.ofport());
             if (r == null) {
                 tableMisses++;
-                return true;
+                return accepted;
             }
             flows.hit(r, batch.length[i]);
             long[] a = r.actions;
@@ -210,7 +212,7 @@ public final class Forwarder {
                     if (referenced) {
                         if (!copyToSpare(batch, i)) {
                             copyFailures++;
-                            return true;
+                            return accepted;
                         }
                         referenced = false;
                     }
@@ -226,7 +228,7 @@ public final class Forwarder {
                     case OfRule.FLOOD, OfRule.ALL -> {
                         for (DpPort p : bridge.ports()) if (p.index() != in.index()) stage(p, batch.offset[i], batch.length[i]);
                     }
-                    case OfRule.NORMAL -> normal(batch, i, in, bridge, view, now);
+                    case OfRule.NORMAL -> accepted &= normal(batch, i, in, bridge, view, now);
                     case OfRule.CONTROLLER -> controllerDrops++;
                     default -> { }
                 }
@@ -235,7 +237,7 @@ public final class Forwarder {
             if (r.writeMetadata) {
                 keys[base + FlowKey.W_METADATA] = (keys[base + FlowKey.W_METADATA] & ~r.metadataMask) | (r.metadata & r.metadataMask);
             }
-            if (r.gotoTable < 0) return true;
+            if (r.gotoTable < 0) return accepted;
             table = r.gotoTable;
         }
     }

@@ -54,6 +54,13 @@ public final class BridgeReconciler implements AutoCloseable {
         poke();
     }
 
+    private volatile Runnable beforeCurCfg = () -> { };
+
+    /** Runs after a configuration was applied and before {@code cur_cfg} says so (e.g. wait for OpenFlow sockets). */
+    public void beforeCurCfg(Runnable hook) {
+        this.beforeCurCfg = hook;
+    }
+
     /** Hears every state dump of the dataplane (e.g. to see which flow tables it runs). */
     public void onDataplaneState(java.util.function.Consumer<io.vswitch.datapath.ipc.DatapathState> listener) {
         this.stateListener = listener;
@@ -122,6 +129,7 @@ public final class BridgeReconciler implements AutoCloseable {
             portStatus = null;                        // unknown: leave those columns as they are
         }
         Map<String, Map<String, String>> status = portStatus;
+        if (apply) beforeCurCfg.run();
         ArrayNode ops = server.call(db -> statusOps(db, want, errors, status, apply)).get();
         if (!ops.isEmpty()) {
             ArrayNode result = server.transact(ops).get();

@@ -55,16 +55,11 @@ public final class FlowSync implements AutoCloseable {
     }
 
     private volatile CounterSink counterSink = (b, g, c) -> { };
-    private volatile java.util.function.ObjLongConsumer<String> ackSink = (b, g) -> { };
 
     public void onCounters(CounterSink sink) {
         this.counterSink = sink;
     }
 
-    /** Hears each generation the dataplane has taken over (for barriers that wait for it). */
-    public void onAck(java.util.function.ObjLongConsumer<String> sink) {
-        this.ackSink = sink;
-    }
 
     /**
      * Compares what the dataplane runs with the newest tables: re-sends where the generation differs,
@@ -104,7 +99,6 @@ public final class FlowSync implements AutoCloseable {
                     dirty.remove(bridge);
                     try {
                         dp.setFlows(bridge, t.generation(), t.rules());
-                        ackSink.accept(bridge, t.generation());
                     } catch (DatapathException e) {
                         // e.g. the bridge is not in the dataplane yet: the next state check re-sends
                         LOG.log(System.Logger.Level.DEBUG, bridge + ": tables not sent: " + e.getMessage());

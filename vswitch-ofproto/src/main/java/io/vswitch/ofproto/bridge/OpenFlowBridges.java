@@ -68,10 +68,7 @@ public final class OpenFlowBridges implements AutoCloseable {
             Bridge b = bridges.get(bridge);
             if (b != null) b.sw.dataplaneCounters(generation, counters);
         }));
-        flows.onAck((bridge, generation) -> transport.loop().execute(() -> {
-            Bridge b = bridges.get(bridge);
-            if (b != null) b.sw.dataplaneHas(generation);
-        }));
+
         server.addListener(changes -> refresh());
         refresh();
         transport.loop().scheduleWithFixedDelay(this::writeStatus, STATUS_INTERVAL_MS, STATUS_INTERVAL_MS, TimeUnit.MILLISECONDS);
@@ -140,6 +137,29 @@ public final class OpenFlowBridges implements AutoCloseable {
         server.call(OpenFlowBridges::read).thenAccept(configs -> transport.loop().execute(() -> apply(configs)));
     }
 
+    /** Listeners created by the last {@link #apply}s whose binding has not been waited for (OpenFlow loop only). */
+    private final List<java.util.concurrent.Future<?>> pendingBinds = new ArrayList<>();
+
+    /**
+     * Applies the database as it is now and waits (at most {@code timeoutMs}) until the new
+     * listeners are bound: the bridge reconciler calls this before it writes {@code cur_cfg}, so
+     * once {@code vsctl add-br br0} returns, {@code ovs-ofctl show br0} finds the bridge's socket
+     * (as with OVS).
+     */
+    public void awaitApplied(long timeoutMs) {
+        try {
+            List<java.util.concurrent.Future<?>> binds = server.call(OpenFlowBridges::read).thenApplyAsync(configs -> {
+                apply(configs);
+                List<java.util.concurrent.Future<?>> b = List.copyOf(pendingBinds);
+                pendingBinds.clear();
+                return b;
+            }, transport.loop()).get(timeoutMs, TimeUnit.MILLISECONDS);
+            for (var b : binds) b.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "OpenFlow endpoints not ready in time: " + e);
+        }
+    }
+
     /** The switch of {@code bridge}, for tests and appctl (call on the OpenFlow loop). */
     public OfSwitch bridge(String name) {
         Bridge b = bridges.get(name);
@@ -163,6 +183,7 @@ public final class OpenFlowBridges implements AutoCloseable {
                 String mgmt = "punix:" + runDir.resolve(name + ".mgmt");
                 try {
                     b = new Bridge(sw, transport.listen(mgmt, sw, OfConnection.Kind.SERVICE, 0));
+                    pendingBinds.add(b.mgmt.ready());
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.ERROR, name + ": cannot listen on " + mgmt + ": " + e.getMessage());
                     return;
@@ -180,8 +201,10 @@ public final class OpenFlowBridges implements AutoCloseable {
                 if (b.controllers.containsKey(c)) continue;
                 try {
                     boolean passive = c.target().startsWith("p");
-                    b.controllers.put(c, passive ? transport.listen(c.target(), b.sw, OfConnection.Kind.PRIMARY, c.probeSeconds())
-                            : transport.connect(c.target(), b.sw, c.probeSeconds(), c.maxBackoffSeconds()));
+                    OfTransport.Endpoint ep = passive ? transport.listen(c.target(), b.sw, OfConnection.Kind.PRIMARY, c.probeSeconds())
+                            : transport.connect(c.target(), b.sw, c.probeSeconds(), c.maxBackoffSeconds());
+                    b.controllers.put(c, ep);
+                    pendingBinds.add(ep.ready());
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.WARNING, name + ": controller " + c.target() + ": " + e.getMessage());
                 }

@@ -44,8 +44,6 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
     private boolean probeSent;
     private long badMessages;
     private long connectedAtNanos;
-    private boolean paused;
-    private final java.util.ArrayDeque<ByteBuf> held = new java.util.ArrayDeque<>();
 
     public OfConnection(OfSwitch sw, Kind kind, String remote) {
         this.sw = sw;
@@ -118,37 +116,12 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        held.forEach(ByteBuf::release);
-        held.clear();
         sw.disconnected(this);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
-        if (paused) {                                     // behind a barrier: later messages wait their turn
-            held.add(frame);
-            return;
-        }
-        process(ctx, frame);
-    }
-
-    /**
-     * Stops handling this connection's messages until {@link #resume}: OpenFlow's barrier lets no
-     * later message run before the barrier is complete. Frames already decoded wait in order.
-     */
-    void pause() {
-        paused = true;
-        channel.config().setAutoRead(false);
-    }
-
-    void resume() {
-        paused = false;
-        while (!paused && !held.isEmpty()) process(channel.pipeline().lastContext(), held.poll());
-        if (!paused && channel.isActive()) channel.config().setAutoRead(true);
-    }
-
-    private void process(ChannelHandlerContext ctx, ByteBuf frame) {
         try {
             probeSent = false;
             if (frame.readableBytes() < 8) {
@@ -183,8 +156,13 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
             sw.handle(this, m, raw);
         } finally {
             frame.release();
-            if (channel != null && channel.isActive()) channel.flush();
         }
+    }
+
+    /** Replies go out once per socket read, not once per message. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
     }
 
     private void hello(ChannelHandlerContext ctx, byte[] raw) {

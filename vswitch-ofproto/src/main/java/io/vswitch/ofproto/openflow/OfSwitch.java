@@ -94,23 +94,67 @@ public final class OfSwitch {
         this.sink = sink;
         if (!view.secure()) addDefaultFlow();
         changed();
+        if (loop instanceof java.util.concurrent.ScheduledExecutorService ses) {
+            expiry = ses.scheduleWithFixedDelay(this::expire, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
-    /** Schedules one publication of the tables for all changes made until then. */
+    private java.util.concurrent.ScheduledFuture<?> expiry;
+
+    /**
+     * Removes flows whose hard or idle timeout has passed (checked every second; "idle" means the
+     * dataplane's counters, refreshed every 2 s, showed no new packet), with FLOW_REMOVED where asked.
+     */
+    void expire() {
+        List<FlowTables.Expired> gone = tables.expire(System.nanoTime());
+        for (FlowTables.Expired x : gone) {
+            if (x.entry().flags().contains(OFFlowModFlags.SEND_FLOW_REM)) {
+                flowRemoved(x.entry(), x.reason() == 0 ? OFFlowRemovedReason.IDLE_TIMEOUT : OFFlowRemovedReason.HARD_TIMEOUT);
+            }
+        }
+        if (!gone.isEmpty()) {
+            changed();
+            for (OfConnection c : connections) if (c.ready()) c.flush();
+        }
+    }
+
+    /**
+     * Schedules one publication of the tables for all changes made until then, {@link #PUBLISH_DELAY_MS}
+     * after the first: a burst of flow-mods (add-flows of many flows) becomes a few transfers of whole
+     * tables, not one per flow.
+     */
     private void changed() {
         if (publishPending) return;
         publishPending = true;
-        loop.execute(this::publish);
+        if (loop instanceof java.util.concurrent.ScheduledExecutorService ses) {
+            // Larger tables cost more to send: wait longer, so a burst becomes fewer transfers.
+            long delay = PUBLISH_DELAY_MS + published.size() / 1000;
+            ses.schedule(this::publish, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } else {
+            loop.execute(this::publish);
+        }
     }
+
+    private static final long PUBLISH_DELAY_MS = 100;
 
     private void publish() {
         publishPending = false;
         List<String> rules = new ArrayList<>();
         published = tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO);
-        for (FlowEntry e : published) rules.add(io.vswitch.ofproto.table.RuleCompiler.compile(e));
+        // Entries are immutable: one compiled before and not replaced since compiles the same.
+        java.util.IdentityHashMap<FlowEntry, String> compiled = new java.util.IdentityHashMap<>(published.size() * 2);
+        for (FlowEntry e : published) {
+            String line = this.compiled.get(e);
+            if (line == null) line = io.vswitch.ofproto.table.RuleCompiler.compile(e);
+            compiled.put(e, line);
+            rules.add(line);
+        }
+        this.compiled = compiled;
         sink.tables(name, ++generation, rules);
-        if (sink == NO_DATAPLANE) acked = generation;
     }
+
+    /** The rule line of every published entry (by identity). */
+    private java.util.IdentityHashMap<FlowEntry, String> compiled = new java.util.IdentityHashMap<>();
 
     /**
      * The dataplane's counters for the rules of {@code gen}: a new generation starts its counters at
@@ -120,7 +164,9 @@ public final class OfSwitch {
         if (gen != generation || counters.length != 2 * published.size()) return;
         for (int i = 0; i < published.size(); i++) {
             FlowEntry at = published.get(i);
-            tables.setCounts(at, at.packets() + counters[2 * i], at.bytes() + counters[2 * i + 1]);
+            if (counters[2 * i] != 0 || counters[2 * i + 1] != 0) {
+                tables.setCounts(at, at.packets() + counters[2 * i], at.bytes() + counters[2 * i + 1]);
+            }
         }
     }
 
@@ -191,6 +237,7 @@ public final class OfSwitch {
 
     /** Closes every connection (the bridge is gone). */
     public void close() {
+        if (expiry != null) expiry.cancel(false);
         for (OfConnection c : List.copyOf(connections)) c.close();
     }
 
@@ -207,7 +254,11 @@ public final class OfSwitch {
                                 OFCapabilities.GROUP_STATS, OFCapabilities.QUEUE_STATS)).build());
                 case GET_CONFIG_REQUEST -> c.send(f.buildGetConfigReply().setXid(m.getXid()).setFlags(Set.of()).setMissSendLen(c.missSendLen()).build());
                 case SET_CONFIG -> c.setMissSendLen(((OFSetConfig) m).getMissSendLen());
-                case BARRIER_REQUEST -> barrier(c, m.getXid());
+                // Answered once everything before it is in the tables, as OVS does; the dataplane
+                // takes the tables within PUBLISH_DELAY_MS plus the transfer. (Waiting for the
+                // dataplane too would cost ovs-ofctl add-flows, which sends a barrier after every
+                // flow, one whole-table transfer per flow.)
+                case BARRIER_REQUEST -> c.send(f.buildBarrierReply().setXid(m.getXid()).build());
                 case ROLE_REQUEST -> role(c, (OFRoleRequest) m);
                 case FLOW_MOD -> flowMod(c, (OFFlowMod) m);
                 case STATS_REQUEST -> stats(c, (OFStatsRequest<?>) m);
@@ -217,50 +268,6 @@ public final class OfSwitch {
             LOG.log(System.Logger.Level.DEBUG, name + ": " + c.remote() + ": refused " + m.getType() + ": " + e.getMessage());
             c.reply(e, raw);
         }
-    }
-
-    /**
-     * A barrier is answered once the dataplane runs the tables as they are now, so a controller that
-     * waits for it knows its flows are in effect (OVS answers once they are in its classifier). If
-     * the dataplane does not confirm within {@link #BARRIER_WAIT_MS}, the reply goes anyway: a
-     * missing dataplane must not hang controllers.
-     */
-    private void barrier(OfConnection c, long xid) {
-        long needed = publishPending ? generation + 1 : generation;
-        if (acked >= needed) {
-            c.send(c.factory().buildBarrierReply().setXid(xid).build());
-            return;
-        }
-        c.pause();
-        WaitingBarrier w = new WaitingBarrier(needed, c, xid);
-        waitingBarriers.add(w);
-        if (loop instanceof java.util.concurrent.ScheduledExecutorService ses) {
-            ses.schedule(() -> {
-                if (waitingBarriers.remove(w)) complete(w);
-            }, BARRIER_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
-        }
-    }
-
-    private record WaitingBarrier(long generation, OfConnection connection, long xid) {}
-
-    private static final long BARRIER_WAIT_MS = 2000;
-    private final java.util.List<WaitingBarrier> waitingBarriers = new java.util.ArrayList<>();
-    private long acked;
-
-    /** The dataplane runs generation {@code gen} now: barriers waiting for it are answered. */
-    public void dataplaneHas(long gen) {
-        acked = Math.max(acked, gen);
-        for (WaitingBarrier w : List.copyOf(waitingBarriers)) {
-            if (w.generation() <= acked && waitingBarriers.remove(w)) complete(w);
-        }
-    }
-
-    private static void complete(WaitingBarrier w) {
-        OfConnection c = w.connection();
-        if (!c.ready()) return;
-        c.send(c.factory().buildBarrierReply().setXid(w.xid()).build());
-        c.flush();
-        c.resume();
     }
 
     /** Roles (OpenFlow 1.3 section 6.3.5): one master; a newer master demotes the old one; stale generation ids are refused. */

@@ -51,9 +51,9 @@ public final class OfTransport implements AutoCloseable {
         @Override
         void close();
 
-        /** The active connection's handler, or null when it is not connected (active endpoints only). */
-        default OfConnection connection() {
-            return null;
+        /** Completes when a listener is bound (at once for connecting endpoints). */
+        default java.util.concurrent.Future<?> ready() {
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
         }
     }
 
@@ -81,13 +81,21 @@ public final class OfTransport implements AutoCloseable {
             if (!f.isSuccess()) LOG.log(System.Logger.Level.ERROR, sw.name() + ": cannot listen on " + target + ": " + f.cause().getMessage());
         });
         Channel server = bound.channel();
-        return () -> {
-            server.close();
-            if (address instanceof UnixDomainSocketAddress u) {
-                try {
-                    Files.deleteIfExists(u.getPath());
-                } catch (IOException ignored) {
-                    // the directory is going away, or someone else owns the file now
+        return new Endpoint() {
+            @Override
+            public java.util.concurrent.Future<?> ready() {
+                return bound;
+            }
+
+            @Override
+            public void close() {
+                server.close();
+                if (address instanceof UnixDomainSocketAddress u) {
+                    try {
+                        Files.deleteIfExists(u.getPath());
+                    } catch (IOException ignored) {
+                        // the directory is going away, or someone else owns the file now
+                    }
                 }
             }
         };
@@ -110,7 +118,6 @@ public final class OfTransport implements AutoCloseable {
         private int backoff = 1;
         private volatile boolean closed;
         private volatile Channel channel;
-        private volatile OfConnection connection;
 
         Reconnector(String target, SocketAddress address, OfSwitch sw, int probe, int maxBackoff) {
             this.target = target;
@@ -138,11 +145,9 @@ public final class OfTransport implements AutoCloseable {
                 }
                 Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
                 channel = ch;
-                connection = c;
                 backoff = 1;
                 LOG.log(System.Logger.Level.INFO, sw.name() + ": connected to controller " + target);
                 ch.closeFuture().addListener(x -> {
-                    connection = null;
                     if (!closed) LOG.log(System.Logger.Level.INFO, sw.name() + ": " + target + ": connection closed; reconnecting");
                     retry();
                 });
@@ -154,11 +159,6 @@ public final class OfTransport implements AutoCloseable {
             int wait = backoff;
             backoff = Math.min(maxBackoff, backoff * 2);
             group.schedule(this::attempt, wait, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public OfConnection connection() {
-            return connection;
         }
 
         @Override

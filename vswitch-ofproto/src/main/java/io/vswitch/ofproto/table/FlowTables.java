@@ -66,7 +66,7 @@ public final class FlowTables {
                 boolean keepCounts = old != null && !fm.getFlags().contains(OFFlowModFlags.RESET_COUNTS);
                 t.put(key, new FlowEntry(table, fm.getPriority(), match, fm.getMatch(), fm.getCookie(), fm.getInstructions(),
                         fm.getIdleTimeout(), fm.getHardTimeout(), fm.getFlags(), nowNanos,
-                        keepCounts ? old.packets() : 0, keepCounts ? old.bytes() : 0));
+                        keepCounts ? old.packets() : 0, keepCounts ? old.bytes() : 0, nowNanos));
                 return new Outcome(List.of(), 1);
             }
             case MODIFY, MODIFY_STRICT -> {
@@ -139,7 +139,28 @@ public final class FlowTables {
         Map<Key, FlowEntry> t = tables.get(e.table());
         Key key = new Key(e.priority(), e.key());
         FlowEntry now = t.get(key);
-        if (now != null && now.createdNanos() == e.createdNanos()) t.put(key, now.withCounts(packets, bytes));
+        if (now != null && now.createdNanos() == e.createdNanos() && (now.packets() != packets || now.bytes() != bytes)) {
+            t.put(key, now.withCounts(packets, bytes));
+        }
+    }
+
+    /** A flow that timed out: {@code reason} 0 idle, 1 hard (OFPRR_IDLE_TIMEOUT / OFPRR_HARD_TIMEOUT). */
+    public record Expired(FlowEntry entry, int reason) {}
+
+    /** Removes and returns the flows whose idle or hard timeout has passed at {@code nowNanos}. */
+    public List<Expired> expire(long nowNanos) {
+        List<Expired> out = new ArrayList<>();
+        for (Map<Key, FlowEntry> t : tables) {
+            var it = t.values().iterator();
+            while (it.hasNext()) {
+                FlowEntry e = it.next();
+                int why = e.expiry(nowNanos);
+                if (why < 0) continue;
+                it.remove();
+                out.add(new Expired(e, why));
+            }
+        }
+        return out;
     }
 
     /** Flows in {@code table}. */

@@ -126,4 +126,21 @@ class FlowTablesTest {
                 .setInstructions(List.of(f.instructions().applyActions(List.of(f.actions().group(OFGroup.of(7)))))).build(), 0);
         assertTrue(all().get(0).usesGroup(OFGroup.of(7)));
     }
+
+    @Test
+    void flowsExpireByHardAndIdleTimeout() throws OfError {
+        long t0 = System.nanoTime();
+        tables.apply(f.buildFlowAdd().setMatch(ip("10.0.0.0/8")).setHardTimeout(1).setInstructions(out(1)).build(), t0);
+        tables.apply(f.buildFlowAdd().setMatch(ip("11.0.0.0/8")).setIdleTimeout(2).setInstructions(out(1)).build(), t0);
+        tables.apply(f.buildFlowAdd().setMatch(ip("12.0.0.0/8")).setInstructions(out(1)).build(), t0);
+        assertTrue(tables.expire(t0 + 500_000_000L).isEmpty());
+        var hard = tables.expire(t0 + 1_000_000_000L);
+        assertEquals(1, hard.size());
+        assertEquals(1, hard.get(0).reason(), "hard timeout");
+        var idle = tables.expire(t0 + 2_000_000_000L);
+        assertEquals(1, idle.size());
+        assertEquals(0, idle.get(0).reason(), "idle timeout");
+        assertEquals(1, all().size(), "the flow without timeouts stays");
+        assertTrue(tables.expire(t0 + 1_000_000_000_000L).isEmpty());
+    }
 }
