@@ -36,6 +36,11 @@ public final class Forwarder {
     private int spareBusy;
     /** Packets an OpenFlow table missed, sent to the controller (no packet-in yet), or could not copy. */
     private long tableMisses;
+    /** Hits not yet added to the pipeline's counters: consecutive packets of one rule share one atomic add. */
+    private OfPipeline hitPipeline;
+    private OfRule hitRule;
+    private long hitPackets;
+    private long hitBytes;
     private long controllerDrops;
     private long copyFailures;
 
@@ -94,6 +99,7 @@ public final class Forwarder {
             if (!(flows == null ? normal(batch, i, in, bridge, view, now) : openflow(batch, i, in, bridge, flows, view, now))) dropped++;
         }
         if (dropped > 0) in.counters().rxDropped.getAndAdd(dropped);
+        flushHits();
         flush(batch, view);
     }
 
@@ -203,7 +209,13 @@ public final class Forwarder {
                 tableMisses++;
                 return accepted;
             }
-            flows.hit(r, batch.length[i]);
+            if (r != hitRule) {
+                flushHits();
+                hitPipeline = flows;
+                hitRule = r;
+            }
+            hitPackets++;
+            hitBytes += batch.length[i];
             long[] a = r.actions;
             for (int j = 0; j < a.length; j += 2) {
                 int op = (int) a[j];
@@ -240,6 +252,14 @@ public final class Forwarder {
             if (r.gotoTable < 0) return accepted;
             table = r.gotoTable;
         }
+    }
+
+    private void flushHits() {
+        if (hitRule != null) hitPipeline.hit(hitRule, hitPackets, hitBytes);
+        hitRule = null;
+        hitPipeline = null;
+        hitPackets = 0;
+        hitBytes = 0;
     }
 
     /** Moves packet i into a spare slot no output refers to; false if both are taken. */
@@ -331,6 +351,10 @@ public final class Forwarder {
 
     /** Forgets staged outputs of a batch whose processing failed (the PMD drops that batch). */
     public void abort() {
+        hitRule = null;
+        hitPipeline = null;
+        hitPackets = 0;
+        hitBytes = 0;
         for (int d = 0; d < dirtyCount; d++) stagedCount[dirty[d]] = 0;
         dirtyCount = 0;
     }

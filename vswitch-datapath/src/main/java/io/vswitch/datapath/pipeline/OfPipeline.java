@@ -54,8 +54,9 @@ public final class OfPipeline {
         return null;
     }
 
-    void hit(OfRule r, int bytes) {
-        counters.getAndIncrement(2 * r.id);
+    /** Adds hits to a rule's counters (several PMDs may share a rule, hence atomics; the forwarder batches them). */
+    void hit(OfRule r, long packets, long bytes) {
+        counters.getAndAdd(2 * r.id, packets);
         counters.getAndAdd(2 * r.id + 1, bytes);
     }
 

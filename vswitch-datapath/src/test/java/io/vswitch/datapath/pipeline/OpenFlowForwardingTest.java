@@ -92,6 +92,8 @@ class OpenFlowForwardingTest {
         send("p3", f);
         assertTrue(sent("p1").isEmpty() && sent("p2").isEmpty(), "no flow for in_port 3: dropped");
         assertEquals(1, forwarder.tableMisses());
+        send("p1", f, f);
+        assertArrayEquals(new long[] {3, 3L * f.length}, dp.view().bridge("br0").flows().counters(), "the rule's packets and bytes");
     }
 
     @Test
