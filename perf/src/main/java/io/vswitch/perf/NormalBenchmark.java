@@ -59,6 +59,14 @@ public class NormalBenchmark {
     @Param({"1000", "8192"})
     public int macs;
 
+    /**
+     * {@code none}: the bridge has no OpenFlow tables and packets go straight to NORMAL (the old
+     * path); {@code normal}: the bridge's tables hold OVS's default {@code priority=0 actions=NORMAL}
+     * flow, what every bridge runs now, i.e. one table lookup more per packet.
+     */
+    @Param({"none", "normal"})
+    public String flows;
+
     private Arena arena;
     private MacTable table;
     private long[] probes;
@@ -104,6 +112,7 @@ public class NormalBenchmark {
         dp.addPort(new PortSpec("br0", "in", "sink", 1, null, 10, "", Map.of()));
         dp.addPort(new PortSpec("br0", "access", "sink", 2, null, 10, "", Map.of()));
         dp.addPort(new PortSpec("br0", "trunk", "sink", 3, null, -1, "", Map.of()));
+        if (flows.equals("normal")) dp.setFlows("br0", io.vswitch.datapath.pipeline.OfPipeline.parse("0 0 - - - ; ; normal", 1));
         DatapathView v = dp.view();
         in = v.bridge("br0").port("in");
         MacTable br = v.bridge("br0").macs();

@@ -87,6 +87,9 @@ public final class Forwarder {
         MemorySegment mem = batch.memory();
         long[] keys = batch.keys;
         int dropped = 0;
+        // Tables that are just the default NORMAL flow need no lookup per packet (the common case).
+        OfPipeline flows = bridge.flows();
+        OfPipeline tables = flows == null || flows.normalOnly() ? null : flows;
         for (int i = 0; i < n; i++) {
             int base = i * FlowKey.WORDS;
             keys[base + FlowKey.W_IN_PORT] = in.index();
@@ -95,9 +98,9 @@ public final class Forwarder {
             taggedLen[i] = NO_VARIANT;
             untaggedLen[i] = NO_VARIANT;
             spareBusy = 0;
-            OfPipeline flows = bridge.flows();
-            if (!(flows == null ? normal(batch, i, in, bridge, view, now) : openflow(batch, i, in, bridge, flows, view, now))) dropped++;
+            if (!(tables == null ? normal(batch, i, in, bridge, view, now) : openflow(batch, i, in, bridge, tables, view, now))) dropped++;
         }
+        if (flows != null && tables == null) flows.hitNormalOnly(n, bytes);
         if (dropped > 0) in.counters().rxDropped.getAndAdd(dropped);
         flushHits();
         flush(batch, view);

@@ -19,6 +19,7 @@ public final class OfPipeline {
 
     private final OfRule[][] tables = new OfRule[TABLES][];
     private final int ruleCount;
+    private final boolean normalOnly;
     /** Per rule: packets at {@code 2*id}, bytes at {@code 2*id+1}. */
     private final AtomicLongArray counters;
     /** The generation vswitchd gave these tables (it re-sends when the dataplane reports another). */
@@ -36,6 +37,7 @@ public final class OfPipeline {
             list.sort(Comparator.comparingInt((OfRule r) -> r.priority).reversed());
             tables[t] = list.toArray(new OfRule[0]);
         }
+        normalOnly = rules.size() == 1 && tables[0].length == 1 && tables[0][0].isPlainNormal();
     }
 
     /** Parses the rules vswitchd sent (one per line, see {@link OfRule}). */
@@ -46,6 +48,16 @@ public final class OfPipeline {
             rules.add(OfRule.parse(rules.size(), line));
         }
         return new OfPipeline(rules, generation);
+    }
+
+    /** Whether the tables are exactly one catch-all rule in table 0 whose only action is NORMAL (a new bridge's default flow). */
+    public boolean normalOnly() {
+        return normalOnly;
+    }
+
+    /** Counts {@code packets} hits of the single NORMAL rule ({@link #normalOnly} tables). */
+    void hitNormalOnly(long packets, long bytes) {
+        hit(tables[0][0], packets, bytes);
     }
 
     /** The highest-priority rule of {@code table} matching the packet, or null (a table miss). */

@@ -51,6 +51,11 @@ public final class OfRule {
         this.actions = actions;
     }
 
+    /** Matches everything and does nothing but NORMAL. */
+    boolean isPlainNormal() {
+        return inPort < 0 && words.length == 0 && gotoTable < 0 && !writeMetadata && actions.length == 2 && actions[0] == NORMAL;
+    }
+
     boolean matches(long[] keys, int base, int inOfport) {
         if (inPort >= 0 && inPort != inOfport) return false;
         for (int j = 0; j < words.length; j++) {

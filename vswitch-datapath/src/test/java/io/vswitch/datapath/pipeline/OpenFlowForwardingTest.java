@@ -153,6 +153,8 @@ class OpenFlowForwardingTest {
         send("p2", toA);
         assertArrayEquals(toA, sent("p1").get(0), "A was learned on p1");
         assertTrue(sent("p3").isEmpty());
+        assertArrayEquals(new long[] {2, bc.length + toA.length}, dp.view().bridge("br0").flows().counters(),
+                "the default flow takes the direct NORMAL path and still counts");
     }
 
     @Test
