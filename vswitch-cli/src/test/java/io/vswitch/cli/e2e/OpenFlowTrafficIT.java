@@ -150,4 +150,23 @@ class OpenFlowTrafficIT {
         ofctl("add-flow", "table=1,metadata=0x2,actions=output:1");
         assertTrue(reaches(a, "10.12.0.2"), "through two tables:\n" + flows());
     }
+
+    /**
+     * Address rewriting with checksums the receiving kernels accept: a pings 10.12.0.99, which
+     * exists only as flows that turn it into b (10.12.0.2) on the way out and back into .99 on the
+     * way back; dec_ttl on the way out.
+     */
+    @Test
+    @Order(6)
+    void ipRewriteAndDecTtlReachAHostThroughAnAddressThatDoesNotExist() throws Exception {
+        ofctl("del-flows");
+        String bMac = b.exec("cat", "/sys/class/net/of2/address").ok().out().trim();
+        a.exec("ip", "neigh", "replace", "10.12.0.99", "lladdr", bMac, "dev", "of1").ok();
+        ofctl("add-flow", "priority=10,arp,actions=NORMAL");
+        ofctl("add-flow", "priority=20,in_port=1,ip,nw_dst=10.12.0.99,actions=set_field:10.12.0.2->ip_dst,dec_ttl,output:2");
+        ofctl("add-flow", "priority=20,in_port=2,ip,nw_src=10.12.0.2,actions=set_field:10.12.0.99->ip_src,output:1");
+        assertTrue(reaches(a, "10.12.0.99"), "the answer comes from .99:\n" + flows());
+        Sh.Result r = a.exec("ping", "-c", "1", "-W", "2", "10.12.0.99");
+        assertTrue(r.out().contains("from 10.12.0.99") && r.out().contains("ttl=64"), r.out());
+    }
 }

@@ -111,6 +111,8 @@ class OvsOfctlIT {
         same("add-flow", "cookie=0x20,priority=7,arp,actions=NORMAL");
         same("add-flow", "cookie=0x30,priority=8,udp,tp_src=53,actions=push_vlan:0x8100,set_field:4196->vlan_vid,output:2");
         same("add-flow", "table=2,priority=1,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=drop");
+        same("add-flow", "priority=9,tcp,tp_dst=80,actions=set_field:10.0.0.9->ip_dst,set_field:8080->tcp_dst,dec_ttl,output:2");
+        same("add-flow", "priority=9,udp,actions=set_field:46->ip_dscp,set_field:53->udp_src,output:2");
         same("add-flow", "priority=5,actions=group:1");                                // no such group
         same("add-flow", "check_overlap,priority=7,ip,actions=drop");                  // overlaps cookie=0x10
         same("add-flow", "check_overlap,priority=7,ipv6,actions=drop");                // does not

@@ -36,6 +36,7 @@ public final class Forwarder {
     private int spareBusy;
     /** Packets an OpenFlow table missed, sent to the controller (no packet-in yet), or could not copy. */
     private long tableMisses;
+    private long ttlDrops;
     /** Hits not yet added to the pipeline's counters: consecutive packets of one rule share one atomic add. */
     private OfPipeline hitPipeline;
     private OfRule hitRule;
@@ -231,7 +232,10 @@ public final class Forwarder {
                         }
                         referenced = false;
                     }
-                    edit(batch, i, mem, op, arg, keys, base);
+                    if (!edit(batch, i, mem, op, arg, keys, base)) {
+                        ttlDrops++;                      // dec_ttl reached zero: dropped (no packet-in yet)
+                        return accepted;
+                    }
                     continue;
                 }
                 switch (op) {
@@ -278,30 +282,32 @@ public final class Forwarder {
         return true;
     }
 
-    /** Applies an editing action to packet i's bytes and flow key. */
-    private static void edit(Batch batch, int i, MemorySegment mem, int op, long arg, long[] keys, int base) {
+    /** Applies an editing action to packet i's bytes and flow key; false if the packet must be dropped (TTL expired). */
+    private static boolean edit(Batch batch, int i, MemorySegment mem, int op, long arg, long[] keys, int base) {
         long off = batch.offset[i];
         int len = batch.length[i];
         long vlan = keys[base + FlowKey.W_VLAN];
         boolean tagged = ((vlan >>> 48) & FlowKey.VLAN_PRESENT) != 0;
         switch (op) {
             case OfRule.PUSH_VLAN -> {
-                if (batch.headroom(i) < VlanEdit.TAG || len < VlanEdit.ETH_ADDRS) return;
+                if (batch.headroom(i) < VlanEdit.TAG || len < VlanEdit.ETH_ADDRS) return true;
                 int wireTci = tagged ? (int) (vlan >>> 48) & ~FlowKey.VLAN_PRESENT & 0xffff : 0;   // VID and PCP of the old outer tag
                 VlanEdit.pushInPlace(mem, off, (int) arg, wireTci);
                 batch.offset[i] = off - VlanEdit.TAG;
                 batch.length[i] = len + VlanEdit.TAG;
+                batch.layers[i] = shiftLayers(batch.layers[i], VlanEdit.TAG);
                 keys[base + FlowKey.W_VLAN] = ((long) (wireTci | FlowKey.VLAN_PRESENT) << 48) | (arg & 0xffff) << 32 | (vlan >>> 32);
             }
             case OfRule.POP_VLAN -> {
-                if (!tagged || len < VlanEdit.ETH_ADDRS + VlanEdit.TAG) return;
+                if (!tagged || len < VlanEdit.ETH_ADDRS + VlanEdit.TAG) return true;
                 VlanEdit.popInPlace(mem, off);
                 batch.offset[i] = off + VlanEdit.TAG;
                 batch.length[i] = len - VlanEdit.TAG;
+                batch.layers[i] = shiftLayers(batch.layers[i], -VlanEdit.TAG);
                 keys[base + FlowKey.W_VLAN] = vlan << 32;
             }
             case OfRule.SET_VLAN_VID, OfRule.SET_VLAN_PCP -> {
-                if (!tagged || len < VlanEdit.ETH_ADDRS + VlanEdit.TAG) return;
+                if (!tagged || len < VlanEdit.ETH_ADDRS + VlanEdit.TAG) return true;
                 int wire = VlanEdit.tci(mem, off);
                 wire = op == OfRule.SET_VLAN_VID ? (wire & 0xf000) | (int) (arg & 0x0fff) : (wire & 0x1fff) | (int) (arg & 7) << 13;
                 VlanEdit.setTci(mem, off, wire);
@@ -315,8 +321,17 @@ public final class Forwarder {
                 VlanEdit.setMac(mem, off + 6, arg);
                 keys[base + FlowKey.W_ETH_SRC] = arg;
             }
-            default -> { }
+            default -> {
+                return IpEdit.apply(mem, off, batch.layers[i], op, arg, keys, base);
+            }
         }
+        return true;
+    }
+
+    /** The parser's layer offsets after the frame start moved by {@code delta} bytes (NONE stays NONE). */
+    private static int shiftLayers(int layers, int delta) {
+        int l3 = Parser.l3Offset(layers), l4 = Parser.l4Offset(layers);
+        return (l3 == Parser.NONE ? Parser.NONE : l3 + delta) | (l4 == Parser.NONE ? Parser.NONE : l4 + delta) << 16;
     }
 
     /** Packets dropped by an OpenFlow table miss, by a controller action (packet-in comes later), or for want of a spare slot. */
@@ -326,6 +341,10 @@ public final class Forwarder {
 
     public long controllerDrops() {
         return controllerDrops;
+    }
+
+    public long ttlDrops() {
+        return ttlDrops;
     }
 
     public long copyFailures() {

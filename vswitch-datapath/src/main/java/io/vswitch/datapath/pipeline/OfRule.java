@@ -12,11 +12,13 @@ import io.vswitch.datapath.flow.FlowKey;
  *   TABLE PRIORITY IN_PORT|- GOTO|- META/MASK|- ; WORD:MASK:VALUE ... ; ACTION[:ARG] ...
  * </pre>
  * Actions: {@code output:P in_port normal flood all local controller push_vlan:TPID pop_vlan
- * set_vlan_vid:VID set_vlan_pcp:PCP set_eth_src:MAC set_eth_dst:MAC}.
+ * set_vlan_vid:VID set_vlan_pcp:PCP set_eth_src:MAC set_eth_dst:MAC set_ipv4_src:IP set_ipv4_dst:IP
+ * set_ip_dscp:DSCP set_tp_src:PORT set_tp_dst:PORT dec_ttl}.
  */
 public final class OfRule {
     public static final int OUTPUT = 1, IN_PORT = 2, NORMAL = 3, FLOOD = 4, ALL = 5, LOCAL = 6, CONTROLLER = 7,
-            PUSH_VLAN = 8, POP_VLAN = 9, SET_VLAN_VID = 10, SET_VLAN_PCP = 11, SET_ETH_SRC = 12, SET_ETH_DST = 13;
+            PUSH_VLAN = 8, POP_VLAN = 9, SET_VLAN_VID = 10, SET_VLAN_PCP = 11, SET_ETH_SRC = 12, SET_ETH_DST = 13,
+            SET_IPV4_SRC = 14, SET_IPV4_DST = 15, SET_IP_DSCP = 16, SET_TP_SRC = 17, SET_TP_DST = 18, DEC_TTL = 19;
 
     final int table;
     final int priority;
@@ -115,9 +117,15 @@ public final class OfRule {
                 case "set_vlan_pcp" -> SET_VLAN_PCP;
                 case "set_eth_src" -> SET_ETH_SRC;
                 case "set_eth_dst" -> SET_ETH_DST;
+                case "set_ipv4_src" -> SET_IPV4_SRC;
+                case "set_ipv4_dst" -> SET_IPV4_DST;
+                case "set_ip_dscp" -> SET_IP_DSCP;
+                case "set_tp_src" -> SET_TP_SRC;
+                case "set_tp_dst" -> SET_TP_DST;
+                case "dec_ttl" -> DEC_TTL;
                 default -> throw new IllegalArgumentException("unknown action " + a[0]);
             };
-            boolean needsArg = op == OUTPUT || op == PUSH_VLAN || op >= SET_VLAN_VID;
+            boolean needsArg = op == OUTPUT || op == PUSH_VLAN || (op >= SET_VLAN_VID && op != DEC_TTL);
             if (needsArg != (a.length == 2)) throw new IllegalArgumentException("action " + a[0] + (needsArg ? " needs" : " takes no") + " argument");
             actions[2 * j] = op;
             actions[2 * j + 1] = needsArg ? Long.parseUnsignedLong(a[1], 16) : 0;

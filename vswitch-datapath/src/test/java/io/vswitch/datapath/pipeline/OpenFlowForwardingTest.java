@@ -157,6 +157,45 @@ class OpenFlowForwardingTest {
                 "the default flow takes the direct NORMAL path and still counts");
     }
 
+    /** Rewritten addresses and ports carry correct checksums: the bytes equal a frame built with the new values. */
+    @Test
+    void ipAndPortRewritesPatchTheChecksums() {
+        flows("0 2 1 - - ; c:ffffff:110800 ; set_ipv4_dst:0a000009 set_tp_dst:1f90 output:2",
+              "0 1 1 - - ; c:ffffff:60800 ; set_ipv4_src:c0a80001 set_tp_src:50 output:2",
+              "0 0 1 - - ; ; dec_ttl output:3");
+        send("p1", Frames.udp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000, 2000, 18),
+                Frames.tcp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000, 2000, 0x002, 10));
+        List<byte[]> out = sent("p2");
+        assertEquals(2, out.size());
+        assertArrayEquals(Frames.udp4(B, A, Frames.IP4_A, 0x0a000009, 1000, 8080, 18), out.get(0), "UDP to 10.0.0.9:8080");
+        assertArrayEquals(Frames.tcp4(B, A, 0xc0a80001, Frames.IP4_B, 80, 2000, 0x002, 10), out.get(1), "TCP from 192.168.0.1:80");
+
+        byte[] ttl2 = Frames.udp4(B, A, Frames.IP4_A, Frames.IP4_B, 1, 2, 0);
+        ttl2[14 + 8] = 2;
+        fixIpChecksum(ttl2);
+        byte[] ttl1 = ttl2.clone();
+        ttl1[14 + 8] = 1;
+        fixIpChecksum(ttl1);
+        flows("0 0 1 - - ; ; dec_ttl output:3");
+        send("p1", ttl2, ttl1);
+        List<byte[]> p3 = sent("p3");
+        assertEquals(1, p3.size(), "TTL 1 is not decremented to 0 and sent: dropped");
+        byte[] expected = ttl1.clone();                          // what TTL 2 - 1 must look like
+        assertArrayEquals(expected, p3.get(0), "TTL decremented, header checksum patched");
+        assertEquals(1, forwarder.ttlDrops());
+    }
+
+    private static void fixIpChecksum(byte[] f) {
+        f[24] = 0;
+        f[25] = 0;
+        int sum = 0;
+        for (int i = 14; i < 34; i += 2) sum += (f[i] & 0xff) << 8 | (f[i + 1] & 0xff);
+        while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+        sum = ~sum & 0xffff;
+        f[24] = (byte) (sum >>> 8);
+        f[25] = (byte) sum;
+    }
+
     @Test
     void malformedRulesAreRefusedWithTheReason() {
         assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 1 - - - ; ; jump", 1));

@@ -25,8 +25,8 @@ final class TableFeatures {
             22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 38};
     /** Fields a mask applies to bit by bit. */
     private static final int[] MASKABLE = {2, 3, 4, 6, 11, 12, 22, 23, 24, 25, 26, 27, 28, 38};
-    /** Fields set_field may write: Ethernet addresses, VLAN id and priority (the rest comes with checksum fix-up). */
-    private static final int[] SETTABLE = {3, 4, 6, 7};
+    /** Fields set_field may write (RuleCompiler.SETTABLE_FIELDS): Ethernet, VLAN, IPv4 addresses and DSCP, TCP/UDP ports. */
+    private static final int[] SETTABLE = {3, 4, 6, 7, 8, 11, 12, 13, 14, 15, 16};
 
     private TableFeatures() {}
 
@@ -34,7 +34,7 @@ final class TableFeatures {
         List<OFInstructionId> instructions = List.of(f.instructionIds().gotoTable(), f.instructionIds().writeMetadata(),
                 f.instructionIds().applyActions(), f.instructionIds().meter());
         List<OFActionId> actions = List.of(f.actionIds().output(), f.actionIds().group(), f.actionIds().pushVlan(),
-                f.actionIds().popVlan(), f.actionIds().setField());
+                f.actionIds().popVlan(), f.actionIds().setField(), f.actionIds().decNwTtl());
         List<U32> match = oxmIds(MATCH, false);
         List<U32> wildcards = oxmIds(MATCH, false);
         List<U32> settable = oxmIds(SETTABLE, false);

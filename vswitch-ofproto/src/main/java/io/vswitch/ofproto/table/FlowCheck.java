@@ -153,6 +153,7 @@ public final class FlowCheck {
                     boolean ok = id == VLAN_PCP ? vlan : id == VLAN_VID || prerequisitesHold(id, m);
                     if (!ok) throw OfError.badAction(OFBadActionCode.MATCH_INCONSISTENT, "set_field on field " + (id & 0x7f) + " that the match does not guarantee");
                 }
+                case org.projectfloodlight.openflow.protocol.action.OFActionDecNwTtl dec -> { }
                 default -> throw OfError.badAction(OFBadActionCode.BAD_TYPE, "action " + a.getType() + " is not supported yet");
             }
         }

@@ -24,8 +24,8 @@ public final class RuleCompiler {
     /** OXM basic fields the dataplane matches. */
     public static final Set<Integer> SUPPORTED_FIELDS = Set.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
             19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 38);
-    /** OXM basic fields set_field can write in the dataplane. */
-    public static final Set<Integer> SETTABLE_FIELDS = Set.of(3, 4, 6, 7);
+    /** OXM basic fields set_field can write in the dataplane: Ethernet, VLAN, IPv4 addresses and DSCP, TCP/UDP ports. */
+    public static final Set<Integer> SETTABLE_FIELDS = Set.of(3, 4, 6, 7, 8, 11, 12, 13, 14, 15, 16);
 
     private RuleCompiler() {}
 
@@ -98,6 +98,7 @@ public final class RuleCompiler {
             }
             case OFActionPushVlan push -> "push_vlan:" + Integer.toHexString(push.getEthertype().getValue());
             case OFActionPopVlan pop -> "pop_vlan";
+            case org.projectfloodlight.openflow.protocol.action.OFActionDecNwTtl dec -> "dec_ttl";
             case OFActionSetField s -> {
                 OxmMatch.Field f = OxmMatch.ofOxm(s.getField()).fields()[0];
                 long v = number(f.value());
@@ -106,6 +107,11 @@ public final class RuleCompiler {
                     case 4 -> "set_eth_src:" + Long.toHexString(v);
                     case 6 -> "set_vlan_vid:" + Long.toHexString(v & 0x0fff);
                     case 7 -> "set_vlan_pcp:" + Long.toHexString(v & 7);
+                    case 8 -> "set_ip_dscp:" + Long.toHexString(v & 0x3f);
+                    case 11 -> "set_ipv4_src:" + Long.toHexString(v);
+                    case 12 -> "set_ipv4_dst:" + Long.toHexString(v);
+                    case 13, 15 -> "set_tp_src:" + Long.toHexString(v);
+                    case 14, 16 -> "set_tp_dst:" + Long.toHexString(v);
                     default -> throw new IllegalArgumentException("set_field on OXM field " + (f.id() & 0x7f) + " cannot be run by the dataplane");
                 };
             }

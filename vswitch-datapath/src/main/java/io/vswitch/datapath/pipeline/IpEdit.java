@@ -1,0 +1,104 @@
+package io.vswitch.datapath.pipeline;
+
+import io.vswitch.datapath.flow.FlowKey;
+import io.vswitch.datapath.flow.Parser;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * OpenFlow edits of IP and transport fields, in place, with the checksums patched incrementally
+ * (RFC 1624: HC' = ~(~HC + ~m + m')) rather than recomputed: the IPv4 header checksum for address,
+ * DSCP and TTL changes, and the TCP/UDP checksum for ports and — through the pseudo-header — for
+ * addresses. A UDP checksum of 0 means "none" and stays 0. A field the packet does not have (no IPv4
+ * header, no TCP/UDP header: a later fragment) is left alone, as OVS does.
+ */
+final class IpEdit {
+    private IpEdit() {}
+
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final int TCP = 6, UDP = 17;
+
+    /** Applies {@code op}; false if the packet must be dropped (dec_ttl of a TTL of 0 or 1). */
+    static boolean apply(MemorySegment m, long frame, int layers, int op, long arg, long[] keys, int base) {
+        int l3 = Parser.l3Offset(layers);
+        if (l3 == Parser.NONE) return true;
+        int dlType = FlowKey.dlType(keys, base);
+        long ip = frame + l3;
+        if (op == OfRule.DEC_TTL) {
+            if (dlType == FlowKey.ETH_TYPE_IPV6) {
+                int hop = m.get(ValueLayout.JAVA_BYTE, ip + 7) & 0xff;
+                if (hop <= 1) return false;
+                m.set(ValueLayout.JAVA_BYTE, ip + 7, (byte) (hop - 1));
+                keys[base + FlowKey.W_L3] -= 1L << 32;
+                return true;
+            }
+            if (dlType != FlowKey.ETH_TYPE_IPV4) return true;
+            int ttlProto = u16(m, ip + 8);
+            if (ttlProto >>> 8 <= 1) return false;
+            int next = ttlProto - 0x100;
+            m.set(U16, ip + 8, (short) next);
+            patch16(m, ip + 10, ttlProto, next);
+            keys[base + FlowKey.W_L3] -= 1L << 32;
+            return true;
+        }
+        if (dlType != FlowKey.ETH_TYPE_IPV4) return true;
+        int proto = FlowKey.nwProto(keys, base);
+        int l4 = Parser.l4Offset(layers);
+        long tp = l4 == Parser.NONE ? -1 : frame + l4;
+        long l4sum = tp < 0 ? -1 : proto == TCP ? tp + 16 : proto == UDP ? tp + 6 : -1;
+        if (l4sum >= 0 && proto == UDP && u16(m, l4sum) == 0) l4sum = -1;          // no UDP checksum: none to patch
+        switch (op) {
+            case OfRule.SET_IPV4_SRC, OfRule.SET_IPV4_DST -> {
+                long at = ip + (op == OfRule.SET_IPV4_SRC ? 12 : 16);
+                int old = m.get(U32, at), neu = (int) arg;
+                m.set(U32, at, neu);
+                patch32(m, ip + 10, old, neu);
+                if (l4sum >= 0) patch32(m, l4sum, old, neu);                      // the pseudo-header holds the addresses
+                if (l4sum >= 0 && proto == UDP && u16(m, l4sum) == 0) m.set(U16, l4sum, (short) 0xffff);
+                int shift = op == OfRule.SET_IPV4_SRC ? 32 : 0;
+                keys[base + FlowKey.W_IPV4] = keys[base + FlowKey.W_IPV4] & ~(0xffffffffL << shift) | (neu & 0xffffffffL) << shift;
+            }
+            case OfRule.SET_IP_DSCP -> {
+                int word = u16(m, ip);                                             // version/IHL and TOS
+                int next = word & 0xff03 | (int) (arg & 0x3f) << 2;
+                m.set(U16, ip, (short) next);
+                patch16(m, ip + 10, word, next);
+                keys[base + FlowKey.W_L3] = keys[base + FlowKey.W_L3] & ~(0xfcL << 24) | (arg & 0x3f) << 26;
+            }
+            case OfRule.SET_TP_SRC, OfRule.SET_TP_DST -> {
+                if (tp < 0 || (proto != TCP && proto != UDP)) return true;
+                long at = tp + (op == OfRule.SET_TP_SRC ? 0 : 2);
+                int old = u16(m, at), neu = (int) (arg & 0xffff);
+                m.set(U16, at, (short) neu);
+                if (l4sum >= 0) {
+                    patch16(m, l4sum, old, neu);
+                    if (proto == UDP && u16(m, l4sum) == 0) m.set(U16, l4sum, (short) 0xffff);
+                }
+                int shift = op == OfRule.SET_TP_SRC ? 48 : 32;
+                keys[base + FlowKey.W_TP] = keys[base + FlowKey.W_TP] & ~(0xffffL << shift) | (long) neu << shift;
+            }
+            default -> { }
+        }
+        return true;
+    }
+
+    private static int u16(MemorySegment m, long at) {
+        return m.get(U16, at) & 0xffff;
+    }
+
+    /** Patches the checksum at {@code sum} for a 16-bit word that changed from {@code old} to {@code neu}. */
+    private static void patch16(MemorySegment m, long sum, int old, int neu) {
+        int s = (~u16(m, sum) & 0xffff) + (~old & 0xffff) + (neu & 0xffff);
+        s = (s & 0xffff) + (s >>> 16);
+        s = (s & 0xffff) + (s >>> 16);
+        m.set(U16, sum, (short) ~s);
+    }
+
+    private static void patch32(MemorySegment m, long sum, int old, int neu) {
+        patch16(m, sum, old >>> 16, neu >>> 16);
+        patch16(m, sum, old & 0xffff, neu & 0xffff);
+    }
+}
