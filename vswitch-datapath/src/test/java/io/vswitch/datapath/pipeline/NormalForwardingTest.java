@@ -2,17 +2,13 @@ package io.vswitch.datapath.pipeline;
 
 import io.vswitch.datapath.Datapath;
 import io.vswitch.datapath.flow.Frames;
-import io.vswitch.datapath.ipc.CountersFile;
 import io.vswitch.datapath.ipc.PortSpec;
 import io.vswitch.datapath.packet.Batch;
 import io.vswitch.datapath.packet.PacketPool;
-import io.vswitch.datapath.pmd.PmdIo;
-import io.vswitch.datapath.port.PortProviders;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.HexFormat;
 import java.util.List;
@@ -34,57 +30,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NormalForwardingTest {
     static final long A = 0x0200_0000_000aL, B = 0x0200_0000_000bL, C = 0x0200_0000_000cL;
 
-    private final Arena arena = Arena.ofShared();
-    private CountersFile counters;
+    private BridgeHarness h;
     private Datapath dp;
-    private MemoryPort.Provider memory;
     private Forwarder forwarder;
     private Batch batch;
 
     @BeforeEach
     void setUp() {
-        counters = CountersFile.anonymous();
-        memory = new MemoryPort.Provider();
-        PortProviders providers = new PortProviders();
-        providers.register(memory);
-        dp = new Datapath(counters.manager(), providers, 1);
-        dp.configure(Map.of("pmd-sleep-max", "1000"));
-        dp.addBridge("br0", Map.of());
-        add("p1", 1, null, 10, "");
-        add("p2", 2, null, 10, "");
-        add("p3", 3, null, 20, "");
-        add("p4", 4, null, -1, "10,20");
-        add("p5", 5, "native-untagged", 10, "20");
-        add("p6", 6, "native-tagged", 10, "10");
-        memory.ports.values().forEach(p -> p.record = true);
-        forwarder = new Forwarder(new PmdIo(0, arena));
-        batch = new Batch(new PacketPool(arena, 256));
+        h = new BridgeHarness();
+        dp = h.dp;
+        forwarder = h.forwarder;
+        batch = h.batch;
+        h.add("p1", 1, null, 10, "");
+        h.add("p2", 2, null, 10, "");
+        h.add("p3", 3, null, 20, "");
+        h.add("p4", 4, null, -1, "10,20");
+        h.add("p5", 5, "native-untagged", 10, "20");
+        h.add("p6", 6, "native-tagged", 10, "10");
     }
 
     @AfterEach
     void tearDown() {
-        dp.close();
-        counters.close();
-    }
-
-    private void add(String name, int ofport, String mode, int tag, String trunks) {
-        dp.addPort(new PortSpec("br0", name, MemoryPort.TYPE, ofport, mode, tag, trunks, Map.of()));
+        h.close();
     }
 
     private void send(String in, byte[]... frames) {
-        for (int i = 0; i < frames.length; i++) {
-            long off = batch.rxOffset(i);
-            MemorySegment.copy(frames[i], 0, batch.memory(), JAVA_BYTE, off, frames[i].length);
-            batch.offset[i] = off;
-            batch.length[i] = frames[i].length;
-        }
-        batch.count = frames.length;
-        DatapathView v = dp.view();
-        forwarder.process(batch, v.bridge("br0").port(in), v, dp.now());
+        h.send(in, frames);
     }
 
     private List<byte[]> sent(String port) {
-        return memory.ports.get(port).takeSent();
+        return h.sent(port);
     }
 
     private static byte[] bcast(long src) {
@@ -118,7 +93,7 @@ class NormalForwardingTest {
      */
     @Test
     void aBatchReceivedInPlaceIsForwardedFromItsOwnMemoryAndSpares() {
-        MemorySegment own = arena.allocate(80L * PacketPool.SLOT_SIZE, 4096);
+        MemorySegment own = h.arena.allocate(80L * PacketPool.SLOT_SIZE, 4096);
         long[] spares = new long[2 * Batch.MAX];
         for (int k = 0; k < spares.length; k++) spares[k] = PacketPool.dataOffset(10 + k);
         byte[] f = bcast(A);
@@ -144,7 +119,7 @@ class NormalForwardingTest {
     @Test
     void learnedAddressGetsUnicastToOnePortOnly() {
         send("p1", bcast(A));
-        memory.ports.values().forEach(MemoryPort::takeSent);
+        h.memory.ports.values().forEach(MemoryPort::takeSent);
         byte[] toA = unicast(A, B);
         send("p2", toA);
         assertOnly(toA, sent("p1"), "p1");
@@ -157,7 +132,7 @@ class NormalForwardingTest {
     void addressMovesWhenSeenOnAnotherPort() {
         send("p1", bcast(A));
         send("p2", bcast(A));
-        memory.ports.values().forEach(MemoryPort::takeSent);
+        h.memory.ports.values().forEach(MemoryPort::takeSent);
         send("p5", unicast(A, C));
         assertEquals(1, sent("p2").size());
         assertTrue(sent("p1").isEmpty());
@@ -219,8 +194,7 @@ class NormalForwardingTest {
 
     @Test
     void priorityTagSurvivesTrunkToTrunk() {
-        add("p7", 7, null, -1, "");                      // a second trunk, all VLANs (including 0)
-        memory.ports.get("p7").record = true;
+        h.add("p7", 7, null, -1, "");                    // a second trunk, all VLANs (including 0)
         byte[] f = bcast(C);
         send("p7", Frames.dot1q(f, 6 << 13));             // VID 0, PCP 6: VLAN 0
         assertTrue(sent("p4").isEmpty(), "p4 (trunks 10,20) does not carry VLAN 0");
@@ -257,7 +231,7 @@ class NormalForwardingTest {
         send("p1", bcast(A));
         dp.addPort(new PortSpec("br0", "p1", MemoryPort.TYPE, 1, null, 20, "", Map.of()));
         assertTrue(dp.view().bridge("br0").macs().entries(dp.now()).isEmpty());
-        memory.ports.values().forEach(MemoryPort::takeSent);
+        h.memory.ports.values().forEach(MemoryPort::takeSent);
         send("p1", bcast(A));
         assertEquals(1, sent("p3").size(), "p1 is now on VLAN 20");
         assertTrue(sent("p2").isEmpty());

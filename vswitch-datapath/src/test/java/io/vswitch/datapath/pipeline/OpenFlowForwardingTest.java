@@ -2,22 +2,12 @@ package io.vswitch.datapath.pipeline;
 
 import io.vswitch.datapath.Datapath;
 import io.vswitch.datapath.flow.Frames;
-import io.vswitch.datapath.ipc.CountersFile;
-import io.vswitch.datapath.ipc.PortSpec;
-import io.vswitch.datapath.packet.Batch;
-import io.vswitch.datapath.packet.PacketPool;
-import io.vswitch.datapath.pmd.PmdIo;
-import io.vswitch.datapath.port.PortProviders;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.List;
-import java.util.Map;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,32 +20,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OpenFlowForwardingTest {
     static final long A = 0x0200_0000_000aL, B = 0x0200_0000_000bL;
 
-    private final Arena arena = Arena.ofShared();
-    private CountersFile counters;
+    private BridgeHarness h;
     private Datapath dp;
-    private MemoryPort.Provider memory;
     private Forwarder forwarder;
-    private Batch batch;
 
     @BeforeEach
     void setUp() {
-        counters = CountersFile.anonymous();
-        memory = new MemoryPort.Provider();
-        PortProviders providers = new PortProviders();
-        providers.register(memory);
-        dp = new Datapath(counters.manager(), providers, 1);
-        dp.configure(Map.of("pmd-sleep-max", "1000"));
-        dp.addBridge("br0", Map.of());
-        for (int p = 1; p <= 3; p++) dp.addPort(new PortSpec("br0", "p" + p, MemoryPort.TYPE, p, null, -1, "", Map.of()));
-        memory.ports.values().forEach(p -> p.record = true);
-        forwarder = new Forwarder(new PmdIo(0, arena));
-        batch = new Batch(new PacketPool(arena, 256));
+        h = new BridgeHarness();
+        dp = h.dp;
+        forwarder = h.forwarder;
+        for (int p = 1; p <= 3; p++) h.add("p" + p, p, null, -1, "");
     }
 
     @AfterEach
     void tearDown() {
-        dp.close();
-        counters.close();
+        h.close();
     }
 
     private void flows(String... rules) {
@@ -63,19 +42,11 @@ class OpenFlowForwardingTest {
     }
 
     private void send(String in, byte[]... frames) {
-        for (int i = 0; i < frames.length; i++) {
-            long off = batch.rxOffset(i);
-            MemorySegment.copy(frames[i], 0, batch.memory(), JAVA_BYTE, off, frames[i].length);
-            batch.offset[i] = off;
-            batch.length[i] = frames[i].length;
-        }
-        batch.count = frames.length;
-        DatapathView v = dp.view();
-        forwarder.process(batch, v.bridge("br0").port(in), v, dp.now());
+        h.send(in, frames);
     }
 
     private List<byte[]> sent(String port) {
-        return memory.ports.get(port).takeSent();
+        return h.sent(port);
     }
 
     private static byte[] udp(long dst, long src, int dstIp) {
