@@ -27,6 +27,8 @@ public final class FlowSync implements AutoCloseable {
     /** Bridges whose newest tables the dataplane has not acknowledged. */
     private final Map<String, Boolean> dirty = new ConcurrentHashMap<>();
     private final Semaphore wake = new Semaphore(0);
+    /** The generation whose transfer last failed, per bridge (to log a persistent failure once). */
+    private final Map<String, Long> failedGeneration = new ConcurrentHashMap<>();
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -100,10 +102,17 @@ public final class FlowSync implements AutoCloseable {
                     try {
                         dp.setFlows(bridge, t.generation(), t.rules());
                     } catch (DatapathException e) {
-                        // e.g. the bridge is not in the dataplane yet: the next state check re-sends
-                        LOG.log(System.Logger.Level.DEBUG, bridge + ": tables not sent: " + e.getMessage());
+                        // Usually the bridge is not in the dataplane yet (retried every second). A refusal that
+                        // persists (rules the dataplane cannot parse) is logged once per generation.
+                        Long before = failedGeneration.put(bridge, t.generation());
+                        if (before == null || before != t.generation()) {
+                            LOG.log(e.getMessage().startsWith("no bridge") ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+                                    bridge + ": tables (generation " + t.generation() + ") not taken by the dataplane: " + e.getMessage());
+                        }
                         dirty.putIfAbsent(bridge, true);
+                        continue;
                     }
+                    failedGeneration.remove(bridge);
                 }
             } catch (InterruptedException e) {
                 return;

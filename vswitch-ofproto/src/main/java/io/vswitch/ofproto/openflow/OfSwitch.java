@@ -140,15 +140,26 @@ public final class OfSwitch {
     private void publish() {
         publishPending = false;
         List<String> rules = new ArrayList<>();
-        published = tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO);
+        List<FlowEntry> all = tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO);
+        List<FlowEntry> sent = new ArrayList<>(all.size());
         // Entries are immutable: one compiled before and not replaced since compiles the same.
-        java.util.IdentityHashMap<FlowEntry, String> compiled = new java.util.IdentityHashMap<>(published.size() * 2);
-        for (FlowEntry e : published) {
+        java.util.IdentityHashMap<FlowEntry, String> compiled = new java.util.IdentityHashMap<>(all.size() * 2);
+        for (FlowEntry e : all) {
             String line = this.compiled.get(e);
-            if (line == null) line = io.vswitch.ofproto.table.RuleCompiler.compile(e);
+            if (line == null) {
+                try {
+                    line = io.vswitch.ofproto.table.RuleCompiler.compile(e);
+                } catch (IllegalArgumentException x) {
+                    // FlowCheck admits only what compiles; should they ever disagree, lose this flow, not the tables
+                    LOG.log(System.Logger.Level.ERROR, name + ": flow not sent to the dataplane: " + x.getMessage());
+                    continue;
+                }
+            }
             compiled.put(e, line);
             rules.add(line);
+            sent.add(e);
         }
+        published = sent;
         this.compiled = compiled;
         sink.tables(name, ++generation, rules);
     }
@@ -267,6 +278,10 @@ public final class OfSwitch {
         } catch (OfError e) {
             LOG.log(System.Logger.Level.DEBUG, name + ": " + c.remote() + ": refused " + m.getType() + ": " + e.getMessage());
             c.reply(e, raw);
+        } catch (RuntimeException e) {
+            // A message the codec accepted but our handling did not foresee: refuse it, keep the connection.
+            LOG.log(System.Logger.Level.WARNING, name + ": " + c.remote() + ": failed to handle " + m.getType(), e);
+            c.reply(OfError.badRequest(OFBadRequestCode.EPERM, "internal error: " + e), raw);
         }
     }
 
