@@ -182,7 +182,12 @@ class AfXdpSwitchingIT {
         }
         assertTrue(!link.contains("prog/xdp"), "no XDP program left after kill -9:\n" + link);
         sw.vswitch("start").ok();
-        for (int i = 0; i < 100 && !Sh.run("ip", "link", "show", "xb").ok().out().contains("prog/xdp"); i++) sleep(100);
+        // The new dataplane re-attaches both ports as vswitchd re-programs it: wait for both, and for
+        // the first answer (ARP is re-learned), before requiring a loss-free ping.
+        for (String dev : new String[] {"xa", "xb"}) {
+            for (int i = 0; i < 100 && !Sh.run("ip", "link", "show", dev).ok().out().contains("prog/xdp"); i++) sleep(100);
+        }
+        for (int i = 0; i < 10 && !a.exec("ping", "-c", "1", "-W", "1", "10.11.0.2").out().contains(" 0% packet loss"); i++) sleep(200);
         ping("after the dataplane restarted");
     }
 
