@@ -11,6 +11,7 @@ import io.vswitch.datapath.pipeline.DpPort;
 import io.vswitch.datapath.pipeline.Forwarder;
 import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortContext;
 import io.vswitch.datapath.port.PortCounters;
 import io.vswitch.datapath.port.PortProvider;
 import io.vswitch.datapath.port.PortProviders;
@@ -92,7 +93,7 @@ public class NormalBenchmark {
         @Override public int txBurst(PmdIo io, MemorySegment m, long base, long[] o, int[] l, int count) { return count; }
         @Override public void close() { }
         @Override public Set<String> types() { return Set.of("sink"); }
-        @Override public Port open(String n, String type, Map<String, String> options, PortCounters c) { return new Sink(n); }
+        @Override public Port open(String n, String type, Map<String, String> options, PortCounters c, PortContext x) { return new Sink(n); }
     }
 
     @Setup

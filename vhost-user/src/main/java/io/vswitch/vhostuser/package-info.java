@@ -1,7 +1,9 @@
 /**
  * vhost-user ports (QEMU guests, DPDK virtio-user): the vhost-user protocol over a unix socket with
- * SCM_RIGHTS, the guest memory table, split virtqueues and a {@code PortProvider} for the dataplane.
- *
- * <p>Not built yet: this module is the home of the vhost-user issue. Nothing here is used.
+ * SCM_RIGHTS ({@code sys.UnixSocket}, {@link io.vswitch.vhostuser.VhostUserConnection}), the backend's
+ * message handling ({@link io.vswitch.vhostuser.VhostUserDevice}), the guest memory table
+ * ({@link io.vswitch.vhostuser.MemoryTable}), split virtqueues ({@link io.vswitch.vhostuser.SplitRing}),
+ * virtio-net framing ({@link io.vswitch.vhostuser.VirtioNet}) and the dataplane's
+ * {@code PortProvider} ({@link io.vswitch.vhostuser.VhostUserPortProvider}).
  */
 package io.vswitch.vhostuser;

@@ -295,7 +295,7 @@ public final class Datapath implements AutoCloseable {
         PortCounters counters = new PortCounters(countersManager, bridge.name(), spec.name(), index);
         Port io;
         try {
-            io = providers.open(spec.name(), spec.type(), spec.options(), counters);
+            io = providers.open(spec.name(), spec.type(), spec.options(), counters, config);
         } catch (RuntimeException e) {
             counters.close();
             throw e;
@@ -447,10 +447,30 @@ public final class Datapath implements AutoCloseable {
         return new DatapathState(epoch, config(), bridges, ports, status, generations, flowCounters);
     }
 
-    /** Periodic housekeeping on the control thread: MAC aging and size limits. */
+    /**
+     * Periodic housekeeping on the control thread: MAC aging and size limits, and rx queues of ports
+     * whose queue count changed (a vhost-user guest enabling more queue pairs).
+     */
     public void housekeeping() {
         int now = now();
         for (DpBridge b : view.get().bridges) if (b != null) b.macs().sweep(now);
+        refreshRxqs();
+    }
+
+    private synchronized void refreshRxqs() {
+        boolean changed = false;
+        for (DpPort p : view.get().ports) {
+            if (p == null) continue;
+            int want = p.io().rxqCount();
+            int have = 0;
+            while (rxqs.containsKey(rxqKey(p.index(), have))) have++;
+            if (want == have) continue;
+            for (int q = have; q < want; q++) rxqs.put(rxqKey(p.index(), q), new Rxq(p, q));
+            for (int q = want; q < have; q++) rxqs.remove(rxqKey(p.index(), q));
+            LOG.log(System.Logger.Level.INFO, "port " + p.name() + " now has " + want + " rx queue(s)");
+            changed = true;
+        }
+        if (changed) reassignRxqs();
     }
 
     public Map<Long, Rxq> rxqs() {

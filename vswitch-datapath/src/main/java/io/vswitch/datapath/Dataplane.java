@@ -38,7 +38,7 @@ public final class Dataplane implements AutoCloseable {
         this.runDir = runDir;
         this.counters = counters;
         this.channel = channel;
-        this.datapath = new Datapath(counters.manager(), new PortProviders(), channel.epoch());
+        this.datapath = new Datapath(counters.manager(), new PortProviders(runDir), channel.epoch());
         this.server = new DatapathServer(channel, datapath);
         this.unixctl = new UnixctlServer(runDir.resolve("vswitch-dp.ctl"), VERSION);
         new DataplaneCommands(datapath).registerAll(unixctl);

@@ -12,8 +12,9 @@ public interface PortProvider {
     Set<String> types();
 
     /**
-     * Opens port {@code name} of {@code type}; the port counts its own I/O errors in {@code counters}. Throws {@link IllegalArgumentException} for bad
-     * options and a {@link RuntimeException} with a one-line reason if the system refuses.
+     * Opens port {@code name} of {@code type}; the port counts its own I/O errors in {@code counters}.
+     * Throws {@link IllegalArgumentException} for bad options and a {@link RuntimeException} with a
+     * one-line reason if the system refuses.
      */
-    Port open(String name, String type, Map<String, String> options, PortCounters counters);
+    Port open(String name, String type, Map<String, String> options, PortCounters counters, PortContext context);
 }

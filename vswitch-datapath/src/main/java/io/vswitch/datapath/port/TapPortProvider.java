@@ -18,7 +18,7 @@ public final class TapPortProvider implements PortProvider {
     }
 
     @Override
-    public Port open(String name, String type, Map<String, String> options, PortCounters counters) {
+    public Port open(String name, String type, Map<String, String> options, PortCounters counters, PortContext context) {
         NetDevice.checkName(name);
         int fd;
         try {

@@ -254,6 +254,11 @@ public final class Libc {
         return mmap(length, MAP_SHARED | MAP_POPULATE, fd, offset, what);
     }
 
+    /** Like {@link #mmapShared} but not populated: pages are faulted in on first touch (guest memory). */
+    public static MemorySegment mmapSharedLazy(int fd, long length, long offset, String what) {
+        return mmap(length, MAP_SHARED, fd, offset, what);
+    }
+
     /**
      * Anonymous private memory, populated; on 2 MiB hugepages if {@code hugepages} ({@code length} must
      * then be a multiple of 2 MiB, and the call fails with ENOMEM when too few are reserved).

@@ -3,6 +3,7 @@ package io.vswitch.datapath.pipeline;
 import io.vswitch.datapath.packet.Batch;
 import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortContext;
 import io.vswitch.datapath.port.PortCounters;
 import io.vswitch.datapath.port.PortProvider;
 
@@ -138,7 +139,7 @@ public final class MemoryPort implements Port {
         }
 
         @Override
-        public Port open(String name, String type, Map<String, String> options, PortCounters counters) {
+        public Port open(String name, String type, Map<String, String> options, PortCounters counters, PortContext context) {
             MemoryPort p = new MemoryPort(name);
             ports.put(name, p);
             return p;

@@ -12,6 +12,7 @@ import io.vswitch.datapath.pipeline.DpBridge;
 import io.vswitch.datapath.pipeline.DpPort;
 import io.vswitch.datapath.pipeline.MemoryPort;
 import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortContext;
 import io.vswitch.datapath.port.PortCounters;
 import io.vswitch.datapath.port.PortProvider;
 import io.vswitch.datapath.port.PortProviders;
@@ -44,11 +45,11 @@ final class InProcessDataplane implements AutoCloseable {
         }
 
         @Override
-        public Port open(String name, String type, Map<String, String> options, PortCounters counters) {
+        public Port open(String name, String type, Map<String, String> options, PortCounters counters, PortContext context) {
             if (missing.contains(name)) {
                 throw new IllegalStateException("could not open TAP device " + name + ": No such device");
             }
-            return memory.open(name, MemoryPort.TYPE, options, counters);
+            return memory.open(name, MemoryPort.TYPE, options, counters, context);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.vswitch.datapath.port.afxdp;
 
 import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortContext;
 import io.vswitch.datapath.port.PortCounters;
 import io.vswitch.datapath.port.PortProvider;
 import io.vswitch.datapath.sys.Libc;
@@ -30,7 +31,7 @@ public final class AfXdpPortProvider implements PortProvider {
     }
 
     @Override
-    public Port open(String name, String type, Map<String, String> options, PortCounters counters) {
+    public Port open(String name, String type, Map<String, String> options, PortCounters counters, PortContext context) {
         NetDevice.checkName(name);
         String mode = options.getOrDefault("xdp-mode", "best-effort");
         if (!Set.of("best-effort", "native-with-zerocopy", "native", "generic").contains(mode)) {

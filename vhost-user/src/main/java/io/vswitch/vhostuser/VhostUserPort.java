@@ -1,0 +1,175 @@
+package io.vswitch.vhostuser;
+
+import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.pmd.PmdIo;
+import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortCounters;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A vhost-user port: a guest's virtio-net device whose virtqueues the PMDs read and write in guest
+ * memory. Queue pair q is rx queue q of this port (we receive from the guest's transmit ring 2q+1)
+ * and a transmit target (we fill the guest's receive ring 2q); a PMD transmits on pair
+ * {@code pmdIndex % pairs}.
+ *
+ * <p>No system call per packet: receiving and sending are ring reads and writes; the guest is
+ * interrupted at most once per burst, and only when it asked to be (it never is when it polls).
+ */
+final class VhostUserPort implements Port {
+    private final String name;
+    private final String type;
+    private final VhostUserDevice device;
+    private final VhostUserConnection connection;
+    private final PortCounters counters;
+    private final int txRetriesMax;
+
+    VhostUserPort(String name, String type, VhostUserDevice device, VhostUserConnection connection, PortCounters counters, int txRetriesMax) {
+        this.name = name;
+        this.type = type;
+        this.device = device;
+        this.connection = connection;
+        this.counters = counters;
+        this.txRetriesMax = txRetriesMax;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String type() {
+        return type;
+    }
+
+    /** The queue pairs the guest has set up (at least 1); the dataplane re-reads it periodically. */
+    @Override
+    public int rxqCount() {
+        return device.queuePairs;
+    }
+
+    @Override
+    public int rxBurst(int queue, Batch batch, PmdIo io) {
+        VhostUserDevice d = device;
+        SplitRing vq = d.rings[2 * queue + 1];
+        if (!vq.tryLock()) return 0;                    // being reconfigured: skip it this time
+        int n = 0;
+        try {
+            if (vq.ready) {
+                long errors = vq.rxErrors;
+                n = VirtioNet.receive(vq, d.hdrLen, batch);
+                if (vq.rxErrors != errors) counters.rxErrors.getAndAdd(vq.rxErrors - errors);
+            }
+        } finally {
+            vq.unlock();
+        }
+        if (queue == 0 && d.rarpMac >= 0 && n < Batch.MAX) n = announce(d, batch, n);
+        batch.count = n;
+        return n;
+    }
+
+    /**
+     * Injects the RARP frame QEMU asks for after a live migration (SEND_RARP) as if the guest had sent
+     * it, so that switches learn the guest's MAC at its new location.
+     */
+    private static int announce(VhostUserDevice d, Batch batch, int n) {
+        long mac = d.rarpMac;
+        d.rarpMac = -1;
+        MemorySegment m = batch.memory();
+        long at = batch.rxOffset(n);
+        m.asSlice(at, 60).fill((byte) 0);
+        for (int i = 0; i < 6; i++) {
+            byte b = (byte) (mac >>> (8 * i));            // the payload holds the MAC in wire order
+            m.set(ValueLayout.JAVA_BYTE, at + i, (byte) 0xff);
+            m.set(ValueLayout.JAVA_BYTE, at + 6 + i, b);
+            m.set(ValueLayout.JAVA_BYTE, at + 22 + i, b);    // sender hardware address
+            m.set(ValueLayout.JAVA_BYTE, at + 32 + i, b);    // target hardware address
+        }
+        byte[] fixed = {(byte) 0x80, 0x35, 0, 1, 8, 0, 6, 4, 0, 3};   // RARP: Ethernet/IPv4, reverse request
+        for (int i = 0; i < fixed.length; i++) m.set(ValueLayout.JAVA_BYTE, at + 12 + i, fixed[i]);
+        batch.offset[n] = at;
+        batch.length[n] = 60;
+        return n + 1;
+    }
+
+    @Override
+    public int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count) {
+        VhostUserDevice d = device;
+        SplitRing vq = d.rings[2 * (io.pmdIndex % d.queuePairs)];
+        vq.lock();                                       // held by another PMD for one burst at most
+        int sent = 0;
+        int stop = 0;
+        try {
+            if (vq.ready) {
+                int hdr = d.hdrLen;
+                boolean mergeable = d.mergeable;
+                for (int attempt = 0; ; attempt++) {
+                    sent = VirtioNet.transmit(vq, hdr, mergeable, memory, offsets, lengths, sent, count);
+                    stop = vq.stopReason;
+                    if (sent == count || stop != VirtioNet.FULL || attempt == txRetriesMax) break;
+                    vq.txRetries++;
+                }
+            }
+        } finally {
+            vq.unlock();
+        }
+        if (sent < count) {
+            if (stop == VirtioNet.BAD) {
+                counters.txErrors.increment();
+                if (count - sent > 1) counters.txDropped.getAndAdd(count - sent - 1);
+            } else {
+                counters.txDropped.getAndAdd(count - sent);   // no guest, or its ring stayed full
+            }
+        }
+        return sent;
+    }
+
+    @Override
+    public Map<String, String> status() {
+        VhostUserDevice d = device;
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("mode", connection.server ? "server" : "client");
+        s.put("socket", connection.path);
+        s.put("status", connection.state());
+        if (d.negotiatedFeatures != 0) s.put("features", String.format("0x%016x", d.negotiatedFeatures));
+        if (d.negotiatedProtocolFeatures != 0) s.put("protocol_features", String.format("0x%016x", d.negotiatedProtocolFeatures));
+        s.put("num_negotiated_rx_queues", Integer.toString(d.queuePairs));
+        s.put("num_negotiated_tx_queues", Integer.toString(d.queuePairs));
+        if (d.mtu > 0) s.put("mtu", Integer.toString(d.mtu));
+        for (int q = 0; q < 2 * d.queuePairs; q++) {
+            SplitRing r = d.rings[q];
+            if (r.size > 0) s.put("vring_" + q + "_size", Integer.toString(r.size));
+        }
+        s.put("admin_state", "up");
+        s.put("link_state", d.linkUp ? "up" : "down");
+        return s;
+    }
+
+    @Override
+    public Map<String, Long> customStats() {
+        long retries = 0;
+        long bad = 0;
+        long interrupts = 0;
+        for (SplitRing r : device.rings) {
+            retries += r.txRetries;
+            bad += r.badChains;
+            interrupts += r.interrupts;
+        }
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("tx_retries", retries);
+        m.put("bad_descriptor_chains", bad);
+        m.put("guest_notifications", interrupts);
+        m.put("connections", connection.connections());
+        return m;
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+        device.reset();
+    }
+}

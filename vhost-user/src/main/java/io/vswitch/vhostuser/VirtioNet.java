@@ -1,0 +1,172 @@
+package io.vswitch.vhostuser;
+
+import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.PacketPool;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Moves virtio-net frames between a {@link SplitRing} in guest memory and switch memory, copying
+ * (virtio 1.x section 5.1.6). Every frame in guest memory starts with a virtio-net header: 12 bytes
+ * when VERSION_1 or MRG_RXBUF is negotiated ({@code num_buffers} at byte 10), else 10. We offer no
+ * offloads yet, so headers from the guest carry nothing we need and headers to it are all zero but
+ * {@code num_buffers}.
+ *
+ * <p>Frames from the guest are copied into the PMD's packet slots before anything looks at them, so
+ * the guest cannot change a frame after the switch has classified it.
+ */
+final class VirtioNet {
+    private VirtioNet() {}
+
+    static final int MIN_FRAME = 14;
+
+    /** Longest chain of guest rx buffers we fill for one frame (a 64 KiB frame in 4 KiB pages, plus header). */
+    private static final long MAX_RX_CHAIN_BYTES = 1 << 17;
+
+    /**
+     * Takes up to {@link Batch#MAX} frames the guest transmitted on {@code vq} into {@code batch}
+     * (from index 0); returns how many. Every head taken is returned to the guest, good or bad; bad
+     * chains and frames are counted in {@code vq.rxErrors}.
+     */
+    static int receive(SplitRing vq, int hdrLen, Batch batch) {
+        int pending = vq.pending();
+        if (pending <= 0) {
+            if (pending < 0) {
+                vq.badChains++;
+                vq.rxErrors++;
+            }
+            return 0;
+        }
+        int n = Math.min(pending, Batch.MAX);
+        MemoryTable mem = vq.memory;
+        MemorySegment dst = batch.memory();
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            int head = vq.head(i);
+            long at = batch.rxOffset(k);
+            int len = copyIn(vq, mem, vq.walk(head, false, hdrLen + PacketPool.DATA_SIZE), hdrLen, dst, at);
+            vq.putUsed(i, head, 0);
+            if (len >= MIN_FRAME) {
+                batch.offset[k] = at;
+                batch.length[k] = len;
+                k++;
+            } else {
+                if (len < 0) vq.badChains++;
+                vq.rxErrors++;
+            }
+        }
+        vq.publishUsed(n, n);
+        batch.count = k;
+        return k;
+    }
+
+    /** Copies the chain collected in {@code vq} minus its header into {@code dst}; the frame length, or -1. */
+    private static int copyIn(SplitRing vq, MemoryTable mem, int pieces, int hdrLen, MemorySegment dst, long at) {
+        if (pieces <= 0) return -1;
+        int skip = hdrLen;
+        int len = 0;
+        for (int p = 0; p < pieces; p++) {
+            long addr = vq.chainAddr[p];
+            int n = vq.chainLen[p];
+            if (skip > 0) {
+                int s = Math.min(skip, n);
+                skip -= s;
+                addr += s;
+                n -= s;
+            }
+            if (n == 0) continue;
+            if (!mem.read(addr, n, dst, at + len)) return -1;
+            len += n;
+        }
+        return skip > 0 ? -1 : len;
+    }
+
+    /** Why {@link #transmit} stopped early. */
+    static final int FULL = 1;
+    static final int BAD = 2;
+
+    /**
+     * Copies frames {@code from..count-1} into the guest's receive buffers on {@code vq}; returns the
+     * index after the last frame delivered. {@code vq.stopReason} says why it stopped early: {@link #FULL}
+     * (no buffers: worth a retry) or {@link #BAD} (a malformed buffer chain, consumed).
+     */
+    static int transmit(SplitRing vq, int hdrLen, boolean mergeable, MemorySegment src, long[] offsets, int[] lengths,
+                        int from, int count) {
+        vq.stopReason = 0;
+        int pending = vq.pending();
+        if (pending < 0) {
+            vq.badChains++;
+            vq.stopReason = BAD;
+            return from;
+        }
+        MemoryTable mem = vq.memory;
+        int taken = 0;
+        int usedCount = 0;
+        int j = from;
+        packets:
+        for (; j < count; j++) {
+            int len = lengths[j];
+            long srcOff = offsets[j];
+            int startTaken = taken;
+            int startUsed = usedCount;
+            int written = 0;
+            int buffers = 0;
+            int hdrRegion = -1;
+            long hdrOffset = 0;
+            while (written < len || buffers == 0) {
+                if (taken == pending) {                     // out of buffers: undo this frame, retry later
+                    taken = startTaken;
+                    usedCount = startUsed;
+                    vq.stopReason = FULL;
+                    break packets;
+                }
+                int head = vq.head(taken++);
+                int pieces = buffers > 0 && !mergeable ? -1   // one buffer per frame, and it was too small
+                        : vq.walk(head, true, MAX_RX_CHAIN_BYTES);
+                int skip = 0;
+                if (buffers == 0 && pieces > 0 && Integer.toUnsignedLong(vq.chainLen[0]) >= hdrLen) {
+                    // The header must sit in the first buffer, in one region.
+                    hdrRegion = mem.region(vq.chainAddr[0]);
+                    if (hdrRegion >= 0) hdrOffset = mem.offset(hdrRegion, vq.chainAddr[0]);
+                    skip = hdrLen;
+                }
+                int w = buffers == 0 && (hdrRegion < 0 || hdrOffset + hdrLen > mem.segment(hdrRegion).byteSize()) ? -1
+                        : fill(vq, mem, pieces, skip, src, srcOff + written, len - written);
+                if (w < 0) {
+                    // Drop the frame; every buffer it took goes back to the guest empty.
+                    vq.badChains++;
+                    for (int t = startTaken; t < taken; t++) vq.putUsed(startUsed + t - startTaken, vq.head(t), 0);
+                    usedCount = startUsed + taken - startTaken;
+                    vq.stopReason = BAD;
+                    break packets;
+                }
+                vq.putUsed(usedCount++, head, skip + w);
+                written += w;
+                buffers++;
+            }
+            MemorySegment h = mem.segment(hdrRegion);
+            h.set(SplitRing.U64, hdrOffset, 0L);
+            if (hdrLen == 12) h.set(SplitRing.U32, hdrOffset + 8, buffers << 16); else h.set(SplitRing.U16, hdrOffset + 8, (short) 0);
+        }
+        if (usedCount > 0) vq.publishUsed(usedCount, taken);
+        return j;
+    }
+
+    /** Writes up to {@code left} bytes into the chain's pieces after {@code skip} bytes; the count, or -1. */
+    private static int fill(SplitRing vq, MemoryTable mem, int pieces, int skip, MemorySegment src, long srcOff, int left) {
+        if (pieces <= 0) return -1;
+        int written = 0;
+        for (int p = 0; p < pieces && written < left; p++) {
+            long addr = vq.chainAddr[p];
+            long room = Integer.toUnsignedLong(vq.chainLen[p]);
+            if (p == 0) {
+                addr += skip;
+                room -= skip;
+            }
+            int n = (int) Math.min(room, left - written);
+            if (n > 0 && !mem.write(src, srcOff + written, addr, n)) return -1;
+            written += n;
+        }
+        return written;
+    }
+}

@@ -1,0 +1,225 @@
+package io.vswitch.vhostuser;
+
+import io.vswitch.datapath.sys.Libc;
+import io.vswitch.vhostuser.sys.UnixSocket;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import static io.vswitch.vhostuser.SplitRing.U16;
+import static io.vswitch.vhostuser.SplitRing.U32;
+import static io.vswitch.vhostuser.SplitRing.U64;
+
+/**
+ * A vhost-user frontend written for the tests: it plays a guest's virtio-net driver with full control
+ * over what it puts in its rings, so tests can post both correct and hostile descriptors.
+ *
+ * <pre>
+ * guest memory: one 2 MiB memfd described as two regions, contiguous in guest physical space
+ *   region 0: gpa 0x000000-0x0fffff   file offset 0         frontend address UVA + gpa
+ *   region 1: gpa 0x100000-0x1fffff   file offset 0x100000  frontend address UVA + gpa
+ * ring r (0 = guest receive, 1 = guest transmit), size 256:
+ *   desc 0x1000 + r*0x3000, avail 0x2000 + r*0x3000, used 0x3000 + r*0x3000
+ * buffers: receive 0x10000 + i*2048, transmit 0x90000 + i*2048 (i < 256)
+ * </pre>
+ */
+final class GuestFrontend implements AutoCloseable {
+    static final long UVA = 0x7f00_0000_0000L;
+    static final long MEMORY = 2 << 20;
+    static final long REGION = 1 << 20;
+    static final int SIZE = 256;
+    static final long RX_BUFFERS = 0x10000;
+    static final long TX_BUFFERS = 0x90000;
+    static final int BUFFER = 2048;
+    static final int HDR = 12;
+    static final long FEATURES = 1L << Protocol.F_VERSION_1 | 1L << Protocol.F_MRG_RXBUF | 1L << Protocol.F_PROTOCOL_FEATURES
+            | 1L << Protocol.F_INDIRECT_DESC;
+    private static final VarHandle IDX = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
+
+    final MemorySegment mem;
+    private final int memFd;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment buf = arena.allocate(4096 + 12, 8);
+    private int fd = -1;
+    private final int[] availIdx = new int[2];
+    private int txNext;
+    private final int[] callFds = {-1, -1};
+
+    GuestFrontend() {
+        memFd = UnixSocket.memfd("guest", MEMORY);
+        mem = Libc.mmapShared(memFd, MEMORY, 0, "map guest memory");
+    }
+
+    static long desc(int ring) {
+        return 0x1000 + ring * 0x3000L;
+    }
+
+    static long avail(int ring) {
+        return 0x2000 + ring * 0x3000L;
+    }
+
+    static long used(int ring) {
+        return 0x3000 + ring * 0x3000L;
+    }
+
+    void connect(String path) {
+        fd = UnixSocket.connect(path);
+    }
+
+    /** Sends a message; returns the reply's payload u64 (or the u32 pair of GET_VRING_BASE), or -1 when none is expected. */
+    long request(int request, boolean needReply, int[] fds, long... payload) {
+        boolean replies = request == Protocol.GET_FEATURES || request == Protocol.GET_PROTOCOL_FEATURES
+                || request == Protocol.GET_QUEUE_NUM || request == Protocol.GET_STATUS || request == Protocol.GET_VRING_BASE;
+        buf.set(U32, 0, request);
+        buf.set(U32, 4, Protocol.FLAG_VERSION | (needReply ? Protocol.FLAG_NEED_REPLY : 0));
+        buf.set(U32, 8, payload.length * 8);
+        for (int i = 0; i < payload.length; i++) buf.set(U64, 12 + 8L * i, payload[i]);
+        UnixSocket.sendMessage(fd, buf, 12 + payload.length * 8, fds);
+        if (!replies && !needReply) return -1;
+        int[] none = new int[4];
+        if (UnixSocket.recvMessage(fd, buf, 0, 12, none) < 0) throw new IllegalStateException("backend closed the connection");
+        int size = buf.get(U32, 8);
+        if (buf.get(U32, 0) != request || (buf.get(U32, 4) & Protocol.FLAG_REPLY) == 0 || size != 8) {
+            throw new IllegalStateException("bad reply to " + Protocol.name(request) + ": size " + size);
+        }
+        UnixSocket.recvMessage(fd, buf, 12, size, none);
+        return buf.get(U64, 12);
+    }
+
+    /** Sends raw bytes (a malformed message). */
+    void sendRaw(byte[] bytes) {
+        MemorySegment.copy(bytes, 0, buf, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        UnixSocket.sendMessage(fd, buf, bytes.length, new int[0]);
+    }
+
+    /** The handshake QEMU and testpmd do, with REPLY_ACK on, both rings of pair 0 started and enabled. */
+    void handshake() {
+        request(Protocol.SET_OWNER, false, new int[0]);
+        long offered = request(Protocol.GET_FEATURES, false, new int[0]);
+        if ((offered & FEATURES) != FEATURES) throw new IllegalStateException("features missing: " + Long.toHexString(offered));
+        request(Protocol.GET_PROTOCOL_FEATURES, false, new int[0]);
+        request(Protocol.SET_PROTOCOL_FEATURES, false, new int[0], 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        check(request(Protocol.SET_FEATURES, true, new int[0], FEATURES), "SET_FEATURES");
+        setMemTable();
+        for (int r = 0; r < 2; r++) {
+            check(request(Protocol.SET_VRING_NUM, true, new int[0], r | (long) SIZE << 32), "SET_VRING_NUM");
+            check(request(Protocol.SET_VRING_BASE, true, new int[0], r), "SET_VRING_BASE");
+            check(request(Protocol.SET_VRING_ADDR, true, new int[0], r, UVA + desc(r), UVA + used(r), UVA + avail(r), 0), "SET_VRING_ADDR");
+            callFds[r] = UnixSocket.eventfd();
+            check(request(Protocol.SET_VRING_CALL, true, new int[] {callFds[r]}, r), "SET_VRING_CALL");
+            int kick = UnixSocket.eventfd();
+            check(request(Protocol.SET_VRING_KICK, true, new int[] {kick}, r), "SET_VRING_KICK");
+            Libc.close(kick);
+            check(request(Protocol.SET_VRING_ENABLE, true, new int[0], r | 1L << 32), "SET_VRING_ENABLE");
+        }
+    }
+
+    void setMemTable() {
+        int fd0 = dup();
+        int fd1 = dup();
+        check(request(Protocol.SET_MEM_TABLE, true, new int[] {fd0, fd1},
+                2, 0, REGION, UVA, 0, REGION, REGION, UVA + REGION, REGION), "SET_MEM_TABLE");
+        Libc.close(fd0);
+        Libc.close(fd1);
+    }
+
+    private int dup() {
+        return Libc.open("/proc/self/fd/" + memFd, Libc.O_RDWR | Libc.O_CLOEXEC);
+    }
+
+    static void check(long ack, String what) {
+        if (ack != 0) throw new IllegalStateException(what + " refused (" + ack + ")");
+    }
+
+    // ---- ring access ----
+
+    void putDesc(int ring, int i, long addr, int len, int flags, int next) {
+        long at = desc(ring) + 16L * i;
+        mem.set(U64, at, addr);
+        mem.set(U32, at + 8, len);
+        mem.set(U16, at + 12, (short) flags);
+        mem.set(U16, at + 14, (short) next);
+    }
+
+    /** Offers head {@code head} on {@code ring} and publishes it. */
+    void offer(int ring, int head) {
+        mem.set(U16, avail(ring) + 4 + 2L * (availIdx[ring] % SIZE), (short) head);
+        availIdx[ring] = (availIdx[ring] + 1) & 0xffff;
+        IDX.setRelease(mem, avail(ring) + 2, (short) availIdx[ring]);
+    }
+
+    /** Publishes an arbitrary avail index (a driver lying about how much it offered). */
+    void setAvailIdx(int ring, int idx) {
+        availIdx[ring] = idx & 0xffff;
+        IDX.setRelease(mem, avail(ring) + 2, (short) idx);
+    }
+
+    int usedIdx(int ring) {
+        return Short.toUnsignedInt((short) IDX.getAcquire(mem, used(ring) + 2));
+    }
+
+    int usedId(int ring, int k) {
+        return mem.get(U32, used(ring) + 4 + 8L * (k % SIZE));
+    }
+
+    int usedLen(int ring, int k) {
+        return mem.get(U32, used(ring) + 4 + 8L * (k % SIZE) + 4);
+    }
+
+    void write(long gpa, byte[] bytes) {
+        MemorySegment.copy(bytes, 0, mem, ValueLayout.JAVA_BYTE, gpa, bytes.length);
+    }
+
+    byte[] read(long gpa, int len) {
+        byte[] b = new byte[len];
+        MemorySegment.copy(mem, ValueLayout.JAVA_BYTE, gpa, b, 0, len);
+        return b;
+    }
+
+    /** Transmits a frame the way Linux does: header and frame in one descriptor. Returns the head used. */
+    int send(byte[] frame) {
+        int i = txNext++ % SIZE;
+        long at = TX_BUFFERS + (long) i * BUFFER;
+        mem.asSlice(at, HDR).fill((byte) 0);
+        write(at + HDR, frame);
+        putDesc(1, i, at, HDR + frame.length, 0, 0);
+        offer(1, i);
+        return i;
+    }
+
+    /** Offers {@code n} receive buffers of {@link #BUFFER} bytes (descriptors 0..n-1 of ring 0). */
+    void postRxBuffers(int n) {
+        for (int i = 0; i < n; i++) {
+            putDesc(0, i, RX_BUFFERS + (long) i * BUFFER, BUFFER, SplitRing.F_WRITE, 0);
+            offer(0, i);
+        }
+    }
+
+    /** The frame delivered in used entry {@code k} of ring 0 (header stripped; the buffer is the used id's). */
+    byte[] received(int k) {
+        int id = usedId(0, k);
+        int len = usedLen(0, k);
+        return read(RX_BUFFERS + (long) id * BUFFER + HDR, len - HDR);
+    }
+
+    int numBuffers(int k) {
+        return Short.toUnsignedInt(mem.get(U16, RX_BUFFERS + (long) usedId(0, k) * BUFFER + 10));
+    }
+
+    void disconnect() {
+        if (fd >= 0) Libc.close(fd);
+        fd = -1;
+    }
+
+    @Override
+    public void close() {
+        disconnect();
+        for (int c : callFds) if (c >= 0) Libc.close(c);
+        Libc.munmap(mem);
+        Libc.close(memFd);
+        arena.close();
+    }
+}

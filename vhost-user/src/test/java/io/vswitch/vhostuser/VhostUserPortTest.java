@@ -1,0 +1,386 @@
+package io.vswitch.vhostuser;
+
+import io.vswitch.datapath.ipc.CountersFile;
+import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.PacketPool;
+import io.vswitch.datapath.pmd.PmdIo;
+import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortContext;
+import io.vswitch.datapath.port.PortCounters;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A {@code dpdkvhostuser} port driven by {@link GuestFrontend} over its real socket, with the test
+ * thread in the PMD's place: frames both ways, what a hostile guest can post, malformed messages,
+ * reconnection, and no allocation per packet.
+ */
+class VhostUserPortTest {
+    @TempDir
+    Path dir;
+
+    private final Arena arena = Arena.ofShared();
+    private final CountersFile countersFile = CountersFile.anonymous();
+    private PortCounters counters;
+    private Port port;
+    private GuestFrontend guest;
+    private Batch batch;
+    private PmdIo io;
+
+    @BeforeEach
+    void open() {
+        counters = new PortCounters(countersFile.manager(), "br0", "vhu0", 1);
+        port = new VhostUserPortProvider().open("vhu0", VhostUserPortProvider.SERVER, Map.of(), counters, new PortContext(dir, Map.of()));
+        batch = new Batch(new PacketPool(arena, 256));
+        io = new PmdIo(0, arena);
+        guest = new GuestFrontend();
+        guest.connect(dir.resolve("vhu0").toString());
+        guest.handshake();
+        awaitLink("up");
+    }
+
+    @AfterEach
+    void close() {
+        guest.close();
+        port.close();
+        counters.close();
+        countersFile.close();
+        arena.close();
+    }
+
+    private void awaitLink(String state) {
+        for (int i = 0; i < 200 && !state.equals(port.status().get("link_state")); i++) sleep(10);
+        assertEquals(state, port.status().get("link_state"), port.status().toString());
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static byte[] frame(int seq, int length) {
+        byte[] f = new byte[length];
+        for (int i = 0; i < 6; i++) f[i] = (byte) 0xff;
+        f[6] = 2;
+        f[11] = 1;
+        f[12] = 0x08;
+        for (int i = 14; i < length; i++) f[i] = (byte) (seq * 31 + i);
+        return f;
+    }
+
+    private byte[] rxFrame(int i) {
+        byte[] b = new byte[batch.length[i]];
+        MemorySegment.copy(batch.memory(), ValueLayout.JAVA_BYTE, batch.offset[i], b, 0, b.length);
+        return b;
+    }
+
+    private int receive() {
+        batch.reset();
+        return port.rxBurst(0, batch, io);
+    }
+
+    /** Sends the pool packets given by length from the batch's receive slots into the guest. */
+    private int transmit(byte[]... frames) {
+        long[] offsets = new long[frames.length];
+        int[] lengths = new int[frames.length];
+        for (int i = 0; i < frames.length; i++) {
+            offsets[i] = batch.rxOffset(i);
+            lengths[i] = frames[i].length;
+            MemorySegment.copy(frames[i], 0, batch.pool().memory(), ValueLayout.JAVA_BYTE, offsets[i], frames[i].length);
+        }
+        return port.txBurst(io, batch.pool().memory(), batch.pool().baseAddress(), offsets, lengths, frames.length);
+    }
+
+    @Test
+    void statusShowsTheNegotiation() {
+        Map<String, String> s = port.status();
+        assertEquals("server", s.get("mode"));
+        assertEquals("connected", s.get("status"));
+        assertEquals(dir.resolve("vhu0").toString(), s.get("socket"));
+        assertEquals(String.format("0x%016x", GuestFrontend.FEATURES), s.get("features"));
+        assertEquals("256", s.get("vring_0_size"));
+        assertEquals(1, port.rxqCount());
+    }
+
+    @Test
+    void framesFromTheGuestArriveIntactAndItsBuffersComeBack() {
+        byte[][] sent = new byte[40][];
+        for (int i = 0; i < sent.length; i++) {
+            sent[i] = frame(i, 60 + i * 37);
+            guest.send(sent[i]);
+        }
+        assertEquals(32, receive());
+        for (int i = 0; i < 32; i++) assertArrayEquals(sent[i], rxFrame(i), "frame " + i);
+        assertEquals(8, receive());
+        for (int i = 0; i < 8; i++) assertArrayEquals(sent[32 + i], rxFrame(i), "frame " + (32 + i));
+        assertEquals(0, receive());
+        assertEquals(40, guest.usedIdx(1));
+        for (int k = 0; k < 40; k++) assertEquals(k, guest.usedId(1, k));
+        assertEquals(0, counters.rxErrors.get());
+    }
+
+    @Test
+    void framesToTheGuestLandInItsBuffersWithAHeader() {
+        guest.postRxBuffers(4);
+        byte[] a = frame(1, 64);
+        byte[] b = frame(2, 1514);
+        assertEquals(2, transmit(a, b));
+        assertEquals(2, guest.usedIdx(0));
+        assertArrayEquals(a, guest.received(0));
+        assertArrayEquals(b, guest.received(1));
+        assertEquals(1, guest.numBuffers(0));
+        assertEquals(GuestFrontend.HDR + 1514, guest.usedLen(0, 1));
+    }
+
+    @Test
+    void aFullGuestRingDropsAfterRetriesAndCountsIt() {
+        guest.postRxBuffers(1);
+        assertEquals(1, transmit(frame(1, 64), frame(2, 64), frame(3, 64)));
+        assertEquals(2, counters.txDropped.get());
+        assertEquals(8L, port.customStats().get("tx_retries"));
+    }
+
+    @Test
+    void aFrameLargerThanOneBufferIsMergedAcrossBuffers() {
+        // Small buffers: 1000 bytes each, so a 2000-byte frame plus header takes three.
+        for (int i = 0; i < 3; i++) {
+            guest.putDesc(0, i, GuestFrontend.RX_BUFFERS + i * 2048L, 1000, SplitRing.F_WRITE, 0);
+            guest.offer(0, i);
+        }
+        byte[] f = frame(7, 2000);
+        assertEquals(1, transmit(f));
+        assertEquals(3, guest.usedIdx(0));
+        assertEquals(3, guest.numBuffers(0));
+        byte[] got = new byte[2000];
+        int pos = 0;
+        for (int k = 0; k < 3; k++) {
+            int skip = k == 0 ? GuestFrontend.HDR : 0;
+            byte[] part = guest.read(GuestFrontend.RX_BUFFERS + guest.usedId(0, k) * 2048L + skip, guest.usedLen(0, k) - skip);
+            System.arraycopy(part, 0, got, pos, part.length);
+            pos += part.length;
+        }
+        assertEquals(2000, pos);
+        assertArrayEquals(f, got);
+    }
+
+    @Test
+    void aBufferCrossingTwoMemoryRegionsIsCopiedPiecewise() {
+        long at = GuestFrontend.REGION - 100;                 // 100 bytes in region 0, the rest in region 1
+        byte[] f = frame(3, 400);
+        guest.mem.asSlice(at, GuestFrontend.HDR).fill((byte) 0);
+        guest.write(at + GuestFrontend.HDR, f);
+        guest.putDesc(1, 0, at, GuestFrontend.HDR + f.length, 0, 0);
+        guest.offer(1, 0);
+        assertEquals(1, receive());
+        assertArrayEquals(f, rxFrame(0));
+    }
+
+    @Test
+    void anIndirectTableIsFollowed() {
+        long table = 0x80000;
+        long data = GuestFrontend.TX_BUFFERS;
+        byte[] f = frame(9, 300);
+        guest.mem.asSlice(data, GuestFrontend.HDR).fill((byte) 0);
+        guest.write(data + GuestFrontend.HDR, f);
+        // Header alone, then the frame in two pieces, as Linux posts with indirect descriptors.
+        putTableDesc(table, 0, data, GuestFrontend.HDR, SplitRing.F_NEXT, 1);
+        putTableDesc(table, 1, data + GuestFrontend.HDR, 100, SplitRing.F_NEXT, 2);
+        putTableDesc(table, 2, data + GuestFrontend.HDR + 100, 200, 0, 0);
+        guest.putDesc(1, 0, table, 48, SplitRing.F_INDIRECT, 0);
+        guest.offer(1, 0);
+        assertEquals(1, receive());
+        assertArrayEquals(f, rxFrame(0));
+    }
+
+    private void putTableDesc(long table, int i, long addr, int len, int flags, int next) {
+        long at = table + 16L * i;
+        guest.mem.set(SplitRing.U64, at, addr);
+        guest.mem.set(SplitRing.U32, at + 8, len);
+        guest.mem.set(SplitRing.U16, at + 12, (short) flags);
+        guest.mem.set(SplitRing.U16, at + 14, (short) next);
+    }
+
+    /**
+     * Each hostile chain is dropped and counted, its head goes back to the guest, and a good frame
+     * posted right after it still gets through.
+     */
+    @Test
+    void hostileDescriptorsAreDroppedAndCountedAndTheRingKeepsWorking() {
+        long table = 0x80000;
+        Runnable[] attacks = {
+            () -> guest.putDesc(1, 200, 0x4000_0000L, 100, 0, 0),                              // outside guest memory
+            () -> guest.putDesc(1, 200, GuestFrontend.MEMORY - 20, 100, 0, 0),                  // runs off the end
+            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 0xffff_fff0, 0, 0),           // huge length
+            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 0, 0, 0),                     // zero length
+            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 100, SplitRing.F_WRITE, 0),   // device-writable in a tx chain
+            () -> {                                                                            // a loop
+                guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 201);
+                guest.putDesc(1, 201, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 200);
+            },
+            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 999),   // next outside the table
+            () -> guest.putDesc(1, 200, table, 40, SplitRing.F_INDIRECT, 0),                    // partial indirect descriptor
+            () -> guest.putDesc(1, 200, 0x4000_0000L, 32, SplitRing.F_INDIRECT, 0),             // indirect table outside memory
+            () -> guest.putDesc(1, 200, GuestFrontend.REGION - 16, 32, SplitRing.F_INDIRECT, 0), // indirect table across regions
+            () -> {                                                                            // nested indirect
+                putTableDesc(table, 0, table + 64, 16, SplitRing.F_INDIRECT, 0);
+                guest.putDesc(1, 200, table, 16, SplitRing.F_INDIRECT, 0);
+            },
+            () -> {                                                                            // indirect table that loops
+                putTableDesc(table, 0, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 1);
+                putTableDesc(table, 1, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 0);
+                guest.putDesc(1, 200, table, 32, SplitRing.F_INDIRECT, 0);
+            },
+            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 5, 0, 0),                     // shorter than the header
+            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, GuestFrontend.HDR + 3, 0, 0), // a runt frame
+        };
+        for (int a = 0; a < attacks.length; a++) {
+            attacks[a].run();
+            guest.offer(1, 200);
+            byte[] good = frame(a, 100);
+            guest.send(good);
+            assertEquals(1, receive(), "attack " + a + ": only the good frame is received");
+            assertArrayEquals(good, rxFrame(0), "attack " + a);
+            assertEquals(a + 1, counters.rxErrors.get(), "attack " + a + " is counted");
+            assertEquals(200, guest.usedId(1, guest.usedIdx(1) - 2), "attack " + a + ": the bad head is returned");
+        }
+        // A head number outside the ring.
+        guest.offer(1, 5000);
+        assertEquals(0, receive());
+        assertEquals(attacks.length + 1, counters.rxErrors.get());
+        // An avail index claiming more entries than the ring holds: nothing is read.
+        guest.setAvailIdx(1, guest.usedIdx(1) + GuestFrontend.SIZE + 1);
+        assertEquals(0, receive());
+        assertTrue(counters.rxErrors.get() > attacks.length + 1);
+    }
+
+    @Test
+    void hostileReceiveBuffersAreCountedAndDoNotStopLaterFrames() {
+        guest.putDesc(0, 0, 0x4000_0000L, 2048, SplitRing.F_WRITE, 0);   // outside memory
+        guest.offer(0, 0);
+        assertEquals(0, transmit(frame(1, 64)));
+        assertEquals(1, counters.txErrors.get());
+        assertEquals(1, guest.usedIdx(0), "the bad buffer is returned");
+        assertEquals(0, guest.usedLen(0, 0));
+        guest.putDesc(0, 1, GuestFrontend.RX_BUFFERS, 2048, 0, 0);      // device-readable: not for receiving
+        guest.offer(0, 1);
+        assertEquals(0, transmit(frame(2, 64)));
+        assertEquals(2, counters.txErrors.get());
+        guest.putDesc(0, 2, GuestFrontend.RX_BUFFERS + 2 * 2048, 2048, SplitRing.F_WRITE, 0);
+        guest.offer(0, 2);
+        byte[] f = frame(3, 64);
+        assertEquals(1, transmit(f));
+        assertArrayEquals(f, guest.received(2));
+    }
+
+    @Test
+    void wrongMessagesAreRefusedAndTheConnectionStays() {
+        assertEquals(1, guest.request(Protocol.SET_VRING_NUM, true, new int[0], 200 | 256L << 32), "vring index out of range");
+        assertEquals(1, guest.request(Protocol.SET_VRING_NUM, true, new int[0], 0 | 1000L << 32), "not a power of 2");
+        assertEquals(1, guest.request(Protocol.SET_FEATURES, true, new int[0], 1L << 60), "a feature not offered");
+        assertEquals(1, guest.request(Protocol.SET_MEM_TABLE, true, new int[0], 1, 0, 4096, 0, 0), "no descriptor for the region");
+        assertEquals(1, guest.request(Protocol.SET_MEM_TABLE, true, new int[0], 99), "too many regions");
+        assertEquals(1, guest.request(Protocol.SET_VRING_ADDR, true, new int[0], 0), "a short payload");
+        assertEquals(1, guest.request(Protocol.SET_LOG_BASE, true, new int[0], 0, 0), "not supported");
+        assertEquals(1, guest.request(77, true, new int[0]), "an unknown request");
+        // Still fully working.
+        byte[] f = frame(1, 64);
+        guest.send(f);
+        assertEquals(1, receive());
+        assertArrayEquals(f, rxFrame(0));
+    }
+
+    @Test
+    void aGarbledStreamEndsTheConnectionAndTheNextFrontendIsServed() {
+        guest.sendRaw(new byte[] {1, 0, 0, 0, 1, 0, 0, 0, (byte) 0xff, (byte) 0xff, 0, 0});   // 64 KiB payload announced
+        awaitLink("down");
+        for (int i = 0; i < 200 && !"listening".equals(port.status().get("status")); i++) sleep(10);
+        assertEquals("listening", port.status().get("status"));
+        assertEquals(0, receive(), "a port without a guest receives nothing");
+        assertEquals(0, transmit(frame(1, 64)));
+        guest.close();
+        guest = new GuestFrontend();
+        guest.connect(dir.resolve("vhu0").toString());
+        guest.handshake();
+        awaitLink("up");
+        byte[] f = frame(2, 64);
+        guest.send(f);
+        assertEquals(1, receive());
+        assertArrayEquals(f, rxFrame(0));
+        assertEquals(2L, port.customStats().get("connections"));
+    }
+
+    @Test
+    void memoryCanBeReplacedWhileRingsAreLive() {
+        guest.setMemTable();                                   // what testpmd does as its memory grows
+        byte[] f = frame(4, 90);
+        guest.send(f);
+        assertEquals(1, receive());
+        assertArrayEquals(f, rxFrame(0));
+    }
+
+    @Test
+    void badPortOptionsAreRefused() {
+        var p = new VhostUserPortProvider();
+        var ctx = new PortContext(dir, Map.of());
+        assertThrows(IllegalArgumentException.class, () -> p.open("a/b", VhostUserPortProvider.SERVER, Map.of(), counters, ctx));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> p.open("c", VhostUserPortProvider.CLIENT, Map.of(), counters, ctx));
+        assertTrue(e.getMessage().contains("vhost-server-path"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> p.open("d", VhostUserPortProvider.SERVER, Map.of("tx-retries-max", "99"), counters, ctx));
+        assertThrows(IllegalArgumentException.class,
+                () -> p.open("e", VhostUserPortProvider.SERVER, Map.of(), counters, new PortContext(dir.resolve("x".repeat(120)), Map.of())));
+    }
+
+    /** Receiving from and transmitting to a guest allocates nothing (hot-path discipline). */
+    @Test
+    void movingFramesAllocatesNothing() {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        byte[] f = frame(1, 64);
+        long[] offsets = new long[Batch.MAX];
+        int[] lengths = new int[Batch.MAX];
+        Arrays.fill(lengths, 64);
+        long allocated = 0;
+        long frames = 0;
+        for (int round = 0; round < 300; round++) {
+            for (int i = 0; i < GuestFrontend.SIZE; i++) guest.send(f);
+            guest.postRxBuffers(GuestFrontend.SIZE);
+            long before = threads.getThreadAllocatedBytes(tid);
+            int got = 0;
+            for (int b = 0; b < GuestFrontend.SIZE / Batch.MAX; b++) {
+                batch.reset();
+                int n = port.rxBurst(0, batch, io);
+                got += n;
+                for (int i = 0; i < n; i++) offsets[i] = batch.offset[i];
+                port.txBurst(io, batch.memory(), batch.baseAddress(), offsets, lengths, n);
+            }
+            long after = threads.getThreadAllocatedBytes(tid);
+            assertEquals(GuestFrontend.SIZE, got);
+            if (round >= 100) {                                   // after JIT warm-up
+                allocated += after - before;
+                frames += got;
+            }
+        }
+        assertEquals(0, allocated, "bytes allocated over " + frames + " frames each way");
+        assertEquals(0, counters.txDropped.get());
+    }
+}
