@@ -76,6 +76,8 @@ public final class SplitRing {
     boolean enabled;
     /** Between SET_VRING_KICK and GET_VRING_BASE. */
     boolean started;
+    /** Started but not yet checked against the used index in guest memory. */
+    boolean syncUsed;
     boolean eventIdx;
 
     // ---- derived: valid while ready ----

@@ -206,10 +206,8 @@ final class VhostUserDevice {
                         closeFd(r.kickFd);
                         r.kickFd = fd;
                         r.started = true;
+                        r.syncUsed = true;
                         if (implicitEnable) r.enabled = true;
-                        r.memory = memory;
-                        r.refresh();
-                        if (r.ready) adoptUsedIndex(r);
                     });
                 }
             }
@@ -242,8 +240,9 @@ final class VhostUserDevice {
     }
 
     /**
-     * A ring that starts with a used index other than the base we were given was used by a backend
-     * before us (we restarted, the guest did not): continue from what the guest has seen, as DPDK does.
+     * When a started ring first becomes usable: if its used index differs from the base we were given,
+     * a backend before us used it (we restarted, the guest did not; DPDK frontends then send base 0).
+     * Continue from what the guest has seen, as DPDK's backend does.
      */
     private void adoptUsedIndex(SplitRing r) {
         int usedIdx = Short.toUnsignedInt(r.used.get(SplitRing.U16, 2));
@@ -282,6 +281,10 @@ final class VhostUserDevice {
             change.run();
             r.memory = memory;
             r.refresh();
+            if (r.ready && r.syncUsed) {
+                adoptUsedIndex(r);
+                r.syncUsed = false;
+            }
         } finally {
             r.unlock();
         }
@@ -306,7 +309,7 @@ final class VhostUserDevice {
                 closeFd(r.errFd);
                 r.kickFd = r.callFd = r.errFd = -1;
                 r.size = 0;
-                r.started = r.enabled = false;
+                r.started = r.enabled = r.syncUsed = false;
                 r.lastAvail = r.lastUsed = 0;
                 r.memory = MemoryTable.EMPTY;
                 r.refresh();

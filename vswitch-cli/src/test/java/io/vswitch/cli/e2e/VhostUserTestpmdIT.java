@@ -1,0 +1,198 @@
+package io.vswitch.cli.e2e;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * vhost-user ports with DPDK's testpmd as the frontend (a real virtio-net driver nobody here wrote):
+ * one testpmd generates 64-byte UDP frames into port A ({@code txonly}), another receives from port
+ * B ({@code rxonly}); the switch floods between them (NORMAL, unknown destination). Every frame is
+ * accounted for: what the generator sent is what A received; B sent or dropped each of them; what B
+ * sent is what the sink received. Server mode ({@code dpdkvhostuser}) and client mode
+ * ({@code dpdkvhostuserclient}), including a sink restart and a dataplane restart (kill -9), after
+ * which the client ports reconnect by themselves.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class VhostUserTestpmdIT {
+    private static final String GEN_MAC = "02:00:00:00:00:01";
+    private static final String SINK_MAC = "02:00:00:00:00:02";
+    private SwitchUnderTest sw;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        Sh.requireRoot();
+        sw = new SwitchUnderTest();
+        sw.vswitch("start").ok();
+        sw.vsctl("set", "Open_vSwitch", ".", "other_config:pmd-sleep-max=50").ok();   // 2 cores here
+        sw.vsctl("add-br", "br0").ok();
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (sw != null) {
+            System.out.println(sw.log("vswitch-dp"));
+            sw.close();
+        }
+    }
+
+    private static String vdev(String path, String mac, boolean server) {
+        return "path=" + path + ",queue_size=1024,mac=" + mac + (server ? ",server=1" : "");
+    }
+
+    /** {rx packets, rx errors, rx dropped, tx packets, tx errors, tx dropped} of a port, from dpctl/show -s. */
+    private long[] counters(String port) {
+        String s = sw.appctl("dpctl/show", "-s").ok().out();
+        Matcher m = Pattern.compile("port \\d+: " + port + " \\([^)]*\\)\\n\\s+RX packets:(\\d+) errors:(\\d+) dropped:(\\d+)\\n"
+                + "\\s+TX packets:(\\d+) errors:(\\d+) dropped:(\\d+)").matcher(s);
+        assertTrue(m.find(), "no counters for " + port + " in:\n" + s);
+        long[] c = new long[6];
+        for (int i = 0; i < 6; i++) c[i] = Long.parseLong(m.group(i + 1));
+        return c;
+    }
+
+    private void awaitInterface(String port, String linkState, String status) {
+        String got = "";
+        for (int i = 0; i < 150; i++) {
+            got = sw.vsctl("get", "Interface", port, "link_state").ok().out().trim()
+                    + " " + sw.vsctl("get", "Interface", port, "status:status").ok().out().trim();
+            if (got.equals(linkState + " " + status)) return;
+            sleep(200);
+        }
+        throw new AssertionError(port + ": expected link_state " + linkState + " and status " + status + ", got " + got
+                + "\n" + sw.vsctl("list", "Interface", port).out());
+    }
+
+    /** Waits until the (new) dataplane has {@code port} and it has connected once (the database may still show the old state). */
+    private void awaitReconnected(String port) {
+        Pattern p = Pattern.compile("port \\d+: " + port + " \\([^)]*\\)\\n(\\s+.*\\n)*?\\s+connections:1\\n");
+        String s = "";
+        for (int i = 0; i < 150; i++) {
+            s = sw.appctl("dpctl/show", "-s").out();
+            if (p.matcher(s).find()) return;
+            sleep(200);
+        }
+        throw new AssertionError(port + " did not reconnect to its frontend:\n" + s);
+    }
+
+    /** Waits until the counters of {@code port} stop moving; returns them. */
+    private long[] settled(String port) {
+        long[] last = counters(port);
+        for (int i = 0; i < 50; i++) {
+            sleep(300);
+            long[] now = counters(port);
+            if (java.util.Arrays.equals(now, last)) return now;
+            last = now;
+        }
+        throw new AssertionError(port + " counters never settled");
+    }
+
+    /** Two seconds of traffic from gen through {@code in} and {@code out} to sink; every frame accounted for. */
+    private void trafficFlows(Testpmd gen, Testpmd sink, String in, String out) {
+        gen.command("clear port stats all");
+        sink.command("clear port stats all");
+        long[] inBefore = counters(in);
+        long[] outBefore = counters(out);
+        sink.command("start");
+        gen.command("start");
+        sleep(2_000);
+        gen.command("stop");
+        long[] inAfter = settled(in);
+        long[] outAfter = settled(out);
+        sleep(300);
+        long sent = gen.stats(0)[1];
+        long received = sink.stats(0)[0];
+        sink.command("stop");
+        long inRx = inAfter[0] - inBefore[0];
+        long outTx = outAfter[3] - outBefore[3];
+        long outDropped = outAfter[5] - outBefore[5];
+        String report = "generator sent " + sent + "; " + in + " received " + inRx + " (errors " + (inAfter[1] - inBefore[1])
+                + "); " + out + " sent " + outTx + ", dropped " + outDropped + "; sink received " + received;
+        System.out.println(report);
+        assertTrue(sent > 10_000, report);
+        assertEquals(sent, inRx, "every frame the generator sent was received: " + report);
+        assertEquals(inRx, outTx + outDropped, "every frame received was sent or counted as dropped: " + report);
+        assertEquals(outTx, received, "every frame sent reached the sink: " + report);
+        assertTrue(received > 1_000, report);
+        assertEquals(0, inAfter[1] - inBefore[1], "no receive errors: " + report);
+    }
+
+    @Test
+    @Order(1)
+    void serverModePortsCarryTestpmdTrafficAndEveryFrameIsCounted() {
+        sw.vsctl("add-port", "br0", "vhu0", "--", "set", "Interface", "vhu0", "type=dpdkvhostuser").ok();
+        sw.vsctl("add-port", "br0", "vhu1", "--", "set", "Interface", "vhu1", "type=dpdkvhostuser").ok();
+        awaitInterface("vhu0", "down", "listening");
+        String sock0 = sw.runDir.resolve("vhu0").toString();
+        assertEquals("\"" + sock0 + "\"", sw.vsctl("get", "Interface", "vhu0", "status:socket").ok().out().trim());
+        try (Testpmd sink = new Testpmd("vsw-sink", List.of(vdev(sw.runDir.resolve("vhu1").toString(), SINK_MAC, false)), "rxonly");
+             Testpmd gen = new Testpmd("vsw-gen", List.of(vdev(sock0, GEN_MAC, false)), "txonly", "--eth-peer=0," + SINK_MAC)) {
+            awaitInterface("vhu0", "up", "connected");
+            awaitInterface("vhu1", "up", "connected");
+            trafficFlows(gen, sink, "vhu0", "vhu1");
+        }
+        awaitInterface("vhu0", "down", "listening");
+        sw.vsctl("del-port", "vhu0").ok();
+        sw.vsctl("del-port", "vhu1").ok();
+        assertTrue(!java.nio.file.Files.exists(sw.runDir.resolve("vhu0")), "the socket is removed with the port");
+    }
+
+    @Test
+    @Order(2)
+    void clientModePortsReconnectAfterTheFrontendAndTheDataplaneRestart() throws Exception {
+        String sock0 = sw.runDir.resolve("c0.sock").toString();
+        String sock1 = sw.runDir.resolve("c1.sock").toString();
+        sw.vsctl("add-port", "br0", "vhc0", "--", "set", "Interface", "vhc0", "type=dpdkvhostuserclient",
+                "options:vhost-server-path=" + sock0).ok();
+        sw.vsctl("add-port", "br0", "vhc1", "--", "set", "Interface", "vhc1", "type=dpdkvhostuserclient",
+                "options:vhost-server-path=" + sock1).ok();
+        awaitInterface("vhc0", "down", "connecting");
+        try (Testpmd gen = new Testpmd("vsw-gen", List.of(vdev(sock0, GEN_MAC, true)), "txonly", "--eth-peer=0," + SINK_MAC)) {
+            Testpmd sink = new Testpmd("vsw-sink", List.of(vdev(sock1, SINK_MAC, true)), "rxonly");
+            try {
+                awaitInterface("vhc0", "up", "connected");
+                awaitInterface("vhc1", "up", "connected");
+                trafficFlows(gen, sink, "vhc0", "vhc1");
+
+                // The guest side restarts: the port reconnects to the new server by itself.
+                sink.close();
+                awaitInterface("vhc1", "down", "connecting");
+                sink = new Testpmd("vsw-sink", List.of(vdev(sock1, SINK_MAC, true)), "rxonly");
+                awaitInterface("vhc1", "up", "connected");
+                trafficFlows(gen, sink, "vhc0", "vhc1");
+
+                // The dataplane dies and comes back: both ports reconnect, the frontends keep running.
+                Sh.run("kill", "-9", Long.toString(sw.pid("vswitch-dp"))).ok();
+                sw.vswitch("start").ok();
+                awaitReconnected("vhc0");
+                awaitReconnected("vhc1");
+                awaitInterface("vhc0", "up", "connected");
+                awaitInterface("vhc1", "up", "connected");
+                trafficFlows(gen, sink, "vhc0", "vhc1");
+            } finally {
+                sink.close();
+            }
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
