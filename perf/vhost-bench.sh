@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# perf/vhost-bench.sh [SECONDS] [REPETITIONS] [CASES]: Mpps forwarded between two vhost-user ports, 64-byte
+# frames, our switch and OVS-DPDK 3.1 (Debian openvswitch-switch-dpdk) side by side in one run:
+#
+#   dpdk-testpmd (CPU 0)  net_virtio_user0 <==vhost-user==> [switch PMD, CPU 1] <==vhost-user==> net_virtio_user1
+#
+# testpmd is the vhost-user server of both sockets (server=1) and both switches connect as clients
+# (dpdkvhostuserclient), as in OVS-DPDK's usual setup. testpmd runs "mac" forwarding with 16 bursts
+# per port in flight (start tx_first 16): what comes in on one port goes back out of the other with
+# that port's MAC as source and the other port's as destination, so the frames circulate through the
+# switch in both directions and MAC learning stays stable. The rate is what testpmd receives on both
+# ports together (Mpps summed over both directions), the same for both switches. testpmd alone can go
+# faster than either switch (shared/interop reference: 7.35 Mpps with testpmd's own vhost PMD as the
+# "switch"), so the switch's single PMD core is the bottleneck.
+#
+# CASES (default "p2p normal"): p2p = two flows in_port=1,actions=output:2 and back; normal = the
+# default NORMAL flow (MAC learning). One switch runs at a time; repetitions alternate the switches so
+# the machine's drift (about 30 % over minutes here) hits both alike. Needs root and 2 MiB hugepages
+# (reserved here if missing).
+set -euo pipefail
+SECS=${1:-10}
+REPS=${2:-3}
+CASES=${3:-p2p normal}
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../bin/vswitch-env.sh"
+ensure_built
+command -v dpdk-testpmd >/dev/null || { echo "vhost-bench: installing dpdk-dev (dpdk-testpmd) ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpdk-dev >/dev/null; }
+OVS_DPDK=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+[ -x $OVS_DPDK ] || { echo "vhost-bench: installing openvswitch-switch-dpdk ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openvswitch-switch-dpdk >/dev/null; }
+NEED_PAGES=2048  # testpmd 1 GiB + OVS-DPDK socket-mem 1 GiB (and its extra)
+if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt $NEED_PAGES ]; then
+    echo "vhost-bench: reserving $NEED_PAGES 2 MiB hugepages"
+    echo $NEED_PAGES > /proc/sys/vm/nr_hugepages
+fi
+W=$(mktemp -d /tmp/vhost-bench.XXXXXX)
+TESTPMD=
+
+cleanup() {
+    exec 3>&- 2>/dev/null || true
+    [ -n "$TESTPMD" ] && kill "$TESTPMD" 2>/dev/null || true
+    VSWITCH_RUNDIR=$W/vsw "$VSWITCH_HOME/bin/vswitch" stop >/dev/null 2>&1 || true
+    for p in "$W"/ovs/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+MAC0=02:00:00:00:00:01
+MAC1=02:00:00:00:00:02
+
+start_testpmd() {
+    rm -f "$W/s0" "$W/s1" "$W/cmd"
+    mkfifo "$W/cmd"
+    stdbuf -o0 dpdk-testpmd --lcores 0@0,1@0 --no-pci --in-memory --single-file-segments -m 1024 --file-prefix vhb \
+        --vdev "net_virtio_user0,path=$W/s0,server=1,queues=1,queue_size=1024,mac=$MAC0" \
+        --vdev "net_virtio_user1,path=$W/s1,server=1,queues=1,queue_size=1024,mac=$MAC1" -- \
+        -i --nb-cores=1 --forward-mode=mac --eth-peer=0,$MAC1 --eth-peer=1,$MAC0 --txd=1024 --rxd=1024 \
+        --total-num-mbufs=32768 <"$W/cmd" >"$W/testpmd.log" 2>&1 &
+    TESTPMD=$!
+    exec 3>"$W/cmd"
+    # testpmd waits in each server socket until the switch connects; then it shows its prompt.
+    for _ in $(seq 300); do grep -q 'testpmd> ' "$W/testpmd.log" && return; sleep 0.1; done
+    echo "vhost-bench: testpmd did not start:" >&2; cat "$W/testpmd.log" >&2; exit 1
+}
+
+stop_testpmd() {
+    echo quit >&3 || true
+    exec 3>&-
+    for _ in $(seq 100); do kill -0 "$TESTPMD" 2>/dev/null || break; sleep 0.1; done
+    kill "$TESTPMD" 2>/dev/null || true
+    wait "$TESTPMD" 2>/dev/null || true
+    TESTPMD=
+}
+
+rx_total() {   # sum of RX-packets over both ports, from a fresh "show port stats all"
+    local before; before=$(wc -l <"$W/testpmd.log")
+    echo "show port stats all" >&3
+    sleep 0.5
+    tail -n +"$before" "$W/testpmd.log" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'
+}
+
+TSC_MHZ=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
+[ -n "$TSC_MHZ" ] || TSC_MHZ=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -1)
+[ -n "$TSC_MHZ" ] || TSC_MHZ=$(awk '/cpu MHz/ {print $4; exit}' /proc/cpuinfo)
+ours_ns() { "$VSWITCH_HOME/bin/appctl" dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing ns per packet: \([0-9.]*\).*/\1/p' | head -1; }
+ovs_ns() {
+    local c; c=$(ovs-appctl dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing cycles per packet: \([0-9.]*\).*/\1/p' | head -1)
+    [ -n "$c" ] && echo "$c * 1000 / $TSC_MHZ" | bc -l
+}
+
+# measure LABEL LINK-UP-CHECK STATS-CLEAR NS-PER-PACKET: testpmd is running, the switch connected.
+measure() {
+    for _ in $(seq 300); do $2 && break; sleep 0.1; done
+    $2 || { echo "vhost-bench: $1: ports did not come up" >&2; tail -20 "$W/testpmd.log" >&2; return 1; }
+    echo "start tx_first 16" >&3
+    sleep 3
+    $3 >/dev/null
+    local r0 r1 ns
+    r0=$(rx_total)
+    sleep "$SECS"
+    r1=$(rx_total)
+    ns=$($4)
+    echo "stop" >&3
+    printf '%-34s %10.3f %10s\n' "$1" "$(echo "($r1 - $r0) / $SECS / 1000000" | bc -l)" "$( [ -n "$ns" ] && printf '%.0f' "$ns" || echo -)"
+}
+
+V="$VSWITCH_HOME/bin/vsctl"
+O="ovs-vsctl --db=unix:$W/ovs/db.sock"
+OVS_VERSION=$($OVS_DPDK --version | head -1 | awk '{print $NF}')
+
+flows() {   # CASE OFCTL-TARGET-PREFIX...: installs the case's flows with ovs-ofctl
+    local case=$1; shift
+    "$@" del-flows br0
+    case $case in
+        p2p) "$@" add-flow br0 in_port=1,actions=output:2; "$@" add-flow br0 in_port=2,actions=output:1 ;;
+        normal) "$@" add-flow br0 actions=NORMAL ;;
+    esac
+}
+
+ours_up() { [ "$($V get Interface vh0 link_state)" = up ] && [ "$($V get Interface vh1 link_state)" = up ]; }
+ovs_up() { [ "$($O get Interface vh0 link_state)" = up ] && [ "$($O get Interface vh1 link_state)" = up ]; }
+
+run_vswitch() {
+    export VSWITCH_RUNDIR=$W/vsw
+    "$VSWITCH_HOME/bin/vswitch" start >/dev/null
+    $V set Open_vSwitch . other_config:pmd-cpu-mask=0x2
+    $V --may-exist add-br br0
+    for c in $CASES; do
+        $V add-port br0 vh0 -- set Interface vh0 type=dpdkvhostuserclient options:vhost-server-path="$W/s0" ofport_request=1 \
+            -- add-port br0 vh1 -- set Interface vh1 type=dpdkvhostuserclient options:vhost-server-path="$W/s1" ofport_request=2
+        start_testpmd
+        flows "$c" env OVS_RUNDIR="$W/vsw" ovs-ofctl -O OpenFlow13
+        measure "vswitch $c" ours_up "$VSWITCH_HOME/bin/appctl dpif-netdev/pmd-stats-clear" ours_ns | tee -a "$W/results"
+        $V del-port vh0 -- del-port vh1
+        stop_testpmd
+    done
+    "$VSWITCH_HOME/bin/vswitch" stop >/dev/null
+    unset VSWITCH_RUNDIR
+}
+
+run_ovs() {   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1, the same ports and flows
+    mkdir -p "$W/ovs"
+    export OVS_RUNDIR=$W/ovs OVS_LOGDIR=$W/ovs OVS_DBDIR=$W/ovs
+    [ -f "$W/ovs/conf.db" ] || ovsdb-tool create "$W/ovs/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+    ovsdb-server --remote=punix:"$W/ovs/db.sock" --pidfile="$W/ovs/ovsdb-server.pid" --detach --no-chdir \
+        --log-file="$W/ovs/ovsdb-server.log" "$W/ovs/conf.db"
+    $O --no-wait init
+    $O --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-socket-mem=1024 \
+        other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
+        other_config:dpdk-extra="--in-memory --file-prefix=ovsb --no-pci"
+    $OVS_DPDK unix:"$W/ovs/db.sock" --pidfile="$W/ovs/ovs-vswitchd.pid" --detach --no-chdir \
+        --log-file="$W/ovs/ovs-vswitchd.log" 2>/dev/null
+    $O --may-exist add-br br0 -- set bridge br0 datapath_type=netdev
+    for c in $CASES; do
+        $O add-port br0 vh0 -- set Interface vh0 type=dpdkvhostuserclient options:vhost-server-path="$W/s0" ofport_request=1 \
+            -- add-port br0 vh1 -- set Interface vh1 type=dpdkvhostuserclient options:vhost-server-path="$W/s1" ofport_request=2
+        start_testpmd
+        flows "$c" ovs-ofctl -O OpenFlow13
+        measure "OVS-DPDK $OVS_VERSION $c" ovs_up "ovs-appctl dpif-netdev/pmd-stats-clear" ovs_ns | tee -a "$W/results"
+        $O del-port vh0 -- del-port vh1
+        stop_testpmd
+    done
+    for p in "$W"/ovs/*.pid; do kill "$(cat "$p")" 2>/dev/null || true; done
+    sleep 2
+    unset OVS_RUNDIR OVS_LOGDIR OVS_DBDIR
+}
+
+printf '\n%-34s %10s %10s\n' "switch, case" "Mpps" "PMD ns/pkt" | tee "$W/results"
+for rep in $(seq "$REPS"); do
+    run_vswitch
+    run_ovs
+done
+
+echo
+echo "min / median / max over $REPS repetition(s):"
+python3 - "$W/results" <<'PY'
+import sys, statistics, collections
+rows = collections.OrderedDict()
+for line in open(sys.argv[1]).read().splitlines():
+    label, nums = line[:34].strip(), line[34:].split()
+    if not label or label.startswith("switch"):
+        continue
+    rows.setdefault(label, []).append(nums)
+med = {}
+for label, rs in rows.items():
+    mpps = sorted(float(r[0]) for r in rs)
+    ns = [float(r[1]) for r in rs if r[1] != "-"]
+    med[label] = statistics.median(mpps)
+    print(f"{label:<34} {mpps[0]:7.3f} / {statistics.median(mpps):7.3f} / {mpps[-1]:7.3f} Mpps"
+          f"   PMD {statistics.median(ns):.0f} ns/pkt" if ns else "")
+for label in rows:
+    if label.startswith("vswitch "):
+        case = label[len("vswitch "):]
+        other = next((l for l in rows if l.startswith("OVS-DPDK") and l.endswith(" " + case)), None)
+        if other and med[other] > 0:
+            print(f"ratio vswitch / OVS-DPDK, {case}: {med[label] / med[other]:.2f}")
+PY
