@@ -149,8 +149,35 @@ class VhostUserTestpmdIT {
         assertTrue(!java.nio.file.Files.exists(sw.runDir.resolve("vhu0")), "the socket is removed with the port");
     }
 
+    /** testpmd with two queue pairs per port: the ports grow to two rx queues, both carry traffic. */
     @Test
     @Order(2)
+    void multiqueueGuestsGetOneRxQueuePerQueuePair() {
+        sw.vsctl("add-port", "br0", "vhm0", "--", "set", "Interface", "vhm0", "type=dpdkvhostuser").ok();
+        sw.vsctl("add-port", "br0", "vhm1", "--", "set", "Interface", "vhm1", "type=dpdkvhostuser").ok();
+        String mq = ",queues=2";
+        try (Testpmd sink = new Testpmd("vsw-sink", List.of(vdev(sw.runDir.resolve("vhm1").toString(), SINK_MAC, false) + mq), "rxonly",
+                "--rxq=2", "--txq=2");
+             Testpmd gen = new Testpmd("vsw-gen", List.of(vdev(sw.runDir.resolve("vhm0").toString(), GEN_MAC, false) + mq), "txonly",
+                     "--rxq=2", "--txq=2", "--eth-peer=0," + SINK_MAC)) {
+            awaitInterface("vhm0", "up", "connected");
+            awaitInterface("vhm1", "up", "connected");
+            Pattern queue1 = Pattern.compile("port: vhm0 +queue-id: +1 .*packets: (\\d+)");
+            String rxqs = "";
+            for (int i = 0; i < 50 && !queue1.matcher(rxqs = sw.appctl("dpif-netdev/pmd-rxq-show").ok().out()).find(); i++) sleep(200);
+            assertTrue(queue1.matcher(rxqs).find(), "a second rx queue once the guest enables it:\n" + rxqs);
+            assertEquals("\"2\"", sw.vsctl("get", "Interface", "vhm0", "status:num_negotiated_rx_queues").ok().out().trim());
+            trafficFlows(gen, sink, "vhm0", "vhm1");
+            String after = sw.appctl("dpif-netdev/pmd-rxq-show").ok().out();
+            Matcher m = queue1.matcher(after);
+            assertTrue(m.find() && Long.parseLong(m.group(1)) > 1000, "the generator's second queue carried traffic:\n" + after);
+        }
+        sw.vsctl("del-port", "vhm0").ok();
+        sw.vsctl("del-port", "vhm1").ok();
+    }
+
+    @Test
+    @Order(3)
     void clientModePortsReconnectAfterTheFrontendAndTheDataplaneRestart() throws Exception {
         String sock0 = sw.runDir.resolve("c0.sock").toString();
         String sock1 = sw.runDir.resolve("c1.sock").toString();
