@@ -97,12 +97,16 @@ final class GuestFrontend implements AutoCloseable {
 
     /** The handshake QEMU and testpmd do, with REPLY_ACK on, both rings of pair 0 started and enabled. */
     void handshake() {
+        handshake(FEATURES);
+    }
+
+    void handshake(long features) {
         request(Protocol.SET_OWNER, false, new int[0]);
         long offered = request(Protocol.GET_FEATURES, false, new int[0]);
-        if ((offered & FEATURES) != FEATURES) throw new IllegalStateException("features missing: " + Long.toHexString(offered));
+        if ((offered & features) != features) throw new IllegalStateException("features missing: " + Long.toHexString(offered));
         request(Protocol.GET_PROTOCOL_FEATURES, false, new int[0]);
         request(Protocol.SET_PROTOCOL_FEATURES, false, new int[0], 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
-        check(request(Protocol.SET_FEATURES, true, new int[0], FEATURES), "SET_FEATURES");
+        check(request(Protocol.SET_FEATURES, true, new int[0], features), "SET_FEATURES");
         setMemTable();
         for (int r = 0; r < 2; r++) {
             check(request(Protocol.SET_VRING_NUM, true, new int[0], r | (long) SIZE << 32), "SET_VRING_NUM");
@@ -207,6 +211,32 @@ final class GuestFrontend implements AutoCloseable {
 
     int numBuffers(int k) {
         return Short.toUnsignedInt(mem.get(U16, RX_BUFFERS + (long) usedId(0, k) * BUFFER + 10));
+    }
+
+    /** How often the switch signalled ring {@code ring}'s call eventfd since the last look (reads and resets it). */
+    long interrupts(int ring) {
+        MemorySegment v = arena.allocate(8, 8);
+        long n = Libc.readFast(Libc.newErrnoSlot(arena), callFds[ring], v.address(), 8);
+        return n == 8 ? v.get(ValueLayout.JAVA_LONG, 0) : 0;
+    }
+
+    /** Sets avail.flags (VRING_AVAIL_F_NO_INTERRUPT = 1). */
+    void setAvailFlags(int ring, int flags) {
+        mem.set(U16, avail(ring), (short) flags);
+    }
+
+    /** Sets used_event, the trailer of the avail ring (EVENT_IDX). */
+    void setUsedEvent(int ring, int idx) {
+        mem.set(U16, avail(ring) + 4 + 2L * SIZE, (short) idx);
+    }
+
+    /** avail_event, the trailer of the used ring (EVENT_IDX): where the switch wants the next kick. */
+    int availEvent(int ring) {
+        return Short.toUnsignedInt(mem.get(U16, used(ring) + 4 + 8L * SIZE));
+    }
+
+    int usedFlags(int ring) {
+        return Short.toUnsignedInt(mem.get(U16, used(ring)));
     }
 
     void disconnect() {

@@ -290,6 +290,41 @@ class VhostUserPortTest {
         assertArrayEquals(f, guest.received(2));
     }
 
+    /** Without EVENT_IDX: we ask for no kicks, and interrupt once per burst unless the guest polls. */
+    @Test
+    void theGuestIsInterruptedOncePerBurstUnlessItPolls() {
+        assertEquals(1, guest.usedFlags(1), "VRING_USED_F_NO_NOTIFY: a polling switch needs no kicks");
+        for (int i = 0; i < 5; i++) guest.send(frame(i, 64));
+        assertEquals(5, receive());
+        assertEquals(1, guest.interrupts(1), "one interrupt for the burst");
+        guest.setAvailFlags(1, 1);                               // VRING_AVAIL_F_NO_INTERRUPT: the guest polls
+        guest.send(frame(9, 64));
+        assertEquals(1, receive());
+        assertEquals(0, guest.interrupts(1));
+    }
+
+    /** With EVENT_IDX: interrupts follow used_event, and avail_event stays behind so the guest never kicks. */
+    @Test
+    void withEventIndexTheGuestChoosesWhenToBeInterrupted() {
+        guest.close();
+        guest = new GuestFrontend();
+        guest.connect(dir.resolve("vhu0").toString());
+        guest.handshake(GuestFrontend.FEATURES | 1L << Protocol.F_EVENT_IDX);
+        awaitLink("up");
+        guest.setUsedEvent(1, 2);                                // interrupt me once used passes entry 2
+        guest.send(frame(1, 64));
+        guest.send(frame(2, 64));
+        assertEquals(2, receive());                              // used 0 -> 2: entry 2 not reached yet
+        assertEquals(0, guest.interrupts(1));
+        guest.send(frame(3, 64));
+        assertEquals(1, receive());                              // used 2 -> 3: crosses used_event
+        assertEquals(1, guest.interrupts(1));
+        guest.send(frame(4, 64));
+        assertEquals(1, receive());
+        assertEquals(0, guest.interrupts(1), "used_event is behind: no more interrupts");
+        assertEquals(3, guest.availEvent(1), "avail_event one behind what we took: the guest's next offer does not kick");
+    }
+
     @Test
     void wrongMessagesAreRefusedAndTheConnectionStays() {
         assertEquals(1, guest.request(Protocol.SET_VRING_NUM, true, new int[0], 200 | 256L << 32), "vring index out of range");
