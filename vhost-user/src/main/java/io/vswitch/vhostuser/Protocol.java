@@ -62,21 +62,24 @@ final class Protocol {
 
     // Protocol features (GET/SET_PROTOCOL_FEATURES).
     static final int PF_MQ = 0;
+    static final int PF_LOG_SHMFD = 1;
     static final int PF_RARP = 2;
     static final int PF_REPLY_ACK = 3;
     static final int PF_NET_MTU = 4;
     static final int PF_STATUS = 16;
-    static final long PROTOCOL_FEATURES = 1L << PF_MQ | 1L << PF_RARP | 1L << PF_REPLY_ACK | 1L << PF_NET_MTU | 1L << PF_STATUS;
+    static final long PROTOCOL_FEATURES = 1L << PF_MQ | 1L << PF_LOG_SHMFD | 1L << PF_RARP | 1L << PF_REPLY_ACK | 1L << PF_NET_MTU | 1L << PF_STATUS;
 
     // Virtio feature bits.
     static final int F_MTU = 3;
     static final int F_MRG_RXBUF = 15;
     static final int F_MQ = 22;
+    /** VHOST_F_LOG_ALL: a live migration runs, log every write into guest memory. */
+    static final int F_LOG_ALL = 26;
     static final int F_INDIRECT_DESC = 28;
     static final int F_EVENT_IDX = 29;
     static final int F_PROTOCOL_FEATURES = 30;
     static final int F_VERSION_1 = 32;
-    static final long FEATURES = 1L << F_MTU | 1L << F_MRG_RXBUF | 1L << F_MQ | 1L << F_INDIRECT_DESC
+    static final long FEATURES = 1L << F_MTU | 1L << F_MRG_RXBUF | 1L << F_MQ | 1L << F_LOG_ALL | 1L << F_INDIRECT_DESC
             | 1L << F_EVENT_IDX | 1L << F_PROTOCOL_FEATURES | 1L << F_VERSION_1;
 
     /** Queue pairs a frontend may use (GET_QUEUE_NUM). */

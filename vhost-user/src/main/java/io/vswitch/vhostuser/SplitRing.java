@@ -82,6 +82,10 @@ public final class SplitRing {
 
     // ---- derived: valid while ready ----
     MemoryTable memory = MemoryTable.EMPTY;
+    /** The dirty log while a migration runs (VHOST_F_LOG_ALL), else null. */
+    DirtyLog log;
+    /** Guest physical address of the used ring (for the log), or -1. */
+    long usedGuest = -1;
     MemorySegment desc;
     MemorySegment avail;
     MemorySegment used;
@@ -127,6 +131,7 @@ public final class SplitRing {
         avail = memory.sliceUser(availUser, 6L + 2L * size);
         used = memory.sliceUser(usedUser, 6L + 8L * size);
         if (desc == null || avail == null || used == null || (avail.address() & 1) != 0 || (used.address() & 3) != 0) return;
+        usedGuest = logGuest >= 0 ? logGuest : memory.userToGuest(usedUser);
         ready = true;
         if (!eventIdx) used.set(U16, 0, USED_F_NO_NOTIFY);
     }
@@ -209,6 +214,7 @@ public final class SplitRing {
         lastAvail = (lastAvail + taken) & 0xffff;
         IDX.setRelease(used, 2L, (short) lastUsed);
         if (eventIdx) used.set(U16, 4L + 8L * size, (short) (lastAvail - 1));   // no kicks: we poll
+        if (log != null) log.mark(usedGuest, used.byteSize());
         if (callFd >= 0 && count > 0 && wantsInterrupt(old, lastUsed)) {
             interrupts++;
             Notifier.signal(callFd);

@@ -33,6 +33,7 @@ final class VhostUserDevice {
     private long features;
     private long protocolFeatures;
     private MemoryTable memory = MemoryTable.EMPTY;
+    private DirtyLog log;
 
     // ---- published for PMDs (read without the ring lock: they only pick rings and header sizes) ----
     volatile int hdrLen = 12;
@@ -85,7 +86,7 @@ final class VhostUserDevice {
 
     private static boolean replies(int request) {
         return request == GET_FEATURES || request == GET_PROTOCOL_FEATURES || request == GET_VRING_BASE
-                || request == GET_QUEUE_NUM || request == GET_STATUS;
+                || request == GET_QUEUE_NUM || request == GET_STATUS || request == SET_LOG_BASE;
     }
 
     private static long u64(MemorySegment p, int size, long off) {
@@ -126,6 +127,7 @@ final class VhostUserDevice {
                 mergeable = (f & (1L << F_MRG_RXBUF)) != 0;
                 boolean eventIdx = (f & (1L << F_EVENT_IDX)) != 0;
                 for (SplitRing r : rings) update(r, () -> r.eventIdx = eventIdx);
+                if ((f & (1L << F_LOG_ALL)) != 0 && log == null) LOG.log(System.Logger.Level.WARNING, port + ": LOG_ALL without a log (SET_LOG_BASE) yet");
             }
             case SET_OWNER -> { }
             case RESET_OWNER, RESET_DEVICE -> reset();
@@ -144,7 +146,23 @@ final class VhostUserDevice {
                 return 8;
             }
             case SET_MEM_TABLE -> setMemTable(p, size, fds);
-            case SET_LOG_BASE, SET_LOG_FD -> throw new Refused("dirty-page logging (live migration) is not supported yet");
+            case SET_LOG_BASE -> {
+                long size64 = u64(p, size, 0);
+                long offset = u64(p, size, 8);
+                DirtyLog next;
+                try {
+                    next = DirtyLog.map(take(fds, 0), size64, offset);
+                } catch (IllegalArgumentException e) {
+                    throw new Refused(e.getMessage());
+                }
+                DirtyLog old = log;
+                log = next;
+                for (SplitRing r : rings) update(r, () -> { });
+                if (old != null) old.unmap();            // no PMD holds it: each ring's lock was taken since
+                LOG.log(System.Logger.Level.INFO, port + ": dirty-page log of " + size64 + " bytes (live migration)");
+                return 0;                                // QEMU expects an empty reply
+            }
+            case SET_LOG_FD -> { }                       // an eventfd for log syncs we never need; closed
             case SET_VRING_NUM -> {
                 SplitRing r = ring(u32(p, size, 0));
                 int num = u32(p, size, 4);
@@ -280,6 +298,7 @@ final class VhostUserDevice {
         try {
             change.run();
             r.memory = memory;
+            r.log = (features & (1L << F_LOG_ALL)) != 0 ? log : null;
             r.refresh();
             if (r.ready && r.syncUsed) {
                 adoptUsedIndex(r);
@@ -312,6 +331,7 @@ final class VhostUserDevice {
                 r.started = r.enabled = r.syncUsed = false;
                 r.lastAvail = r.lastUsed = 0;
                 r.memory = MemoryTable.EMPTY;
+                r.log = null;
                 r.refresh();
             } finally {
                 r.unlock();
@@ -319,6 +339,8 @@ final class VhostUserDevice {
         }
         memory.unmap();
         memory = MemoryTable.EMPTY;
+        if (log != null) log.unmap();
+        log = null;
         features = protocolFeatures = 0;
         negotiatedFeatures = negotiatedProtocolFeatures = 0;
         deviceStatus = 0;

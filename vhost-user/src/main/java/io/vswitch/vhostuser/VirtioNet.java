@@ -165,6 +165,7 @@ final class VirtioNet {
             }
             int n = (int) Math.min(room, left - written);
             if (n > 0 && !mem.write(src, srcOff + written, addr, n)) return -1;
+            if (vq.log != null) vq.log.mark(vq.chainAddr[p], n + (p == 0 ? skip : 0));   // the header too
             written += n;
         }
         return written;

@@ -72,7 +72,8 @@ final class GuestFrontend implements AutoCloseable {
     /** Sends a message; returns the reply's payload u64 (or the u32 pair of GET_VRING_BASE), or -1 when none is expected. */
     long request(int request, boolean needReply, int[] fds, long... payload) {
         boolean replies = request == Protocol.GET_FEATURES || request == Protocol.GET_PROTOCOL_FEATURES
-                || request == Protocol.GET_QUEUE_NUM || request == Protocol.GET_STATUS || request == Protocol.GET_VRING_BASE;
+                || request == Protocol.GET_QUEUE_NUM || request == Protocol.GET_STATUS || request == Protocol.GET_VRING_BASE
+                || request == Protocol.SET_LOG_BASE;
         buf.set(U32, 0, request);
         buf.set(U32, 4, Protocol.FLAG_VERSION | (needReply ? Protocol.FLAG_NEED_REPLY : 0));
         buf.set(U32, 8, payload.length * 8);
@@ -82,9 +83,11 @@ final class GuestFrontend implements AutoCloseable {
         int[] none = new int[4];
         if (UnixSocket.recvMessage(fd, buf, 0, 12, none) < 0) throw new IllegalStateException("backend closed the connection");
         int size = buf.get(U32, 8);
-        if (buf.get(U32, 0) != request || (buf.get(U32, 4) & Protocol.FLAG_REPLY) == 0 || size != 8) {
+        if (buf.get(U32, 0) != request || (buf.get(U32, 4) & Protocol.FLAG_REPLY) == 0 || size != 8
+                && !(size == 0 && request == Protocol.SET_LOG_BASE)) {
             throw new IllegalStateException("bad reply to " + Protocol.name(request) + ": size " + size);
         }
+        if (size == 0) return 0;
         UnixSocket.recvMessage(fd, buf, 12, size, none);
         return buf.get(U64, 12);
     }
@@ -101,11 +104,15 @@ final class GuestFrontend implements AutoCloseable {
     }
 
     void handshake(long features) {
+        handshake(features, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+    }
+
+    void handshake(long features, long protocolFeatures) {
         request(Protocol.SET_OWNER, false, new int[0]);
         long offered = request(Protocol.GET_FEATURES, false, new int[0]);
         if ((offered & features) != features) throw new IllegalStateException("features missing: " + Long.toHexString(offered));
         request(Protocol.GET_PROTOCOL_FEATURES, false, new int[0]);
-        request(Protocol.SET_PROTOCOL_FEATURES, false, new int[0], 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        request(Protocol.SET_PROTOCOL_FEATURES, false, new int[0], protocolFeatures);
         check(request(Protocol.SET_FEATURES, true, new int[0], features), "SET_FEATURES");
         setMemTable();
         for (int r = 0; r < 2; r++) {

@@ -7,6 +7,8 @@ import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.port.Port;
 import io.vswitch.datapath.port.PortContext;
 import io.vswitch.datapath.port.PortCounters;
+import io.vswitch.datapath.sys.Libc;
+import io.vswitch.vhostuser.sys.UnixSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -325,6 +327,33 @@ class VhostUserPortTest {
         assertEquals(3, guest.availEvent(1), "avail_event one behind what we took: the guest's next offer does not kick");
     }
 
+    /**
+     * During a live migration (LOG_SHMFD, then VHOST_F_LOG_ALL) every guest page we write is marked in
+     * the shared dirty log: the receive buffers we fill and the used rings; pages we only read are not.
+     */
+    @Test
+    void duringAMigrationEveryPageWeWriteIsLogged() {
+        guest.close();
+        guest = new GuestFrontend();
+        guest.connect(dir.resolve("vhu0").toString());
+        guest.handshake(GuestFrontend.FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_LOG_SHMFD);
+        awaitLink("up");
+        int logFd = UnixSocket.memfd("log", 4096);
+        MemorySegment bits = Libc.mmapShared(logFd, 4096, 0, "map log");
+        assertEquals(0, guest.request(Protocol.SET_LOG_BASE, false, new int[] {logFd}, 4096, 0));
+        assertEquals(0, guest.request(Protocol.SET_FEATURES, true, new int[0], GuestFrontend.FEATURES | 1L << Protocol.F_LOG_ALL));
+        guest.postRxBuffers(2);
+        assertEquals(1, transmit(frame(1, 64)));                 // into receive buffer 0 at 0x10000, used ring 0 at 0x3000
+        guest.send(frame(2, 64));                                // from 0x90000, used ring 1 at 0x6000
+        assertEquals(1, receive());
+        long word0 = bits.get(ValueLayout.JAVA_LONG, 0);
+        long word2 = bits.get(ValueLayout.JAVA_LONG, 16);        // pages 0x80-0xbf
+        assertEquals(1L << 3 | 1L << 6 | 1L << 16, word0, "used rings and the filled receive buffer: " + Long.toBinaryString(word0));
+        assertEquals(0, word2, "the guest's transmit buffers were only read");
+        Libc.munmap(bits);
+        Libc.close(logFd);
+    }
+
     @Test
     void wrongMessagesAreRefusedAndTheConnectionStays() {
         assertEquals(1, guest.request(Protocol.SET_VRING_NUM, true, new int[0], 200 | 256L << 32), "vring index out of range");
@@ -333,7 +362,7 @@ class VhostUserPortTest {
         assertEquals(1, guest.request(Protocol.SET_MEM_TABLE, true, new int[0], 1, 0, 4096, 0, 0), "no descriptor for the region");
         assertEquals(1, guest.request(Protocol.SET_MEM_TABLE, true, new int[0], 99), "too many regions");
         assertEquals(1, guest.request(Protocol.SET_VRING_ADDR, true, new int[0], 0), "a short payload");
-        assertEquals(1, guest.request(Protocol.SET_LOG_BASE, true, new int[0], 0, 0), "not supported");
+        assertEquals(1, guest.request(Protocol.SET_LOG_BASE, true, new int[0], 4096, 0), "no descriptor for the log");
         assertEquals(1, guest.request(77, true, new int[0]), "an unknown request");
         // Still fully working.
         byte[] f = frame(1, 64);
