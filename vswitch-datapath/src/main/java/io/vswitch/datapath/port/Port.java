@@ -19,6 +19,10 @@ public interface Port extends AutoCloseable {
 
     String type();
 
+    /**
+     * The rx queues the PMDs should poll. It may change (a vhost-user guest enabling more queue
+     * pairs): the dataplane re-reads it every second and adds or removes queues.
+     */
     int rxqCount();
 
     /** Receives up to {@link Batch#MAX} packets into {@code batch} (from index 0); returns the count. */
