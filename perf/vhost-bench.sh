@@ -8,11 +8,14 @@
 # (dpdkvhostuserclient), as in OVS-DPDK's usual setup. testpmd runs "mac" forwarding with 16 bursts
 # per port in flight (start tx_first 16): what comes in on one port goes back out of the other with
 # that port's MAC as source and the other port's as destination, so the frames circulate through the
-# switch in both directions and MAC learning stays stable. The rate is what testpmd receives on both
+# switch in both directions and MAC learning stays stable. "set fwd mac retry" makes testpmd retry a
+# full transmit ring instead of dropping: a drop would shrink the circulating population for good and
+# turn the measurement into a latency one. The rate is what testpmd receives on both
 # ports together (Mpps summed over both directions), the same for both switches. testpmd alone can go
 # faster than either switch (shared/interop reference: 7.35 Mpps with testpmd's own vhost PMD as the
 # "switch"), so the switch's single PMD core is the bottleneck.
 #
+# SWITCHES (environment, default "vswitch ovs") limits the run to one of them.
 # CASES (default "p2p normal"): p2p = two flows in_port=1,actions=output:2 and back; normal = the
 # default NORMAL flow (MAC learning). One switch runs at a time; repetitions alternate the switches so
 # the machine's drift (about 30 % over minutes here) hits both alike. Needs root and 2 MiB hugepages
@@ -81,8 +84,9 @@ TSC_MHZ=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibrati
 [ -n "$TSC_MHZ" ] || TSC_MHZ=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -1)
 [ -n "$TSC_MHZ" ] || TSC_MHZ=$(awk '/cpu MHz/ {print $4; exit}' /proc/cpuinfo)
 ours_ns() { "$VSWITCH_HOME/bin/appctl" dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing ns per packet: \([0-9.]*\).*/\1/p' | head -1; }
+OVS_CTL=$W/ovs/vswitchd.ctl   # named after the program otherwise: ovs-vswitchd-dpdk.<pid>.ctl
 ovs_ns() {
-    local c; c=$(ovs-appctl dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing cycles per packet: \([0-9.]*\).*/\1/p' | head -1)
+    local c; c=$(ovs-appctl -t "$OVS_CTL" dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing cycles per packet: \([0-9.]*\).*/\1/p' | head -1)
     [ -n "$c" ] && echo "$c * 1000 / $TSC_MHZ" | bc -l
 }
 
@@ -90,6 +94,7 @@ ovs_ns() {
 measure() {
     for _ in $(seq 300); do $2 && break; sleep 0.1; done
     $2 || { echo "vhost-bench: $1: ports did not come up" >&2; tail -20 "$W/testpmd.log" >&2; return 1; }
+    echo "set fwd mac retry" >&3
     echo "start tx_first 16" >&3
     sleep 3
     $3 >/dev/null
@@ -146,7 +151,7 @@ run_ovs() {   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1, the same ports
     $O --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-socket-mem=1024 \
         other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
         other_config:dpdk-extra="--in-memory --file-prefix=ovsb --no-pci"
-    $OVS_DPDK unix:"$W/ovs/db.sock" --pidfile="$W/ovs/ovs-vswitchd.pid" --detach --no-chdir \
+    $OVS_DPDK unix:"$W/ovs/db.sock" --pidfile="$W/ovs/ovs-vswitchd.pid" --unixctl="$OVS_CTL" --detach --no-chdir \
         --log-file="$W/ovs/ovs-vswitchd.log" 2>/dev/null
     $O --may-exist add-br br0 -- set bridge br0 datapath_type=netdev
     for c in $CASES; do
@@ -154,7 +159,7 @@ run_ovs() {   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1, the same ports
             -- add-port br0 vh1 -- set Interface vh1 type=dpdkvhostuserclient options:vhost-server-path="$W/s1" ofport_request=2
         start_testpmd
         flows "$c" ovs-ofctl -O OpenFlow13
-        measure "OVS-DPDK $OVS_VERSION $c" ovs_up "ovs-appctl dpif-netdev/pmd-stats-clear" ovs_ns | tee -a "$W/results"
+        measure "OVS-DPDK $OVS_VERSION $c" ovs_up "ovs-appctl -t $OVS_CTL dpif-netdev/pmd-stats-clear" ovs_ns | tee -a "$W/results"
         $O del-port vh0 -- del-port vh1
         stop_testpmd
     done
@@ -165,8 +170,7 @@ run_ovs() {   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1, the same ports
 
 printf '\n%-34s %10s %10s\n' "switch, case" "Mpps" "PMD ns/pkt" | tee "$W/results"
 for rep in $(seq "$REPS"); do
-    run_vswitch
-    run_ovs
+    for s in ${SWITCHES:-vswitch ovs}; do run_$s; done
 done
 
 echo

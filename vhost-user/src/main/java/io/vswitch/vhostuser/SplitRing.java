@@ -35,6 +35,8 @@ public final class SplitRing {
     public static final int MAX_SIZE = 32768;
     /** Longest descriptor chain accepted (Linux uses at most 19, DPDK's limit is 256). */
     public static final int MAX_CHAIN = 256;
+    /** Most heads one burst takes (a PMD batch). */
+    static final int BURST = io.vswitch.datapath.packet.Batch.MAX;
     static final int F_NEXT = 1;
     static final int F_WRITE = 2;
     static final int F_INDIRECT = 4;
@@ -90,6 +92,15 @@ public final class SplitRing {
     MemorySegment avail;
     MemorySegment used;
     boolean ready;
+
+    // ---- PMD scratch: a burst's heads and first descriptors, read ahead of the copies ----
+    final int[] heads = new int[BURST];
+    final long[] firstAddr = new long[BURST];
+    final int[] firstLen = new int[BURST];
+    /** The first descriptor's flags, or -1 for a head outside the ring. */
+    final int[] firstFlags = new int[BURST];
+    /** Keeps the read-ahead loads of frame bytes from being optimised away. */
+    int touched;
 
     // ---- PMD scratch: the current chain, as (guest address, length) pieces ----
     final long[] chainAddr = new long[MAX_CHAIN];
@@ -157,6 +168,27 @@ public final class SplitRing {
     /** The i-th available head after {@link #lastAvail}. */
     int head(int i) {
         return Short.toUnsignedInt(avail.get(U16, 4L + 2L * ((lastAvail + i) & (size - 1))));
+    }
+
+    /**
+     * Reads heads {@code from..from+n-1} after {@link #lastAvail} and their first descriptors into
+     * {@link #heads} etc. (from index 0). The loads are independent of one another, so the CPU
+     * overlaps their cache misses (the guest's core wrote these lines) instead of taking them one
+     * frame at a time. Used only to choose the fast path; {@link #walk} reads a chain afresh.
+     */
+    void readAhead(int from, int n) {
+        for (int i = 0; i < n; i++) {
+            int head = head(from + i);
+            heads[i] = head;
+            if (head >= size) {
+                firstFlags[i] = -1;
+                continue;
+            }
+            long off = 16L * head;
+            firstAddr[i] = desc.get(U64, off);
+            firstLen[i] = desc.get(U32, off + 8);
+            firstFlags[i] = Short.toUnsignedInt(desc.get(U16, off + 12));
+        }
     }
 
     /**
