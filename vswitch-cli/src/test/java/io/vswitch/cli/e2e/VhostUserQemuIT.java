@@ -1,0 +1,100 @@
+package io.vswitch.cli.e2e;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Two real Linux guests under QEMU (TCG) ping each other through the switch: guest A on a
+ * {@code dpdkvhostuser} port (QEMU connects to our socket, and reconnects if it goes away), guest B
+ * on a {@code dpdkvhostuserclient} port (QEMU is the server, we connect). Then guest A is restarted,
+ * and then the dataplane is killed and restarted, and they ping again each time.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class VhostUserQemuIT {
+    private SwitchUnderTest sw;
+    private QemuGuest a;
+    private QemuGuest b;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        Sh.requireRoot();
+        Sh.run(Map.of(), Duration.ofMinutes(10), Sh.HOME.resolve("bin/guest-image").toString()).ok();
+        sw = new SwitchUnderTest();
+        sw.vswitch("start").ok();
+        sw.vsctl("set", "Open_vSwitch", ".", "other_config:pmd-sleep-max=200").ok();   // 2 cores, two QEMUs
+        sw.vsctl("add-br", "br0").ok();
+        sw.vsctl("add-port", "br0", "vhua", "--", "set", "Interface", "vhua", "type=dpdkvhostuser").ok();
+        sw.vsctl("add-port", "br0", "vhub", "--", "set", "Interface", "vhub", "type=dpdkvhostuserclient",
+                "options:vhost-server-path=" + sw.runDir.resolve("b.sock")).ok();
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (a != null) a.close();
+        if (b != null) b.close();
+        if (sw != null) {
+            System.out.println(sw.log("vswitch-dp"));
+            sw.close();
+        }
+    }
+
+    private QemuGuest guestA() {
+        return new QemuGuest("guest A", "path=" + sw.runDir.resolve("vhua") + ",reconnect=1", "52:54:00:00:00:0a",
+                "vsw.ip=10.20.0.1/24");
+    }
+
+    private void awaitLinkUp(String port) {
+        String state = "";
+        for (int i = 0; i < 150 && !(state = sw.vsctl("get", "Interface", port, "link_state").ok().out().trim()).equals("up"); i++) {
+            sleep(200);
+        }
+        assertEquals("up", state, port + ": " + sw.vsctl("list", "Interface", port).out());
+    }
+
+    /** Pings until one succeeds (ARP, links settling), then requires a loss-free ping. */
+    private void pingBothWays(String when) {
+        for (int i = 0; i < 10 && b.ping("10.20.0.1", 1) != 0; i++) sleep(500);
+        assertEquals(0, b.ping("10.20.0.1", 3), "B pings A " + when);
+        assertEquals(0, a.ping("10.20.0.2", 3), "A pings B " + when);
+    }
+
+    @Test
+    void twoGuestsPingThroughRestartsOfAGuestAndOfTheDataplane() throws Exception {
+        b = new QemuGuest("guest B", "path=" + sw.runDir.resolve("b.sock") + ",server=on,wait=off", "52:54:00:00:00:0b",
+                "vsw.ip=10.20.0.2/24");
+        a = guestA();
+        a.await("VSW-READY 10.20.0.1", 0, 120_000);
+        b.await("VSW-READY 10.20.0.2", 0, 120_000);
+        awaitLinkUp("vhua");
+        awaitLinkUp("vhub");
+        pingBothWays("after boot");
+        String features = sw.vsctl("get", "Interface", "vhua", "status:features").ok().out();
+        System.out.println("guest A negotiated " + features);
+
+        a.close();
+        a = guestA();
+        a.await("VSW-READY 10.20.0.1", 0, 120_000);
+        awaitLinkUp("vhua");
+        pingBothWays("after guest A restarted");
+
+        Sh.run("kill", "-9", Long.toString(sw.pid("vswitch-dp"))).ok();
+        sw.vswitch("start").ok();
+        pingBothWays("after the dataplane restarted");
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
