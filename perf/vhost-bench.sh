@@ -96,7 +96,7 @@ measure() {
     $2 || { echo "vhost-bench: $1: ports did not come up" >&2; tail -20 "$W/testpmd.log" >&2; return 1; }
     echo "set fwd mac retry" >&3
     echo "start tx_first 16" >&3
-    sleep 3
+    sleep 6                      # warm-up: our JIT compiles the PMD loop for this traffic; OVS needs none
     $3 >/dev/null
     local r0 r1 ns
     r0=$(rx_total)

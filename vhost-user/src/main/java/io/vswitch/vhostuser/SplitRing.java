@@ -111,8 +111,6 @@ public final class SplitRing {
     long interrupts;
     /** Frames from the guest dropped as malformed (bad chain, runt). */
     long rxErrors;
-    /** Full-ring retries while transmitting into the guest. */
-    long txRetries;
     /** Why the last transmit stopped early ({@link VirtioNet#FULL}, {@link VirtioNet#BAD}) or 0. */
     int stopReason;
 

@@ -26,6 +26,8 @@ final class VhostUserPort implements Port {
     private final VhostUserConnection connection;
     private final PortCounters counters;
     private final int txRetriesMax;
+    /** Full-ring retries (OVS: {@code tx_retries} in Interface.statistics). */
+    private final org.agrona.concurrent.status.AtomicCounter txRetries;
 
     VhostUserPort(String name, String type, VhostUserDevice device, VhostUserConnection connection, PortCounters counters, int txRetriesMax) {
         this.name = name;
@@ -34,6 +36,7 @@ final class VhostUserPort implements Port {
         this.connection = connection;
         this.counters = counters;
         this.txRetriesMax = txRetriesMax;
+        this.txRetries = counters.extra("tx_retries");
     }
 
     @Override
@@ -107,12 +110,14 @@ final class VhostUserPort implements Port {
             if (vq.ready) {
                 int hdr = d.hdrLen;
                 boolean mergeable = d.mergeable;
-                for (int attempt = 0; ; attempt++) {
+                int attempt = 0;
+                while (true) {
                     sent = VirtioNet.transmit(vq, hdr, mergeable, memory, offsets, lengths, sent, count);
                     stop = vq.stopReason;
                     if (sent == count || stop != VirtioNet.FULL || attempt == txRetriesMax) break;
-                    vq.txRetries++;
+                    attempt++;
                 }
+                if (attempt > 0) txRetries.getAndAdd(attempt);
             }
         } finally {
             vq.unlock();
@@ -151,16 +156,14 @@ final class VhostUserPort implements Port {
 
     @Override
     public Map<String, Long> customStats() {
-        long retries = 0;
         long bad = 0;
         long interrupts = 0;
         for (SplitRing r : device.rings) {
-            retries += r.txRetries;
             bad += r.badChains;
             interrupts += r.interrupts;
         }
         Map<String, Long> m = new LinkedHashMap<>();
-        m.put("tx_retries", retries);
+        m.put("tx_retries", txRetries.get());
         m.put("bad_descriptor_chains", bad);
         m.put("guest_notifications", interrupts);
         m.put("connections", connection.connections());

@@ -354,6 +354,24 @@ class VhostUserPortTest {
         Libc.close(logFd);
     }
 
+    /** SEND_RARP (after a live migration): the port receives a RARP from the guest's MAC, as if the guest sent it. */
+    @Test
+    void aMigratedGuestIsAnnouncedWithARarp() {
+        guest.request(Protocol.SEND_RARP, false, new int[0], 0x0000_0605_0403_0201L);   // 01:02:03:04:05:06 in wire order
+        int n = 0;
+        for (int i = 0; i < 200 && (n = receive()) == 0; i++) sleep(10);
+        assertEquals(1, n);
+        byte[] f = rxFrame(0);
+        assertEquals(60, f.length);
+        byte[] mac = {1, 2, 3, 4, 5, 6};
+        assertArrayEquals(new byte[] {-1, -1, -1, -1, -1, -1}, Arrays.copyOfRange(f, 0, 6), "broadcast");
+        assertArrayEquals(mac, Arrays.copyOfRange(f, 6, 12), "from the guest's MAC");
+        assertArrayEquals(new byte[] {(byte) 0x80, 0x35, 0, 1, 8, 0, 6, 4, 0, 3}, Arrays.copyOfRange(f, 12, 22), "RARP reverse request");
+        assertArrayEquals(mac, Arrays.copyOfRange(f, 22, 28), "sender hardware address");
+        assertArrayEquals(mac, Arrays.copyOfRange(f, 32, 38), "target hardware address");
+        assertEquals(0, receive(), "announced once");
+    }
+
     @Test
     void wrongMessagesAreRefusedAndTheConnectionStays() {
         assertEquals(1, guest.request(Protocol.SET_VRING_NUM, true, new int[0], 200 | 256L << 32), "vring index out of range");

@@ -58,6 +58,13 @@ public final class Datapath implements AutoCloseable {
     private long[] cpuMask;
     private long sleepMaxMicros;
 
+    private boolean isolatePmdCores;
+    /**
+     * The CPUs the process may use, read once at start: affinity is per thread, and once other
+     * threads are kept off the PMD cores, this thread's own mask no longer says what exists.
+     */
+    private final long[] processCpus = io.vswitch.datapath.sys.Libc.allowedCpus();
+
     public Datapath(CountersManager countersManager, PortProviders providers, long epoch) {
         this.countersManager = countersManager;
         this.providers = providers;
@@ -97,7 +104,7 @@ public final class Datapath implements AutoCloseable {
         changes.forEach((k, v) -> {
             if (v == null || v.isEmpty()) next.remove(k); else next.put(k, v);
         });
-        long[] mask = parseCpuMask(next.get("pmd-cpu-mask"));
+        long[] mask = parseCpuMask(next.get("pmd-cpu-mask"), processCpus);
         long sleep = parseNonNegative(next, "pmd-sleep-max", 0, MAX_PMD_SLEEP_MICROS);
         config.clear();
         config.putAll(next);
@@ -127,8 +134,7 @@ public final class Datapath implements AutoCloseable {
      * Parses an OVS pmd-cpu-mask (hex, optional 0x) against the CPUs this process may use; null or
      * empty means the highest allowed CPU.
      */
-    static long[] parseCpuMask(String s) {
-        long[] allowed = io.vswitch.datapath.sys.Libc.allowedCpus();
+    static long[] parseCpuMask(String s, long[] allowed) {
         long[] mask = new long[16];
         if (s == null || s.isBlank()) {
             for (int cpu = 1023; cpu >= 0; cpu--) {
@@ -190,7 +196,59 @@ public final class Datapath implements AutoCloseable {
             }
         }
         LOG.log(System.Logger.Level.INFO, pmds.size() + " PMD thread(s) on cores " + pmdCores());
+        if (isolatePmdCores) keepOtherThreadsOffPmdCores();
         reassignRxqs();
+    }
+
+    /**
+     * Whether PMD cores are kept for PMDs ({@link #keepOtherThreadsOffPmdCores}); the dataplane
+     * process turns it on, embedded uses (tests) leave their threads alone.
+     */
+    public synchronized void isolatePmdCores(boolean on) {
+        isolatePmdCores = on;
+    }
+
+    /**
+     * Moves every other thread of this process (control, vhost-user connections, unixctl, the JVM's
+     * compiler and GC threads) to the allowed cores that run no PMD, as OVS-DPDK keeps its non-PMD
+     * threads on {@code dpdk-lcore-mask}: a compiler or GC thread preempting a PMD costs packets.
+     * Threads started later inherit the mask of the thread that starts them. Nothing moves when the
+     * PMDs have every allowed core.
+     */
+    private void keepOtherThreadsOffPmdCores() {
+        long[] allowed = processCpus;
+        long[] others = new long[allowed.length];
+        boolean any = false;
+        for (int w = 0; w < allowed.length; w++) {
+            others[w] = allowed[w] & ~(w < cpuMask.length ? cpuMask[w] : 0);
+            any |= others[w] != 0;
+        }
+        if (!any) {
+            LOG.log(System.Logger.Level.INFO, "the PMDs have every core: other threads share them");
+            return;
+        }
+        java.util.Set<Integer> pmdTids = new java.util.HashSet<>();
+        for (Pmd p : pmds) {
+            for (int i = 0; i < 1000 && p.tid() == 0 && p.isRunning(); i++) LockSupport.parkNanos(1_000_000);
+            pmdTids.add(p.tid());
+        }
+        int moved = 0;
+        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+            for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) tasks::iterator) {
+                int tid = Integer.parseInt(t.getFileName().toString());
+                if (pmdTids.contains(tid)) continue;
+                try {
+                    io.vswitch.datapath.sys.Libc.pinThread(tid, others);
+                    moved++;
+                } catch (RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not keep other threads off the PMD cores: " + e.getMessage());
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, moved + " non-PMD thread(s) kept off the PMD cores, on cores " + cpuList(others));
     }
 
     private String pmdCores() {

@@ -39,6 +39,7 @@ public final class Dataplane implements AutoCloseable {
         this.counters = counters;
         this.channel = channel;
         this.datapath = new Datapath(counters.manager(), new PortProviders(runDir), channel.epoch());
+        datapath.isolatePmdCores(true);
         this.server = new DatapathServer(channel, datapath);
         this.unixctl = new UnixctlServer(runDir.resolve("vswitch-dp.ctl"), VERSION);
         new DataplaneCommands(datapath).registerAll(unixctl);

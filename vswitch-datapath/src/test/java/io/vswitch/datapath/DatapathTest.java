@@ -90,6 +90,39 @@ class DatapathTest {
         assertEquals(List.of(Set.of("p1", "p2")), assignment());
     }
 
+    /** The dataplane keeps its other threads (control, JIT, GC) off the PMD cores, as OVS-DPDK's dpdk-lcore-mask. */
+    @Test
+    void otherThreadsAreKeptOffThePmdCores() throws Exception {
+        long[] all = io.vswitch.datapath.sys.Libc.allowedCpus();
+        int last = Runtime.getRuntime().availableProcessors() - 1;   // before this thread is moved
+        try {
+            dp.isolatePmdCores(true);
+            dp.configure(Map.of("pmd-cpu-mask", "0x2"));
+            int pmdTid = dp.pmds().getFirst().tid();
+            assertEquals("1", cpusAllowed(pmdTid));
+            assertEquals("0", cpusAllowed(io.vswitch.datapath.sys.Libc.currentTid()), "this (non-PMD) thread");
+            dp.configure(Map.of("pmd-cpu-mask", ""));          // back to the default: still the last core, not this thread's
+            assertEquals(last, dp.pmds().getFirst().core);
+        } finally {
+            try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+                tasks.forEach(t -> {
+                    try {
+                        io.vswitch.datapath.sys.Libc.pinThread(Integer.parseInt(t.getFileName().toString()), all);
+                    } catch (RuntimeException ignored) {
+                        // ended
+                    }
+                });
+            }
+        }
+    }
+
+    private static String cpusAllowed(int tid) throws java.io.IOException {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/task/" + tid + "/status"))) {
+            if (line.startsWith("Cpus_allowed_list:")) return line.substring(18).trim();
+        }
+        throw new AssertionError("no Cpus_allowed_list for thread " + tid);
+    }
+
     @Test
     void defaultIsOnePmdOnTheLastCore() {
         dp.configure(Map.of());

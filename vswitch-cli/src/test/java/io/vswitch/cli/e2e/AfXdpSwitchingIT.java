@@ -78,13 +78,6 @@ class AfXdpSwitchingIT {
         Sh.run("ip", "link", "del", "xb");
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     private void ping(String why) {
         Sh.Result r = a.exec("ping", "-c", "3", "-i", "0.2", "-W", "2", "10.11.0.2");
@@ -178,16 +171,16 @@ class AfXdpSwitchingIT {
         for (int i = 0; i < 50; i++) {
             link = Sh.run("ip", "link", "show", "xa").ok().out();
             if (!link.contains("prog/xdp")) break;
-            sleep(100);
+            Sh.sleep(100);
         }
         assertTrue(!link.contains("prog/xdp"), "no XDP program left after kill -9:\n" + link);
         sw.vswitch("start").ok();
         // The new dataplane re-attaches both ports as vswitchd re-programs it: wait for both, and for
         // the first answer (ARP is re-learned), before requiring a loss-free ping.
         for (String dev : new String[] {"xa", "xb"}) {
-            for (int i = 0; i < 100 && !Sh.run("ip", "link", "show", dev).ok().out().contains("prog/xdp"); i++) sleep(100);
+            for (int i = 0; i < 100 && !Sh.run("ip", "link", "show", dev).ok().out().contains("prog/xdp"); i++) Sh.sleep(100);
         }
-        for (int i = 0; i < 10 && !a.exec("ping", "-c", "1", "-W", "1", "10.11.0.2").out().contains(" 0% packet loss"); i++) sleep(200);
+        for (int i = 0; i < 10 && !a.exec("ping", "-c", "1", "-W", "1", "10.11.0.2").out().contains(" 0% packet loss"); i++) Sh.sleep(200);
         ping("after the dataplane restarted");
     }
 
@@ -209,7 +202,7 @@ class AfXdpSwitchingIT {
         for (int i = 0; i < 50; i++) {                  // the kernel releases the link as the fd closes
             link = Sh.run("ip", "link", "show", "xa").ok().out();
             if (!link.contains("prog/xdp")) break;
-            sleep(100);
+            Sh.sleep(100);
         }
         assertTrue(!link.contains("prog/xdp"), "no XDP program left on xa:\n" + link);
     }

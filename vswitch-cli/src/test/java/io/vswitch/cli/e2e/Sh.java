@@ -71,6 +71,15 @@ final class Sh {
         }
     }
 
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     /** Fails the test (never skips it) if the process cannot do privileged networking. */
     static void requireRoot() {
         Result r = run("id", "-u");

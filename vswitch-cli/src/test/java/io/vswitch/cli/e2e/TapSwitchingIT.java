@@ -157,7 +157,7 @@ class TapSwitchingIT {
                 arpRequest(30, "0a090004", "0a090001"), arpRequest(30, "0a090004", "0a090002")).ok();
         long after = before;
         for (int i = 0; i < 50 && after < before + 2; i++) {
-            sleep(100);
+            Sh.sleep(100);
             after = rxDropped("tt");
         }
         assertEquals(before + 2, after, "VLAN 30 frames on a trunks=10,20 port are dropped and counted");
@@ -255,11 +255,11 @@ class TapSwitchingIT {
     void killingVswitchdUnderTrafficLosesNothing() throws Exception {
         Path log = Files.createTempFile("ping-flood", ".log");
         Process ping = a.start(log, "ping", "-i", "0.002", "-c", "2500", "-W", "1", "10.9.0.2");
-        sleep(1000);
+        Sh.sleep(1000);
         long vswitchd = sw.pid("vswitchd");
         long dpPid = sw.pid("vswitch-dp");
         Sh.run("kill", "-9", Long.toString(vswitchd)).ok();
-        sleep(1500);
+        Sh.sleep(1500);
         assertTrue(sw.vswitch("status").out().contains("vswitchd is not running"));
         sw.vswitch("start").ok();                      // starts only the missing vswitchd
         assertEquals(dpPid, sw.pid("vswitch-dp"), "the dataplane was not restarted");
@@ -279,13 +279,13 @@ class TapSwitchingIT {
     @Order(11)
     void restartedDataplaneIsReprogrammed() throws Exception {
         Sh.run("kill", "-9", Long.toString(sw.pid("vswitch-dp"))).ok();
-        sleep(500);
+        Sh.sleep(500);
         // The TAP devices died with the dataplane's fds; bin/vswitch start brings up a new dataplane
         // and vswitchd re-creates every port. The test re-attaches the new devices to its hosts.
         sw.vswitch("start").ok();
         String dpif = "";
         for (int i = 0; i < 100 && !dpif.contains("tt "); i++) {
-            sleep(100);
+            Sh.sleep(100);
             dpif = sw.appctl("-t", "vswitch-dp", "dpif/show").out();
         }
         assertTrue(dpif.contains("ta 1/") && dpif.contains("tt 4/"), dpif);
@@ -319,13 +319,5 @@ class TapSwitchingIT {
             Thread.sleep(100);
         }
         throw new AssertionError("'" + text + "' did not appear in " + file + ":\n" + Files.readString(file));
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -53,14 +53,14 @@ class VhostUserQemuIT {
     private void awaitLinkUp(String port) {
         String state = "";
         for (int i = 0; i < 150 && !(state = sw.vsctl("get", "Interface", port, "link_state").ok().out().trim()).equals("up"); i++) {
-            sleep(200);
+            Sh.sleep(200);
         }
         assertEquals("up", state, port + ": " + sw.vsctl("list", "Interface", port).out());
     }
 
     /** Pings until one succeeds (ARP, links settling), then requires a loss-free ping. */
     private void pingBothWays(String when) {
-        for (int i = 0; i < 10 && b.ping("10.20.0.1", 1) != 0; i++) sleep(500);
+        for (int i = 0; i < 10 && b.ping("10.20.0.1", 1) != 0; i++) Sh.sleep(500);
         assertEquals(0, b.ping("10.20.0.1", 3), "B pings A " + when);
         assertEquals(0, a.ping("10.20.0.2", 3), "A pings B " + when);
     }
@@ -87,14 +87,5 @@ class VhostUserQemuIT {
         Sh.run("kill", "-9", Long.toString(sw.pid("vswitch-dp"))).ok();
         sw.vswitch("start").ok();
         pingBothWays("after the dataplane restarted");
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
     }
 }

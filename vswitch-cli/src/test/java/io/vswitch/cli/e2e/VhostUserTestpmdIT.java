@@ -69,7 +69,7 @@ class VhostUserTestpmdIT {
             got = sw.vsctl("get", "Interface", port, "link_state").ok().out().trim()
                     + " " + sw.vsctl("get", "Interface", port, "status:status").ok().out().trim();
             if (got.equals(linkState + " " + status)) return;
-            sleep(200);
+            Sh.sleep(200);
         }
         throw new AssertionError(port + ": expected link_state " + linkState + " and status " + status + ", got " + got
                 + "\n" + sw.vsctl("list", "Interface", port).out());
@@ -82,7 +82,7 @@ class VhostUserTestpmdIT {
         for (int i = 0; i < 150; i++) {
             s = sw.appctl("dpctl/show", "-s").out();
             if (p.matcher(s).find()) return;
-            sleep(200);
+            Sh.sleep(200);
         }
         throw new AssertionError(port + " did not reconnect to its frontend:\n" + s);
     }
@@ -91,7 +91,7 @@ class VhostUserTestpmdIT {
     private long[] settled(String port) {
         long[] last = counters(port);
         for (int i = 0; i < 50; i++) {
-            sleep(300);
+            Sh.sleep(300);
             long[] now = counters(port);
             if (java.util.Arrays.equals(now, last)) return now;
             last = now;
@@ -107,11 +107,11 @@ class VhostUserTestpmdIT {
         long[] outBefore = counters(out);
         sink.command("start");
         gen.command("start");
-        sleep(2_000);
+        Sh.sleep(2_000);
         gen.command("stop");
         long[] inAfter = settled(in);
         long[] outAfter = settled(out);
-        sleep(300);
+        Sh.sleep(300);
         long sent = gen.stats(0)[1];
         long received = sink.stats(0)[0];
         sink.command("stop");
@@ -164,7 +164,7 @@ class VhostUserTestpmdIT {
             awaitInterface("vhm1", "up", "connected");
             Pattern queue1 = Pattern.compile("port: vhm0 +queue-id: +1 .*packets: (\\d+)");
             String rxqs = "";
-            for (int i = 0; i < 50 && !queue1.matcher(rxqs = sw.appctl("dpif-netdev/pmd-rxq-show").ok().out()).find(); i++) sleep(200);
+            for (int i = 0; i < 50 && !queue1.matcher(rxqs = sw.appctl("dpif-netdev/pmd-rxq-show").ok().out()).find(); i++) Sh.sleep(200);
             assertTrue(queue1.matcher(rxqs).find(), "a second rx queue once the guest enables it:\n" + rxqs);
             assertEquals("\"2\"", sw.vsctl("get", "Interface", "vhm0", "status:num_negotiated_rx_queues").ok().out().trim());
             trafficFlows(gen, sink, "vhm0", "vhm1");
@@ -211,15 +211,6 @@ class VhostUserTestpmdIT {
             } finally {
                 sink.close();
             }
-        }
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
         }
     }
 }

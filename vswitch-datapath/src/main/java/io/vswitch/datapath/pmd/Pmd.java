@@ -44,6 +44,8 @@ public final class Pmd implements Runnable {
     private volatile long sleepMaxMicros;
     private volatile boolean running = true;
     private volatile Thread thread;
+    /** The thread's kernel id once it runs, else 0. */
+    private volatile int tid;
     private long errors;
 
     /**
@@ -130,8 +132,14 @@ public final class Pmd implements Runnable {
         return counters;
     }
 
+    /** The PMD thread's kernel id, or 0 until it has started. */
+    public int tid() {
+        return tid;
+    }
+
     @Override
     public void run() {
+        tid = Libc.currentTid();
         if (core >= 0) {
             try {
                 long[] mask = new long[16];

@@ -22,10 +22,20 @@ public final class PortCounters implements AutoCloseable {
     public final AtomicCounter txBytes;
     public final AtomicCounter txDropped;
     public final AtomicCounter txErrors;
+    /** Type id of a port type's own counters ({@link #extra}), e.g. vhost-user's {@code tx_retries}. */
+    public static final int TYPE_EXTRA = 150;
+
     private final AtomicCounter[] all;
+    private final CountersManager manager;
+    private final String label;
+    private final int portIndex;
+    private final java.util.List<AtomicCounter> extras = new java.util.ArrayList<>();
 
     /** Allocates the counters labelled {@code "<bridge> <port> <stat>"}, keyed by the port index. */
     public PortCounters(CountersManager manager, String bridge, String port, int portIndex) {
+        this.manager = manager;
+        this.label = bridge + " " + port + " ";
+        this.portIndex = portIndex;
         all = new AtomicCounter[NAMES.length];
         for (int i = 0; i < NAMES.length; i++) {
             final int index = portIndex;
@@ -46,8 +56,21 @@ public final class PortCounters implements AutoCloseable {
         return all[stat].get();
     }
 
+    /**
+     * A counter of the port type's own (OVS's custom statistics that also appear in
+     * {@code Interface.statistics}, e.g. {@code tx_retries}), labelled like the standard ones.
+     * Called when the port is opened, never on a PMD.
+     */
+    public synchronized AtomicCounter extra(String stat) {
+        final int index = portIndex;
+        AtomicCounter c = manager.newCounter(label + stat, TYPE_EXTRA, key -> key.putInt(0, index));
+        extras.add(c);
+        return c;
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
         for (AtomicCounter c : all) c.close();
+        for (AtomicCounter c : extras) c.close();
     }
 }

@@ -164,11 +164,23 @@ public final class Libc {
 
     /** Pins the calling thread to the CPUs set in {@code cpus}. */
     public static void pinCurrentThread(long[] cpus) {
+        pinThread(0, cpus);
+    }
+
+    /** The calling thread's kernel id (gettid(2)), as in /proc/self/task. */
+    public static int currentTid() {
+        try (Arena a = Arena.ofConfined()) {
+            return (int) syscall(newErrnoSlot(a), 186 /* SYS_gettid, x86-64 */, 0, 0, 0);
+        }
+    }
+
+    /** Pins thread {@code tid} (0: the caller) to the CPUs set in {@code cpus}. */
+    public static void pinThread(int tid, long[] cpus) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment set = a.allocate(JAVA_LONG, 16); // cpu_set_t: 1024 bits
             for (int i = 0; i < cpus.length && i < 16; i++) set.setAtIndex(JAVA_LONG, i, cpus[i]);
             MemorySegment err = newErrnoSlot(a);
-            int rc = (int) SCHED_SETAFFINITY.invokeExact(err, 0, set.byteSize(), set);
+            int rc = (int) SCHED_SETAFFINITY.invokeExact(err, tid, set.byteSize(), set);
             if (rc < 0) throw new SysException("sched_setaffinity", errno(err));
         } catch (SysException e) {
             throw e;
@@ -177,7 +189,7 @@ public final class Libc {
         }
     }
 
-    /** The CPUs this process may run on (cgroups, taskset), as a 1024-bit mask. */
+    /** The CPUs the calling thread may run on (the process's, cgroups and taskset, unless the thread was pinned), as a 1024-bit mask. */
     public static long[] allowedCpus() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment set = a.allocate(JAVA_LONG, 16);

@@ -79,10 +79,13 @@ public final class StatisticsWriter implements AutoCloseable {
         if (!Files.exists(runDir.resolve(CountersFile.FILE_NAME))) return;
         Map<String, Map<String, Long>> byPort = new HashMap<>();   // "bridge port" -> stat -> value
         try (CountersFile file = CountersFile.open(runDir)) {
-            file.reader().forEach((value, id, label) -> {
+            var reader = file.reader();
+            reader.forEach((id, typeId, key, label) -> {
                 String[] parts = label.split(" ");
-                if (parts.length == 3 && java.util.Arrays.asList(PortCounters.NAMES).contains(parts[2])) {
-                    byPort.computeIfAbsent(parts[0] + " " + parts[1], k -> new TreeMap<>()).put(parts[2], value);
+                boolean portStat = typeId == PortCounters.TYPE_EXTRA
+                        || typeId >= PortCounters.TYPE_BASE && typeId < PortCounters.TYPE_BASE + PortCounters.NAMES.length;
+                if (parts.length == 3 && portStat) {
+                    byPort.computeIfAbsent(parts[0] + " " + parts[1], k -> new TreeMap<>()).put(parts[2], reader.getCounterValue(id));
                 }
             });
         } catch (IOException e) {
