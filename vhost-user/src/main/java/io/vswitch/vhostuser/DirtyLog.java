@@ -31,6 +31,9 @@ final class DirtyLog {
             if (size <= 0 || offset < 0 || size > (1L << 40) || offset > (1L << 40) || (offset & 7) != 0) {
                 throw new IllegalArgumentException("invalid log: size " + size + ", offset " + offset);
             }
+            if (offset + size > io.vswitch.vhostuser.sys.UnixSocket.fileSize(fd)) {
+                throw new IllegalArgumentException("log of " + size + " bytes at offset " + offset + " runs past the end of its file");
+            }
             MemorySegment m = Libc.mmapSharedLazy(fd, offset + size, 0, "mmap dirty log");
             return new DirtyLog(m, m.asSlice(offset, size & ~7L));
         } catch (io.vswitch.datapath.sys.SysException e) {

@@ -69,8 +69,17 @@ public final class MemoryTable {
                         throw new IllegalArgumentException("memory regions " + j + " and " + i + " overlap in guest physical memory");
                     }
                 }
+                // Touching a mapped page beyond the file's end raises SIGBUS: refuse regions longer than their file.
+                long fileSize;
                 try {
+                    fileSize = io.vswitch.vhostuser.sys.UnixSocket.fileSize(fds[i]);
+                    if (offset + size[i] > fileSize) {
+                        throw new IllegalArgumentException("memory region " + i + " (offset 0x" + Long.toHexString(offset) + ", size 0x"
+                                + Long.toHexString(size[i]) + ") runs past the end of its file (0x" + Long.toHexString(fileSize) + " bytes)");
+                    }
                     mappings[i] = Libc.mmapSharedLazy(fds[i], offset + size[i], 0, "mmap guest memory region " + i);
+                } catch (IllegalArgumentException e) {
+                    throw e;
                 } catch (RuntimeException e) {
                     throw new IllegalArgumentException(e.getMessage());
                 }

@@ -34,7 +34,7 @@ final class VhostUserConnection implements Runnable {
     private final MemorySegment out = arena.allocate(HEADER + MAX_PAYLOAD, 8);
     private final Object fdLock = new Object();
     private int listenFd = -1;
-    private int connFd = -1;
+    private volatile int connFd = -1;
     private volatile boolean closed;
     private volatile String state;
     private volatile long connections;
@@ -152,6 +152,15 @@ final class VhostUserConnection implements Runnable {
             }
         }
         return "port deleted";
+    }
+
+    /**
+     * Ends the current connection from any thread (a PMD that found the guest's memory gone) without
+     * taking a lock: shutdown(2) wakes the connection thread, which closes and resets.
+     */
+    void abort() {
+        int fd = connFd;
+        if (fd >= 0) UnixSocket.shutdown(fd);
     }
 
     /** Ends the connection and the thread; removes a server socket. */

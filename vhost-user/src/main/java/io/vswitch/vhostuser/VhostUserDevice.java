@@ -41,6 +41,8 @@ final class VhostUserDevice {
     volatile int queuePairs = 1;
     /** A MAC to announce with a RARP frame (SEND_RARP), or -1. */
     volatile long rarpMac = -1;
+    /** Guest memory faulted (see VhostUserPort#fault): PMDs leave the rings alone until the next connection. */
+    volatile boolean faulted;
 
     // ---- for status ----
     volatile long negotiatedFeatures;
@@ -346,6 +348,7 @@ final class VhostUserDevice {
         deviceStatus = 0;
         mtu = 0;
         rarpMac = -1;
+        faulted = false;
         updateLink();
     }
 

@@ -62,11 +62,14 @@ final class VhostUserPort implements Port {
         if (!vq.tryLock()) return 0;                    // being reconfigured: skip it this time
         int n = 0;
         try {
-            if (vq.ready) {
+            if (vq.ready && !d.faulted) {
                 long errors = vq.rxErrors;
                 n = VirtioNet.receive(vq, d.hdrLen, batch);
                 if (vq.rxErrors != errors) counters.rxErrors.getAndAdd(vq.rxErrors - errors);
             }
+        } catch (InternalError e) {
+            fault(e);
+            n = 0;
         } finally {
             vq.unlock();
         }
@@ -107,7 +110,7 @@ final class VhostUserPort implements Port {
         int sent = 0;
         int stop = 0;
         try {
-            if (vq.ready) {
+            if (vq.ready && !d.faulted) {
                 int hdr = d.hdrLen;
                 boolean mergeable = d.mergeable;
                 int attempt = 0;
@@ -119,6 +122,9 @@ final class VhostUserPort implements Port {
                 }
                 if (attempt > 0) txRetries.getAndAdd(attempt);
             }
+        } catch (InternalError e) {
+            fault(e);
+            sent = 0;
         } finally {
             vq.unlock();
         }
@@ -131,6 +137,20 @@ final class VhostUserPort implements Port {
             }
         }
         return sent;
+    }
+
+    /**
+     * The guest's memory faulted under us (the JVM turns SIGBUS into InternalError): its file was
+     * shrunk after we mapped it, which only a hostile or broken frontend does. The port stops using
+     * the guest and ends the connection; the guest may connect again.
+     */
+    private void fault(InternalError e) {
+        if (device.faulted) return;
+        device.faulted = true;
+        counters.rxErrors.increment();
+        System.getLogger(VhostUserPort.class.getName()).log(System.Logger.Level.ERROR,
+                name + ": guest memory faulted (" + e.getMessage() + "): was its file shrunk? closing the connection");
+        connection.abort();
     }
 
     @Override

@@ -94,8 +94,18 @@ final class GuestFrontend implements AutoCloseable {
 
     /** Sends raw bytes (a malformed message). */
     void sendRaw(byte[] bytes) {
-        MemorySegment.copy(bytes, 0, buf, ValueLayout.JAVA_BYTE, 0, bytes.length);
-        UnixSocket.sendMessage(fd, buf, bytes.length, new int[0]);
+        sendRaw(bytes, new int[0]);
+    }
+
+    /** Sends raw bytes with descriptors attached; closes our copies of the descriptors. */
+    void sendRaw(byte[] bytes, int[] fds) {
+        try {
+            MemorySegment big = bytes.length > buf.byteSize() ? arena.allocate(bytes.length) : buf;
+            MemorySegment.copy(bytes, 0, big, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            UnixSocket.sendMessage(fd, big, bytes.length, fds);
+        } finally {
+            for (int f : fds) Libc.close(f);
+        }
     }
 
     /** The handshake QEMU and testpmd do, with REPLY_ACK on, both rings of pair 0 started and enabled. */
@@ -244,6 +254,14 @@ final class GuestFrontend implements AutoCloseable {
 
     int usedFlags(int ring) {
         return Short.toUnsignedInt(mem.get(U16, used(ring)));
+    }
+
+    /** Shrinks the guest memory file under the switch's mapping (what only a hostile frontend does). */
+    void shrinkMemory(long size) throws Throwable {
+        var linker = java.lang.foreign.Linker.nativeLinker();
+        var ftruncate = linker.downcallHandle(linker.defaultLookup().find("ftruncate").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+        if ((int) ftruncate.invokeExact(memFd, size) != 0) throw new IllegalStateException("ftruncate failed");
     }
 
     void disconnect() {

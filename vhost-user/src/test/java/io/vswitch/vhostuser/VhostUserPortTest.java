@@ -409,6 +409,42 @@ class VhostUserPortTest {
         assertEquals(2L, port.customStats().get("connections"));
     }
 
+    /** A region longer than its file would fault when touched: refused up front. */
+    @Test
+    void aRegionLongerThanItsFileIsRefused() {
+        int small = UnixSocket.memfd("small", 4096);
+        assertEquals(1, guest.request(Protocol.SET_MEM_TABLE, true, new int[] {small}, 1, 0, 1 << 20, GuestFrontend.UVA, 0));
+        Libc.close(small);
+        byte[] f = frame(1, 64);
+        guest.send(f);                                           // the old table is still in use
+        assertEquals(1, receive());
+        assertArrayEquals(f, rxFrame(0));
+    }
+
+    /**
+     * A frontend that shrinks its memory file after we mapped it makes the next copy fault (SIGBUS,
+     * which the JVM raises as InternalError): the port drops the guest, and serves the next one.
+     */
+    @Test
+    void memoryShrunkUnderUsEndsTheConnectionNotThePmd() throws Throwable {
+        guest.shrinkMemory(0x80000);                             // rings stay, transmit buffers at 0x90000 are gone
+        guest.putDesc(1, 0, GuestFrontend.TX_BUFFERS, 100, 0, 0);
+        guest.offer(1, 0);
+        assertEquals(0, receive());
+        for (int i = 0; i < 300 && !"listening".equals(port.status().get("status")); i++) sleep(10);
+        assertEquals("listening", port.status().get("status"));
+        assertEquals(0, receive(), "the faulted guest is not touched again");
+        guest.close();
+        guest = new GuestFrontend();
+        guest.connect(dir.resolve("vhu0").toString());
+        guest.handshake();
+        awaitLink("up");
+        byte[] f = frame(2, 64);
+        guest.send(f);
+        assertEquals(1, receive());
+        assertArrayEquals(f, rxFrame(0));
+    }
+
     @Test
     void memoryCanBeReplacedWhileRingsAreLive() {
         guest.setMemTable();                                   // what testpmd does as its memory grows

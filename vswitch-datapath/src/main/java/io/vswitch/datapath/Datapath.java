@@ -210,7 +210,7 @@ public final class Datapath implements AutoCloseable {
 
     /**
      * Moves every other thread of this process (control, vhost-user connections, unixctl, the JVM's
-     * compiler and GC threads) to the allowed cores that run no PMD, as OVS-DPDK keeps its non-PMD
+     * GC threads; not its compiler threads, see below) to the allowed cores that run no PMD, as OVS-DPDK keeps its non-PMD
      * threads on {@code dpdk-lcore-mask}: a compiler or GC thread preempting a PMD costs packets.
      * Threads started later inherit the mask of the thread that starts them. Nothing moves when the
      * PMDs have every allowed core.
@@ -236,7 +236,7 @@ public final class Datapath implements AutoCloseable {
         try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
             for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) tasks::iterator) {
                 int tid = Integer.parseInt(t.getFileName().toString());
-                if (pmdTids.contains(tid)) continue;
+                if (pmdTids.contains(tid) || isCompilerThread(t)) continue;
                 try {
                     io.vswitch.datapath.sys.Libc.pinThread(tid, others);
                     moved++;
@@ -249,6 +249,19 @@ public final class Datapath implements AutoCloseable {
             return;
         }
         LOG.log(System.Logger.Level.INFO, moved + " non-PMD thread(s) kept off the PMD cores, on cores " + cpuList(others));
+    }
+
+    /**
+     * The JIT's compiler threads may use every core: they work only while code warms up (after a
+     * start or a new traffic pattern), and confined to a core that a busy peer also polls they took
+     * half a minute to compile the PMD's path, which ran three times slower meanwhile.
+     */
+    private static boolean isCompilerThread(java.nio.file.Path task) {
+        try {
+            return java.nio.file.Files.readString(task.resolve("comm")).contains("CompilerThre");
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     private String pmdCores() {

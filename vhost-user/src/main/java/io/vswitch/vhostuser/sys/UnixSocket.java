@@ -56,6 +56,10 @@ public final class UnixSocket {
     private static final MethodHandle MEMFD_CREATE = bind("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle FTRUNCATE = bind("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle EVENTFD = bind("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle FSTAT = bind("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    /** sizeof(struct stat) and offsetof(st_size) on x86-64 Linux. */
+    private static final int STAT_SIZE = 144;
+    private static final int ST_SIZE = 48;
 
     private static MethodHandle bind(String name, FunctionDescriptor fd) {
         MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
@@ -274,6 +278,20 @@ public final class UnixSocket {
             int fd = check((int) MEMFD_CREATE.invokeExact(err, a.allocateFrom(name), 1 /* MFD_CLOEXEC */), err, "memfd_create");
             check((int) FTRUNCATE.invokeExact(err, fd, size), err, "ftruncate");
             return fd;
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The size of the file behind {@code fd} (fstat's st_size). */
+    public static long fileSize(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment err = Libc.newErrnoSlot(a);
+            MemorySegment st = a.allocate(STAT_SIZE, 8);
+            check((int) FSTAT.invokeExact(err, fd, st), err, "fstat");
+            return st.get(JAVA_LONG, ST_SIZE);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {

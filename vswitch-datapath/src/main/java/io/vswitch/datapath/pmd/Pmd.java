@@ -195,8 +195,9 @@ public final class Pmd implements Runnable {
             int n = port.io().rxBurst(q.queue, batch, forwarder.io());
             if (n > 0) forwarder.process(batch, port, v, now);
             return n;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError e) {
             // A bug, not traffic: drop the batch, keep the PMD alive, and say so (rate-limited).
+            // InternalError is how the JVM reports a fault (SIGBUS) in mapped memory whose file shrank.
             forwarder.abort();
             if ((errors++ & 1023) == 0) {
                 LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": error on " + port.name() + " (" + errors + " so far)", e);
