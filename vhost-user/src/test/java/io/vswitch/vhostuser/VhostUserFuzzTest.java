@@ -53,7 +53,7 @@ class VhostUserFuzzTest {
             String path = dir.resolve("vhu0").toString();
             Random r = new Random(7);
             long fdsBefore = openFds();
-            for (int conn = 0; conn < 60; conn++) {
+            for (int conn = 0; conn < 200; conn++) {
                 try (GuestFrontend guest = new GuestFrontend()) {
                     guest.connect(path);
                     if (r.nextBoolean()) guest.handshake();          // sometimes fuzz a running device
