@@ -70,6 +70,8 @@ final class Protocol {
     static final long PROTOCOL_FEATURES = 1L << PF_MQ | 1L << PF_LOG_SHMFD | 1L << PF_RARP | 1L << PF_REPLY_ACK | 1L << PF_NET_MTU | 1L << PF_STATUS;
 
     // Virtio feature bits.
+    /** The guest may leave TCP/UDP checksums to us (header flag NEEDS_CSUM); we complete them. */
+    static final int F_CSUM = 0;
     static final int F_MTU = 3;
     static final int F_MRG_RXBUF = 15;
     static final int F_MQ = 22;
@@ -79,7 +81,7 @@ final class Protocol {
     static final int F_EVENT_IDX = 29;
     static final int F_PROTOCOL_FEATURES = 30;
     static final int F_VERSION_1 = 32;
-    static final long FEATURES = 1L << F_MTU | 1L << F_MRG_RXBUF | 1L << F_MQ | 1L << F_LOG_ALL | 1L << F_INDIRECT_DESC
+    static final long FEATURES = 1L << F_CSUM | 1L << F_MTU | 1L << F_MRG_RXBUF | 1L << F_MQ | 1L << F_LOG_ALL | 1L << F_INDIRECT_DESC
             | 1L << F_EVENT_IDX | 1L << F_PROTOCOL_FEATURES | 1L << F_VERSION_1;
 
     /** Queue pairs a frontend may use (GET_QUEUE_NUM). */
@@ -88,6 +90,9 @@ final class Protocol {
     /** VHOST_USER_VRING_NOFD_MASK in SET_VRING_KICK/CALL/ERR: no descriptor, the ring is polled. */
     static final long VRING_NOFD = 1L << 8;
     static final long VRING_INDEX_MASK = 0xff;
+
+    /** virtio_net_hdr.flags: the checksum from csum_start, stored at csum_start + csum_offset, is still to be done. */
+    static final int HDR_F_NEEDS_CSUM = 1;
 
     /** Device status bit (virtio 2.1): the guest driver is ready. */
     static final int STATUS_DRIVER_OK = 4;

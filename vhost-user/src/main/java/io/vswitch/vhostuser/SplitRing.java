@@ -102,6 +102,9 @@ public final class SplitRing {
     /** Keeps the read-ahead loads of frame bytes from being optimised away. */
     int touched;
 
+    /** The virtio-net header of the frame being received, copied out of guest memory once. */
+    final MemorySegment header = java.lang.foreign.Arena.ofAuto().allocate(16, 8);
+
     // ---- PMD scratch: the current chain, as (guest address, length) pieces ----
     final long[] chainAddr = new long[MAX_CHAIN];
     final int[] chainLen = new int[MAX_CHAIN];

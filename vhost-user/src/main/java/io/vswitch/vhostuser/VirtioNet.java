@@ -9,9 +9,10 @@ import java.lang.foreign.ValueLayout;
 /**
  * Moves virtio-net frames between a {@link SplitRing} in guest memory and switch memory, copying
  * (virtio 1.x section 5.1.6). Every frame in guest memory starts with a virtio-net header: 12 bytes
- * when VERSION_1 or MRG_RXBUF is negotiated ({@code num_buffers} at byte 10), else 10. We offer no
- * offloads yet, so headers from the guest carry nothing we need and headers to it are all zero but
- * {@code num_buffers}.
+ * when VERSION_1 or MRG_RXBUF is negotiated ({@code num_buffers} at byte 10), else 10. The only
+ * offload offered is CSUM: a guest may leave a TCP/UDP checksum to us ({@code NEEDS_CSUM},
+ * {@code csum_start}, {@code csum_offset}), and we complete it in our copy of the frame, since no
+ * output port takes partial checksums yet. Headers to the guest are all zero but {@code num_buffers}.
  *
  * <p>Frames from the guest are copied into the PMD's packet slots before anything looks at them, so
  * the guest cannot change a frame after the switch has classified it.
@@ -60,9 +61,14 @@ final class VirtioNet {
             if (vq.firstFlags[i] == 0 && first > hdrLen && first <= hdrLen + PacketPool.DATA_SIZE) {
                 // One descriptor with header and frame (Linux, DPDK): copy from what was read ahead.
                 len = (int) first - hdrLen;
-                if (!mem.read(vq.firstAddr[i] + hdrLen, len, dst, at)) len = -1;
+                if (!mem.read(vq.firstAddr[i], hdrLen, vq.header, 0) || !mem.read(vq.firstAddr[i] + hdrLen, len, dst, at)) len = -1;
             } else {
                 len = copyIn(vq, mem, vq.walk(head, false, hdrLen + PacketPool.DATA_SIZE), hdrLen, dst, at);
+            }
+            if (len > 0 && (vq.header.get(ValueLayout.JAVA_BYTE, 0) & Protocol.HDR_F_NEEDS_CSUM) != 0
+                    && !Checksum.complete(dst, at, len, Short.toUnsignedInt(vq.header.get(SplitRing.U16, 6)),
+                            Short.toUnsignedInt(vq.header.get(SplitRing.U16, 8)))) {
+                len = -1;                                 // checksum offsets outside the frame
             }
             vq.putUsed(i, head, 0);
             if (len >= MIN_FRAME) {
@@ -89,6 +95,7 @@ final class VirtioNet {
             int n = vq.chainLen[p];
             if (skip > 0) {
                 int s = Math.min(skip, n);
+                if (!mem.read(addr, s, vq.header, hdrLen - skip)) return -1;   // keep the header: offload flags
                 skip -= s;
                 addr += s;
                 n -= s;

@@ -202,9 +202,14 @@ final class GuestFrontend implements AutoCloseable {
 
     /** Transmits a frame the way Linux does: header and frame in one descriptor. Returns the head used. */
     int send(byte[] frame) {
+        return send(new byte[HDR], frame);
+    }
+
+    /** Transmits a frame with the given virtio-net header (offload flags). */
+    int send(byte[] header, byte[] frame) {
         int i = txNext++ % SIZE;
         long at = TX_BUFFERS + (long) i * BUFFER;
-        mem.asSlice(at, HDR).fill((byte) 0);
+        write(at, header);
         write(at + HDR, frame);
         putDesc(1, i, at, HDR + frame.length, 0, 0);
         offer(1, i);

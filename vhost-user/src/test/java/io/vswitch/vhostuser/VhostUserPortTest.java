@@ -409,6 +409,52 @@ class VhostUserPortTest {
         assertEquals(2L, port.customStats().get("connections"));
     }
 
+    /**
+     * VIRTIO_NET_F_CSUM: a guest leaves its UDP checksum to us (NEEDS_CSUM, the pseudo-header sum in
+     * the field, csum_start/csum_offset in the header); the frame we forward carries the right one.
+     * Offsets outside the frame drop it.
+     */
+    @Test
+    void checksumsTheGuestLeftToUsAreCompleted() {
+        byte[] f = new byte[14 + 20 + 8 + 21];
+        f[12] = 0x08;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(f);
+        b.put(14, (byte) 0x45).putShort(16, (short) (20 + 8 + 21)).put(22, (byte) 64).put(23, (byte) 17);
+        b.putInt(26, 0x0a000001).putInt(30, 0x0a000002);
+        b.putShort(34, (short) 1234).putShort(36, (short) 5678).putShort(38, (short) (8 + 21));
+        for (int i = 42; i < f.length; i++) f[i] = (byte) (i * 7);
+        long pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 17 + 8 + 21;
+        while ((pseudo >>> 16) != 0) pseudo = (pseudo & 0xffff) + (pseudo >>> 16);
+        b.putShort(40, (short) pseudo);                          // what Linux leaves: the folded pseudo-header sum
+        byte[] hdr = new byte[GuestFrontend.HDR];
+        hdr[0] = Protocol.HDR_F_NEEDS_CSUM;
+        hdr[6] = 34;                                             // csum_start: the UDP header
+        hdr[8] = 6;                                              // csum_offset: its checksum field
+        guest.send(hdr, f);
+        assertEquals(1, receive());
+        byte[] got = rxFrame(0);
+        assertEquals(udpChecksum(f), java.nio.ByteBuffer.wrap(got).getShort(40) & 0xffff);
+        hdr[6] = (byte) 200;                                     // beyond the frame
+        guest.send(hdr, f);
+        assertEquals(0, receive());
+        assertEquals(1, counters.rxErrors.get());
+    }
+
+    /** The UDP checksum of an IPv4 frame, computed from scratch. */
+    private static int udpChecksum(byte[] f) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(f);
+        int udpLen = b.getShort(38) & 0xffff;
+        long sum = (b.getShort(26) & 0xffff) + (b.getShort(28) & 0xffff) + (b.getShort(30) & 0xffff) + (b.getShort(32) & 0xffff) + 17 + udpLen;
+        for (int i = 34; i < 34 + udpLen; i += 2) {
+            if (i == 40) continue;                               // the checksum field itself counts as 0
+            int hi = f[i] & 0xff;
+            int lo = i + 1 < 34 + udpLen ? f[i + 1] & 0xff : 0;
+            sum += hi << 8 | lo;
+        }
+        while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
+        return (int) ~sum & 0xffff;
+    }
+
     /** A region longer than its file would fault when touched: refused up front. */
     @Test
     void aRegionLongerThanItsFileIsRefused() {

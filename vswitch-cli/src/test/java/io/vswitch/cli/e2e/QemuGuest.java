@@ -42,6 +42,16 @@ final class QemuGuest implements AutoCloseable {
         return Integer.parseInt(console.await("PING-RC-(\\d+)", from, 60_000).group(1));
     }
 
+    /**
+     * Sends {@code word} over TCP to the echo server (port 7) of the guest at {@code ip}; returns
+     * what came back (empty if nothing did).
+     */
+    String tcpEcho(String ip, String word) {
+        int from = console.mark();
+        console.type("echo ECHO-$(echo " + word + " | nc -w 3 " + ip + " 7)-END");
+        return console.await("ECHO-([A-Za-z0-9]*)-END", from, 60_000).group(1);
+    }
+
     @Override
     public void close() {
         console.close();
