@@ -40,8 +40,13 @@ final class VhostUserConnection implements Runnable {
     private volatile long connections;
     private Thread thread;
 
-    /** In server mode the socket is created here, so a bad path fails the port's creation. */
-    VhostUserConnection(String port, String path, boolean server, int socketMode, VhostUserDevice device) {
+    /**
+     * In server mode the socket is created here, so a bad path or owner fails the port's creation.
+     *
+     * @param socketMode permissions of a server socket, or -1 to keep what the umask gives
+     * @param owner      {@code user}, {@code user:group} or {@code :group} to own a server socket, or null
+     */
+    VhostUserConnection(String port, String path, boolean server, int socketMode, String owner, VhostUserDevice device) {
         this.port = port;
         this.path = path;
         this.server = server;
@@ -49,10 +54,38 @@ final class VhostUserConnection implements Runnable {
         UnixSocket.checkPath(path);
         if (server) {
             listenFd = UnixSocket.listen(path, 1);
-            if (socketMode >= 0) UnixSocket.chmod(path, socketMode);
+            try {
+                if (socketMode >= 0) UnixSocket.chmod(path, socketMode);
+                if (owner != null) chown(java.nio.file.Path.of(path), owner);
+            } catch (RuntimeException e) {
+                Libc.close(listenFd);
+                UnixSocket.unlink(path);
+                throw e;
+            }
             state = "listening";
         } else {
             state = "connecting";
+        }
+    }
+
+    /** Gives the socket to {@code user[:group]} (QEMU often runs as another user than the switch). */
+    private static void chown(java.nio.file.Path p, String owner) {
+        int colon = owner.indexOf(':');
+        String user = colon < 0 ? owner : owner.substring(0, colon);
+        String group = colon < 0 ? "" : owner.substring(colon + 1);
+        var lookup = p.getFileSystem().getUserPrincipalLookupService();
+        boolean userDone = false;
+        try {
+            if (!user.isEmpty()) java.nio.file.Files.setOwner(p, lookup.lookupPrincipalByName(user));
+            userDone = true;
+            if (!group.isEmpty()) {
+                java.nio.file.Files.getFileAttributeView(p, java.nio.file.attribute.PosixFileAttributeView.class)
+                        .setGroup(lookup.lookupPrincipalByGroupName(group));
+            }
+        } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+            throw new IllegalArgumentException("invalid vhost-sock-owner '" + owner + "': no " + (userDone ? "group named " + group : "user named " + user));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot give " + p + " to " + owner + ": " + e.getMessage());
         }
     }
 

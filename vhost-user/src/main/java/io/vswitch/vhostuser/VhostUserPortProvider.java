@@ -14,7 +14,8 @@ import java.util.Set;
  * <ul>
  *   <li>{@code dpdkvhostuser}: we are the server; the socket is {@code <vhost-sock-dir>/<port name>},
  *       where {@code other_config:vhost-sock-dir} (relative to the run dir) defaults to the run dir.
- *       {@code other_config:vhost-sock-mode} (octal, e.g. 0660) sets its permissions.</li>
+ *       {@code other_config:vhost-sock-mode} (octal, e.g. 0660) sets its permissions and
+ *       {@code other_config:vhost-sock-owner} ({@code user}, {@code user:group} or {@code :group}) its owner.</li>
  *   <li>{@code dpdkvhostuserclient}: the frontend (QEMU {@code server=on}, testpmd {@code server=1}) is
  *       the server at {@code options:vhost-server-path}; we connect and reconnect forever.</li>
  * </ul>
@@ -50,10 +51,11 @@ public final class VhostUserPortProvider implements PortProvider {
         }
         int retries = parseRange(options.getOrDefault("tx-retries-max", "8"), "tx-retries-max", 0, 32);
         int mode = parseMode(context.otherConfig().get("vhost-sock-mode"));
+        String owner = context.otherConfig().get("vhost-sock-owner");
         VhostUserDevice device = new VhostUserDevice(name);
         VhostUserConnection connection;
         try {
-            connection = new VhostUserConnection(name, path, server, mode, device);
+            connection = new VhostUserConnection(name, path, server, mode, owner == null || owner.isEmpty() ? null : owner, device);
         } catch (IllegalArgumentException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -500,6 +500,23 @@ class VhostUserPortTest {
         assertArrayEquals(f, rxFrame(0));
     }
 
+    /** other_config:vhost-sock-mode and vhost-sock-owner: QEMU often runs as another user than the switch. */
+    @Test
+    void serverSocketsGetTheConfiguredModeAndOwner() throws Exception {
+        var p = new VhostUserPortProvider();
+        var ctx = new PortContext(dir, Map.of("vhost-sock-mode", "0660", "vhost-sock-owner", "nobody:nogroup"));
+        try (Port other = p.open("vhu9", VhostUserPortProvider.SERVER, Map.of(), counters, ctx)) {
+            Path sock = dir.resolve("vhu9");
+            assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(sock)));
+            assertEquals("nobody", java.nio.file.Files.getOwner(sock).getName());
+            assertEquals("nogroup", java.nio.file.Files.readAttributes(sock, java.nio.file.attribute.PosixFileAttributes.class).group().getName());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.open("vhu8", VhostUserPortProvider.SERVER, Map.of(), counters,
+                new PortContext(dir, Map.of("vhost-sock-owner", "no-such-user-here"))));
+        assertTrue(e.getMessage().contains("no user named no-such-user-here"), e.getMessage());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("vhu8")), "no socket left behind");
+    }
+
     @Test
     void badPortOptionsAreRefused() {
         var p = new VhostUserPortProvider();
