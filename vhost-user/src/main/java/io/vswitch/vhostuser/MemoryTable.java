@@ -94,10 +94,6 @@ public final class MemoryTable {
         return new MemoryTable(gpa, size, uva, segment, mappings);
     }
 
-    public int regions() {
-        return gpa.length;
-    }
-
     public long totalSize() {
         long t = 0;
         for (long s : size) t += s;

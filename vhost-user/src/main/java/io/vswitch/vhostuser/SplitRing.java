@@ -148,15 +148,6 @@ public final class SplitRing {
         if (!eventIdx) used.set(U16, 0, USED_F_NO_NOTIFY);
     }
 
-    /** Why the ring is not ready, for status and logs ("" when it is). */
-    String problem() {
-        if (ready) return "";
-        if (size == 0) return "no size";
-        if (!started) return "not started";
-        if (!enabled) return "disabled";
-        return "ring addresses outside guest memory or misaligned";
-    }
-
     // ---- PMD side (lock held) ----
 
     /** Heads the driver has made available and we have not taken; -1 if its index is impossible. */
