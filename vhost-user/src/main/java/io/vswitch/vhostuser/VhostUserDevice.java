@@ -30,8 +30,9 @@ final class VhostUserDevice {
 
     private final String port;
     final SplitRing[] rings = new SplitRing[2 * MAX_QUEUE_PAIRS];
-    private long features;
-    private long protocolFeatures;
+    /** Negotiated; written by the connection thread, read by status. */
+    volatile long features;
+    volatile long protocolFeatures;
     private MemoryTable memory = MemoryTable.EMPTY;
     private DirtyLog log;
 
@@ -45,8 +46,6 @@ final class VhostUserDevice {
     volatile boolean faulted;
 
     // ---- for status ----
-    volatile long negotiatedFeatures;
-    volatile long negotiatedProtocolFeatures;
     volatile int mtu;
     volatile int deviceStatus;
     volatile boolean linkUp;
@@ -124,7 +123,6 @@ final class VhostUserDevice {
                 long f = u64(p, size, 0);
                 if ((f & ~FEATURES) != 0) throw new Refused("features 0x" + Long.toHexString(f & ~FEATURES) + " were not offered");
                 features = f;
-                negotiatedFeatures = f;
                 hdrLen = (f & (1L << F_VERSION_1 | 1L << F_MRG_RXBUF)) != 0 ? 12 : 10;
                 mergeable = (f & (1L << F_MRG_RXBUF)) != 0;
                 boolean eventIdx = (f & (1L << F_EVENT_IDX)) != 0;
@@ -141,7 +139,6 @@ final class VhostUserDevice {
                 long f = u64(p, size, 0);
                 if ((f & ~PROTOCOL_FEATURES) != 0) throw new Refused("protocol features 0x" + Long.toHexString(f & ~PROTOCOL_FEATURES) + " were not offered");
                 protocolFeatures = f;
-                negotiatedProtocolFeatures = f;
             }
             case GET_QUEUE_NUM -> {
                 reply.set(U64, 0, MAX_QUEUE_PAIRS);
@@ -316,7 +313,7 @@ final class VhostUserDevice {
         int pairs = 0;
         for (int q = 0; q < MAX_QUEUE_PAIRS; q++) if (rings[2 * q].ready || rings[2 * q + 1].ready) pairs = q + 1;
         queuePairs = Math.max(1, pairs);
-        boolean driverOk = (negotiatedProtocolFeatures & (1L << PF_STATUS)) == 0 || (deviceStatus & STATUS_DRIVER_OK) != 0;
+        boolean driverOk = (protocolFeatures & (1L << PF_STATUS)) == 0 || (deviceStatus & STATUS_DRIVER_OK) != 0;
         linkUp = rings[0].ready && rings[1].ready && driverOk;
     }
 
@@ -344,7 +341,6 @@ final class VhostUserDevice {
         if (log != null) log.unmap();
         log = null;
         features = protocolFeatures = 0;
-        negotiatedFeatures = negotiatedProtocolFeatures = 0;
         deviceStatus = 0;
         mtu = 0;
         rarpMac = -1;

@@ -160,8 +160,8 @@ final class VhostUserPort implements Port {
         s.put("mode", connection.server ? "server" : "client");
         s.put("socket", connection.path);
         s.put("status", connection.state());
-        if (d.negotiatedFeatures != 0) s.put("features", String.format("0x%016x", d.negotiatedFeatures));
-        if (d.negotiatedProtocolFeatures != 0) s.put("protocol_features", String.format("0x%016x", d.negotiatedProtocolFeatures));
+        if (d.features != 0) s.put("features", String.format("0x%016x", d.features));
+        if (d.protocolFeatures != 0) s.put("protocol_features", String.format("0x%016x", d.protocolFeatures));
         s.put("num_negotiated_rx_queues", Integer.toString(d.queuePairs));
         s.put("num_negotiated_tx_queues", Integer.toString(d.queuePairs));
         if (d.mtu > 0) s.put("mtu", Integer.toString(d.mtu));

@@ -110,11 +110,7 @@ final class GuestFrontend implements AutoCloseable {
 
     /** The handshake QEMU and testpmd do, with REPLY_ACK on, both rings of pair 0 started and enabled. */
     void handshake() {
-        handshake(FEATURES);
-    }
-
-    void handshake(long features) {
-        handshake(features, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        handshake(FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
     }
 
     void handshake(long features, long protocolFeatures) {

@@ -70,6 +70,15 @@ class VhostUserPortTest {
         assertEquals(state, port.status().get("link_state"), port.status().toString());
     }
 
+    /** Replaces the frontend with a new one that connects and negotiates; waits for the link. */
+    private void reconnect(long features, long protocolFeatures) {
+        guest.close();
+        guest = new GuestFrontend();
+        guest.connect(dir.resolve("vhu0").toString());
+        guest.handshake(features, protocolFeatures);
+        awaitLink("up");
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
@@ -308,11 +317,7 @@ class VhostUserPortTest {
     /** With EVENT_IDX: interrupts follow used_event, and avail_event stays behind so the guest never kicks. */
     @Test
     void withEventIndexTheGuestChoosesWhenToBeInterrupted() {
-        guest.close();
-        guest = new GuestFrontend();
-        guest.connect(dir.resolve("vhu0").toString());
-        guest.handshake(GuestFrontend.FEATURES | 1L << Protocol.F_EVENT_IDX);
-        awaitLink("up");
+        reconnect(GuestFrontend.FEATURES | 1L << Protocol.F_EVENT_IDX, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
         guest.setUsedEvent(1, 2);                                // interrupt me once used passes entry 2
         guest.send(frame(1, 64));
         guest.send(frame(2, 64));
@@ -333,11 +338,7 @@ class VhostUserPortTest {
      */
     @Test
     void duringAMigrationEveryPageWeWriteIsLogged() {
-        guest.close();
-        guest = new GuestFrontend();
-        guest.connect(dir.resolve("vhu0").toString());
-        guest.handshake(GuestFrontend.FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_LOG_SHMFD);
-        awaitLink("up");
+        reconnect(GuestFrontend.FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_LOG_SHMFD);
         int logFd = UnixSocket.memfd("log", 4096);
         MemorySegment bits = Libc.mmapShared(logFd, 4096, 0, "map log");
         assertEquals(0, guest.request(Protocol.SET_LOG_BASE, false, new int[] {logFd}, 4096, 0));
@@ -397,11 +398,7 @@ class VhostUserPortTest {
         assertEquals("listening", port.status().get("status"));
         assertEquals(0, receive(), "a port without a guest receives nothing");
         assertEquals(0, transmit(frame(1, 64)));
-        guest.close();
-        guest = new GuestFrontend();
-        guest.connect(dir.resolve("vhu0").toString());
-        guest.handshake();
-        awaitLink("up");
+        reconnect(GuestFrontend.FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
         byte[] f = frame(2, 64);
         guest.send(f);
         assertEquals(1, receive());
@@ -480,11 +477,7 @@ class VhostUserPortTest {
         for (int i = 0; i < 300 && !"listening".equals(port.status().get("status")); i++) sleep(10);
         assertEquals("listening", port.status().get("status"));
         assertEquals(0, receive(), "the faulted guest is not touched again");
-        guest.close();
-        guest = new GuestFrontend();
-        guest.connect(dir.resolve("vhu0").toString());
-        guest.handshake();
-        awaitLink("up");
+        reconnect(GuestFrontend.FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
         byte[] f = frame(2, 64);
         guest.send(f);
         assertEquals(1, receive());
