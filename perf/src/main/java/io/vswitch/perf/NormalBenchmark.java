@@ -121,7 +121,7 @@ public class NormalBenchmark {
         for (int i = 0; i < macs; i++) {
             br.learn(10, DST + i, v.bridge("br0").port(i % 2 == 0 ? "access" : "trunk").index(), now);
         }
-        forwarder = new Forwarder(new PmdIo(0, arena));
+        forwarder = new Forwarder(new PmdIo(0, arena), null);
         toAccess = batch(0);
         toTrunk = batch(1);
     }

@@ -9,6 +9,7 @@ import io.vswitch.datapath.pipeline.DpBridge;
 import io.vswitch.datapath.pipeline.DpPort;
 import io.vswitch.datapath.pipeline.OfPipeline;
 import io.vswitch.datapath.pmd.Pmd;
+import io.vswitch.datapath.qos.TokenBucket;
 import io.vswitch.datapath.pmd.PmdCounters;
 import io.vswitch.datapath.pmd.Rxq;
 import io.vswitch.datapath.port.Port;
@@ -40,6 +41,8 @@ public final class Datapath implements AutoCloseable {
     public static final int DEFAULT_MAC_TABLE_SIZE = 8192;
     public static final int DEFAULT_MAC_AGING = 300;
     public static final int POOL_SLOTS = 4096;
+    /** Packet-ins per second per bridge when its controllers set no controller_rate_limit (OVS has no limit but its upcall queues). */
+    public static final long DEFAULT_PACKET_IN_RATE = 1000;
     /** As OVS: a PMD never sleeps longer than 10 ms, so grace periods and stops stay short. */
     public static final long MAX_PMD_SLEEP_MICROS = 10_000;
 
@@ -59,6 +62,8 @@ public final class Datapath implements AutoCloseable {
     private long sleepMaxMicros;
 
     private boolean isolatePmdCores;
+    /** Where the PMDs write packet-ins (the IPC channel's events ring), or null. */
+    private org.agrona.concurrent.ringbuffer.RingBuffer events;
     /**
      * The CPUs the process may use, read once at start: affinity is per thread, and once other
      * threads are kept off the PMD cores, this thread's own mask no longer says what exists.
@@ -188,7 +193,7 @@ public final class Datapath implements AutoCloseable {
             for (int b = 0; b < 64; b++) {
                 if ((cpuMask[w] & (1L << b)) == 0) continue;
                 int core = w * 64 + b;
-                Pmd p = new Pmd(index, core, view, new PmdCounters(countersManager, index, core), clockOrigin, POOL_SLOTS);
+                Pmd p = new Pmd(index, core, view, new PmdCounters(countersManager, index, core), clockOrigin, POOL_SLOTS, events);
                 p.setSleepMax(sleepMaxMicros);
                 p.start();
                 pmds.add(p);
@@ -198,6 +203,30 @@ public final class Datapath implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, pmds.size() + " PMD thread(s) on cores " + pmdCores());
         if (isolatePmdCores) keepOtherThreadsOffPmdCores();
         reassignRxqs();
+    }
+
+    /** The ring PMDs write packet-ins to; set before the first {@link #configure} (PMDs take it when they start). */
+    public synchronized void packetInsTo(org.agrona.concurrent.ringbuffer.RingBuffer ring) {
+        if (!pmds.isEmpty()) throw new IllegalStateException("set the packet-in ring before the PMDs start");
+        events = ring;
+    }
+
+    /**
+     * Runs a controller's packet-out: {@code frame} through {@code actions} (the rule action format,
+     * {@code OfRule.parseActions}) as if received on OpenFlow port {@code inOfport} of {@code bridgeName}
+     * (OFPP_CONTROLLER, LOCAL or a port). A PMD runs it, so it leaves on the PMDs' own tx queues.
+     */
+    public synchronized void packetOut(String bridgeName, int inOfport, long[] actions, byte[] frame) {
+        DpBridge b = view.get().bridge(bridgeName);
+        if (b == null) throw new IllegalArgumentException("no bridge named " + bridgeName);
+        if (frame.length < 14 || frame.length > io.vswitch.datapath.packet.PacketPool.DATA_SIZE) {
+            throw new IllegalArgumentException("packet-out of " + frame.length + " bytes: a frame has 14 to "
+                    + io.vswitch.datapath.packet.PacketPool.DATA_SIZE + " bytes");
+        }
+        if (pmds.isEmpty()) throw new IllegalStateException("no PMD runs (pmd-cpu-mask)");
+        if (!pmds.get(0).offer(new Pmd.PacketOut(bridgeName, inOfport, actions, frame))) {
+            throw new IllegalStateException("too many packet-outs waiting; try again");
+        }
     }
 
     /**
@@ -270,13 +299,19 @@ public final class Datapath implements AutoCloseable {
 
     // ---- configuration: bridges ----
 
-    /** Creates a bridge, or updates its other_config (mac-aging-time, mac-table-size). */
+    /**
+     * Creates a bridge, or updates its configuration: other_config's mac-aging-time and
+     * mac-table-size, and the packet-in rate limit {@code controller-rate-limit} (packets/s, 0 = none)
+     * and {@code controller-burst-limit}, which vswitchd takes from the bridge's Controller rows.
+     */
     public synchronized void addBridge(String name, Map<String, String> bridgeConfig) {
         if (cpuMask == null) configure(Map.of());
         checkBridgeName(name);
         int aging = (int) parseNonNegative(bridgeConfig, "mac-aging-time", DEFAULT_MAC_AGING, 1_000_000);
         int size = (int) parseNonNegative(bridgeConfig, "mac-table-size", DEFAULT_MAC_TABLE_SIZE, 1_000_000);
         if (size < 1) throw new IllegalArgumentException("invalid mac-table-size 0: use at least 1");
+        long pinRate = parseNonNegative(bridgeConfig, "controller-rate-limit", DEFAULT_PACKET_IN_RATE, 1_000_000_000L);
+        long pinBurst = parseNonNegative(bridgeConfig, "controller-burst-limit", Math.max(25, pinRate / 4), 1_000_000_000L);
         DatapathView v = view.get();
         DpBridge existing = v.bridge(name);
         DpBridge[] bridges = v.bridges.clone();
@@ -288,12 +323,15 @@ public final class Datapath implements AutoCloseable {
                 macs.setAgingSeconds(aging);
                 macs.setMaxEntries(size);
             }
-            bridges[existing.index()] = new DpBridge(existing.index(), name, macs, existing.ports(), Map.copyOf(bridgeConfig), existing.flows());
+            existing.packetInLimit().configure(pinRate, pinBurst);
+            bridges[existing.index()] = new DpBridge(existing.index(), name, macs, existing.ports(), Map.copyOf(bridgeConfig), existing.flows(),
+                    existing.packetInLimit());
         } else {
             int index = -1;
             for (int i = 0; i < bridges.length; i++) if (bridges[i] == null) { index = i; break; }
             if (index < 0) throw new IllegalStateException("too many bridges (" + bridges.length + ")");
-            bridges[index] = new DpBridge(index, name, new MacTable(size, aging), new DpPort[0], Map.copyOf(bridgeConfig), null);
+            bridges[index] = new DpBridge(index, name, new MacTable(size, aging), new DpPort[0], Map.copyOf(bridgeConfig), null,
+                    new TokenBucket(pinRate, pinBurst));
             LOG.log(System.Logger.Level.INFO, "added bridge " + name);
         }
         publish(v.ports, bridges);

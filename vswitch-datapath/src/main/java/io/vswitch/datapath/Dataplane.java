@@ -40,6 +40,7 @@ public final class Dataplane implements AutoCloseable {
         this.channel = channel;
         this.datapath = new Datapath(counters.manager(), new PortProviders(runDir), channel.epoch());
         datapath.isolatePmdCores(true);
+        datapath.packetInsTo(channel.events);
         this.server = new DatapathServer(channel, datapath);
         this.unixctl = new UnixctlServer(runDir.resolve("vswitch-dp.ctl"), VERSION);
         new DataplaneCommands(datapath).registerAll(unixctl);

@@ -98,6 +98,10 @@ final class DataplaneCommands {
                 sb.append(String.format("  avg ns per packet: %.2f (%d/%d)%n", (double) total / rx, total, rx));
                 sb.append(String.format("  avg processing ns per packet: %.2f (%d/%d)%n", (double) busy / rx, busy, rx));
             }
+            if (v[7] + v[8] + v[9] + v[10] > 0) {
+                sb.append(String.format("  packet-ins: %d (rate-limited: %d, lost to a full ring: %d)%n", v[7], v[8], v[9]));
+                sb.append(String.format("  packet-outs: %d%n", v[10]));
+            }
             sb.append(String.format("  pmd-sleep-max: %d us%n", p.sleepMaxMicros()));
         }
         return sb.toString();

@@ -55,6 +55,7 @@ public final class Vswitchd implements AutoCloseable {
     private final io.vswitch.ofproto.bridge.StatisticsWriter statistics;
     private final io.vswitch.ofproto.bridge.OpenFlowBridges openflow;
     private final io.vswitch.ofproto.bridge.FlowSync flowSync;
+    private final io.vswitch.ofproto.bridge.PacketInPump packetIns;
     private volatile DatapathClient datapath;
     private volatile boolean running = true;
     private Thread monitor;
@@ -85,6 +86,7 @@ public final class Vswitchd implements AutoCloseable {
         this.flowSync = new io.vswitch.ofproto.bridge.FlowSync(this::datapath);
         bridges.onDataplaneState(flowSync::check);
         this.openflow = new io.vswitch.ofproto.bridge.OpenFlowBridges(ovsdb, runDir, flowSync);
+        this.packetIns = new io.vswitch.ofproto.bridge.PacketInPump(this::datapath, openflow::packetIns);
         bridges.beforeCurCfg(() -> openflow.awaitApplied(2000));
     }
 
@@ -185,6 +187,7 @@ public final class Vswitchd implements AutoCloseable {
     public void close() {
         running = false;
         managers.close();
+        packetIns.close();
         openflow.close();
         flowSync.close();
         statistics.close();

@@ -27,6 +27,8 @@ public final class DatapathClient implements AutoCloseable {
     private final IpcChannel channel;
     private final long session = ThreadLocalRandom.current().nextLong() & 0xffff_ffff_0000_0000L;
     private final ExpandableArrayBuffer out = new ExpandableArrayBuffer(4096);
+    /** For {@link #packetOut}, which does not wait for {@link #request}'s lock. */
+    private final ExpandableArrayBuffer postOut = new ExpandableArrayBuffer(4096);
     private final boolean ownsChannel;
     private boolean closed;
     private int sequence;
@@ -112,6 +114,41 @@ public final class DatapathClient implements AutoCloseable {
         for (int i = 0; i < parts.size(); i++) {
             request(Message.SET_FLOWS, Map.of("bridge", bridge, "generation", Long.toString(generation),
                     "part", Integer.toString(i), "parts", Integer.toString(parts.size()), "rules", parts.get(i)));
+        }
+    }
+
+    /**
+     * Hands a controller's packet-out to the dataplane without waiting for an answer (a packet-in
+     * answered by a packet-out must not wait behind a table transfer); false if the command ring is
+     * full. {@code actions} are in the rule action format ({@code OfRule.parseActions}).
+     */
+    public boolean packetOut(String bridge, int inOfport, String actions, byte[] packet) {
+        synchronized (postOut) {
+            if (closed) return false;
+            Map<String, String> body = Map.of("bridge", bridge, "in_port", Integer.toUnsignedString(inOfport), "actions", actions,
+                    "packet", java.util.HexFormat.of().formatHex(packet));
+            int len = new Message(Message.PACKET_OUT, 0, body).encode(postOut);
+            return channel.commands.write(Message.PACKET_OUT, postOut, 0, len);
+        }
+    }
+
+    /**
+     * Reads up to {@code limit} packet-ins from the events ring (one reader thread only); records it
+     * cannot decode are skipped. Returns how many records were read.
+     */
+    public int pollPacketIns(java.util.function.Consumer<PacketIn> handler, int limit) {
+        synchronized (postOut) {
+            if (closed) return 0;
+            return channel.events.read((type, buf, off, len) -> {
+                if (type != PacketIn.TYPE) return;
+                PacketIn p;
+                try {
+                    p = PacketIn.decode(buf, off, len);
+                } catch (IllegalArgumentException e) {
+                    return;
+                }
+                handler.accept(p);
+            }, limit);
         }
     }
 
@@ -215,8 +252,10 @@ public final class DatapathClient implements AutoCloseable {
     @Override
     /** Waits for a request in flight to finish: the mapping must outlive every access to it. */
     public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        if (ownsChannel) channel.close();
+        synchronized (postOut) {
+            if (closed) return;
+            closed = true;
+            if (ownsChannel) channel.close();
+        }
     }
 }

@@ -63,6 +63,14 @@ public final class DatapathServer {
             reply(correlation, e.getMessage());
             return;
         }
+        if (type == Message.PACKET_OUT && correlation == 0) {   // fire and forget: per packet, nobody waits
+            try {
+                packetOut(m.body());
+            } catch (RuntimeException e) {
+                if ((packetOutErrors++ & 255) == 0) LOG.log(System.Logger.Level.WARNING, "packet-out refused (" + packetOutErrors + " so far): " + e.getMessage());
+            }
+            return;
+        }
         try {
             handle(m);
             reply(correlation, null);
@@ -98,6 +106,7 @@ public final class DatapathServer {
             case Message.DEL_PORT -> datapath.deletePort(require(b, "bridge"), require(b, "name"));
             case Message.DUMP_STATE -> dumpState(m.correlation());
             case Message.SET_FLOWS -> setFlows(b);
+            case Message.PACKET_OUT -> packetOut(b);
             default -> throw new IllegalArgumentException("unknown command " + Message.typeName(m.type()));
         }
     }
@@ -106,6 +115,13 @@ public final class DatapathServer {
         String v = b.get(key);
         if (v == null) throw new IllegalArgumentException("command lacks '" + key + "'");
         return v;
+    }
+
+    private long packetOutErrors;
+
+    private void packetOut(Map<String, String> b) {
+        datapath.packetOut(require(b, "bridge"), Integer.parseUnsignedInt(require(b, "in_port")),
+                io.vswitch.datapath.pipeline.OfRule.parseActions(require(b, "actions")), java.util.HexFormat.of().parseHex(require(b, "packet")));
     }
 
     /** Parts of a bridge's tables received so far (control thread only). */

@@ -14,20 +14,24 @@ import java.nio.file.Path;
  * <pre>
  *   0      header (4 KiB): magic, layout version, dataplane pid, epoch, heartbeat (ms)
  *   4 KiB  commands ring  (vswitchd -> vswitch-dp), ManyToOneRingBuffer
- *   ...    replies ring   (vswitch-dp -> vswitchd): replies and events
+ *   ...    replies ring   (vswitch-dp -> vswitchd): replies to commands and state dumps
+ *   ...    events ring    (vswitch-dp -> vswitchd): packet-ins, written by the PMDs themselves
  * </pre>
  * The dataplane creates the file at start with a fresh random epoch; the control process maps it and
  * notices a restarted dataplane by a changed epoch or a stale heartbeat. ManyToOne rings are used in
  * both directions because they can be {@link RingBuffer#unblock() unblocked} when a writer dies in
- * the middle of a message (e.g. vswitchd killed with -9).
+ * the middle of a message (e.g. vswitchd killed with -9). Events have their own ring, read by a
+ * thread of their own in vswitchd: they come at any time, replies only to the one waiting request.
  */
 public final class IpcChannel implements AutoCloseable {
     public static final long MAGIC = 0x5653574450495043L; // "VSWDPIPC"
-    public static final int LAYOUT_VERSION = 1;
+    public static final int LAYOUT_VERSION = 2;
     public static final String FILE_NAME = "vswitch-dp.ipc";
     static final int HEADER = 4096;
     static final int RING = 1 << 20;
-    static final long SIZE = HEADER + 2L * (RING + RingBufferDescriptor.TRAILER_LENGTH);
+    /** Room for about 2000 full-size packet-ins, or 50000 of 64-byte frames. */
+    static final int EVENTS_RING = 4 << 20;
+    static final long SIZE = HEADER + 2L * (RING + RingBufferDescriptor.TRAILER_LENGTH) + EVENTS_RING + RingBufferDescriptor.TRAILER_LENGTH;
     private static final int OFF_MAGIC = 0;
     private static final int OFF_VERSION = 8;
     private static final int OFF_PID = 16;
@@ -38,6 +42,7 @@ public final class IpcChannel implements AutoCloseable {
     private final UnsafeBuffer header;
     public final RingBuffer commands;
     public final RingBuffer replies;
+    public final RingBuffer events;
 
     private IpcChannel(SharedFile file) {
         this.file = file;
@@ -45,6 +50,7 @@ public final class IpcChannel implements AutoCloseable {
         int ringLen = RING + RingBufferDescriptor.TRAILER_LENGTH;
         this.commands = new ManyToOneRingBuffer(file.buffer(HEADER, ringLen));
         this.replies = new ManyToOneRingBuffer(file.buffer(HEADER + (long) ringLen, ringLen));
+        this.events = new ManyToOneRingBuffer(file.buffer(HEADER + 2L * ringLen, EVENTS_RING + RingBufferDescriptor.TRAILER_LENGTH));
     }
 
     /** Dataplane side: creates the channel file with a new epoch. */

@@ -31,6 +31,11 @@ public record Message(int type, long correlation, Map<String, String> body) {
     public static final int DUMP_STATE = 7;
     /** A part of a bridge's OpenFlow tables: bridge, generation, part, parts, rules (lines). */
     public static final int SET_FLOWS = 8;
+    /**
+     * A controller's packet-out: bridge, in_port (OpenFlow number), actions (rule action format),
+     * packet (hex). Sent with correlation 0: the dataplane does not answer, a refusal is only logged.
+     */
+    public static final int PACKET_OUT = 9;
 
     // vswitch-dp -> vswitchd
     /** Final answer to a command: body "status" = "ok" | "error", "error" = text. */
@@ -48,6 +53,7 @@ public record Message(int type, long correlation, Map<String, String> body) {
             case DEL_PORT -> "DEL_PORT";
             case DUMP_STATE -> "DUMP_STATE";
             case SET_FLOWS -> "SET_FLOWS";
+            case PACKET_OUT -> "PACKET_OUT";
             case REPLY -> "REPLY";
             case STATE -> "STATE";
             default -> "type " + type;

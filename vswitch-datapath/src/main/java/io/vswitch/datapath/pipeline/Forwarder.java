@@ -2,6 +2,8 @@ package io.vswitch.datapath.pipeline;
 
 import io.vswitch.datapath.flow.FlowKey;
 import io.vswitch.datapath.flow.Parser;
+import io.vswitch.datapath.ipc.PacketIn;
+import io.vswitch.datapath.ipc.PacketInWriter;
 import io.vswitch.datapath.normal.MacTable;
 import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.packet.Batch;
@@ -24,6 +26,8 @@ public final class Forwarder {
     private static final int NO_VARIANT = Integer.MIN_VALUE;
 
     private final PmdIo io;
+    /** Where packet-ins go (the events ring), or null: then output to CONTROLLER drops. */
+    private final PacketInWriter packetIns;
     private final long[][] stagedOffset = new long[DatapathView.MAX_PORTS][];
     private final int[][] stagedLength = new int[DatapathView.MAX_PORTS][];
     private final int[] stagedCount = new int[DatapathView.MAX_PORTS];
@@ -34,7 +38,7 @@ public final class Forwarder {
     private final int[] untaggedLen = new int[Batch.MAX];
     /** Spare slots of the current packet that hold bytes an output refers to (bit k: spare k). */
     private int spareBusy;
-    /** Packets an OpenFlow table missed, sent to the controller (no packet-in yet), or could not copy. */
+    /** Packets an OpenFlow table missed. */
     private long tableMisses;
     private long ttlDrops;
     /** Hits not yet added to the pipeline's counters: consecutive packets of one rule share one atomic add. */
@@ -42,14 +46,22 @@ public final class Forwarder {
     private OfRule hitRule;
     private long hitPackets;
     private long hitBytes;
-    private long controllerDrops;
     private long copyFailures;
+    /** Packet-ins written to the events ring, refused by the bridge's rate limit, lost to a full ring. */
+    private long packetInsSent;
+    private long packetInsLimited;
+    private long packetInsLost;
+    private long packetOuts;
+    /** Per packet while it walks the tables: an output refers to its current bytes; NORMAL did not refuse it on input. */
+    private boolean referenced;
+    private boolean accepted;
 
     private long txPackets;
     private long txBursts;
 
-    public Forwarder(PmdIo io) {
+    public Forwarder(PmdIo io, PacketInWriter packetIns) {
         this.io = io;
+        this.packetIns = packetIns;
         for (int p = 0; p < DatapathView.MAX_PORTS; p++) {
             stagedOffset[p] = new long[Batch.MAX];
             stagedLength[p] = new int[Batch.MAX];
@@ -92,14 +104,8 @@ public final class Forwarder {
         OfPipeline flows = bridge.flows();
         OfPipeline tables = flows == null || flows.normalOnly() ? null : flows;
         for (int i = 0; i < n; i++) {
-            int base = i * FlowKey.WORDS;
-            keys[base + FlowKey.W_IN_PORT] = in.index();
-            for (int w = FlowKey.W_METADATA; w < FlowKey.W_ETH_DST; w++) keys[base + w] = 0;
-            batch.layers[i] = Parser.parse(mem, batch.offset[i], batch.length[i], keys, base);
-            taggedLen[i] = NO_VARIANT;
-            untaggedLen[i] = NO_VARIANT;
-            spareBusy = 0;
-            if (!(tables == null ? normal(batch, i, in, bridge, view, now) : openflow(batch, i, in, bridge, tables, view, now))) dropped++;
+            begin(batch, i, mem, keys, in.index());
+            if (!(tables == null ? normal(batch, i, in, bridge, view, now) : openflow(batch, i, in, in.ofport(), bridge, tables, view, now))) dropped++;
         }
         if (flows != null && tables == null) flows.hitNormalOnly(n, bytes);
         if (dropped > 0) in.counters().rxDropped.getAndAdd(dropped);
@@ -107,13 +113,40 @@ public final class Forwarder {
         flush(batch, view);
     }
 
-    /** The NORMAL action for packet i; false if the packet was dropped on input. */
+    /** Parses packet i into its flow key and clears its per-packet state. */
+    private void begin(Batch batch, int i, MemorySegment mem, long[] keys, int inIndex) {
+        int base = i * FlowKey.WORDS;
+        keys[base + FlowKey.W_IN_PORT] = inIndex;
+        for (int w = FlowKey.W_METADATA; w < FlowKey.W_ETH_DST; w++) keys[base + w] = 0;
+        batch.layers[i] = Parser.parse(mem, batch.offset[i], batch.length[i], keys, base);
+        taggedLen[i] = NO_VARIANT;
+        untaggedLen[i] = NO_VARIANT;
+        spareBusy = 0;
+    }
+
+    /**
+     * Runs a packet-out (OVS: {@code ofproto_packet_out}): packet 0 of {@code batch}, which the caller
+     * has put at {@code batch.rxOffset(0)}, through {@code actions} as if received on {@code in} (null:
+     * from the controller, OpenFlow port {@code inOfport}), then transmits what it produced.
+     */
+    public void packetOut(Batch batch, DpBridge bridge, DpPort in, int inOfport, long[] actions, DatapathView view, int now) {
+        MemorySegment mem = batch.memory();
+        begin(batch, 0, mem, batch.keys, in == null ? -1 : in.index());
+        referenced = false;
+        accepted = true;
+        packetOuts++;
+        apply(actions, batch, 0, in, inOfport, bridge, view, now, 0, 0);
+        flushHits();
+        flush(batch, view);
+    }
+
+    /** The NORMAL action for packet i; false if the packet was dropped on input. {@code in} null: from the controller. */
     private boolean normal(Batch batch, int i, DpPort in, DpBridge bridge, DatapathView view, int now) {
         if (batch.length[i] < 14) return false;
         long[] keys = batch.keys;
         int base = i * FlowKey.WORDS;
         int tci = FlowKey.outerTci(keys, base);
-        int vlan = in.vlan().inputVlan(tci);
+        int vlan = in == null ? tci & FlowKey.VLAN_VID_MASK : in.vlan().inputVlan(tci);
         if (vlan < 0) return false;                       // VLAN not carried by the input port
         long src = keys[base + FlowKey.W_ETH_SRC];
         long dst = keys[base + FlowKey.W_ETH_DST];
@@ -123,20 +156,21 @@ public final class Forwarder {
             return false;                                 // a truncated VLAN header: dropped, as OVS does
         }
         MacTable macs = bridge.macs();
-        if (!FlowKey.isMulticast(src)) macs.learn(vlan, src, in.index(), now);
+        int inIndex = in == null ? -1 : in.index();
+        if (in != null && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
 
         if (!FlowKey.isMulticast(dst)) {
             int out = macs.lookup(vlan, dst, now);
             if (out >= 0) {
                 DpPort port = view.ports[out];
-                if (port != null && port.bridgeIndex() == in.bridgeIndex() && port.vlan().carries(vlan)) {
-                    if (port.index() != in.index()) output(batch, i, port, vlan, tci);
+                if (port != null && port.bridgeIndex() == bridge.index() && port.vlan().carries(vlan)) {
+                    if (port.index() != inIndex) output(batch, i, port, vlan, tci);
                     return true;                        // learned on the input port: drop, like OVS
                 }
             }
         }
         for (DpPort port : bridge.ports()) {            // flood: unknown unicast, broadcast, multicast
-            if (port.index() != in.index()) output(batch, i, port, vlan, tci);
+            if (port.index() != inIndex) output(batch, i, port, vlan, tci);
         }
         return true;
     }
@@ -200,15 +234,14 @@ public final class Forwarder {
      * moment; an edit after an output first copies the packet to a free spare slot. Returns false
      * if NORMAL refused the packet on input (a VLAN the port does not carry), as without flows.
      */
-    private boolean openflow(Batch batch, int i, DpPort in, DpBridge bridge, OfPipeline flows, DatapathView view, int now) {
+    private boolean openflow(Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, OfPipeline flows, DatapathView view, int now) {
         long[] keys = batch.keys;
         int base = i * FlowKey.WORDS;
-        MemorySegment mem = batch.memory();
-        boolean referenced = false;                      // an output refers to the current bytes
-        boolean accepted = true;                         // false once NORMAL refused it on input (counted in rx_dropped)
+        referenced = false;
+        accepted = true;
         int table = 0;
         while (true) {
-            OfRule r = flows.lookup(table, keys, base, in.ofport());
+            OfRule r = flows.lookup(table, keys, base, inOfport);
             if (r == null) {
                 tableMisses++;
                 return accepted;
@@ -220,44 +253,79 @@ public final class Forwarder {
             }
             hitPackets++;
             hitBytes += batch.length[i];
-            long[] a = r.actions;
-            for (int j = 0; j < a.length; j += 2) {
-                int op = (int) a[j];
-                long arg = a[j + 1];
-                if (op >= OfRule.PUSH_VLAN) {            // an edit
-                    if (referenced) {
-                        if (!copyToSpare(batch, i)) {
-                            copyFailures++;
-                            return accepted;
-                        }
-                        referenced = false;
-                    }
-                    if (!edit(batch, i, mem, op, arg, keys, base)) {
-                        ttlDrops++;                      // dec_ttl reached zero: dropped (no packet-in yet)
-                        return accepted;
-                    }
-                    continue;
-                }
-                switch (op) {
-                    case OfRule.OUTPUT, OfRule.LOCAL -> {
-                        DpPort p = bridge.portByOfport(op == OfRule.LOCAL ? DpPort.OFPP_LOCAL : (int) arg);
-                        if (p != null && p.index() != in.index()) stage(p, batch.offset[i], batch.length[i]);
-                    }
-                    case OfRule.IN_PORT -> stage(in, batch.offset[i], batch.length[i]);
-                    case OfRule.FLOOD, OfRule.ALL -> {
-                        for (DpPort p : bridge.ports()) if (p.index() != in.index()) stage(p, batch.offset[i], batch.length[i]);
-                    }
-                    case OfRule.NORMAL -> accepted &= normal(batch, i, in, bridge, view, now);
-                    case OfRule.CONTROLLER -> controllerDrops++;
-                    default -> { }
-                }
-                referenced = true;
-            }
+            if (!apply(r.actions, batch, i, in, inOfport, bridge, view, now, table, r.cookie)) return accepted;
             if (r.writeMetadata) {
                 keys[base + FlowKey.W_METADATA] = (keys[base + FlowKey.W_METADATA] & ~r.metadataMask) | (r.metadata & r.metadataMask);
             }
             if (r.gotoTable < 0) return accepted;
             table = r.gotoTable;
+        }
+    }
+
+    /**
+     * Applies actions {@code a} (opcode/argument pairs) to packet i in order; {@code table} and
+     * {@code cookie} say which flow they came from (for packet-ins). False if the packet is gone (an
+     * expired TTL, no spare slot for a copy).
+     */
+    private boolean apply(long[] a, Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now,
+                          int table, long cookie) {
+        long[] keys = batch.keys;
+        int base = i * FlowKey.WORDS;
+        MemorySegment mem = batch.memory();
+        int inIndex = in == null ? -1 : in.index();
+        for (int j = 0; j < a.length; j += 2) {
+            int op = (int) a[j];
+            long arg = a[j + 1];
+            if (op >= OfRule.PUSH_VLAN) {                // an edit
+                if (referenced) {
+                    if (!copyToSpare(batch, i)) {
+                        copyFailures++;
+                        return false;
+                    }
+                    referenced = false;
+                }
+                if (!edit(batch, i, mem, op, arg, keys, base)) {
+                    ttlDrops++;                          // dec_ttl reached zero: dropped
+                    return false;
+                }
+                continue;
+            }
+            switch (op) {
+                case OfRule.OUTPUT, OfRule.LOCAL -> {
+                    DpPort p = bridge.portByOfport(op == OfRule.LOCAL ? DpPort.OFPP_LOCAL : (int) arg);
+                    if (p != null && p.index() != inIndex) stage(p, batch.offset[i], batch.length[i]);
+                }
+                case OfRule.IN_PORT -> {
+                    if (in != null) stage(in, batch.offset[i], batch.length[i]);
+                }
+                case OfRule.FLOOD, OfRule.ALL -> {
+                    for (DpPort p : bridge.ports()) if (p.index() != inIndex) stage(p, batch.offset[i], batch.length[i]);
+                }
+                case OfRule.NORMAL -> accepted &= normal(batch, i, in, bridge, view, now);
+                case OfRule.CONTROLLER -> packetIn(batch, i, bridge, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], (int) arg);
+                case OfRule.TABLE -> {
+                    OfPipeline flows = bridge.flows();
+                    if (flows != null) accepted &= openflow(batch, i, in, inOfport, bridge, flows, view, now);
+                    else accepted &= normal(batch, i, in, bridge, view, now);
+                }
+                default -> { }
+            }
+            referenced = true;
+        }
+        return true;
+    }
+
+    /** Sends packet i, as it is now, to the bridge's controllers, within the bridge's packet-in rate. */
+    private void packetIn(Batch batch, int i, DpBridge bridge, int table, long cookie, int inOfport, long metadata, int maxLen) {
+        if (packetIns == null || !bridge.packetInLimit().tryTake(System.nanoTime())) {
+            packetInsLimited++;
+            return;
+        }
+        if (packetIns.write(bridge.name(), PacketIn.REASON_ACTION, table, inOfport, cookie, metadata,
+                batch.memory(), batch.offset[i], batch.length[i], maxLen)) {
+            packetInsSent++;
+        } else {
+            packetInsLost++;
         }
     }
 
@@ -334,13 +402,27 @@ public final class Forwarder {
         return (l3 == Parser.NONE ? Parser.NONE : l3 + delta) | (l4 == Parser.NONE ? Parser.NONE : l4 + delta) << 16;
     }
 
-    /** Packets dropped by an OpenFlow table miss, by a controller action (packet-in comes later), or for want of a spare slot. */
+    /** Packets dropped by an OpenFlow table miss. */
     public long tableMisses() {
         return tableMisses;
     }
 
-    public long controllerDrops() {
-        return controllerDrops;
+    public long packetInsSent() {
+        return packetInsSent;
+    }
+
+    /** Packet-ins the bridge's rate limit refused (or, without an events ring, could not be sent). */
+    public long packetInsLimited() {
+        return packetInsLimited;
+    }
+
+    /** Packet-ins lost because the events ring was full (vswitchd not reading). */
+    public long packetInsLost() {
+        return packetInsLost;
+    }
+
+    public long packetOuts() {
+        return packetOuts;
     }
 
     public long ttlDrops() {

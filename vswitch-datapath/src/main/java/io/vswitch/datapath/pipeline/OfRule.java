@@ -9,16 +9,18 @@ import io.vswitch.datapath.flow.FlowKey;
  *
  * <p>Text form (one line, how vswitchd ships it; all numbers hex):
  * <pre>
- *   TABLE PRIORITY IN_PORT|- GOTO|- META/MASK|- ; WORD:MASK:VALUE ... ; ACTION[:ARG] ...
+ *   TABLE PRIORITY IN_PORT|- GOTO|- META/MASK|- [COOKIE] ; WORD:MASK:VALUE ... ; ACTION[:ARG] ...
  * </pre>
- * Actions: {@code output:P in_port normal flood all local controller push_vlan:TPID pop_vlan
- * set_vlan_vid:VID set_vlan_pcp:PCP set_eth_src:MAC set_eth_dst:MAC set_ipv4_src:IP set_ipv4_dst:IP
- * set_ip_dscp:DSCP set_tp_src:PORT set_tp_dst:PORT dec_ttl}.
+ * Actions: {@code output:P in_port normal flood all local controller:MAX_LEN table push_vlan:TPID
+ * pop_vlan set_vlan_vid:VID set_vlan_pcp:PCP set_eth_src:MAC set_eth_dst:MAC set_ipv4_src:IP
+ * set_ipv4_dst:IP set_ip_dscp:DSCP set_tp_src:PORT set_tp_dst:PORT dec_ttl}. {@code table} (run the
+ * tables from table 0) is for packet-outs only. The cookie goes into the packet-ins a rule sends.
  */
 public final class OfRule {
-    public static final int OUTPUT = 1, IN_PORT = 2, NORMAL = 3, FLOOD = 4, ALL = 5, LOCAL = 6, CONTROLLER = 7,
-            PUSH_VLAN = 8, POP_VLAN = 9, SET_VLAN_VID = 10, SET_VLAN_PCP = 11, SET_ETH_SRC = 12, SET_ETH_DST = 13,
-            SET_IPV4_SRC = 14, SET_IPV4_DST = 15, SET_IP_DSCP = 16, SET_TP_SRC = 17, SET_TP_DST = 18, DEC_TTL = 19;
+    /** Opcodes; from PUSH_VLAN on, every one edits the packet (the forwarder relies on the order). */
+    public static final int OUTPUT = 1, IN_PORT = 2, NORMAL = 3, FLOOD = 4, ALL = 5, LOCAL = 6, CONTROLLER = 7, TABLE = 8,
+            PUSH_VLAN = 9, POP_VLAN = 10, SET_VLAN_VID = 11, SET_VLAN_PCP = 12, SET_ETH_SRC = 13, SET_ETH_DST = 14,
+            SET_IPV4_SRC = 15, SET_IPV4_DST = 16, SET_IP_DSCP = 17, SET_TP_SRC = 18, SET_TP_DST = 19, DEC_TTL = 20;
 
     final int table;
     final int priority;
@@ -29,6 +31,7 @@ public final class OfRule {
     final boolean writeMetadata;
     final long metadata;
     final long metadataMask;
+    final long cookie;
     private final int[] words;
     private final long[] masks;
     private final long[] values;
@@ -38,7 +41,7 @@ public final class OfRule {
     final int id;
 
     OfRule(int id, int table, int priority, int inPort, int gotoTable, boolean writeMetadata, long metadata, long metadataMask,
-           int[] words, long[] masks, long[] values, long[] actions) {
+           long cookie, int[] words, long[] masks, long[] values, long[] actions) {
         this.id = id;
         this.table = table;
         this.priority = priority;
@@ -47,6 +50,7 @@ public final class OfRule {
         this.writeMetadata = writeMetadata;
         this.metadata = metadata;
         this.metadataMask = metadataMask;
+        this.cookie = cookie;
         this.words = words;
         this.masks = masks;
         this.values = values;
@@ -71,7 +75,7 @@ public final class OfRule {
         String[] parts = line.split(";", -1);
         if (parts.length != 3) throw new IllegalArgumentException("flow rule needs 3 ';'-separated parts: " + line);
         String[] head = parts[0].trim().split(" +");
-        if (head.length != 5) throw new IllegalArgumentException("flow rule head needs 5 fields: " + parts[0]);
+        if (head.length != 5 && head.length != 6) throw new IllegalArgumentException("flow rule head needs 5 or 6 fields: " + parts[0]);
         int table = hexInt(head[0]);
         if (table < 0 || table >= OfPipeline.TABLES) throw new IllegalArgumentException("no table " + table);
         int priority = hexInt(head[1]);
@@ -87,6 +91,7 @@ public final class OfRule {
             meta = Long.parseUnsignedLong(mm[0], 16);
             metaMask = Long.parseUnsignedLong(mm[1], 16);
         }
+        long cookie = head.length == 6 ? Long.parseUnsignedLong(head[5], 16) : 0;
         String[] match = parts[1].trim().isEmpty() ? new String[0] : parts[1].trim().split(" +");
         int[] words = new int[match.length];
         long[] masks = new long[match.length];
@@ -99,7 +104,16 @@ public final class OfRule {
             masks[j] = Long.parseUnsignedLong(f[1], 16);
             values[j] = Long.parseUnsignedLong(f[2], 16) & masks[j];
         }
-        String[] acts = parts[2].trim().isEmpty() ? new String[0] : parts[2].trim().split(" +");
+        long[] actions = parseActions(parts[2]);
+        for (int j = 0; j < actions.length; j += 2) {
+            if (actions[j] == TABLE) throw new IllegalArgumentException("action table is for packet-outs only");
+        }
+        return new OfRule(id, table, priority, inPort, gotoTable, writeMeta, meta, metaMask, cookie, words, masks, values, actions);
+    }
+
+    /** Parses space-separated actions into (opcode, argument) pairs; throws IllegalArgumentException naming what is wrong. */
+    public static long[] parseActions(String text) {
+        String[] acts = text.trim().isEmpty() ? new String[0] : text.trim().split(" +");
         long[] actions = new long[2 * acts.length];
         for (int j = 0; j < acts.length; j++) {
             String[] a = acts[j].split(":", 2);
@@ -111,6 +125,7 @@ public final class OfRule {
                 case "all" -> ALL;
                 case "local" -> LOCAL;
                 case "controller" -> CONTROLLER;
+                case "table" -> TABLE;
                 case "push_vlan" -> PUSH_VLAN;
                 case "pop_vlan" -> POP_VLAN;
                 case "set_vlan_vid" -> SET_VLAN_VID;
@@ -125,12 +140,12 @@ public final class OfRule {
                 case "dec_ttl" -> DEC_TTL;
                 default -> throw new IllegalArgumentException("unknown action " + a[0]);
             };
-            boolean needsArg = op == OUTPUT || op == PUSH_VLAN || (op >= SET_VLAN_VID && op != DEC_TTL);
+            boolean needsArg = op == OUTPUT || op == CONTROLLER || op == PUSH_VLAN || (op >= SET_VLAN_VID && op <= SET_TP_DST);
             if (needsArg != (a.length == 2)) throw new IllegalArgumentException("action " + a[0] + (needsArg ? " needs" : " takes no") + " argument");
             actions[2 * j] = op;
             actions[2 * j + 1] = needsArg ? Long.parseUnsignedLong(a[1], 16) : 0;
         }
-        return new OfRule(id, table, priority, inPort, gotoTable, writeMeta, meta, metaMask, words, masks, values, actions);
+        return actions;
     }
 
     private static int hexInt(String s) {

@@ -1,14 +1,18 @@
 package io.vswitch.datapath.pmd;
 
+import io.vswitch.datapath.ipc.PacketInWriter;
 import io.vswitch.datapath.packet.Batch;
 import io.vswitch.datapath.packet.PacketPool;
 import io.vswitch.datapath.pipeline.DatapathView;
+import io.vswitch.datapath.pipeline.DpBridge;
 import io.vswitch.datapath.pipeline.DpPort;
 import io.vswitch.datapath.pipeline.Forwarder;
 import io.vswitch.datapath.sys.Libc;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,12 +51,19 @@ public final class Pmd implements Runnable {
     /** The thread's kernel id once it runs, else 0. */
     private volatile int tid;
     private long errors;
+    /** Packet-outs waiting for this PMD (it transmits them on its own tx queues, as it does its traffic). */
+    private final ManyToOneConcurrentArrayQueue<PacketOut> packetOuts = new ManyToOneConcurrentArrayQueue<>(1024);
+
+    /** A controller's packet: run {@code actions} on {@code frame} as if received on OpenFlow port {@code inOfport} of {@code bridge}. */
+    public record PacketOut(String bridge, int inOfport, long[] actions, byte[] frame) {}
 
     /**
      * @param clockOrigin {@link System#nanoTime()} origin of the dataplane clock (MAC ages)
      * @param poolSlots   packet slots in this PMD's pool
+     * @param events      the ring packet-ins go to, or null (then they are dropped and counted)
      */
-    public Pmd(int index, int core, AtomicReference<DatapathView> view, PmdCounters counters, long clockOrigin, int poolSlots) {
+    public Pmd(int index, int core, AtomicReference<DatapathView> view, PmdCounters counters, long clockOrigin, int poolSlots,
+               RingBuffer events) {
         this.index = index;
         this.core = core;
         this.view = view;
@@ -60,7 +71,7 @@ public final class Pmd implements Runnable {
         this.clockOrigin = clockOrigin;
         PacketPool pool = new PacketPool(arena, poolSlots);
         this.batch = new Batch(pool);
-        this.forwarder = new Forwarder(new PmdIo(index, arena));
+        this.forwarder = new Forwarder(new PmdIo(index, arena), events == null ? null : new PacketInWriter(events));
         setSleepMax(0);
     }
 
@@ -97,6 +108,13 @@ public final class Pmd implements Runnable {
         }
         counters.close();
         arena.close();
+    }
+
+    /** Queues a packet-out for this PMD; false if its queue is full. */
+    public boolean offer(PacketOut p) {
+        if (!packetOuts.offer(p)) return false;
+        wake();
+        return true;
     }
 
     /** Ends an idle back-off early (a grace period or a stop is waiting for this PMD). */
@@ -171,6 +189,7 @@ public final class Pmd implements Runnable {
                     counters.add(PmdCounters.RX_BATCHES, 1);
                 }
             }
+            if (!packetOuts.isEmpty()) work += runPacketOuts(v, now);
             quiescent.set(++iterations);                  // volatile: ordered before the next view load
             long end = System.nanoTime();
             if (work > 0) {
@@ -179,6 +198,10 @@ public final class Pmd implements Runnable {
                 counters.set(PmdCounters.TX_PACKETS, forwarder.txPackets());
                 counters.set(PmdCounters.TX_BATCHES, forwarder.txBursts());
                 counters.set(PmdCounters.ITERATIONS, iterations);
+                counters.set(PmdCounters.PACKET_INS, forwarder.packetInsSent());
+                counters.set(PmdCounters.PACKET_INS_LIMITED, forwarder.packetInsLimited());
+                counters.set(PmdCounters.PACKET_INS_LOST, forwarder.packetInsLost());
+                counters.set(PmdCounters.PACKET_OUTS, forwarder.packetOuts());
                 idle.idle(work);
             } else {
                 counters.set(PmdCounters.ITERATIONS, iterations);
@@ -187,6 +210,31 @@ public final class Pmd implements Runnable {
             }
         }
         LOG.log(System.Logger.Level.INFO, "pmd" + index + " on core " + core + " stopped");
+    }
+
+    /** Runs up to one batch worth of queued packet-outs; returns how many. */
+    private int runPacketOuts(DatapathView v, int now) {
+        int n = 0;
+        PacketOut p;
+        while (n < Batch.MAX && (p = packetOuts.poll()) != null) {
+            n++;
+            DpBridge bridge = v.bridge(p.bridge());
+            if (bridge == null || p.frame().length > io.vswitch.datapath.packet.PacketPool.DATA_SIZE) continue;   // deleted meanwhile
+            DpPort in = bridge.portByOfport(p.inOfport());
+            try {
+                batch.reset();
+                long at = batch.rxOffset(0);
+                java.lang.foreign.MemorySegment.copy(p.frame(), 0, batch.memory(), java.lang.foreign.ValueLayout.JAVA_BYTE, at, p.frame().length);
+                batch.offset[0] = at;
+                batch.length[0] = p.frame().length;
+                batch.count = 1;
+                forwarder.packetOut(batch, bridge, in, p.inOfport(), p.actions(), v, now);
+            } catch (RuntimeException | InternalError e) {
+                forwarder.abort();
+                if ((errors++ & 1023) == 0) LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": packet-out failed", e);
+            }
+        }
+        return n;
     }
 
     private int poll(Rxq q, DpPort port, DatapathView v, int now) {

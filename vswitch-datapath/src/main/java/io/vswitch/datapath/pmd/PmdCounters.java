@@ -7,7 +7,8 @@ import org.agrona.concurrent.status.CountersManager;
 public final class PmdCounters implements AutoCloseable {
     public static final int TYPE_BASE = 200;
     public static final String[] NAMES = {
-        "rx_packets", "rx_batches", "tx_packets", "tx_batches", "busy_ns", "idle_ns", "iterations"
+        "rx_packets", "rx_batches", "tx_packets", "tx_batches", "busy_ns", "idle_ns", "iterations",
+        "packet_ins", "packet_ins_limited", "packet_ins_lost", "packet_outs"
     };
     final AtomicCounter[] all = new AtomicCounter[NAMES.length];
 
@@ -29,6 +30,10 @@ public final class PmdCounters implements AutoCloseable {
     static final int BUSY_NS = 4;
     static final int IDLE_NS = 5;
     static final int ITERATIONS = 6;
+    static final int PACKET_INS = 7;
+    static final int PACKET_INS_LIMITED = 8;
+    static final int PACKET_INS_LOST = 9;
+    static final int PACKET_OUTS = 10;
 
     void add(int stat, long delta) {
         all[stat].getAndAddRelease(delta);

@@ -25,7 +25,11 @@ final class BridgeHarness implements AutoCloseable {
     final CountersFile counters = CountersFile.anonymous();
     final MemoryPort.Provider memory = new MemoryPort.Provider();
     final Datapath dp;
-    final Forwarder forwarder = new Forwarder(new PmdIo(0, arena));
+    /** Where the forwarder's packet-ins go (as the IPC channel's events ring). */
+    final org.agrona.concurrent.ringbuffer.RingBuffer events = new org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer(
+            new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
+                    (64 << 10) + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH)));
+    final Forwarder forwarder = new Forwarder(new PmdIo(0, arena), new io.vswitch.datapath.ipc.PacketInWriter(events));
     final Batch batch = new Batch(new PacketPool(arena, 256));
 
     BridgeHarness() {
@@ -53,6 +57,26 @@ final class BridgeHarness implements AutoCloseable {
         batch.count = frames.length;
         DatapathView v = dp.view();
         forwarder.process(batch, v.bridge("br0").port(in), v, dp.now());
+    }
+
+    /** Runs a packet-out of {@code frame} with {@code actions} (rule action format) from OpenFlow port {@code inOfport}. */
+    void packetOut(int inOfport, String actions, byte[] frame) {
+        batch.reset();
+        long off = batch.rxOffset(0);
+        MemorySegment.copy(frame, 0, batch.memory(), JAVA_BYTE, off, frame.length);
+        batch.offset[0] = off;
+        batch.length[0] = frame.length;
+        batch.count = 1;
+        DatapathView v = dp.view();
+        DpBridge b = v.bridge("br0");
+        forwarder.packetOut(batch, b, b.portByOfport(inOfport), inOfport, OfRule.parseActions(actions), v, dp.now());
+    }
+
+    /** The packet-ins written since the last call. */
+    List<io.vswitch.datapath.ipc.PacketIn> packetIns() {
+        List<io.vswitch.datapath.ipc.PacketIn> got = new java.util.ArrayList<>();
+        events.read((type, buf, off, len) -> got.add(io.vswitch.datapath.ipc.PacketIn.decode(buf, off, len)));
+        return got;
     }
 
     /** What {@code port} transmitted since the last call. */

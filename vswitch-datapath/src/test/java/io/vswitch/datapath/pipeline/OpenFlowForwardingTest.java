@@ -174,4 +174,56 @@ class OpenFlowForwardingTest {
         assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("3 1 - 2 - ; ; ", 1), "goto backwards");
         assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 1 - -", 1));
     }
+
+    @Test
+    void controllerActionWritesAPacketInWithTheFlowsTableCookieAndTheEditedFrame() {
+        // table 0 tags with VID 5 and goes to table 1, whose flow (cookie 0xc0ffee) sends 40 bytes to the controller
+        flows("0 a 1 1 7/ff ; ; push_vlan:8100 set_vlan_vid:5", "1 1 - - - c0ffee ; ; controller:28 output:2");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        List<io.vswitch.datapath.ipc.PacketIn> pins = h.packetIns();
+        assertEquals(1, pins.size());
+        io.vswitch.datapath.ipc.PacketIn p = pins.get(0);
+        assertEquals("br0", p.bridge());
+        assertEquals(1, p.table());
+        assertEquals(0xc0ffeeL, p.cookie());
+        assertEquals(1, p.inPort());
+        assertEquals(7, p.metadata(), "metadata written by table 0");
+        assertEquals(io.vswitch.datapath.ipc.PacketIn.REASON_ACTION, p.reason());
+        byte[] tagged = sent("p2").get(0);
+        assertEquals(f.length + 4, p.totalLength(), "the frame as tagged by table 0");
+        assertArrayEquals(java.util.Arrays.copyOf(tagged, 40), p.data(), "cut to max_len 40");
+        assertEquals(1, forwarder.packetInsSent());
+    }
+
+    @Test
+    void packetInsBeyondTheBridgesRateAreDroppedAndCounted() {
+        dp.addBridge("br0", java.util.Map.of("controller-rate-limit", "100", "controller-burst-limit", "3"));
+        flows("0 a - - - ; ; controller:ffff");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f, f, f, f, f);
+        assertEquals(3, h.packetIns().size(), "a burst of 3");
+        assertTrue(h.packetIns().isEmpty(), "read once");
+        assertEquals(2, forwarder.packetInsLimited());
+    }
+
+    @Test
+    void packetOutRunsItsActionsOrTheTables() {
+        byte[] f = udp(B, A, Frames.IP4_B);
+        h.packetOut(0xfffffffd, "output:3", f);                   // in_port=CONTROLLER
+        assertArrayEquals(f, sent("p3").get(0));
+        h.packetOut(1, "flood", f);                               // FLOOD leaves out the in_port
+        assertTrue(sent("p1").isEmpty());
+        assertEquals(1, sent("p2").size());
+        assertEquals(1, sent("p3").size());
+        h.packetOut(1, "push_vlan:8100 set_vlan_vid:9 output:2", f);
+        assertEquals(f.length + 4, sent("p2").get(0).length, "edits apply to packet-outs");
+        flows("0 a 2 - - ; ; output:3");
+        h.packetOut(2, "table", f);                               // output:TABLE runs the tables as received on port 2
+        assertArrayEquals(f, sent("p3").get(0));
+        h.packetOut(0xfffffffd, "table", f);                      // no flow for in_port=CONTROLLER: a table miss
+        assertTrue(sent("p3").isEmpty());
+        assertEquals(5, forwarder.packetOuts());
+        assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 1 - - - ; ; table", 1), "table is for packet-outs only");
+    }
 }

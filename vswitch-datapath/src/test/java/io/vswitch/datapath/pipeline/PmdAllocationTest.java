@@ -42,14 +42,38 @@ class PmdAllocationTest {
                 "0 1 - - - ; ; normal"));
     }
 
-    /** Runs a PMD over in-memory ports for 1M+ packets; {@code flows} are the bridge's tables, or null for none. */
+    /**
+     * Every packet from port 1 also goes to the controller: the PMD writes packet-ins into the events
+     * ring (drained meanwhile by another thread, as vswitchd does), with no rate limit.
+     */
+    @Test
+    void packetInsAllocateNothing() throws Exception {
+        forwardAndMeasure("0 2 1 - - 1234 ; ; controller:80 output:2\n0 1 - - - ; ; normal", true);
+    }
+
     private static void forwardAndMeasure(String flows) throws Exception {
+        forwardAndMeasure(flows, false);
+    }
+
+    /** Runs a PMD over in-memory ports for 1M+ packets; {@code flows} are the bridge's tables, or null for none. */
+    private static void forwardAndMeasure(String flows, boolean packetIns) throws Exception {
+        org.agrona.concurrent.ringbuffer.RingBuffer events = new org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer(
+                new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
+                        (1 << 20) + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH)));
+        java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            while (!stop.get()) {
+                if (events.read((t, b, o, l) -> read.incrementAndGet()) == 0) java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            }
+        });
         MemoryPort.Provider memory = new MemoryPort.Provider();
         PortProviders providers = new PortProviders();
         providers.register(memory);
         try (CountersFile counters = CountersFile.anonymous(); Datapath dp = new Datapath(counters.manager(), providers, 1)) {
+            if (packetIns) dp.packetInsTo(events);
             dp.configure(Map.of());
-            dp.addBridge("br0", Map.of());
+            dp.addBridge("br0", packetIns ? Map.of("controller-rate-limit", "0") : Map.of());
             dp.addPort(new PortSpec("br0", "p1", MemoryPort.TYPE, 1, null, 10, "", Map.of()));
             dp.addPort(new PortSpec("br0", "p2", MemoryPort.TYPE, 2, null, 10, "", Map.of()));
             dp.addPort(new PortSpec("br0", "p3", MemoryPort.TYPE, 3, null, -1, "10", Map.of()));
@@ -86,6 +110,14 @@ class PmdAllocationTest {
             assertTrue(forwarded >= 1_000_000, "forwarded " + forwarded);
             assertTrue(memory.ports.get("p3").txPackets.get() > 0, "the trunk got flooded, tagged copies");
             assertTrue(after - before < 1024, "PMD allocated " + (after - before) + " bytes over " + forwarded + " packets");
+            if (packetIns) {
+                System.out.printf("packet-ins read: %d, sent %d, lost to a full ring %d%n", read.get(),
+                        pmd.counters().get(7), pmd.counters().get(9));
+                assertTrue(pmd.counters().get(7) > 100_000, "packet-ins were written");
+            }
+        } finally {
+            stop.set(true);
+            reader.join();
         }
     }
 

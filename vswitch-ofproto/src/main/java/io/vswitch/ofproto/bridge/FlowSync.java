@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  * waits for the dataplane. Each transfer carries a generation; when a state dump shows the
  * dataplane with another one (it restarted, or a transfer failed), the tables are sent again.
  */
-public final class FlowSync implements AutoCloseable {
+public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.DataplaneLink, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(FlowSync.class.getName());
 
     private record Tables(long generation, List<String> rules) {}
@@ -38,10 +38,21 @@ public final class FlowSync implements AutoCloseable {
     }
 
     /** New tables for {@code bridge} (called on the OpenFlow loop). */
-    public void offer(String bridge, long generation, List<String> rules) {
+    @Override
+    public void tables(String bridge, long generation, List<String> rules) {
         latest.put(bridge, new Tables(generation, rules));
         dirty.put(bridge, true);
         wake.release();
+    }
+
+    /** Packet-outs go straight to the command ring: they do not wait for table transfers. */
+    @Override
+    public boolean packetOut(String bridge, int inPort, String actions, byte[] packet) {
+        try {
+            return datapath.get().packetOut(bridge, inPort, actions, packet);
+        } catch (DatapathException e) {
+            return false;
+        }
     }
 
     /** The bridge is gone: nothing more to send for it. */

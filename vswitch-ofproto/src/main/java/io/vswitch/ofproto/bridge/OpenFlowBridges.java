@@ -167,6 +167,20 @@ public final class OpenFlowBridges implements AutoCloseable {
     }
 
     /** Runs {@code task} on the OpenFlow loop and waits for its result. */
+    /** Packet-ins read from the dataplane (on the packet-in thread): handed to their bridges on the OpenFlow loop. */
+    public void packetIns(List<io.vswitch.datapath.ipc.PacketIn> batch) {
+        transport.loop().execute(() -> {
+            Set<OfSwitch> touched = new java.util.HashSet<>();
+            for (io.vswitch.datapath.ipc.PacketIn p : batch) {
+                Bridge b = bridges.get(p.bridge());
+                if (b == null) continue;
+                b.sw.packetIn(p);
+                touched.add(b.sw);
+            }
+            touched.forEach(OfSwitch::flushConnections);
+        });
+    }
+
     public <T> T call(java.util.concurrent.Callable<T> task) throws Exception {
         return transport.loop().submit(task).get();
     }
@@ -179,7 +193,7 @@ public final class OpenFlowBridges implements AutoCloseable {
         configs.forEach((name, cfg) -> {
             Bridge b = bridges.get(name);
             if (b == null) {
-                OfSwitch sw = new OfSwitch(cfg.view(), transport.loop(), flows::offer);
+                OfSwitch sw = new OfSwitch(cfg.view(), transport.loop(), flows);
                 String mgmt = "punix:" + runDir.resolve(name + ".mgmt");
                 try {
                     b = new Bridge(sw, transport.listen(mgmt, sw, OfConnection.Kind.SERVICE, 0));

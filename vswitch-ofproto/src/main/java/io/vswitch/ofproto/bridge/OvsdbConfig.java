@@ -43,6 +43,7 @@ public final class OvsdbConfig {
             String bridgeName = (String) bridge.get("name").key(0);
             SwitchConfig.BridgeConfig bc = new SwitchConfig.BridgeConfig();
             bc.otherConfig.putAll(strings(bridge.get("other_config")));
+            packetInLimits(db, bridge, bc.otherConfig);
             Map<String, Row> ifaceOf = new TreeMap<>();
             for (Object portUuid : bridge.get("ports").keys()) {
                 Row port = db.rows("Port").get((UUID) portUuid);
@@ -69,6 +70,28 @@ public final class OvsdbConfig {
             c.bridges.put(bridgeName, bc);
         }
         return new Snapshot(c, nextCfg, interfaces);
+    }
+
+    /**
+     * The dataplane limits a bridge's packet-ins as a whole: the smallest {@code controller_rate_limit}
+     * (and {@code controller_burst_limit}) of its Controller rows, passed on beside other_config.
+     */
+    private static void packetInLimits(Database db, Row bridge, Map<String, String> config) {
+        long rate = -1, burst = -1;
+        for (Object uuid : bridge.get("controller").keys()) {
+            Row c = db.rows("Controller").get((UUID) uuid);
+            if (c == null) continue;
+            if (c.get("controller_rate_limit").size() == 1) {
+                long r = (Long) c.get("controller_rate_limit").key(0);
+                rate = rate < 0 ? r : Math.min(rate, r);
+            }
+            if (c.get("controller_burst_limit").size() == 1) {
+                long b = (Long) c.get("controller_burst_limit").key(0);
+                burst = burst < 0 ? b : Math.min(burst, b);
+            }
+        }
+        if (rate >= 0) config.put("controller-rate-limit", Long.toString(rate));
+        if (burst >= 0) config.put("controller-burst-limit", Long.toString(burst));
     }
 
     /**

@@ -2,9 +2,11 @@ package io.vswitch.ofproto.openflow;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.vswitch.ofproto.table.FlowCheck;
 import io.vswitch.ofproto.table.FlowEntry;
 import io.vswitch.ofproto.table.FlowTables;
 import io.vswitch.ofproto.table.OxmMatch;
+import io.vswitch.ofproto.table.RuleCompiler;
 import org.projectfloodlight.openflow.protocol.OFAggregateStatsRequest;
 import org.projectfloodlight.openflow.protocol.OFBadRequestCode;
 import org.projectfloodlight.openflow.protocol.OFCapabilities;
@@ -17,6 +19,8 @@ import org.projectfloodlight.openflow.protocol.OFFlowRemovedReason;
 import org.projectfloodlight.openflow.protocol.OFFlowStatsEntry;
 import org.projectfloodlight.openflow.protocol.OFFlowStatsRequest;
 import org.projectfloodlight.openflow.protocol.OFMessage;
+import org.projectfloodlight.openflow.protocol.OFPacketInReason;
+import org.projectfloodlight.openflow.protocol.OFPacketOut;
 import org.projectfloodlight.openflow.protocol.OFPortConfig;
 import org.projectfloodlight.openflow.protocol.OFPortDesc;
 import org.projectfloodlight.openflow.protocol.OFPortFeatures;
@@ -33,6 +37,7 @@ import org.projectfloodlight.openflow.protocol.OFTableStatsEntry;
 import org.projectfloodlight.openflow.protocol.action.OFAction;
 import org.projectfloodlight.openflow.protocol.match.Match;
 import org.projectfloodlight.openflow.types.DatapathId;
+import org.projectfloodlight.openflow.types.OFBufferId;
 import org.projectfloodlight.openflow.types.MacAddress;
 import org.projectfloodlight.openflow.types.OFAuxId;
 import org.projectfloodlight.openflow.types.OFGroup;
@@ -60,16 +65,19 @@ public final class OfSwitch {
     /** Room for a multipart reply's body: 64 KiB minus its 16-byte header. */
     private static final int MAX_BODY = 65535 - 16;
 
-    /** Receives a bridge's compiled tables after every change (vswitchd: {@code FlowSync.offer}). */
-    @FunctionalInterface
-    public interface TableSink {
+    /** What the switch sends to the dataplane (vswitchd: {@code FlowSync}). */
+    public interface DataplaneLink {
+        /** A bridge's compiled tables, after every change. */
         void tables(String bridge, long generation, List<String> rules);
+
+        /** A packet-out (actions in the dataplane's format); false if the dataplane cannot take it now. */
+        boolean packetOut(String bridge, int inPort, String actions, byte[] packet);
     }
 
     private final String name;
     private final FlowTables tables = new FlowTables(group -> false, meter -> false);
     private final java.util.concurrent.Executor loop;
-    private final TableSink sink;
+    private final DataplaneLink sink;
     private boolean publishPending;
     /** The flows of the last published generation, in rule order, with their counts at that moment. */
     private List<FlowEntry> published = List.of();
@@ -84,10 +92,19 @@ public final class OfSwitch {
         this(view, Runnable::run, NO_DATAPLANE);
     }
 
-    private static final TableSink NO_DATAPLANE = (bridge, gen, rules) -> { };
+    private static final DataplaneLink NO_DATAPLANE = new DataplaneLink() {
+        @Override
+        public void tables(String bridge, long generation, List<String> rules) {
+        }
+
+        @Override
+        public boolean packetOut(String bridge, int inPort, String actions, byte[] packet) {
+            return false;
+        }
+    };
 
     /** {@code loop} is the OpenFlow event loop (publishing is deferred to the end of the current work there). */
-    public OfSwitch(BridgeView view, java.util.concurrent.Executor loop, TableSink sink) {
+    public OfSwitch(BridgeView view, java.util.concurrent.Executor loop, DataplaneLink sink) {
         this.name = view.name();
         this.view = view;
         this.loop = loop;
@@ -119,26 +136,31 @@ public final class OfSwitch {
     }
 
     /**
-     * Schedules one publication of the tables for all changes made until then, {@link #PUBLISH_DELAY_MS}
-     * after the first: a burst of flow-mods (add-flows of many flows) becomes a few transfers of whole
-     * tables, not one per flow.
+     * Schedules one publication of the tables for all changes made until then: at once if nothing was
+     * published in the last {@link #PUBLISH_DELAY_MS} (a reactive controller's flow is in effect in
+     * milliseconds), else when that window ends, so a burst of flow-mods (add-flows of many flows)
+     * becomes a few transfers of whole tables, not one per flow.
      */
     private void changed() {
         if (publishPending) return;
         publishPending = true;
         if (loop instanceof java.util.concurrent.ScheduledExecutorService ses) {
-            // Larger tables cost more to send: wait longer, so a burst becomes fewer transfers.
-            long delay = PUBLISH_DELAY_MS + published.size() / 1000;
-            ses.schedule(this::publish, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+            // Larger tables cost more to send: a longer window, so a burst becomes fewer transfers.
+            long windowNanos = (PUBLISH_DELAY_MS + published.size() / 1000) * 1_000_000L;
+            long wait = lastPublishNanos + windowNanos - System.nanoTime();
+            if (wait <= 0) ses.execute(this::publish);        // after the rest of this read: one transfer for all of it
+            else ses.schedule(this::publish, wait, java.util.concurrent.TimeUnit.NANOSECONDS);
         } else {
             loop.execute(this::publish);
         }
     }
 
     private static final long PUBLISH_DELAY_MS = 100;
+    private long lastPublishNanos = System.nanoTime() - PUBLISH_DELAY_MS * 1_000_000L;
 
     private void publish() {
         publishPending = false;
+        lastPublishNanos = System.nanoTime();
         List<String> rules = new ArrayList<>();
         List<FlowEntry> all = tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO);
         List<FlowEntry> sent = new ArrayList<>(all.size());
@@ -272,6 +294,7 @@ public final class OfSwitch {
                 case BARRIER_REQUEST -> c.send(f.buildBarrierReply().setXid(m.getXid()).build());
                 case ROLE_REQUEST -> role(c, (OFRoleRequest) m);
                 case FLOW_MOD -> flowMod(c, (OFFlowMod) m);
+                case PACKET_OUT -> packetOut(c, (OFPacketOut) m);
                 case STATS_REQUEST -> stats(c, (OFStatsRequest<?>) m);
                 default -> throw OfError.badRequest(OFBadRequestCode.BAD_TYPE, m.getType() + " is not supported yet");
             }
@@ -314,6 +337,72 @@ public final class OfSwitch {
         for (FlowEntry e : out.removed()) {
             if (e.flags().contains(OFFlowModFlags.SEND_FLOW_REM)) flowRemoved(e, OFFlowRemovedReason.DELETE);
         }
+    }
+
+    /**
+     * A controller's packet-out, checked here and run by a PMD. Refused: from a slave; a buffer id (we
+     * buffer nothing, like OVS); an in_port that is not a port number, LOCAL or CONTROLLER; actions
+     * the dataplane cannot run; no frame, or one larger than a packet buffer. A dataplane that cannot
+     * take it (not attached, its queue full) loses it, as a busy switch drops packets.
+     */
+    private void packetOut(OfConnection c, OFPacketOut po) throws OfError {
+        if (c.role() == OFControllerRole.ROLE_SLAVE) throw OfError.badRequest(OFBadRequestCode.IS_SLAVE, "a slave controller may not send packets");
+        if (!po.getBufferId().equals(OFBufferId.NO_BUFFER)) {
+            throw OfError.badRequest(OFBadRequestCode.BUFFER_UNKNOWN, "buffer " + po.getBufferId() + ": this switch buffers no packets");
+        }
+        OFPort in = po.getInPort();
+        long n = in.getPortNumber() & 0xffffffffL;
+        if (in.equals(OFPort.ANY)) in = OFPort.CONTROLLER;                       // OVS takes ANY as "none"
+        else if (n == 0 || (n > 0xffffff00L && !in.equals(OFPort.LOCAL) && !in.equals(OFPort.CONTROLLER))) {
+            throw OfError.badRequest(OFBadRequestCode.BAD_PORT, "in_port " + in + " is not a port");
+        }
+        byte[] data = po.getData();
+        if (data.length < 14 || data.length > MAX_PACKET_OUT) {
+            throw OfError.badRequest(OFBadRequestCode.BAD_PACKET, "a packet-out needs a frame of 14 to " + MAX_PACKET_OUT + " bytes, not " + data.length);
+        }
+        FlowCheck.actions(po.getActions(), null, group -> false);
+        String actions;
+        try {
+            actions = RuleCompiler.actions(po.getActions());
+        } catch (IllegalArgumentException e) {
+            throw OfError.badAction(org.projectfloodlight.openflow.protocol.OFBadActionCode.BAD_TYPE, e.getMessage());
+        }
+        int inPort = in.equals(OFPort.LOCAL) ? 65534 : in.getPortNumber();
+        if (!sink.packetOut(name, inPort, actions, data)) {
+            LOG.log(System.Logger.Level.DEBUG, name + ": packet-out lost: the dataplane could not take it");
+        }
+    }
+
+    /** The dataplane's packet buffers hold 2048 bytes. */
+    private static final int MAX_PACKET_OUT = 2048;
+
+    /**
+     * A packet-in from the dataplane, to every connection that takes asynchronous messages: controllers
+     * that are not slaves, and service connections (ovs-ofctl monitor) that asked with a non-zero
+     * miss_send_len, as OVS does. OVS's OpenFlow 1.3 reason for a controller action, table-miss flows
+     * included, is ACTION.
+     */
+    public void packetIn(io.vswitch.datapath.ipc.PacketIn p) {
+        for (OfConnection c : connections) {
+            if (!c.ready() || c.role() == OFControllerRole.ROLE_SLAVE) continue;
+            if (c.kind() == OfConnection.Kind.SERVICE && c.missSendLen() == 0) continue;
+            OFFactory f = c.factory();
+            org.projectfloodlight.openflow.protocol.match.Match.Builder match = f.buildMatch()
+                    .setExact(org.projectfloodlight.openflow.protocol.match.MatchField.IN_PORT, ofPort(p.inPort()));
+            if (p.metadata() != 0) {
+                match.setExact(org.projectfloodlight.openflow.protocol.match.MatchField.METADATA,
+                        org.projectfloodlight.openflow.types.OFMetadata.ofRaw(p.metadata()));
+            }
+            c.send(f.buildPacketIn().setBufferId(OFBufferId.NO_BUFFER).setTotalLen(p.totalLength())
+                    .setReason(p.reason() == io.vswitch.datapath.ipc.PacketIn.REASON_INVALID_TTL ? OFPacketInReason.INVALID_TTL
+                            : p.reason() == io.vswitch.datapath.ipc.PacketIn.REASON_NO_MATCH ? OFPacketInReason.NO_MATCH : OFPacketInReason.ACTION)
+                    .setTableId(TableId.of(p.table())).setCookie(U64.of(p.cookie())).setMatch(match.build()).setData(p.data()).build());
+        }
+    }
+
+    /** Sends what {@link #packetIn} queued (once per batch of packet-ins). */
+    public void flushConnections() {
+        for (OfConnection c : connections) if (c.ready()) c.flush();
     }
 
     /** FLOW_REMOVED to every controller connection that may receive asynchronous messages. */
@@ -417,7 +506,7 @@ public final class OfSwitch {
 
     /** The OpenFlow 1.1+ number of a port (the database says 65534 for LOCAL, the 16-bit OFPP_LOCAL). */
     static OFPort ofPort(int ofport) {
-        return ofport == 65534 ? OFPort.LOCAL : OFPort.of(ofport);
+        return ofport == 65534 ? OFPort.LOCAL : OFPort.ofInt(ofport);
     }
 
     static OFPortDesc portDesc(OFFactory f, BridgeView.PortView p) {

@@ -115,16 +115,22 @@ public final class FlowCheck {
         }
     }
 
-    /** Checks an action list; the VLAN state follows push/pop so that a set_field on vlan_vid after a push is consistent. */
+    /**
+     * Checks an action list; the VLAN state follows push/pop so that a set_field on vlan_vid after a
+     * push is consistent. {@code m} null: a packet-out's actions, which may output to TABLE and whose
+     * consistency is the packet's own (an edit the packet has no field for does nothing).
+     */
     public static void actions(List<OFAction> actions, OxmMatch m, java.util.function.LongPredicate groupExists) throws OfError {
-        boolean vlan = vlanPresent(m);
+        boolean packetOut = m == null;
+        boolean vlan = packetOut || vlanPresent(m);
         for (OFAction a : actions) {
             switch (a) {
                 case OFActionOutput o -> {
                     OFPort p = o.getPort();
                     long n = p.getPortNumber() & 0xffffffffL;
                     if (n == 0 || (n > OFPP_MAX && !p.equals(OFPort.IN_PORT) && !p.equals(OFPort.NORMAL) && !p.equals(OFPort.FLOOD)
-                            && !p.equals(OFPort.ALL) && !p.equals(OFPort.CONTROLLER) && !p.equals(OFPort.LOCAL))) {
+                            && !p.equals(OFPort.ALL) && !p.equals(OFPort.CONTROLLER) && !p.equals(OFPort.LOCAL)
+                            && !(packetOut && p.equals(OFPort.TABLE)))) {
                         throw OfError.badAction(OFBadActionCode.BAD_OUT_PORT, "output to port " + p + " is not possible in a flow");
                     }
                 }
@@ -142,7 +148,7 @@ public final class FlowCheck {
                 }
                 case OFActionPopVlan pop -> {
                     if (!vlan) throw OfError.badAction(OFBadActionCode.MATCH_INCONSISTENT, "pop_vlan on a flow that does not match a VLAN tag");
-                    vlan = false;
+                    vlan = packetOut;
                 }
                 case OFActionSetField s -> {
                     OxmMatch field = OxmMatch.ofOxm(s.getField());
@@ -150,7 +156,7 @@ public final class FlowCheck {
                     if (id >>> 7 != OxmMatch.OFPXMC_OPENFLOW_BASIC || !RuleCompiler.SETTABLE_FIELDS.contains(id & 0x7f)) {
                         throw OfError.badAction(OFBadActionCode.BAD_SET_TYPE, "set_field on field " + (id & 0x7f) + " is not supported yet");
                     }
-                    boolean ok = id == VLAN_PCP ? vlan : id == VLAN_VID || prerequisitesHold(id, m);
+                    boolean ok = packetOut || (id == VLAN_PCP ? vlan : id == VLAN_VID || prerequisitesHold(id, m));
                     if (!ok) throw OfError.badAction(OFBadActionCode.MATCH_INCONSISTENT, "set_field on field " + (id & 0x7f) + " that the match does not guarantee");
                 }
                 case org.projectfloodlight.openflow.protocol.action.OFActionDecNwTtl dec -> { }

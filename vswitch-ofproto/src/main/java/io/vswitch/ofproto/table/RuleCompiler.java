@@ -77,11 +77,20 @@ public final class RuleCompiler {
         }
         sb.append(Integer.toHexString(e.table())).append(' ').append(Integer.toHexString(e.priority())).append(' ')
                 .append(inPort < 0 ? "-" : Integer.toHexString(inPort)).append(' ')
-                .append(gotoTable < 0 ? "-" : Integer.toHexString(gotoTable)).append(' ').append(metadata).append(" ;");
+                .append(gotoTable < 0 ? "-" : Integer.toHexString(gotoTable)).append(' ').append(metadata);
+        if (e.cookie().getValue() != 0) sb.append(' ').append(Long.toHexString(e.cookie().getValue()));
+        sb.append(" ;");
         for (int w = 0; w < FlowKey.WORDS; w++) {
             if (mask[w] != 0) sb.append(' ').append(Integer.toHexString(w)).append(':').append(Long.toHexString(mask[w])).append(':').append(Long.toHexString(value[w]));
         }
         return sb.append(" ;").append(actions).toString();
+    }
+
+    /** A packet-out's actions in the dataplane's format (space-separated). */
+    public static String actions(java.util.List<OFAction> actions) {
+        StringBuilder sb = new StringBuilder();
+        for (OFAction a : actions) sb.append(sb.isEmpty() ? "" : " ").append(action(a));
+        return sb.toString();
     }
 
     private static String action(OFAction a) {
@@ -93,7 +102,8 @@ public final class RuleCompiler {
                 if (p.equals(OFPort.FLOOD)) yield "flood";
                 if (p.equals(OFPort.ALL)) yield "all";
                 if (p.equals(OFPort.LOCAL)) yield "local";
-                if (p.equals(OFPort.CONTROLLER)) yield "controller";
+                if (p.equals(OFPort.CONTROLLER)) yield "controller:" + Integer.toHexString(o.getMaxLen() & 0xffff);
+                if (p.equals(OFPort.TABLE)) yield "table";
                 yield "output:" + Integer.toHexString(p.getPortNumber());
             }
             case OFActionPushVlan push -> "push_vlan:" + Integer.toHexString(push.getEthertype().getValue());

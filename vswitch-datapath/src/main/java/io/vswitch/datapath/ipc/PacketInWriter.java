@@ -1,0 +1,49 @@
+package io.vswitch.datapath.ipc;
+
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * A PMD's end of the events ring: writes one {@link PacketIn} record straight from packet memory into
+ * the shared ring (claim, fill, commit), without allocating or blocking. A full ring refuses the
+ * record; the caller counts the drop. The ring is many-to-one, so every PMD has its own writer.
+ */
+public final class PacketInWriter {
+    private final RingBuffer ring;
+    /** The ring's memory, for copying frames in with one bulk copy. */
+    private final MemorySegment ringMemory;
+
+    public PacketInWriter(RingBuffer ring) {
+        this.ring = ring;
+        this.ringMemory = MemorySegment.ofAddress(ring.buffer().addressOffset()).reinterpret(ring.buffer().capacity());
+    }
+
+    /**
+     * Writes a packet-in of the {@code length} bytes at {@code offset} in {@code packet}, cut to
+     * {@code maxLen}; false if the ring has no room.
+     */
+    public boolean write(String bridge, int reason, int table, int inPort, long cookie, long metadata,
+                         MemorySegment packet, long offset, int length, int maxLen) {
+        int dataLen = Math.min(Math.min(length, maxLen), 0xffff);
+        int nameLen = Math.min(bridge.length(), PacketIn.MAX_NAME);
+        int at = ring.tryClaim(PacketIn.TYPE, PacketIn.OFF_DATA + dataLen);
+        if (at <= 0) return false;
+        var b = ring.buffer();
+        b.putShort(at + PacketIn.OFF_VERSION, (short) PacketIn.VERSION);
+        b.putByte(at + PacketIn.OFF_REASON, (byte) reason);
+        b.putByte(at + PacketIn.OFF_TABLE, (byte) table);
+        b.putInt(at + PacketIn.OFF_IN_PORT, inPort);
+        b.putLong(at + PacketIn.OFF_COOKIE, cookie);
+        b.putLong(at + PacketIn.OFF_METADATA, metadata);
+        b.putInt(at + PacketIn.OFF_TOTAL, length);
+        b.putShort(at + PacketIn.OFF_NAME_LEN, (short) nameLen);
+        b.putShort(at + PacketIn.OFF_DATA_LEN, (short) dataLen);
+        for (int c = 0; c < nameLen; c++) b.putByte(at + PacketIn.OFF_NAME + c, (byte) bridge.charAt(c));   // bridge names are ASCII
+        MemorySegment.copy(packet, JAVA_BYTE, offset, ringMemory, JAVA_BYTE, at + PacketIn.OFF_DATA, dataLen);
+        ring.commit(at);
+        return true;
+    }
+}
