@@ -169,4 +169,37 @@ class OpenFlowTrafficIT {
         Sh.Result r = a.exec("ping", "-c", "1", "-W", "2", "10.12.0.99");
         assertTrue(r.out().contains("from 10.12.0.99") && r.out().contains("ttl=64"), r.out());
     }
+
+    /**
+     * The real ovs-ofctl's packet-out puts a frame on a port (tshark in c sees it), and its monitor
+     * receives the packet-ins of a flow's output to CONTROLLER.
+     */
+    @Test
+    @Order(7)
+    void packetOutAndMonitorWithTheRealOvsOfctl() throws Exception {
+        ofctl("del-flows");
+        Path capture = Files.createTempFile("tshark", ".txt");
+        Process tshark = c.start(capture, "tshark", "-l", "-n", "-i", "of3", "-a", "duration:20", "-c", "1",
+                "-f", "ether proto 0x88b5", "-T", "fields", "-e", "eth.src", "-e", "eth.type");
+        for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+        String frame = "ffffffffffff0200000000aa88b5" + "00".repeat(46);
+        ofctl("packet-out", "in_port=controller packet=" + frame + " actions=output:3");
+        assertTrue(tshark.waitFor(25, TimeUnit.SECONDS), "tshark did not finish");
+        assertTrue(Files.readString(capture).contains("02:00:00:00:00:aa\t0x88b5"), "c got the packet-out:\n" + Files.readString(capture));
+
+        ofctl("add-flow", "priority=50,icmp,in_port=1,cookie=0x7,actions=controller:200,output:2");
+        ofctl("add-flow", "priority=0,actions=NORMAL");
+        Path monitorLog = Files.createTempFile("monitor", ".txt");
+        Process monitor = Sh.start(monitorLog, "ovs-ofctl", "-O", "OpenFlow13",
+                "--unixctl=" + sw.runDir.resolve("ofctl-monitor.ctl"), "monitor", "unix:" + sw.runDir.resolve("brt.mgmt"), "65534");
+        try {
+            String expect = "total_len=98 in_port=1 (via action) data_len=98 (unbuffered)";
+            for (int i = 0; i < 20 && !Files.readString(monitorLog).contains(expect); i++) a.exec("ping", "-c", "1", "-W", "1", "10.12.0.2");
+            String seen = Files.readString(monitorLog);
+            assertTrue(seen.contains("OFPT_PACKET_IN (OF1.3)") && seen.contains("cookie=0x7 " + expect), "the monitor got the pings:\n" + seen);
+            assertTrue(reaches(a, "10.12.0.2"), "the flow also forwards them");
+        } finally {
+            monitor.destroyForcibly();
+        }
+    }
 }

@@ -67,7 +67,11 @@ class OfConnectionFuzzTest {
                 f.buildPortDescStatsRequest().setXid(6).build(),
                 f.buildRoleRequest().setXid(7).setRole(org.projectfloodlight.openflow.protocol.OFControllerRole.ROLE_MASTER)
                         .setGenerationId(org.projectfloodlight.openflow.types.U64.of(1)).build(),
-                f.buildSetConfig().setXid(8).setMissSendLen(128).build());
+                f.buildSetConfig().setXid(8).setMissSendLen(128).build(),
+                f.buildPacketOut().setXid(9).setBufferId(org.projectfloodlight.openflow.types.OFBufferId.NO_BUFFER)
+                        .setInPort(OFPort.CONTROLLER).setActions(List.of(f.actions().output(OFPort.of(1), 0),
+                                f.actions().pushVlan(EthType.VLAN_FRAME), f.actions().output(OFPort.TABLE, 0)))
+                        .setData(new byte[60]).build());
     }
 
     @Test

@@ -1,0 +1,138 @@
+package io.vswitch.ofproto.openflow;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.vswitch.datapath.ipc.PacketIn;
+import org.junit.jupiter.api.Test;
+import org.projectfloodlight.openflow.protocol.OFBadRequestCode;
+import org.projectfloodlight.openflow.protocol.OFErrorMsg;
+import org.projectfloodlight.openflow.protocol.OFFactories;
+import org.projectfloodlight.openflow.protocol.OFFactory;
+import org.projectfloodlight.openflow.protocol.OFMessage;
+import org.projectfloodlight.openflow.protocol.OFPacketIn;
+import org.projectfloodlight.openflow.protocol.OFPacketInReason;
+import org.projectfloodlight.openflow.protocol.OFType;
+import org.projectfloodlight.openflow.protocol.OFVersion;
+import org.projectfloodlight.openflow.protocol.action.OFAction;
+import org.projectfloodlight.openflow.protocol.errormsg.OFBadRequestErrorMsg;
+import org.projectfloodlight.openflow.protocol.match.MatchField;
+import org.projectfloodlight.openflow.types.OFBufferId;
+import org.projectfloodlight.openflow.types.OFPort;
+import org.projectfloodlight.openflow.types.U32;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Packet-outs as the switch checks and forwards them to the dataplane; packet-ins as connections receive them. */
+class PacketInOutTest {
+    private final OFFactory f = OFFactories.getFactory(OFVersion.OF_13);
+    private final List<String> sentToDataplane = new ArrayList<>();
+    private final byte[] frame = new byte[60];
+
+    private final OfSwitch sw = new OfSwitch(new BridgeView("br0", 1, List.of(), true,
+            List.of(new BridgeView.PortView(1, "p1", "00:00:00:00:00:01", true, true, java.util.Map.of()))),
+            Runnable::run, new OfSwitch.DataplaneLink() {
+                @Override
+                public void tables(String bridge, long generation, List<String> rules) {
+                }
+
+                @Override
+                public boolean packetOut(String bridge, int inPort, String actions, byte[] packet) {
+                    sentToDataplane.add(bridge + " " + Integer.toUnsignedString(inPort) + " " + actions + " " + packet.length);
+                    return true;
+                }
+            });
+
+    private EmbeddedChannel connect(OfConnection.Kind kind) {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        OfTransport.pipeline(ch, new OfConnection(sw, kind, "test"), 0);
+        ch.pipeline().fireChannelActive();
+        ch.writeInbound(bytes(f.buildHello().setXid(1).setElements(List.of(
+                f.buildHelloElemVersionbitmap().setBitmaps(List.of(U32.of(1 << 4))).build())).build()));
+        received(ch);                                                 // our HELLO
+        return ch;
+    }
+
+    private static ByteBuf bytes(OFMessage m) {
+        ByteBuf b = Unpooled.buffer();
+        m.writeTo(b);
+        return b;
+    }
+
+    private List<OFMessage> received(EmbeddedChannel ch) {
+        List<OFMessage> out = new ArrayList<>();
+        for (Object o; (o = ch.readOutbound()) != null; ) {
+            ByteBuf b = (ByteBuf) o;
+            try {
+                out.add(f.getReader().readFrom(b));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            } finally {
+                b.release();
+            }
+        }
+        return out;
+    }
+
+    private List<OFMessage> packetOut(EmbeddedChannel ch, OFBufferId buffer, OFPort in, byte[] data, OFAction... actions) {
+        ch.writeInbound(bytes(f.buildPacketOut().setXid(9).setBufferId(buffer).setInPort(in).setActions(List.of(actions)).setData(data).build()));
+        return received(ch);
+    }
+
+    @Test
+    void packetOutsAreCheckedAndHandedToTheDataplane() {
+        EmbeddedChannel ch = connect(OfConnection.Kind.SERVICE);
+        assertEquals(List.of(), packetOut(ch, OFBufferId.NO_BUFFER, OFPort.CONTROLLER, frame, f.actions().output(OFPort.of(1), 0)));
+        assertEquals(List.of(), packetOut(ch, OFBufferId.NO_BUFFER, OFPort.of(1), frame, f.actions().output(OFPort.TABLE, 0),
+                f.actions().output(OFPort.FLOOD, 0), f.actions().output(OFPort.CONTROLLER, 128)));
+        assertEquals(List.of("br0 4294967293 output:1 60", "br0 1 table flood controller:80 60"), sentToDataplane);
+
+        assertEquals(OFBadRequestCode.BUFFER_UNKNOWN, refusal(packetOut(ch, OFBufferId.of(7), OFPort.of(1), frame)));
+        assertEquals(OFBadRequestCode.BAD_PORT, refusal(packetOut(ch, OFBufferId.NO_BUFFER, OFPort.FLOOD, frame)));
+        assertEquals(OFBadRequestCode.BAD_PACKET, refusal(packetOut(ch, OFBufferId.NO_BUFFER, OFPort.of(1), new byte[0])));
+        assertEquals(OFBadRequestCode.BAD_PACKET, refusal(packetOut(ch, OFBufferId.NO_BUFFER, OFPort.of(1), new byte[3000])));
+        List<OFMessage> badAction = packetOut(ch, OFBufferId.NO_BUFFER, OFPort.of(1), frame, f.actions().output(OFPort.ANY, 0));
+        assertEquals(OFType.ERROR, badAction.get(0).getType(), "output to ANY is refused: " + badAction);
+        assertEquals(2, sentToDataplane.size(), "nothing refused reached the dataplane");
+    }
+
+    private static OFBadRequestCode refusal(List<OFMessage> replies) {
+        assertEquals(1, replies.size(), replies.toString());
+        assertTrue(replies.get(0) instanceof OFErrorMsg, replies.toString());
+        return ((OFBadRequestErrorMsg) replies.get(0)).getCode();
+    }
+
+    @Test
+    void packetInsGoToControllersAndToToolsThatAskedForThem() {
+        EmbeddedChannel controller = connect(OfConnection.Kind.PRIMARY);
+        EmbeddedChannel tool = connect(OfConnection.Kind.SERVICE);
+        byte[] data = new byte[42];
+        data[0] = (byte) 0xff;
+        sw.packetIn(new PacketIn("br0", PacketIn.REASON_ACTION, 3, 1, 0xabcL, 0x55L, 60, data));
+        sw.flushConnections();
+        List<OFMessage> got = received(controller);
+        assertEquals(1, got.size());
+        OFPacketIn pin = (OFPacketIn) got.get(0);
+        assertEquals(OFBufferId.NO_BUFFER, pin.getBufferId());
+        assertEquals(60, pin.getTotalLen());
+        assertEquals(OFPacketInReason.ACTION, pin.getReason());
+        assertEquals(3, pin.getTableId().getValue());
+        assertEquals(0xabcL, pin.getCookie().getValue());
+        assertEquals(OFPort.of(1), pin.getMatch().get(MatchField.IN_PORT));
+        assertEquals(0x55L, pin.getMatch().get(MatchField.METADATA).getValue().getValue());
+        assertArrayEquals(data, pin.getData());
+        assertEquals(List.of(), received(tool), "a service connection gets none until it sets a miss_send_len");
+
+        tool.writeInbound(bytes(f.buildSetConfig().setXid(3).setMissSendLen(0xffff).build()));
+        sw.packetIn(new PacketIn("br0", PacketIn.REASON_ACTION, 0, 65534, 0, 0, 42, data));
+        sw.flushConnections();
+        OFPacketIn toTool = (OFPacketIn) received(tool).get(0);
+        assertEquals(OFPort.LOCAL, toTool.getMatch().get(MatchField.IN_PORT));
+        assertEquals(null, toTool.getMatch().get(MatchField.METADATA), "metadata 0 is left out, as OVS does");
+    }
+}
