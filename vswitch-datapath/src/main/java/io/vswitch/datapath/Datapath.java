@@ -343,6 +343,7 @@ public final class Datapath implements AutoCloseable {
         DpBridge b = v.bridge(bridgeName);
         if (b == null) throw new IllegalArgumentException("no bridge named " + bridgeName);
         DpBridge[] bridges = v.bridges.clone();
+        flows.adoptMeters(b.flows());                    // unchanged meters keep their buckets' fill
         bridges[b.index()] = b.withFlows(flows);
         publish(v.ports, bridges);
     }

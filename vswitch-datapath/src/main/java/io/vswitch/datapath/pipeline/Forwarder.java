@@ -47,6 +47,7 @@ public final class Forwarder {
     private long hitPackets;
     private long hitBytes;
     private long copyFailures;
+    private long meterDrops;
     /** Packet-ins written to the events ring, refused by the bridge's rate limit, lost to a full ring. */
     private long packetInsSent;
     private long packetInsLimited;
@@ -55,6 +56,8 @@ public final class Forwarder {
     /** Per packet while it walks the tables: an output refers to its current bytes; NORMAL did not refuse it on input. */
     private boolean referenced;
     private boolean accepted;
+    /** The flow key of a packet an all group clones, restored after each bucket. */
+    private final long[] savedKey = new long[FlowKey.WORDS];
 
     private long txPackets;
     private long txBursts;
@@ -135,6 +138,14 @@ public final class Forwarder {
         referenced = false;
         accepted = true;
         packetOuts++;
+        OfPipeline flows = bridge.flows();
+        for (int j = 0; j < actions.length; j += 2) {
+            if (actions[j] == OfRule.GROUP) {                // group numbers become positions in the current tables
+                if (flows == null) return;
+                actions = flows.resolve(actions);
+                break;
+            }
+        }
         apply(actions, batch, 0, in, inOfport, bridge, view, now, 0, 0);
         flushHits();
         flush(batch, view);
@@ -277,17 +288,12 @@ public final class Forwarder {
             int op = (int) a[j];
             long arg = a[j + 1];
             if (op >= OfRule.PUSH_VLAN) {                // an edit
-                if (referenced) {
-                    if (!copyToSpare(batch, i)) {
-                        copyFailures++;
-                        return false;
-                    }
-                    referenced = false;
-                }
-                if (!edit(batch, i, mem, op, arg, keys, base)) {
-                    ttlDrops++;                          // dec_ttl reached zero: dropped
-                    return false;
-                }
+                if (!change(batch, i, mem, op, arg, keys, base)) return false;
+                continue;
+            }
+            if (op == OfRule.METER) {
+                OfPipeline flows = bridge.flows();
+                if (!meter(flows, flows.meter((int) arg), batch, i, mem, keys, base)) return false;
                 continue;
             }
             switch (op) {
@@ -303,6 +309,7 @@ public final class Forwarder {
                 }
                 case OfRule.NORMAL -> accepted &= normal(batch, i, in, bridge, view, now);
                 case OfRule.CONTROLLER -> packetIn(batch, i, bridge, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], (int) arg);
+                case OfRule.GROUP -> group(bridge.flows().group((int) arg), batch, i, in, inOfport, bridge, view, now, table, cookie);
                 case OfRule.TABLE -> {
                     OfPipeline flows = bridge.flows();
                     if (flows != null) accepted &= openflow(batch, i, in, inOfport, bridge, flows, view, now);
@@ -313,6 +320,92 @@ public final class Forwarder {
             referenced = true;
         }
         return true;
+    }
+
+    /** Edits packet i (copying it first if an output refers to its bytes); false if it is gone. */
+    private boolean change(Batch batch, int i, MemorySegment mem, int op, long arg, long[] keys, int base) {
+        if (referenced) {
+            if (!copyToSpare(batch, i)) {
+                copyFailures++;
+                return false;
+            }
+            referenced = false;
+        }
+        if (!edit(batch, i, mem, op, arg, keys, base)) {
+            ttlDrops++;                                  // dec_ttl reached zero: dropped
+            return false;
+        }
+        return true;
+    }
+
+    /** Meters packet i: false if a drop band took it; a DSCP remark band edits it (IPv4). */
+    private boolean meter(OfPipeline flows, OfMeter m, Batch batch, int i, MemorySegment mem, long[] keys, int base) {
+        int k = m.band(System.nanoTime(), batch.length[i]);
+        flows.hitMeter(m, k, batch.length[i]);
+        if (k < 0) return true;
+        if (m.type[k] == OfMeter.DROP) {
+            meterDrops++;
+            return false;
+        }
+        if (FlowKey.dlType(keys, base) != FlowKey.ETH_TYPE_IPV4) return true;
+        int dscp = FlowKey.nwTos(keys, base) >>> 2;
+        int remarked = OfMeter.remark(dscp, m.precLevel[k]);
+        return remarked == dscp || change(batch, i, mem, OfRule.SET_IP_DSCP, remarked, keys, base);
+    }
+
+    /**
+     * Runs packet i through group {@code g} (OpenFlow 1.3 section 5.6): an all group gives every
+     * bucket its own clone of the packet (a bucket that edits works on a copy in a spare slot, and
+     * the packet goes on after the group as it came in); select takes one live bucket by a hash of
+     * the 5-tuple and the weights; indirect its one bucket; fast failover the first live bucket.
+     * Without a live bucket the group does nothing.
+     */
+    private void group(OfGroup g, Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now,
+                       int table, long cookie) {
+        OfPipeline flows = bridge.flows();
+        flows.hitGroup(g, batch.length[i]);
+        int base = i * FlowKey.WORDS;
+        if (g.type == OfGroup.Type.ALL) {
+            long offset = batch.offset[i];
+            int length = batch.length[i], layers = batch.layers[i], tagged = taggedLen[i], untagged = untaggedLen[i];
+            System.arraycopy(batch.keys, base, savedKey, 0, FlowKey.WORDS);
+            for (int k = 0; k < g.buckets(); k++) {
+                flows.hitBucket(g, k, length);
+                referenced = true;                       // edits in a bucket copy the packet first
+                apply(g.actions[k], batch, i, in, inOfport, bridge, view, now, table, cookie);
+                batch.offset[i] = offset;
+                batch.length[i] = length;
+                batch.layers[i] = layers;
+                taggedLen[i] = tagged;
+                untaggedLen[i] = untagged;
+                System.arraycopy(savedKey, 0, batch.keys, base, FlowKey.WORDS);
+            }
+            return;
+        }
+        int k = switch (g.type) {
+            case SELECT -> g.select(flowHash(batch.keys, base));
+            case INDIRECT -> 0;
+            default -> g.firstLive();
+        };
+        if (k < 0) return;
+        flows.hitBucket(g, k, batch.length[i]);
+        apply(g.actions[k], batch, i, in, inOfport, bridge, view, now, table, cookie);
+    }
+
+    /** A hash of the packet's 5-tuple (IPv4 or IPv6), or of its Ethernet addresses if it is not IP. */
+    private static int flowHash(long[] k, int base) {
+        final long m = 0x9E3779B97F4A7C15L;
+        int dlType = FlowKey.dlType(k, base);
+        long h = m;
+        if (dlType == 0x0800 || dlType == 0x86dd) {
+            h = (h ^ k[base + FlowKey.W_IPV4]) * m;
+            for (int w = FlowKey.W_IPV6_SRC_HI; w <= FlowKey.W_IPV6_DST_LO; w++) h = (h ^ k[base + w]) * m;
+            h = (h ^ (k[base + FlowKey.W_TP] >>> 32) ^ (long) FlowKey.nwProto(k, base) << 40) * m;
+        } else {
+            h = (h ^ k[base + FlowKey.W_ETH_SRC]) * m;
+            h = (h ^ k[base + FlowKey.W_ETH_DST]) * m;
+        }
+        return (int) (h ^ (h >>> 29));
     }
 
     /** Sends packet i, as it is now, to the bridge's controllers, within the bridge's packet-in rate. */
@@ -419,6 +512,11 @@ public final class Forwarder {
     /** Packet-ins lost because the events ring was full (vswitchd not reading). */
     public long packetInsLost() {
         return packetInsLost;
+    }
+
+    /** Packets a meter's drop band dropped. */
+    public long meterDrops() {
+        return meterDrops;
     }
 
     public long packetOuts() {

@@ -18,17 +18,29 @@ public final class OfPipeline {
     public static final int TABLES = 254;
 
     private final OfRule[][] tables = new OfRule[TABLES][];
+    /** Groups by position; a rule's or packet-out's {@code group} action argument is a position here. */
+    private final OfGroup[] groups;
+    /** Meters by position, like groups. */
+    private final OfMeter[] meters;
     private final int ruleCount;
+    /** Rules, groups and buckets: each has two counters. */
+    private final int counterCount;
     private final boolean normalOnly;
-    /** Per rule: packets at {@code 2*id}, bytes at {@code 2*id+1}. */
+    /**
+     * Per rule: packets at {@code 2*id}, bytes at {@code 2*id+1}; after the rules, each group's and
+     * then its buckets' (see {@link OfGroup#counterId}).
+     */
     private final AtomicLongArray counters;
     /** The generation vswitchd gave these tables (it re-sends when the dataplane reports another). */
     public final long generation;
 
-    private OfPipeline(List<OfRule> rules, long generation) {
+    private OfPipeline(List<OfRule> rules, List<OfGroup> groups, List<OfMeter> meters, int counterCount, long generation) {
         this.generation = generation;
         this.ruleCount = rules.size();
-        this.counters = new AtomicLongArray(2 * Math.max(1, rules.size()));
+        this.counterCount = counterCount;
+        this.groups = groups.toArray(new OfGroup[0]);
+        this.meters = meters.toArray(new OfMeter[0]);
+        this.counters = new AtomicLongArray(2 * Math.max(1, counterCount));
         List<List<OfRule>> byTable = new ArrayList<>();
         for (int t = 0; t < TABLES; t++) byTable.add(new ArrayList<>());
         for (OfRule r : rules) byTable.get(r.table).add(r);
@@ -40,14 +52,99 @@ public final class OfPipeline {
         normalOnly = rules.size() == 1 && tables[0].length == 1 && tables[0][0].isPlainNormal();
     }
 
-    /** Parses the rules vswitchd sent (one per line, see {@link OfRule}). */
+    /**
+     * Parses the tables vswitchd sent: one rule per line (see {@link OfRule}), then the groups (lines
+     * starting {@code g}, see {@link OfGroup}) and meters ({@code m}, see {@link OfMeter}). Group and
+     * meter actions name numbers; they are resolved to positions here, so a PMD follows an index. A
+     * group or meter that does not exist is an error. Counters: rules, then groups, then meters.
+     */
     public static OfPipeline parse(String text, long generation) {
-        List<OfRule> rules = new ArrayList<>();
+        List<String> ruleLines = new ArrayList<>();
         for (String line : text.split("\n")) {
-            if (line.isBlank()) continue;
-            rules.add(OfRule.parse(rules.size(), line));
+            if (!line.isBlank() && !line.startsWith("g ") && !line.startsWith("m ")) ruleLines.add(line);
         }
-        return new OfPipeline(rules, generation);
+        int counter = ruleLines.size();
+        List<OfGroup> groups = new ArrayList<>();
+        java.util.Map<Long, Integer> groupAt = new java.util.HashMap<>();
+        for (String line : text.split("\n")) {
+            if (!line.startsWith("g ")) continue;
+            OfGroup g = OfGroup.parse(line, counter);
+            if (groupAt.put(g.id, groups.size()) != null) throw new IllegalArgumentException("group " + g.id + " twice");
+            groups.add(g);
+            counter += 1 + g.buckets();
+        }
+        List<OfMeter> meters = new ArrayList<>();
+        java.util.Map<Long, Integer> meterAt = new java.util.HashMap<>();
+        for (String line : text.split("\n")) {
+            if (!line.startsWith("m ")) continue;
+            OfMeter m = OfMeter.parse(line, counter);
+            if (meterAt.put(m.id, meters.size()) != null) throw new IllegalArgumentException("meter " + m.id + " twice");
+            meters.add(m);
+            counter += 1 + m.bands();
+        }
+        List<OfRule> rules = new ArrayList<>();
+        for (String line : ruleLines) {
+            OfRule r = OfRule.parse(rules.size(), line);
+            resolve(r.actions, OfRule.GROUP, groupAt, "group");
+            resolve(r.actions, OfRule.METER, meterAt, "meter");
+            rules.add(r);
+        }
+        return new OfPipeline(rules, groups, meters, counter, generation);
+    }
+
+    /** Turns the numbers in {@code op} actions into positions; throws if one is missing. */
+    private static void resolve(long[] actions, int op, java.util.Map<Long, Integer> position, String what) {
+        for (int j = 0; j < actions.length; j += 2) {
+            if (actions[j] != op) continue;
+            Integer at = position.get(actions[j + 1]);
+            if (at == null) throw new IllegalArgumentException("no " + what + " " + actions[j + 1]);
+            actions[j + 1] = at;
+        }
+    }
+
+    /** A packet-out's actions with group numbers resolved against these tables' groups. */
+    public long[] resolve(long[] actions) {
+        java.util.Map<Long, Integer> position = new java.util.HashMap<>();
+        for (int k = 0; k < groups.length; k++) position.put(groups[k].id, k);
+        long[] out = actions.clone();
+        resolve(out, OfRule.GROUP, position, "group");
+        return out;
+    }
+
+    OfMeter meter(int position) {
+        return meters[position];
+    }
+
+    /** Keeps the token buckets of {@code old}'s meters that are unchanged here (called before these tables are published). */
+    public void adoptMeters(OfPipeline old) {
+        if (old == null) return;
+        for (OfMeter m : meters) for (OfMeter o : old.meters) m.adopt(o);
+    }
+
+    /** Counts a packet of {@code bytes} into meter {@code m}, and into its band {@code k} if it exceeded one. */
+    void hitMeter(OfMeter m, int k, long bytes) {
+        counters.getAndAdd(2 * m.counterId, 1);
+        counters.getAndAdd(2 * m.counterId + 1, bytes);
+        if (k >= 0) {
+            counters.getAndAdd(2 * (m.counterId + 1 + k), 1);
+            counters.getAndAdd(2 * (m.counterId + 1 + k) + 1, bytes);
+        }
+    }
+
+    OfGroup group(int position) {
+        return groups[position];
+    }
+
+    /** Counts one packet of {@code bytes} through group {@code g}. */
+    void hitGroup(OfGroup g, long bytes) {
+        counters.getAndAdd(2 * g.counterId, 1);
+        counters.getAndAdd(2 * g.counterId + 1, bytes);
+    }
+
+    /** Counts one packet of {@code bytes} through bucket {@code k} of group {@code g}. */
+    void hitBucket(OfGroup g, int k, long bytes) {
+        counters.getAndAdd(2 * (g.counterId + 1 + k), 1);
+        counters.getAndAdd(2 * (g.counterId + 1 + k) + 1, bytes);
     }
 
     /** Whether the tables are exactly one catch-all rule in table 0 whose only action is NORMAL (a new bridge's default flow). */
@@ -76,9 +173,12 @@ public final class OfPipeline {
         return ruleCount;
     }
 
-    /** Packets and bytes of each rule, in the order they were sent: {@code [2*i]} packets, {@code [2*i+1]} bytes. */
+    /**
+     * Packets and bytes of each rule, in the order they were sent ({@code [2*i]} packets,
+     * {@code [2*i+1]} bytes), then of each group followed by its buckets.
+     */
     public long[] counters() {
-        long[] out = new long[2 * ruleCount];
+        long[] out = new long[2 * counterCount];
         for (int i = 0; i < out.length; i++) out[i] = counters.get(i);
         return out;
     }

@@ -11,16 +11,16 @@ import io.vswitch.datapath.flow.FlowKey;
  * <pre>
  *   TABLE PRIORITY IN_PORT|- GOTO|- META/MASK|- [COOKIE] ; WORD:MASK:VALUE ... ; ACTION[:ARG] ...
  * </pre>
- * Actions: {@code output:P in_port normal flood all local controller:MAX_LEN table push_vlan:TPID
+ * Actions: {@code meter:ID output:P in_port normal flood all local controller:MAX_LEN table group:ID push_vlan:TPID
  * pop_vlan set_vlan_vid:VID set_vlan_pcp:PCP set_eth_src:MAC set_eth_dst:MAC set_ipv4_src:IP
  * set_ipv4_dst:IP set_ip_dscp:DSCP set_tp_src:PORT set_tp_dst:PORT dec_ttl}. {@code table} (run the
  * tables from table 0) is for packet-outs only. The cookie goes into the packet-ins a rule sends.
  */
 public final class OfRule {
     /** Opcodes; from PUSH_VLAN on, every one edits the packet (the forwarder relies on the order). */
-    public static final int OUTPUT = 1, IN_PORT = 2, NORMAL = 3, FLOOD = 4, ALL = 5, LOCAL = 6, CONTROLLER = 7, TABLE = 8,
-            PUSH_VLAN = 9, POP_VLAN = 10, SET_VLAN_VID = 11, SET_VLAN_PCP = 12, SET_ETH_SRC = 13, SET_ETH_DST = 14,
-            SET_IPV4_SRC = 15, SET_IPV4_DST = 16, SET_IP_DSCP = 17, SET_TP_SRC = 18, SET_TP_DST = 19, DEC_TTL = 20;
+    public static final int OUTPUT = 1, IN_PORT = 2, NORMAL = 3, FLOOD = 4, ALL = 5, LOCAL = 6, CONTROLLER = 7, TABLE = 8, GROUP = 9,
+            METER = 10, PUSH_VLAN = 11, POP_VLAN = 12, SET_VLAN_VID = 13, SET_VLAN_PCP = 14, SET_ETH_SRC = 15, SET_ETH_DST = 16,
+            SET_IPV4_SRC = 17, SET_IPV4_DST = 18, SET_IP_DSCP = 19, SET_TP_SRC = 20, SET_TP_DST = 21, DEC_TTL = 22;
 
     final int table;
     final int priority;
@@ -126,6 +126,8 @@ public final class OfRule {
                 case "local" -> LOCAL;
                 case "controller" -> CONTROLLER;
                 case "table" -> TABLE;
+                case "group" -> GROUP;
+                case "meter" -> METER;
                 case "push_vlan" -> PUSH_VLAN;
                 case "pop_vlan" -> POP_VLAN;
                 case "set_vlan_vid" -> SET_VLAN_VID;
@@ -140,7 +142,7 @@ public final class OfRule {
                 case "dec_ttl" -> DEC_TTL;
                 default -> throw new IllegalArgumentException("unknown action " + a[0]);
             };
-            boolean needsArg = op == OUTPUT || op == CONTROLLER || op == PUSH_VLAN || (op >= SET_VLAN_VID && op <= SET_TP_DST);
+            boolean needsArg = op == OUTPUT || op == CONTROLLER || op == GROUP || op == METER || op == PUSH_VLAN || (op >= SET_VLAN_VID && op <= SET_TP_DST);
             if (needsArg != (a.length == 2)) throw new IllegalArgumentException("action " + a[0] + (needsArg ? " needs" : " takes no") + " argument");
             actions[2 * j] = op;
             actions[2 * j + 1] = needsArg ? Long.parseUnsignedLong(a[1], 16) : 0;

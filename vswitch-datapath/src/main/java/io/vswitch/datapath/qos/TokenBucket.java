@@ -5,9 +5,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A rate limiter that any number of threads may share without a lock: the generic cell rate
  * algorithm (GCRA, ITU-T I.371), a token bucket kept as one number, the <em>theoretical arrival
- * time</em> (TAT). A take at {@code now} conforms if {@code TAT <= now + tolerance}, and then moves
- * TAT to {@code max(TAT, now) + interval}: a full bucket is a TAT in the past, each take spends one
- * interval, and time refills it. One compare-and-set per conforming take, none for a refused one, no
+ * time</em> (TAT). A take of cost {@code c} (its units' time at the rate) at {@code now} moves TAT to
+ * {@code max(TAT, now) + c}, and conforms if that stays within the bucket's size (burst units' time)
+ * of now: a full bucket is a TAT in the past, each take spends its cost, and time refills it. One compare-and-set per conforming take, none for a refused one, no
  * allocation: cheap enough for a PMD.
  *
  * <p>{@code rate} units per second with room for {@code burst} units back to back. A rate of 0
@@ -15,10 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class TokenBucket {
     private final AtomicLong tat = new AtomicLong(Long.MIN_VALUE / 2);
-    /** Nanoseconds one unit costs; 0 = unlimited. */
-    private volatile long interval;
-    /** How far TAT may run ahead of now: (burst - 1) units. */
-    private volatile long tolerance;
+    /** Units per second; 0 = unlimited. */
+    private volatile long rate;
+    /** The bucket's size in time: how far TAT may run ahead of now (burst units at the rate). */
+    private volatile long capacityNanos;
 
     public TokenBucket(long ratePerSecond, long burst) {
         configure(ratePerSecond, burst);
@@ -27,31 +27,35 @@ public final class TokenBucket {
     /** Changes rate and burst; the bucket keeps its current fill. */
     public void configure(long ratePerSecond, long burst) {
         if (ratePerSecond < 0 || burst < 0) throw new IllegalArgumentException("rate and burst must not be negative");
-        long i = ratePerSecond == 0 ? 0 : Math.max(1, 1_000_000_000L / ratePerSecond);
-        tolerance = i * Math.max(0, Math.max(burst, 1) - 1);
-        interval = i;
+        capacityNanos = ratePerSecond == 0 ? 0 : (long) (Math.max(burst, 1) * 1e9 / ratePerSecond);
+        rate = ratePerSecond;
     }
 
     public long ratePerSecond() {
-        long i = interval;
-        return i == 0 ? 0 : 1_000_000_000L / i;
+        return rate;
     }
 
     public long burst() {
-        long i = interval;
-        return i == 0 ? 0 : tolerance / i + 1;
+        long r = rate;
+        return r == 0 ? 0 : Math.round(capacityNanos * (double) r / 1e9);
     }
 
     /** Takes one unit at time {@code nowNanos} ({@link System#nanoTime}); false if the bucket is empty. */
     public boolean tryTake(long nowNanos) {
-        long i = interval;
-        if (i == 0) return true;
-        long tol = tolerance;
+        return tryTake(nowNanos, 1);
+    }
+
+    /** Takes {@code units} at once (a packet's bits for a kbps meter); false, taking nothing, if they do not fit. */
+    public boolean tryTake(long nowNanos, long units) {
+        long r = rate;
+        if (r == 0) return true;
+        long cost = units * 1_000_000_000L / r;
+        long cap = capacityNanos;
         while (true) {
             long t = tat.get();
-            long start = Math.max(t, nowNanos);
-            if (start - nowNanos > tol) return false;
-            if (tat.compareAndSet(t, start + i)) return true;
+            long next = Math.max(t, nowNanos) + cost;
+            if (next - nowNanos > cap) return false;
+            if (tat.compareAndSet(t, next)) return true;
         }
     }
 }

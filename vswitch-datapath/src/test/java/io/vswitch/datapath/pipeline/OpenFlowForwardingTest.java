@@ -226,4 +226,87 @@ class OpenFlowForwardingTest {
         assertEquals(5, forwarder.packetOuts());
         assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 1 - - - ; ; table", 1), "table is for packet-outs only");
     }
+
+    @Test
+    void anAllGroupClonesThePacketForEachBucket() {
+        flows("0 a 1 - - ; ; group:1 output:3", "g 1 all ; 1 0 output:2 ; 1 0 push_vlan:8100 set_vlan_vid:7 output:3");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        assertArrayEquals(f, sent("p2").get(0), "bucket 0 got the packet as it came");
+        List<byte[]> p3 = sent("p3");
+        assertEquals(2, p3.size());
+        assertEquals(f.length + 4, p3.get(0).length, "bucket 1 tagged its own copy");
+        assertEquals(7, p3.get(0)[15], "VID 7");
+        assertArrayEquals(f, p3.get(1), "after the group, the packet is untouched by the buckets");
+        long[] c = dp.view().bridge("br0").flows().counters();
+        assertArrayEquals(new long[] {1, f.length, 1, f.length, 1, f.length, 1, f.length}, c, "rule, group, bucket 0, bucket 1");
+    }
+
+    @Test
+    void aSelectGroupSpreadsFlowsAndKeepsEachFlowOnOneBucket() {
+        flows("0 a - - - ; ; group:2", "g 2 select ; 1 1 output:2 ; 1 1 output:3 ; 0 5 output:1");
+        int[] perPort = new int[4];
+        for (int src = 0; src < 64; src++) {
+            byte[] f = Frames.udp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000 + src, 2000, 18);
+            for (int again = 0; again < 3; again++) send("p1", f);
+            int p2 = sent("p2").size(), p3 = sent("p3").size();
+            assertEquals(3, p2 + p3, "one bucket per packet, never the dead one");
+            assertTrue(p2 == 0 || p3 == 0, "a flow stays on one bucket");
+            perPort[p2 > 0 ? 2 : 3]++;
+        }
+        assertTrue(perPort[2] > 16 && perPort[3] > 16, "64 flows spread over both live buckets: " + perPort[2] + "/" + perPort[3]);
+    }
+
+    @Test
+    void fastFailoverTakesTheFirstLiveBucketAndIndirectItsOnlyOne() {
+        flows("0 a 1 - - ; ; group:3", "0 a 2 - - ; ; group:4", "g 3 ff ; 0 0 output:2 ; 1 0 output:3", "g 4 indirect ; 1 0 output:1",
+                "g 5 ff ; 0 0 output:2");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        assertTrue(sent("p2").isEmpty());
+        assertEquals(1, sent("p3").size(), "the watched port of bucket 0 is down: bucket 1");
+        send("p2", f);
+        assertEquals(1, sent("p1").size());
+        assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 a - - - ; ; group:9", 1), "no such group");
+        assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("g 1 all ; 1 0 group:1", 1), "no chaining");
+        h.packetOut(0xfffffffd, "group:4", f);
+        assertEquals(1, sent("p1").size(), "packet-outs use groups too");
+    }
+
+    @Test
+    void aMeterDropsWhatExceedsItsRateAndKeepsItsBucketAcrossNewTables() {
+        String meter = "m 1 pktps ; drop a 5";                         // 10 packets/s, bursts of 5
+        flows("0 a - - - ; ; meter:1 output:2", meter);
+        byte[] f = udp(B, A, Frames.IP4_B);
+        for (int n = 0; n < 20; n++) send("p1", f);
+        int passed = sent("p2").size();
+        assertTrue(passed >= 5 && passed <= 6, "a burst of 5 (and one more if 100 ms passed): " + passed);
+        long[] c = dp.view().bridge("br0").flows().counters();
+        assertEquals(20, c[2], "20 packets into the meter");
+        assertEquals(20 - passed, c[4], "the rest fell into the drop band");
+        assertEquals(20 - passed, forwarder.meterDrops());
+        flows("0 b - - - ; ; meter:1 output:3", meter);               // other flows, same meter: the bucket stays empty
+        send("p1", f);
+        assertTrue(sent("p3").size() <= 1, "no new burst after a table change");
+        assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 a - - - ; ; meter:2", 1), "no such meter");
+    }
+
+    @Test
+    void aDscpRemarkBandRaisesTheDropPrecedenceOfAssuredForwarding() {
+        flows("0 a - - - ; ; meter:1 output:2", "m 1 pktps ; dscp_remark 1 1 1");
+        byte[] af11 = udp(B, A, Frames.IP4_B);
+        af11[15] = (byte) (10 << 2);                                    // DSCP AF11
+        fixIpChecksum(af11);
+        send("p1", af11, af11);
+        List<byte[]> out = sent("p2");
+        assertEquals(2, out.size(), "remarked, not dropped");
+        assertArrayEquals(af11, out.get(0), "within the rate: unchanged");
+        byte[] af12 = af11.clone();
+        af12[15] = (byte) (12 << 2);
+        fixIpChecksum(af12);
+        assertArrayEquals(af12, out.get(1), "over the rate: AF12, checksum patched");
+        assertEquals(10, OfMeter.remark(10, 1) - 2);
+        assertEquals(14, OfMeter.remark(12, 5), "at most AFx3");
+        assertEquals(46, OfMeter.remark(46, 1), "EF is not assured forwarding");
+    }
 }

@@ -46,7 +46,15 @@ public final class OfError extends Exception {
     }
 
     public static OfError meterModFailed(String why) {
-        return new OfError(why, (e, d) -> e.buildMeterModFailedErrorMsg().setCode(org.projectfloodlight.openflow.protocol.OFMeterModFailedCode.INVALID_METER).setData(d).build());
+        return meterModFailed(org.projectfloodlight.openflow.protocol.OFMeterModFailedCode.INVALID_METER, why);
+    }
+
+    public static OfError meterModFailed(org.projectfloodlight.openflow.protocol.OFMeterModFailedCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildMeterModFailedErrorMsg().setCode(code).setData(d).build());
+    }
+
+    public static OfError groupModFailed(org.projectfloodlight.openflow.protocol.OFGroupModFailedCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildGroupModFailedErrorMsg().setCode(code).setData(d).build());
     }
 
     public static OfError roleRequestFailed(OFRoleRequestFailedCode code, String why) {

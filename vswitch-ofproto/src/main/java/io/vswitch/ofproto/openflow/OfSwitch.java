@@ -5,6 +5,8 @@ import io.netty.buffer.Unpooled;
 import io.vswitch.ofproto.table.FlowCheck;
 import io.vswitch.ofproto.table.FlowEntry;
 import io.vswitch.ofproto.table.FlowTables;
+import io.vswitch.ofproto.table.GroupTable;
+import io.vswitch.ofproto.table.MeterTable;
 import io.vswitch.ofproto.table.OxmMatch;
 import io.vswitch.ofproto.table.RuleCompiler;
 import org.projectfloodlight.openflow.protocol.OFAggregateStatsRequest;
@@ -75,12 +77,17 @@ public final class OfSwitch {
     }
 
     private final String name;
-    private final FlowTables tables = new FlowTables(group -> false, meter -> false);
+    private final GroupTable groups = new GroupTable();
+    private final MeterTable meters = new MeterTable();
+    private final FlowTables tables = new FlowTables(groups::exists, meters::exists);
     private final java.util.concurrent.Executor loop;
     private final DataplaneLink sink;
     private boolean publishPending;
     /** The flows of the last published generation, in rule order, with their counts at that moment. */
     private List<FlowEntry> published = List.of();
+    /** The groups of the last published generation, after the rules in the counter order. */
+    private List<GroupTable.Group> publishedGroups = List.of();
+    private List<MeterTable.Meter> publishedMeters = List.of();
     /** Starts from the clock, so a restarted vswitchd never reuses a generation the dataplane has. */
     private long generation = System.currentTimeMillis() << 16;
     private final Set<OfConnection> connections = new LinkedHashSet<>();
@@ -181,7 +188,13 @@ public final class OfSwitch {
             rules.add(line);
             sent.add(e);
         }
+        List<GroupTable.Group> sentGroups = List.copyOf(groups.all());
+        for (GroupTable.Group g : sentGroups) rules.add(RuleCompiler.group(g, this::portLive));
+        List<MeterTable.Meter> sentMeters = List.copyOf(meters.all());
+        for (MeterTable.Meter m : sentMeters) rules.add(RuleCompiler.meter(m));
         published = sent;
+        publishedGroups = sentGroups;
+        publishedMeters = sentMeters;
         this.compiled = compiled;
         sink.tables(name, ++generation, rules);
     }
@@ -194,13 +207,43 @@ public final class OfSwitch {
      * zero, so a flow's count is what it had when the generation was published plus the dataplane's.
      */
     public void dataplaneCounters(long gen, long[] counters) {
-        if (gen != generation || counters.length != 2 * published.size()) return;
+        int slots = published.size();
+        for (GroupTable.Group g : publishedGroups) slots += 1 + g.buckets().size();
+        for (MeterTable.Meter m : publishedMeters) slots += 1 + m.bands().size();
+        if (gen != generation || counters.length != 2 * slots) return;
         for (int i = 0; i < published.size(); i++) {
             FlowEntry at = published.get(i);
             if (counters[2 * i] != 0 || counters[2 * i + 1] != 0) {
                 tables.setCounts(at, at.packets() + counters[2 * i], at.bytes() + counters[2 * i + 1]);
             }
         }
+        int at = published.size();
+        for (GroupTable.Group g : publishedGroups) {
+            int n = g.buckets().size();
+            long[] bp = new long[n], bb = new long[n];
+            for (int k = 0; k < n; k++) {
+                bp[k] = g.bucketPackets()[k] + counters[2 * (at + 1 + k)];
+                bb[k] = g.bucketBytes()[k] + counters[2 * (at + 1 + k) + 1];
+            }
+            groups.setCounts(g, g.packets() + counters[2 * at], g.bytes() + counters[2 * at + 1], bp, bb);
+            at += 1 + n;
+        }
+        for (MeterTable.Meter m : publishedMeters) {
+            int n = m.bands().size();
+            long[] bp = new long[n], bb = new long[n];
+            for (int k = 0; k < n; k++) {
+                bp[k] = m.bandPackets()[k] + counters[2 * (at + 1 + k)];
+                bb[k] = m.bandBytes()[k] + counters[2 * (at + 1 + k) + 1];
+            }
+            meters.setCounts(m, m.packets() + counters[2 * at], m.bytes() + counters[2 * at + 1], bp, bb);
+            at += 1 + n;
+        }
+    }
+
+    /** Whether OpenFlow port {@code ofport} is up (a group bucket watching it is live). */
+    private boolean portLive(int ofport) {
+        for (BridgeView.PortView p : view.ports()) if (p.ofport() == ofport) return p.linkUp() && p.adminUp();
+        return false;
     }
 
     /** A new bridge not in secure fail mode starts with {@code priority=0 actions=NORMAL}, as in OVS. */
@@ -247,6 +290,7 @@ public final class OfSwitch {
     public void update(BridgeView next) {
         Map<Integer, BridgeView.PortView> before = byNumber(view), after = byNumber(next);
         view = next;
+        if (!groups.all().isEmpty() && !liveness(before).equals(liveness(after))) changed();   // watched ports decide buckets
         for (OfConnection c : connections) {
             if (!c.ready()) continue;
             OFFactory f = c.factory();
@@ -260,6 +304,12 @@ public final class OfSwitch {
             });
             c.flush();
         }
+    }
+
+    private static Map<Integer, Boolean> liveness(Map<Integer, BridgeView.PortView> ports) {
+        Map<Integer, Boolean> m = new java.util.HashMap<>();
+        ports.forEach((n, p) -> m.put(n, p.linkUp() && p.adminUp()));
+        return m;
     }
 
     private static Map<Integer, BridgeView.PortView> byNumber(BridgeView v) {
@@ -295,6 +345,8 @@ public final class OfSwitch {
                 case ROLE_REQUEST -> role(c, (OFRoleRequest) m);
                 case FLOW_MOD -> flowMod(c, (OFFlowMod) m);
                 case PACKET_OUT -> packetOut(c, (OFPacketOut) m);
+                case GROUP_MOD -> groupMod(c, (org.projectfloodlight.openflow.protocol.OFGroupMod) m);
+                case METER_MOD -> meterMod(c, (org.projectfloodlight.openflow.protocol.OFMeterMod) m);
                 case STATS_REQUEST -> stats(c, (OFStatsRequest<?>) m);
                 default -> throw OfError.badRequest(OFBadRequestCode.BAD_TYPE, m.getType() + " is not supported yet");
             }
@@ -405,6 +457,31 @@ public final class OfSwitch {
         for (OfConnection c : connections) if (c.ready()) c.flush();
     }
 
+    /** A group-mod; deleting a group deletes the flows that use it (FLOW_REMOVED reason GROUP_DELETE), as in OVS. */
+    private void groupMod(OfConnection c, org.projectfloodlight.openflow.protocol.OFGroupMod gm) throws OfError {
+        if (c.role() == OFControllerRole.ROLE_SLAVE) throw OfError.badRequest(OFBadRequestCode.IS_SLAVE, "a slave controller may not change groups");
+        List<Long> deleted = groups.apply(gm, System.nanoTime());
+        OFFactory f = c.factory();
+        for (long id : deleted) {
+            FlowTables.Outcome out = tables.apply(f.buildFlowDelete().setTableId(TableId.ALL).setOutGroup(OFGroup.of((int) id)).build(), System.nanoTime());
+            for (FlowEntry e : out.removed()) {
+                if (e.flags().contains(OFFlowModFlags.SEND_FLOW_REM)) flowRemoved(e, OFFlowRemovedReason.GROUP_DELETE);
+            }
+        }
+        changed();
+    }
+
+    /** A meter-mod; deleting a meter deletes the flows that use it (FLOW_REMOVED reason METER_DELETE), as in OVS. */
+    private void meterMod(OfConnection c, org.projectfloodlight.openflow.protocol.OFMeterMod mm) throws OfError {
+        if (c.role() == OFControllerRole.ROLE_SLAVE) throw OfError.badRequest(OFBadRequestCode.IS_SLAVE, "a slave controller may not change meters");
+        for (long id : meters.apply(mm, System.nanoTime())) {
+            for (FlowEntry e : tables.removeIf(e -> e.usesMeter(id))) {
+                if (e.flags().contains(OFFlowModFlags.SEND_FLOW_REM)) flowRemoved(e, OFFlowRemovedReason.METER_DELETE);
+            }
+        }
+        changed();
+    }
+
     /** FLOW_REMOVED to every controller connection that may receive asynchronous messages. */
     private void flowRemoved(FlowEntry e, OFFlowRemovedReason reason) {
         long age = (System.nanoTime() - e.createdNanos()) / 1_000_000 * 1_000_000;
@@ -475,8 +552,81 @@ public final class OfSwitch {
                 }
                 c.send(f.buildPortStatsReply().setXid(xid).setEntries(entries).build());
             }
+            case GROUP -> {
+                OFGroup which = ((org.projectfloodlight.openflow.protocol.OFGroupStatsRequest) req).getGroup();
+                long now = System.nanoTime();
+                List<org.projectfloodlight.openflow.protocol.OFGroupStatsEntry> entries = new ArrayList<>();
+                for (GroupTable.Group g : groups.all()) {
+                    if (!which.equals(OFGroup.ALL) && (which.getGroupNumber() & 0xffffffffL) != g.id()) continue;
+                    long age = (now - g.createdNanos()) / 1_000_000 * 1_000_000;
+                    List<org.projectfloodlight.openflow.protocol.OFBucketCounter> buckets = new ArrayList<>();
+                    for (int k = 0; k < g.buckets().size(); k++) {
+                        buckets.add(f.buildBucketCounter().setPacketCount(U64.of(g.bucketPackets()[k])).setByteCount(U64.of(g.bucketBytes()[k])).build());
+                    }
+                    entries.add(f.buildGroupStatsEntry().setGroup(OFGroup.of((int) g.id())).setRefCount(refCount(g.id()))
+                            .setPacketCount(U64.of(g.packets())).setByteCount(U64.of(g.bytes()))
+                            .setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L).setBucketStats(buckets).build());
+                }
+                multipart(c, entries, (list, more) -> f.buildGroupStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
+            }
+            case GROUP_DESC -> {
+                List<org.projectfloodlight.openflow.protocol.OFGroupDescStatsEntry> entries = new ArrayList<>();
+                for (GroupTable.Group g : groups.all()) {
+                    entries.add(f.buildGroupDescStatsEntry().setGroup(OFGroup.of((int) g.id())).setGroupType(g.type()).setBuckets(g.buckets()).build());
+                }
+                multipart(c, entries, (list, more) -> f.buildGroupDescStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
+            }
+            case METER -> {
+                long which = ((org.projectfloodlight.openflow.protocol.OFMeterStatsRequest) req).getMeterId() & 0xffffffffL;
+                long now = System.nanoTime();
+                List<org.projectfloodlight.openflow.protocol.OFMeterStats> entries = new ArrayList<>();
+                for (MeterTable.Meter m : meters.all()) {
+                    if (which != MeterTable.ALL && which != m.id()) continue;
+                    long age = (now - m.createdNanos()) / 1_000_000 * 1_000_000;
+                    List<org.projectfloodlight.openflow.protocol.OFMeterBandStats> bands = new ArrayList<>();
+                    for (int k = 0; k < m.bands().size(); k++) {
+                        bands.add(f.buildMeterBandStats().setPacketBandCount(U64.of(m.bandPackets()[k])).setByteBandCount(U64.of(m.bandBytes()[k])).build());
+                    }
+                    long flows = tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO).stream()
+                            .filter(e -> e.usesMeter(m.id())).count();
+                    entries.add(f.buildMeterStats().setMeterId(m.id()).setFlowCount(flows).setPacketInCount(U64.of(m.packets()))
+                            .setByteInCount(U64.of(m.bytes())).setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L)
+                            .setBandStats(bands).build());
+                }
+                multipart(c, entries, (list, more) -> f.buildMeterStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
+            }
+            case METER_CONFIG -> {
+                long which = ((org.projectfloodlight.openflow.protocol.OFMeterConfigStatsRequest) req).getMeterId() & 0xffffffffL;
+                List<org.projectfloodlight.openflow.protocol.OFMeterConfig> entries = new ArrayList<>();
+                for (MeterTable.Meter m : meters.all()) {
+                    if (which == MeterTable.ALL || which == m.id()) {
+                        entries.add(f.buildMeterConfig().setMeterId(m.id()).setFlags(m.flags()).setEntries(m.bands()).build());
+                    }
+                }
+                multipart(c, entries, (list, more) -> f.buildMeterConfigStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
+            }
+            case METER_FEATURES -> c.send(f.buildMeterFeaturesStatsReply().setXid(xid).setFeatures(f.buildMeterFeatures()
+                    .setMaxMeter(MeterTable.MAX_METER).setBandTypes(1 << 1 | 1 << 2)                  // drop, dscp_remark
+                    .setCapabilities(0xf).setMaxBands((short) MeterTable.MAX_BANDS).setMaxColor((short) 0).build()).build());
+            case GROUP_FEATURES -> c.send(f.buildGroupFeaturesStatsReply().setXid(xid).setTypes(0xf)
+                    .setCapabilities(EnumSet.of(org.projectfloodlight.openflow.protocol.OFGroupCapabilities.SELECT_WEIGHT,
+                            org.projectfloodlight.openflow.protocol.OFGroupCapabilities.SELECT_LIVENESS))
+                    .setMaxGroupsAll(GroupTable.MAX_GROUP).setMaxGroupsSelect(GroupTable.MAX_GROUP)
+                    .setMaxGroupsIndirect(GroupTable.MAX_GROUP).setMaxGroupsFf(GroupTable.MAX_GROUP)
+                    .setActionsAll(GROUP_ACTIONS).setActionsSelect(GROUP_ACTIONS).setActionsIndirect(GROUP_ACTIONS).setActionsFf(GROUP_ACTIONS).build());
             default -> throw OfError.badRequest(OFBadRequestCode.BAD_STAT, req.getStatsType() + " statistics are not supported yet");
         }
+    }
+
+    /**
+     * Actions a bucket may hold, as the OpenFlow 1.3 action-type bitmap: output (0), push/pop VLAN
+     * (17, 18), dec_nw_ttl (24), set_field (25).
+     */
+    private static final long GROUP_ACTIONS = 1L | 1L << 17 | 1L << 18 | 1L << 24 | 1L << 25;
+
+    /** Flows that use group {@code id}. */
+    private long refCount(long id) {
+        return tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.of((int) id), U64.ZERO, U64.ZERO).size();
     }
 
     private List<FlowEntry> select(TableId table, Match match, OFPort outPort, OFGroup outGroup, U64 cookie, U64 cookieMask) {

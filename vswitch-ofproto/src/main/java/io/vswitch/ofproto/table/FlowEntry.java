@@ -37,6 +37,14 @@ public record FlowEntry(int table, int priority, OxmMatch key, Match match, U64 
         return false;
     }
 
+    /** Whether this flow's meter instruction names meter {@code id}. */
+    public boolean usesMeter(long id) {
+        for (OFInstruction i : instructions) {
+            if (i instanceof org.projectfloodlight.openflow.protocol.instruction.OFInstructionMeter m && m.getMeterId() == id) return true;
+        }
+        return false;
+    }
+
     private List<OFAction> actions() {
         return instructions.stream().flatMap(i -> i instanceof OFInstructionApplyActions a ? a.getActions().stream()
                 : i instanceof OFInstructionWriteActions w ? w.getActions().stream() : java.util.stream.Stream.<OFAction>empty()).toList();

@@ -163,6 +163,22 @@ public final class FlowTables {
         return out;
     }
 
+    /** Removes and returns the flows {@code which} selects (a deleted meter's flows). */
+    public List<FlowEntry> removeIf(java.util.function.Predicate<FlowEntry> which) {
+        List<FlowEntry> out = new ArrayList<>();
+        for (Map<Key, FlowEntry> t : tables) {
+            var it = t.values().iterator();
+            while (it.hasNext()) {
+                FlowEntry e = it.next();
+                if (which.test(e)) {
+                    it.remove();
+                    out.add(e);
+                }
+            }
+        }
+        return out;
+    }
+
     /** Flows in {@code table}. */
     public int count(int table) {
         return tables.get(table).size();

@@ -69,6 +69,8 @@ public final class RuleCompiler {
             switch (i) {
                 case OFInstructionGotoTable g -> gotoTable = g.getTableId().getValue();
                 case OFInstructionWriteMetadata w -> metadata = Long.toHexString(w.getMetadata().getValue()) + "/" + Long.toHexString(w.getMetadataMask().getValue());
+                case org.projectfloodlight.openflow.protocol.instruction.OFInstructionMeter m ->
+                        actions.insert(0, " meter:" + Long.toHexString(m.getMeterId()));     // the meter comes first
                 case OFInstructionApplyActions a -> {
                     for (OFAction act : a.getActions()) actions.append(' ').append(action(act));
                 }
@@ -84,6 +86,45 @@ public final class RuleCompiler {
             if (mask[w] != 0) sb.append(' ').append(Integer.toHexString(w)).append(':').append(Long.toHexString(mask[w])).append(':').append(Long.toHexString(value[w]));
         }
         return sb.append(" ;").append(actions).toString();
+    }
+
+    /**
+     * A group's line for the dataplane ({@code OfGroup}'s format); {@code live} says whether a port
+     * (OpenFlow number) is up, for buckets that watch one.
+     */
+    public static String group(GroupTable.Group g, java.util.function.IntPredicate live) {
+        StringBuilder sb = new StringBuilder("g ").append(Long.toHexString(g.id())).append(' ').append(switch (g.type()) {
+            case ALL -> "all";
+            case SELECT -> "select";
+            case INDIRECT -> "indirect";
+            case FF -> "ff";
+        });
+        for (org.projectfloodlight.openflow.protocol.OFBucket b : g.buckets()) {
+            OFPort watch = b.getWatchPort();
+            boolean up = watch.equals(OFPort.ANY) || live.test(watch.equals(OFPort.LOCAL) ? 65534 : watch.getPortNumber());
+            sb.append(" ; ").append(up ? 1 : 0).append(' ').append(Integer.toHexString(b.getWeight()));
+            String acts = actions(b.getActions());
+            if (!acts.isEmpty()) sb.append(' ').append(acts);
+        }
+        return sb.toString();
+    }
+
+    /** A meter's line for the dataplane ({@code OfMeter}'s format; burst 0 when the meter has no BURST flag). */
+    public static String meter(MeterTable.Meter m) {
+        boolean burst = m.flags().contains(org.projectfloodlight.openflow.protocol.OFMeterFlags.BURST);
+        StringBuilder sb = new StringBuilder("m ").append(Long.toHexString(m.id()))
+                .append(m.flags().contains(org.projectfloodlight.openflow.protocol.OFMeterFlags.KBPS) ? " kbps" : " pktps");
+        for (org.projectfloodlight.openflow.protocol.meterband.OFMeterBand b : m.bands()) {
+            switch (b) {
+                case org.projectfloodlight.openflow.protocol.meterband.OFMeterBandDrop d -> sb.append(" ; drop ")
+                        .append(Long.toHexString(d.getRate())).append(' ').append(Long.toHexString(burst ? d.getBurstSize() : 0));
+                case org.projectfloodlight.openflow.protocol.meterband.OFMeterBandDscpRemark r -> sb.append(" ; dscp_remark ")
+                        .append(Long.toHexString(r.getRate())).append(' ').append(Long.toHexString(burst ? r.getBurstSize() : 0))
+                        .append(' ').append(Integer.toHexString(r.getPrecLevel()));
+                default -> throw new IllegalArgumentException("meter band " + b.getType() + " cannot be run by the dataplane");
+            }
+        }
+        return sb.toString();
     }
 
     /** A packet-out's actions in the dataplane's format (space-separated). */
@@ -106,6 +147,7 @@ public final class RuleCompiler {
                 if (p.equals(OFPort.TABLE)) yield "table";
                 yield "output:" + Integer.toHexString(p.getPortNumber());
             }
+            case org.projectfloodlight.openflow.protocol.action.OFActionGroup g -> "group:" + Long.toHexString(g.getGroup().getGroupNumber() & 0xffffffffL);
             case OFActionPushVlan push -> "push_vlan:" + Integer.toHexString(push.getEthertype().getValue());
             case OFActionPopVlan pop -> "pop_vlan";
             case org.projectfloodlight.openflow.protocol.action.OFActionDecNwTtl dec -> "dec_ttl";
