@@ -202,4 +202,61 @@ class OpenFlowTrafficIT {
             monitor.destroyForcibly();
         }
     }
+
+    /**
+     * A 20 Mbit/s meter on UDP from a to b: iperf3 offers 50 Mbit/s and b receives the meter's rate
+     * within 10 % (the meter counts Ethernet frames, iperf3 its UDP payload: 1400 of 1442 bytes).
+     */
+    @Test
+    @Order(8)
+    void aMeterLimitsUdpToItsRate() throws Exception {
+        ofctl("del-flows");
+        ofctl("add-meter", "meter=1,kbps,burst,band=type=drop,rate=20000,burst_size=1000");
+        ofctl("add-flow", "priority=10,udp,in_port=1,actions=meter:1,output:2");
+        ofctl("add-flow", "priority=0,actions=NORMAL");
+        Path serverLog = Files.createTempFile("iperf3", ".json");
+        Process server = b.start(serverLog, "iperf3", "-s", "-1", "-J");
+        try {
+            Thread.sleep(500);
+            a.exec("iperf3", "-c", "10.12.0.2", "-u", "-b", "50M", "-l", "1400", "-t", "5").ok();
+            assertTrue(server.waitFor(15, TimeUnit.SECONDS), "iperf3 server finished");
+        } finally {
+            server.destroyForcibly();
+        }
+        String json = Files.readString(serverLog);
+        java.util.regex.Matcher end = java.util.regex.Pattern.compile("\"end\":\\s*\\{").matcher(json);
+        int summary = -1;
+        while (end.find()) summary = end.end();                      // the last "end": { is the summary
+        assertTrue(summary > 0, json);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"sum_received\":\\s*\\{[^}]*?\"bits_per_second\":\\s*([0-9.e+]+)")
+                .matcher(json.substring(summary));
+        assertTrue(m.find(), json);
+        double mbps = Double.parseDouble(m.group(1)) / 1e6;
+        double expected = 20.0 * 1400 / 1442;
+        assertTrue(Math.abs(mbps - expected) <= expected * 0.10, "received " + mbps + " Mbit/s, the meter allows " + expected);
+        String stats = ofctl("meter-stats").out();
+        assertTrue(stats.matches("(?s).*meter:1 flow_count:1 packet_in_count:[1-9][0-9]* .*0: packet_count:[1-9][0-9]* .*"), "the drop band counted:\n" + stats);
+        ofctl("del-meters");
+    }
+
+    /** A select group over b's and c's ports spreads 32 UDP flows from a over both buckets. */
+    @Test
+    @Order(9)
+    void aSelectGroupSpreadsFlows() throws Exception {
+        ofctl("del-flows");
+        ofctl("add-group", "group_id=1,type=select,bucket=output:2,bucket=output:3");
+        ofctl("add-flow", "priority=10,udp,in_port=1,actions=group:1");
+        ofctl("add-flow", "priority=0,actions=NORMAL");
+        String bMac = b.exec("cat", "/sys/class/net/of2/address").ok().out().trim();
+        a.exec("ip", "neigh", "replace", "10.12.0.2", "lladdr", bMac, "dev", "of1").ok();
+        Thread.sleep(300);
+        a.exec("python3", "-c", "import socket\nfor p in range(40000, 40032):\n"
+                + "    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('10.12.0.1', p)); s.sendto(b'x', ('10.12.0.2', 9)); s.close()").ok();
+        String stats = "";
+        java.util.regex.Pattern spread = java.util.regex.Pattern.compile(
+                "packet_count=32,.*bucket0:packet_count=([1-9][0-9]*),.*bucket1:packet_count=([1-9][0-9]*),");
+        for (int i = 0; i < 30 && !spread.matcher(stats = ofctl("dump-group-stats").out()).find(); i++) Thread.sleep(200);
+        assertTrue(spread.matcher(stats).find(), "32 flows over both buckets (counters every 2 s):\n" + stats);
+        ofctl("del-groups");
+    }
 }
