@@ -114,6 +114,8 @@ class OvsOfctlIT {
         same("add-flow", "priority=9,tcp,tp_dst=80,actions=set_field:10.0.0.9->ip_dst,set_field:8080->tcp_dst,dec_ttl,output:2");
         same("add-flow", "priority=9,udp,actions=set_field:46->ip_dscp,set_field:53->udp_src,output:2");
         same("add-flow", "priority=5,actions=group:1");                                // no such group
+        same("add-flow", "priority=11,in_port=2,actions=clear_actions,write_actions(push_vlan:0x8100,set_field:4097->vlan_vid,output:1)");
+        same("add-flow", "priority=12,in_port=2,actions=write_actions(output:1,output:2)");      // two outputs in a set
         same("add-flow", "check_overlap,priority=7,ip,actions=drop");                  // overlaps cookie=0x10
         same("add-flow", "check_overlap,priority=7,ipv6,actions=drop");                // does not
         same("add-flow", "priority=10,in_port=1,dl_vlan=100,actions=output:1");         // replaces the first

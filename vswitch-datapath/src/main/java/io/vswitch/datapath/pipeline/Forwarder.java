@@ -56,6 +56,14 @@ public final class Forwarder {
     /** Per packet while it walks the tables: an output refers to its current bytes; NORMAL did not refuse it on input. */
     private boolean referenced;
     private boolean accepted;
+    /** The packet's action set (write_actions): a bit per action kind with its argument, and its outputs. */
+    private long actionSet;
+    private final long[] actionSetArg = new long[64];
+    private static final int MAX_SET_OUTPUTS = 8;
+    private final int[] actionSetOutput = new int[MAX_SET_OUTPUTS];
+    private final long[] actionSetOutputArg = new long[MAX_SET_OUTPUTS];
+    private int actionSetOutputs;
+    private final long[] actionSetRun = new long[2 * (ACTION_SET_ORDER.length + MAX_SET_OUTPUTS)];
     /** The flow key of a packet an all group clones, restored after each bucket. */
     private final long[] savedKey = new long[FlowKey.WORDS];
 
@@ -125,6 +133,8 @@ public final class Forwarder {
         taggedLen[i] = NO_VARIANT;
         untaggedLen[i] = NO_VARIANT;
         spareBusy = 0;
+        actionSet = 0;
+        actionSetOutputs = 0;
     }
 
     /**
@@ -146,7 +156,7 @@ public final class Forwarder {
                 break;
             }
         }
-        apply(actions, batch, 0, in, inOfport, bridge, view, now, 0, 0);
+        apply(actions, actions.length, batch, 0, in, inOfport, bridge, view, now, 0, 0);
         flushHits();
         flush(batch, view);
     }
@@ -264,11 +274,14 @@ public final class Forwarder {
             }
             hitPackets++;
             hitBytes += batch.length[i];
-            if (!apply(r.actions, batch, i, in, inOfport, bridge, view, now, table, r.cookie)) return accepted;
+            if (!apply(r.actions, r.actions.length, batch, i, in, inOfport, bridge, view, now, table, r.cookie)) return accepted;
             if (r.writeMetadata) {
                 keys[base + FlowKey.W_METADATA] = (keys[base + FlowKey.W_METADATA] & ~r.metadataMask) | (r.metadata & r.metadataMask);
             }
-            if (r.gotoTable < 0) return accepted;
+            if (r.gotoTable < 0) {
+                if (actionSet != 0 || actionSetOutputs != 0) runActionSet(batch, i, in, inOfport, bridge, view, now, table, r.cookie);
+                return accepted;
+            }
             table = r.gotoTable;
         }
     }
@@ -278,15 +291,26 @@ public final class Forwarder {
      * {@code cookie} say which flow they came from (for packet-ins). False if the packet is gone (an
      * expired TTL, no spare slot for a copy).
      */
-    private boolean apply(long[] a, Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now,
+    private boolean apply(long[] a, int n, Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now,
                           int table, long cookie) {
         long[] keys = batch.keys;
         int base = i * FlowKey.WORDS;
         MemorySegment mem = batch.memory();
         int inIndex = in == null ? -1 : in.index();
-        for (int j = 0; j < a.length; j += 2) {
+        boolean firstOutput = true;                      // a rule's w/ actions are its one write_actions
+        for (int j = 0; j < n; j += 2) {
             int op = (int) a[j];
             long arg = a[j + 1];
+            if (op >= OfRule.WRITE) {                    // write_actions: into the action set, for later
+                writeAction(op - OfRule.WRITE, arg, firstOutput);
+                if (op - OfRule.WRITE < OfRule.TABLE) firstOutput = false;
+                continue;
+            }
+            if (op == OfRule.CLEAR_ACTIONS) {
+                actionSet = 0;
+                actionSetOutputs = 0;
+                continue;
+            }
             if (op >= OfRule.PUSH_VLAN) {                // an edit
                 if (!change(batch, i, mem, op, arg, keys, base)) return false;
                 continue;
@@ -321,6 +345,54 @@ public final class Forwarder {
         }
         return true;
     }
+
+    /**
+     * Puts one action into the packet's action set: one per kind, the last written wins. Outputs
+     * (output, in_port, normal, flood, all, local, controller): the outputs of one write_actions
+     * replace those written before, and, as in OVS, it may write several.
+     */
+    private void writeAction(int op, long arg, boolean firstOutputOfInstruction) {
+        if (op < OfRule.TABLE) {
+            if (firstOutputOfInstruction) actionSetOutputs = 0;
+            if (actionSetOutputs < MAX_SET_OUTPUTS) {
+                actionSetOutput[actionSetOutputs] = op;
+                actionSetOutputArg[actionSetOutputs++] = arg;
+            }
+        } else {
+            actionSet |= 1L << op;
+            actionSetArg[op] = arg;
+        }
+    }
+
+    /**
+     * Runs the action set when the packet leaves the tables, in the order OpenFlow 1.3 section 5.10
+     * gives: pop, push, decrement TTL, set-fields, then the group if there is one, else the output.
+     */
+    private void runActionSet(Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now, int table, long cookie) {
+        long[] run = actionSetRun;
+        int n = 0;
+        long set = actionSet;
+        for (int op : ACTION_SET_ORDER) {
+            if ((set & (1L << op)) == 0) continue;
+            run[n++] = op;
+            run[n++] = actionSetArg[op];
+        }
+        if ((set & (1L << OfRule.GROUP)) == 0) {
+            for (int k = 0; k < actionSetOutputs; k++) {
+                run[n++] = actionSetOutput[k];
+                run[n++] = actionSetOutputArg[k];
+            }
+        }
+        actionSet = 0;
+        actionSetOutputs = 0;
+        apply(run, n, batch, i, in, inOfport, bridge, view, now, table, cookie);
+    }
+
+    private static final int[] ACTION_SET_ORDER = {
+        OfRule.POP_VLAN, OfRule.PUSH_VLAN, OfRule.DEC_TTL, OfRule.SET_VLAN_VID, OfRule.SET_VLAN_PCP, OfRule.SET_ETH_SRC,
+        OfRule.SET_ETH_DST, OfRule.SET_IPV4_SRC, OfRule.SET_IPV4_DST, OfRule.SET_IP_DSCP, OfRule.SET_TP_SRC, OfRule.SET_TP_DST,
+        OfRule.GROUP
+    };
 
     /** Edits packet i (copying it first if an output refers to its bytes); false if it is gone. */
     private boolean change(Batch batch, int i, MemorySegment mem, int op, long arg, long[] keys, int base) {
@@ -372,7 +444,7 @@ public final class Forwarder {
             for (int k = 0; k < g.buckets(); k++) {
                 flows.hitBucket(g, k, length);
                 referenced = true;                       // edits in a bucket copy the packet first
-                apply(g.actions[k], batch, i, in, inOfport, bridge, view, now, table, cookie);
+                apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
                 batch.offset[i] = offset;
                 batch.length[i] = length;
                 batch.layers[i] = layers;
@@ -389,7 +461,7 @@ public final class Forwarder {
         };
         if (k < 0) return;
         flows.hitBucket(g, k, batch.length[i]);
-        apply(g.actions[k], batch, i, in, inOfport, bridge, view, now, table, cookie);
+        apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
     }
 
     /** A hash of the packet's 5-tuple (IPv4 or IPv6), or of its Ethernet addresses if it is not IP. */

@@ -43,7 +43,7 @@ public final class OfGroup {
     /** Parses a group line; {@code counterId} is its first counter. Throws IllegalArgumentException naming what is wrong. */
     static OfGroup parse(String line, int counterId) {
         String[] parts = line.split(";", -1);
-        String[] head = parts[0].trim().split(" +");
+        String[] head = OfRule.SPACES.split(parts[0].trim());
         if (head.length != 3 || !head[0].equals("g")) throw new IllegalArgumentException("group line needs 'g ID TYPE': " + parts[0]);
         long id = Long.parseUnsignedLong(head[1], 16);
         Type type = switch (head[2]) {
@@ -58,14 +58,15 @@ public final class OfGroup {
         boolean[] live = new boolean[n];
         int[] weight = new int[n];
         for (int k = 0; k < n; k++) {
-            String[] b = parts[k + 1].trim().split(" +", 3);
+            String[] b = OfRule.SPACES.split(parts[k + 1].trim(), 3);
             if (b.length < 2) throw new IllegalArgumentException("bucket needs 'LIVE WEIGHT ACTIONS': " + parts[k + 1]);
             live[k] = b[0].equals("1");
             weight[k] = Integer.parseInt(b[1], 16);
             actions[k] = OfRule.parseActions(b.length == 3 ? b[2] : "");
             for (int j = 0; j < actions[k].length; j += 2) {
-                if (actions[k][j] == OfRule.GROUP || actions[k][j] == OfRule.TABLE || actions[k][j] == OfRule.METER) {
-                    throw new IllegalArgumentException("group " + id + ": a bucket cannot go to a group, a meter or the tables");
+                long op = actions[k][j];
+                if (op == OfRule.GROUP || op == OfRule.TABLE || op == OfRule.METER || op == OfRule.CLEAR_ACTIONS || op >= OfRule.WRITE) {
+                    throw new IllegalArgumentException("group " + id + ": a bucket cannot go to a group, a meter, the tables or the action set");
                 }
             }
         }

@@ -77,7 +77,7 @@ public final class OfMeter {
     /** Parses a meter line; {@code counterId} is its first counter. Throws IllegalArgumentException naming what is wrong. */
     static OfMeter parse(String line, int counterId) {
         String[] parts = line.split(";", -1);
-        String[] head = parts[0].trim().split(" +");
+        String[] head = OfRule.SPACES.split(parts[0].trim());
         if (head.length != 3 || !head[0].equals("m")) throw new IllegalArgumentException("meter line needs 'm ID UNIT': " + parts[0]);
         long id = Long.parseUnsignedLong(head[1], 16);
         boolean kbps = switch (head[2]) {
@@ -91,7 +91,7 @@ public final class OfMeter {
         long[] rate = new long[n], burst = new long[n];
         int[] prec = new int[n];
         for (int k = 0; k < n; k++) {
-            String[] b = parts[k + 1].trim().split(" +");
+            String[] b = OfRule.SPACES.split(parts[k + 1].trim());
             type[k] = switch (b[0]) {
                 case "drop" -> DROP;
                 case "dscp_remark" -> DSCP_REMARK;

@@ -95,7 +95,7 @@ public final class OfPipeline {
     /** Turns the numbers in {@code op} actions into positions; throws if one is missing. */
     private static void resolve(long[] actions, int op, java.util.Map<Long, Integer> position, String what) {
         for (int j = 0; j < actions.length; j += 2) {
-            if (actions[j] != op) continue;
+            if ((actions[j] & ~OfRule.WRITE) != op) continue;
             Integer at = position.get(actions[j + 1]);
             if (at == null) throw new IllegalArgumentException("no " + what + " " + actions[j + 1]);
             actions[j + 1] = at;

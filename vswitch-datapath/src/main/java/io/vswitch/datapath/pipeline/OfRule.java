@@ -13,14 +13,22 @@ import io.vswitch.datapath.flow.FlowKey;
  * </pre>
  * Actions: {@code meter:ID output:P in_port normal flood all local controller:MAX_LEN table group:ID push_vlan:TPID
  * pop_vlan set_vlan_vid:VID set_vlan_pcp:PCP set_eth_src:MAC set_eth_dst:MAC set_ipv4_src:IP
- * set_ipv4_dst:IP set_ip_dscp:DSCP set_tp_src:PORT set_tp_dst:PORT dec_ttl}. {@code table} (run the
- * tables from table 0) is for packet-outs only. The cookie goes into the packet-ins a rule sends.
+ * set_ipv4_dst:IP set_ip_dscp:DSCP set_tp_src:PORT set_tp_dst:PORT dec_ttl clear_actions}; an action
+ * written as {@code w/ACTION} goes into the packet's action set (write_actions) instead, which runs
+ * when the packet leaves the tables. {@code table} (run the tables from table 0) is for packet-outs
+ * only. The cookie goes into the packet-ins a rule sends.
  */
 public final class OfRule {
+    /** Separates the fields of a line (compiled once: a rule line is parsed per flow of every transfer). */
+    static final java.util.regex.Pattern SPACES = java.util.regex.Pattern.compile(" +");
     /** Opcodes; from PUSH_VLAN on, every one edits the packet (the forwarder relies on the order). */
     public static final int OUTPUT = 1, IN_PORT = 2, NORMAL = 3, FLOOD = 4, ALL = 5, LOCAL = 6, CONTROLLER = 7, TABLE = 8, GROUP = 9,
             METER = 10, PUSH_VLAN = 11, POP_VLAN = 12, SET_VLAN_VID = 13, SET_VLAN_PCP = 14, SET_ETH_SRC = 15, SET_ETH_DST = 16,
             SET_IPV4_SRC = 17, SET_IPV4_DST = 18, SET_IP_DSCP = 19, SET_TP_SRC = 20, SET_TP_DST = 21, DEC_TTL = 22;
+    /** Empties the packet's action set (clear_actions). */
+    public static final int CLEAR_ACTIONS = 23;
+    /** Added to an action's opcode: write it into the action set instead of applying it (write_actions). */
+    public static final int WRITE = 0x100;
 
     final int table;
     final int priority;
@@ -74,7 +82,7 @@ public final class OfRule {
     static OfRule parse(int id, String line) {
         String[] parts = line.split(";", -1);
         if (parts.length != 3) throw new IllegalArgumentException("flow rule needs 3 ';'-separated parts: " + line);
-        String[] head = parts[0].trim().split(" +");
+        String[] head = SPACES.split(parts[0].trim());
         if (head.length != 5 && head.length != 6) throw new IllegalArgumentException("flow rule head needs 5 or 6 fields: " + parts[0]);
         int table = hexInt(head[0]);
         if (table < 0 || table >= OfPipeline.TABLES) throw new IllegalArgumentException("no table " + table);
@@ -92,7 +100,7 @@ public final class OfRule {
             metaMask = Long.parseUnsignedLong(mm[1], 16);
         }
         long cookie = head.length == 6 ? Long.parseUnsignedLong(head[5], 16) : 0;
-        String[] match = parts[1].trim().isEmpty() ? new String[0] : parts[1].trim().split(" +");
+        String[] match = parts[1].trim().isEmpty() ? new String[0] : SPACES.split(parts[1].trim());
         int[] words = new int[match.length];
         long[] masks = new long[match.length];
         long[] values = new long[match.length];
@@ -113,10 +121,11 @@ public final class OfRule {
 
     /** Parses space-separated actions into (opcode, argument) pairs; throws IllegalArgumentException naming what is wrong. */
     public static long[] parseActions(String text) {
-        String[] acts = text.trim().isEmpty() ? new String[0] : text.trim().split(" +");
+        String[] acts = text.trim().isEmpty() ? new String[0] : SPACES.split(text.trim());
         long[] actions = new long[2 * acts.length];
         for (int j = 0; j < acts.length; j++) {
-            String[] a = acts[j].split(":", 2);
+            boolean write = acts[j].startsWith("w/");
+            String[] a = (write ? acts[j].substring(2) : acts[j]).split(":", 2);
             int op = switch (a[0]) {
                 case "output" -> OUTPUT;
                 case "in_port" -> IN_PORT;
@@ -140,11 +149,13 @@ public final class OfRule {
                 case "set_tp_src" -> SET_TP_SRC;
                 case "set_tp_dst" -> SET_TP_DST;
                 case "dec_ttl" -> DEC_TTL;
+                case "clear_actions" -> CLEAR_ACTIONS;
                 default -> throw new IllegalArgumentException("unknown action " + a[0]);
             };
             boolean needsArg = op == OUTPUT || op == CONTROLLER || op == GROUP || op == METER || op == PUSH_VLAN || (op >= SET_VLAN_VID && op <= SET_TP_DST);
             if (needsArg != (a.length == 2)) throw new IllegalArgumentException("action " + a[0] + (needsArg ? " needs" : " takes no") + " argument");
-            actions[2 * j] = op;
+            if (write && (op == CLEAR_ACTIONS || op == METER || op == TABLE)) throw new IllegalArgumentException(a[0] + " cannot be written into the action set");
+            actions[2 * j] = write ? op | WRITE : op;
             actions[2 * j + 1] = needsArg ? Long.parseUnsignedLong(a[1], 16) : 0;
         }
         return actions;

@@ -139,6 +139,7 @@ public final class Pmd implements Runnable {
     /** Publishes a new set of rx queues; the PMD picks it up at its next iteration. */
     public void assign(Rxq[] queues) {
         this.rxqs = queues;
+        wake();
     }
 
     /** Incremented at the end of every loop iteration: a PMD past it holds no older view. */
@@ -203,6 +204,13 @@ public final class Pmd implements Runnable {
                 counters.set(PmdCounters.PACKET_INS_LOST, forwarder.packetInsLost());
                 counters.set(PmdCounters.PACKET_OUTS, forwarder.packetOuts());
                 idle.idle(work);
+            } else if (queues.length == 0) {
+                // Nothing to poll: sleep instead of spinning (a PMD without ports costs no core, as in
+                // OVS, where a datapath without polled ports has no PMD threads). offer() and
+                // assign() wake it; grace periods still see an iteration per millisecond.
+                counters.set(PmdCounters.ITERATIONS, iterations);
+                LockSupport.parkNanos(1_000_000);
+                counters.add(PmdCounters.IDLE_NS, System.nanoTime() - start);
             } else {
                 counters.set(PmdCounters.ITERATIONS, iterations);
                 idle.idle(0);

@@ -309,4 +309,36 @@ class OpenFlowForwardingTest {
         assertEquals(14, OfMeter.remark(12, 5), "at most AFx3");
         assertEquals(46, OfMeter.remark(46, 1), "EF is not assured forwarding");
     }
+
+    @Test
+    void theActionSetRunsWhenThePacketLeavesTheTablesInTheSpecificationsOrder() {
+        // table 0 writes output:3, a VID and a push (in the "wrong" order); table 1 replaces the output with 2
+        flows("0 a 1 1 - ; ; w/output:3 w/set_vlan_vid:5 w/push_vlan:8100", "1 1 - - - ; ; w/output:2");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        assertTrue(sent("p3").isEmpty(), "the last written output wins");
+        List<byte[]> p2 = sent("p2");
+        assertEquals(1, p2.size(), "misses " + forwarder.tableMisses() + " copyfail " + forwarder.copyFailures() + " ttl " + forwarder.ttlDrops()
+                + " " + java.util.Arrays.toString(dp.view().bridge("br0").flows().counters()));
+        byte[] out = p2.get(0);
+        assertEquals(f.length + 4, out.length, "push ran before the set-field");
+        assertEquals(5, out[15], "VID 5");
+
+        flows("0 a 1 1 - ; ; w/output:3 w/set_vlan_vid:5 w/push_vlan:8100", "1 1 - - - ; ; clear_actions w/output:2");
+        send("p1", f);
+        assertArrayEquals(f, sent("p2").get(0), "clear_actions emptied the set first");
+
+        flows("0 a - - - ; ; w/output:3 w/group:1", "g 1 indirect ; 1 0 output:2");
+        send("p1", f);
+        assertTrue(sent("p3").isEmpty(), "a group in the set takes the place of the output");
+        assertEquals(1, sent("p2").size());
+
+        flows("0 a - - - ; ; w/output:2 w/output:3");
+        send("p1", f);
+        assertEquals(1, sent("p2").size() + sent("p3").size() - 1, "one write_actions may hold several outputs (as OVS allows)");
+
+        flows("0 a - 1 - ; ; w/output:3", "1 1 2 - - ; ; output:2");
+        send("p1", f);
+        assertTrue(sent("p3").isEmpty() && sent("p2").isEmpty(), "a table miss drops the packet with its action set");
+    }
 }

@@ -144,16 +144,18 @@ public final class OfSwitch {
 
     /**
      * Schedules one publication of the tables for all changes made until then: at once if nothing was
-     * published in the last {@link #PUBLISH_DELAY_MS} (a reactive controller's flow is in effect in
-     * milliseconds), else when that window ends, so a burst of flow-mods (add-flows of many flows)
+     * published in the last {@link #PUBLISH_DELAY_MS} plus 10 ms per 1000 flows (a reactive
+     * controller's flow is in effect in milliseconds), else when that window ends, so a burst of flow-mods (add-flows of many flows)
      * becomes a few transfers of whole tables, not one per flow.
      */
     private void changed() {
         if (publishPending) return;
         publishPending = true;
         if (loop instanceof java.util.concurrent.ScheduledExecutorService ses) {
-            // Larger tables cost more to send: a longer window, so a burst becomes fewer transfers.
-            long windowNanos = (PUBLISH_DELAY_MS + published.size() / 1000) * 1_000_000L;
+            // Each publication costs in proportion to the tables (compile, transfer, the dataplane's
+            // parse), so the window grows with them: a burst then costs a bounded number of
+            // publications, whatever its size.
+            long windowNanos = (PUBLISH_DELAY_MS + published.size() / 100) * 1_000_000L;
             long wait = lastPublishNanos + windowNanos - System.nanoTime();
             if (wait <= 0) ses.execute(this::publish);        // after the rest of this read: one transfer for all of it
             else ses.schedule(this::publish, wait, java.util.concurrent.TimeUnit.NANOSECONDS);

@@ -108,11 +108,32 @@ public final class FlowCheck {
                     }
                 }
                 case OFInstructionWriteMetadata w -> { }
-                case OFInstructionWriteActions w -> throw OfError.badInstruction(OFBadInstructionCode.UNSUP_INST, "write_actions is not supported yet");
-                case OFInstructionClearActions c -> throw OfError.badInstruction(OFBadInstructionCode.UNSUP_INST, "clear_actions is not supported yet");
+                case OFInstructionWriteActions w -> writeActions(w.getActions(), m, groupExists);
+                case OFInstructionClearActions c -> { }
                 default -> throw OfError.badInstruction(OFBadInstructionCode.UNKNOWN_INST, "unsupported instruction " + i.getType());
             }
         }
+    }
+
+    /**
+     * An action set holds one action of each kind (one set_field per field) and none that only makes
+     * sense in a list, except that, as OVS allows, one write_actions may hold several outputs; the
+     * set runs pop, push, then set-fields, so consistency is checked in that order.
+     */
+    private static void writeActions(List<OFAction> actions, OxmMatch m, java.util.function.LongPredicate groupExists) throws OfError {
+        Set<Object> kinds = new HashSet<>();
+        for (OFAction a : actions) {
+            Object kind = a instanceof OFActionSetField s ? OxmMatch.ofOxm(s.getField()).fields()[0].id() : a.getType();
+            if (!kinds.add(kind) && !(a instanceof OFActionOutput)) throw OfError.badAction(OFBadActionCode.UNSUPPORTED_ORDER, "an action set holds one " + a.getType() + " of each kind");
+            if (a instanceof OFActionOutput o && o.getPort().equals(OFPort.TABLE)) {
+                throw OfError.badAction(OFBadActionCode.BAD_OUT_PORT, "output:TABLE is for packet-outs");
+            }
+        }
+        List<OFAction> ordered = new java.util.ArrayList<>();
+        for (OFAction a : actions) if (a instanceof OFActionPopVlan) ordered.add(a);
+        for (OFAction a : actions) if (a instanceof OFActionPushVlan) ordered.add(a);
+        for (OFAction a : actions) if (!(a instanceof OFActionPopVlan) && !(a instanceof OFActionPushVlan)) ordered.add(a);
+        actions(ordered, m, groupExists);
     }
 
     /**

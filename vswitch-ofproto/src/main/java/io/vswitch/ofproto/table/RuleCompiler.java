@@ -64,19 +64,25 @@ public final class RuleCompiler {
         StringBuilder sb = new StringBuilder();
         int gotoTable = -1;
         String metadata = "-";
-        StringBuilder actions = new StringBuilder();
+        // Instructions run in the specification's order whatever order they came in: meter,
+        // apply_actions, clear_actions, write_actions (then write_metadata and goto_table, in the head).
+        StringBuilder meter = new StringBuilder(), apply = new StringBuilder(), clear = new StringBuilder(), write = new StringBuilder();
         for (OFInstruction i : e.instructions()) {
             switch (i) {
                 case OFInstructionGotoTable g -> gotoTable = g.getTableId().getValue();
                 case OFInstructionWriteMetadata w -> metadata = Long.toHexString(w.getMetadata().getValue()) + "/" + Long.toHexString(w.getMetadataMask().getValue());
-                case org.projectfloodlight.openflow.protocol.instruction.OFInstructionMeter m ->
-                        actions.insert(0, " meter:" + Long.toHexString(m.getMeterId()));     // the meter comes first
+                case org.projectfloodlight.openflow.protocol.instruction.OFInstructionMeter m -> meter.append(" meter:").append(Long.toHexString(m.getMeterId()));
                 case OFInstructionApplyActions a -> {
-                    for (OFAction act : a.getActions()) actions.append(' ').append(action(act));
+                    for (OFAction act : a.getActions()) apply.append(' ').append(action(act));
+                }
+                case org.projectfloodlight.openflow.protocol.instruction.OFInstructionClearActions c -> clear.append(" clear_actions");
+                case org.projectfloodlight.openflow.protocol.instruction.OFInstructionWriteActions w -> {
+                    for (OFAction act : w.getActions()) write.append(" w/").append(action(act));
                 }
                 default -> throw new IllegalArgumentException("instruction " + i.getType() + " cannot be run by the dataplane");
             }
         }
+        StringBuilder actions = meter.append(apply).append(clear).append(write);
         sb.append(Integer.toHexString(e.table())).append(' ').append(Integer.toHexString(e.priority())).append(' ')
                 .append(inPort < 0 ? "-" : Integer.toHexString(inPort)).append(' ')
                 .append(gotoTable < 0 ? "-" : Integer.toHexString(gotoTable)).append(' ').append(metadata);
