@@ -318,8 +318,7 @@ class OpenFlowForwardingTest {
         send("p1", f);
         assertTrue(sent("p3").isEmpty(), "the last written output wins");
         List<byte[]> p2 = sent("p2");
-        assertEquals(1, p2.size(), "misses " + forwarder.tableMisses() + " copyfail " + forwarder.copyFailures() + " ttl " + forwarder.ttlDrops()
-                + " " + java.util.Arrays.toString(dp.view().bridge("br0").flows().counters()));
+        assertEquals(1, p2.size(), "the action set's output");
         byte[] out = p2.get(0);
         assertEquals(f.length + 4, out.length, "push ran before the set-field");
         assertEquals(5, out[15], "VID 5");
@@ -335,7 +334,8 @@ class OpenFlowForwardingTest {
 
         flows("0 a - - - ; ; w/output:2 w/output:3");
         send("p1", f);
-        assertEquals(1, sent("p2").size() + sent("p3").size() - 1, "one write_actions may hold several outputs (as OVS allows)");
+        assertEquals(1, sent("p2").size(), "one write_actions may hold several outputs (as OVS allows)");
+        assertEquals(1, sent("p3").size());
 
         flows("0 a - 1 - ; ; w/output:3", "1 1 2 - - ; ; output:2");
         send("p1", f);
