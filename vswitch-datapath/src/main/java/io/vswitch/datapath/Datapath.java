@@ -458,6 +458,14 @@ public final class Datapath implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "reconfigured port " + p.name());
     }
 
+    /** Sets a port's device administratively up or down (OpenFlow port-mod); false if it has no device to set. */
+    public synchronized boolean setPortAdminUp(String bridgeName, String name, boolean up) {
+        DpBridge b = view.get().bridge(bridgeName);
+        DpPort p = b == null ? null : b.port(name);
+        if (p == null) throw new IllegalArgumentException("no port " + name + " on bridge " + bridgeName);
+        return p.io().setAdminUp(up);
+    }
+
     public synchronized void deletePort(String bridgeName, String name) {
         DatapathView v = view.get();
         DpBridge bridge = v.bridge(bridgeName);

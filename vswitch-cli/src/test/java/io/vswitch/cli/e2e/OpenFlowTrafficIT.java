@@ -259,4 +259,18 @@ class OpenFlowTrafficIT {
         assertTrue(spread.matcher(stats).find(), "32 flows over both buckets (counters every 2 s):\n" + stats);
         ofctl("del-groups");
     }
+
+    /** ovs-ofctl mod-port takes b's port down (NORMAL stops reaching it) and up again. */
+    @Test
+    @Order(10)
+    void modPortDownStopsTrafficAndUpRestoresIt() throws Exception {
+        ofctl("del-flows");
+        ofctl("add-flow", "priority=0,actions=NORMAL");
+        assertTrue(reaches(a, "10.12.0.2"));
+        ofctl("mod-port", "2", "down");
+        assertTrue(blocked(a, "10.12.0.2"), "port 2 is down");
+        assertTrue(ofctl("dump-ports-desc").out().matches("(?s).*2\\(of2\\).*config: +PORT_DOWN.*"), ofctl("dump-ports-desc").out());
+        ofctl("mod-port", "2", "up");
+        assertTrue(reaches(a, "10.12.0.2"), "port 2 is up again");
+    }
 }

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * normalising what is random (durations, MAC addresses, datapath ids).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class OvsOfctlIT {
     private SwitchUnderTest sw;
     private NetNs ovsNs;
@@ -188,11 +189,24 @@ class OvsOfctlIT {
         ofctl(mgmt, "del-meters").ok();
     }
 
+    /** Last: a port-mod "up" lets an internal port send (IPv6 DAD), which the other tests' counters would see. */
     @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
     void showAndPortDescriptionsGiveWhatOpenVSwitchGives() {
         same("show");
         same("dump-ports-desc");
         same("dump-ports", "1");
+        same("mod-port", "1", "down");
+        same("dump-ports-desc");
+        same("mod-port", "1", "up");
+        same("mod-port", "2", "noforward");
+        same("mod-port", "2", "no-packet-in");
+        same("dump-ports-desc");
+        same("mod-port", "2", "forward");
+        same("mod-port", "2", "packet-in");
+        same("mod-port", "9", "down");                                                              // no such port
+        same("dump-ports-desc");
+        same("mod-port", "1", "down");                                                              // as it was
     }
 
     @Test

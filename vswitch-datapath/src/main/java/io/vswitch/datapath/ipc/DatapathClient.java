@@ -123,12 +123,21 @@ public final class DatapathClient implements AutoCloseable {
      * full. {@code actions} are in the rule action format ({@code OfRule.parseActions}).
      */
     public boolean packetOut(String bridge, int inOfport, String actions, byte[] packet) {
+        return post(Message.PACKET_OUT, Map.of("bridge", bridge, "in_port", Integer.toUnsignedString(inOfport), "actions", actions,
+                "packet", java.util.HexFormat.of().formatHex(packet)));
+    }
+
+    /** Sets a port's device administratively up or down (a port-mod), without waiting; false if the command ring is full. */
+    public boolean setPortAdminUp(String bridge, String port, boolean up) {
+        return post(Message.SET_PORT_ADMIN, Map.of("bridge", bridge, "name", port, "up", Boolean.toString(up)));
+    }
+
+    /** Writes a command with correlation 0, which the dataplane executes without answering. */
+    private boolean post(int type, Map<String, String> body) {
         synchronized (postOut) {
             if (closed) return false;
-            Map<String, String> body = Map.of("bridge", bridge, "in_port", Integer.toUnsignedString(inOfport), "actions", actions,
-                    "packet", java.util.HexFormat.of().formatHex(packet));
-            int len = new Message(Message.PACKET_OUT, 0, body).encode(postOut);
-            return channel.commands.write(Message.PACKET_OUT, postOut, 0, len);
+            int len = new Message(type, 0, body).encode(postOut);
+            return channel.commands.write(type, postOut, 0, len);
         }
     }
 

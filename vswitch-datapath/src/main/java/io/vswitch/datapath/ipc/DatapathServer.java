@@ -63,11 +63,13 @@ public final class DatapathServer {
             reply(correlation, e.getMessage());
             return;
         }
-        if (type == Message.PACKET_OUT && correlation == 0) {   // fire and forget: per packet, nobody waits
+        if (correlation == 0) {                         // fire and forget (packet-outs, port-mods): nobody waits
             try {
-                packetOut(m.body());
+                handle(m);
             } catch (RuntimeException e) {
-                if ((packetOutErrors++ & 255) == 0) LOG.log(System.Logger.Level.WARNING, "packet-out refused (" + packetOutErrors + " so far): " + e.getMessage());
+                if ((postErrors++ & 255) == 0) {
+                    LOG.log(System.Logger.Level.WARNING, Message.typeName(type) + " refused (" + postErrors + " so far): " + e.getMessage());
+                }
             }
             return;
         }
@@ -107,6 +109,7 @@ public final class DatapathServer {
             case Message.DUMP_STATE -> dumpState(m.correlation());
             case Message.SET_FLOWS -> setFlows(b);
             case Message.PACKET_OUT -> packetOut(b);
+            case Message.SET_PORT_ADMIN -> datapath.setPortAdminUp(require(b, "bridge"), require(b, "name"), Boolean.parseBoolean(require(b, "up")));
             default -> throw new IllegalArgumentException("unknown command " + Message.typeName(m.type()));
         }
     }
@@ -117,7 +120,8 @@ public final class DatapathServer {
         return v;
     }
 
-    private long packetOutErrors;
+    /** Refused commands that had no one to answer to. */
+    private long postErrors;
 
     private void packetOut(Map<String, String> b) {
         datapath.packetOut(require(b, "bridge"), Integer.parseUnsignedInt(require(b, "in_port")),

@@ -36,6 +36,8 @@ public record Message(int type, long correlation, Map<String, String> body) {
      * packet (hex). Sent with correlation 0: the dataplane does not answer, a refusal is only logged.
      */
     public static final int PACKET_OUT = 9;
+    /** A port-mod's admin state for a port's device: bridge, name, up ("true"/"false"). Sent with correlation 0, like PACKET_OUT. */
+    public static final int SET_PORT_ADMIN = 10;
 
     // vswitch-dp -> vswitchd
     /** Final answer to a command: body "status" = "ok" | "error", "error" = text. */
@@ -54,6 +56,7 @@ public record Message(int type, long correlation, Map<String, String> body) {
             case DUMP_STATE -> "DUMP_STATE";
             case SET_FLOWS -> "SET_FLOWS";
             case PACKET_OUT -> "PACKET_OUT";
+            case SET_PORT_ADMIN -> "SET_PORT_ADMIN";
             case REPLY -> "REPLY";
             case STATE -> "STATE";
             default -> "type " + type;

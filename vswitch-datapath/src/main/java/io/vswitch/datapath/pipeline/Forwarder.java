@@ -56,6 +56,8 @@ public final class Forwarder {
     /** Per packet while it walks the tables: an output refers to its current bytes; NORMAL did not refuse it on input. */
     private boolean referenced;
     private boolean accepted;
+    /** The current batch's tables if they carry port-mod settings, else null (the usual case: no check per output). */
+    private OfPipeline portMods;
     /** The packet's action set (write_actions): a bit per action kind with its argument, and its outputs. */
     private long actionSet;
     private final long[] actionSetArg = new long[64];
@@ -114,6 +116,11 @@ public final class Forwarder {
         // Tables that are just the default NORMAL flow need no lookup per packet (the common case).
         OfPipeline flows = bridge.flows();
         OfPipeline tables = flows == null || flows.normalOnly() ? null : flows;
+        portMods = flows != null && flows.hasPortConfigs() ? flows : null;
+        if (portMods != null && (portMods.portConfig(in.ofport()) & (OfPipeline.PORT_DOWN | OfPipeline.NO_RECV)) != 0) {
+            in.counters().rxDropped.getAndAdd(n);                // port-mod: down, or not receiving
+            return;
+        }
         for (int i = 0; i < n; i++) {
             begin(batch, i, mem, keys, in.index());
             if (!(tables == null ? normal(batch, i, in, bridge, view, now) : openflow(batch, i, in, in.ofport(), bridge, tables, view, now))) dropped++;
@@ -144,6 +151,8 @@ public final class Forwarder {
      */
     public void packetOut(Batch batch, DpBridge bridge, DpPort in, int inOfport, long[] actions, DatapathView view, int now) {
         MemorySegment mem = batch.memory();
+        OfPipeline tables = bridge.flows();
+        portMods = tables != null && tables.hasPortConfigs() ? tables : null;
         begin(batch, 0, mem, batch.keys, in == null ? -1 : in.index());
         referenced = false;
         accepted = true;
@@ -238,6 +247,7 @@ public final class Forwarder {
     }
 
     private void stage(DpPort port, long offset, int length) {
+        if (portMods != null && (portMods.portConfig(port.ofport()) & (OfPipeline.PORT_DOWN | OfPipeline.NO_FWD)) != 0) return;
         int p = port.index();
         int c = stagedCount[p];
         if (c == Batch.MAX) return;                      // every packet of the batch already goes there (ALL/FLOOD twice)
@@ -482,6 +492,7 @@ public final class Forwarder {
 
     /** Sends packet i, as it is now, to the bridge's controllers, within the bridge's packet-in rate. */
     private void packetIn(Batch batch, int i, DpBridge bridge, int table, long cookie, int inOfport, long metadata, int maxLen) {
+        if (portMods != null && (portMods.portConfig(inOfport) & OfPipeline.NO_PACKET_IN) != 0) return;
         if (packetIns == null || !bridge.packetInLimit().tryTake(System.nanoTime())) {
             packetInsLimited++;
             return;

@@ -34,7 +34,8 @@ public final class OfPipeline {
     /** The generation vswitchd gave these tables (it re-sends when the dataplane reports another). */
     public final long generation;
 
-    private OfPipeline(List<OfRule> rules, List<OfGroup> groups, List<OfMeter> meters, int counterCount, long generation) {
+    private OfPipeline(List<OfRule> rules, List<OfGroup> groups, List<OfMeter> meters, long[] portConfigs, int counterCount, long generation) {
+        this.portConfigs = portConfigs;
         this.generation = generation;
         this.ruleCount = rules.size();
         this.counterCount = counterCount;
@@ -61,7 +62,7 @@ public final class OfPipeline {
     public static OfPipeline parse(String text, long generation) {
         List<String> ruleLines = new ArrayList<>();
         for (String line : text.split("\n")) {
-            if (!line.isBlank() && !line.startsWith("g ") && !line.startsWith("m ")) ruleLines.add(line);
+            if (!line.isBlank() && !line.startsWith("g ") && !line.startsWith("m ") && !line.startsWith("p ")) ruleLines.add(line);
         }
         int counter = ruleLines.size();
         List<OfGroup> groups = new ArrayList<>();
@@ -89,7 +90,30 @@ public final class OfPipeline {
             resolve(r.actions, OfRule.METER, meterAt, "meter");
             rules.add(r);
         }
-        return new OfPipeline(rules, groups, meters, counter, generation);
+        List<Long> ports = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (!line.startsWith("p ")) continue;
+            String[] f = OfRule.SPACES.split(line.trim());
+            if (f.length != 3) throw new IllegalArgumentException("port line needs 'p OFPORT BITS': " + line);
+            ports.add(Long.parseLong(f[1], 16) << 32 | Long.parseLong(f[2], 16));
+        }
+        return new OfPipeline(rules, groups, meters, ports.stream().mapToLong(Long::longValue).toArray(), counter, generation);
+    }
+
+    /** OpenFlow 1.3 port config bits (port-mod) the PMDs honour. */
+    public static final int PORT_DOWN = 1, NO_RECV = 1 << 2, NO_FWD = 1 << 5, NO_PACKET_IN = 1 << 6;
+
+    /** Port-mod settings: {@code ofport << 32 | bits} per port that has any (usually none). */
+    private final long[] portConfigs;
+
+    /** The port-mod bits of OpenFlow port {@code ofport}, 0 if it has none (a scan: few ports have any). */
+    int portConfig(int ofport) {
+        for (long c : portConfigs) if ((int) (c >>> 32) == ofport) return (int) c;
+        return 0;
+    }
+
+    boolean hasPortConfigs() {
+        return portConfigs.length != 0;
     }
 
     /** Turns the numbers in {@code op} actions into positions; throws if one is missing. */

@@ -40,6 +40,14 @@ public interface Port extends AutoCloseable {
         return Map.of();
     }
 
+    /**
+     * Sets the port's device administratively up or down (an OpenFlow port-mod); false if the port
+     * has no device of its own or it cannot be changed (e.g. it moved to another namespace).
+     */
+    default boolean setAdminUp(boolean up) {
+        return false;
+    }
+
     /** Type-specific counters (OVS's "custom statistics"), e.g. per AF_XDP queue; shown by {@code dpctl/show -s}. */
     default Map<String, Long> customStats() {
         return Map.of();

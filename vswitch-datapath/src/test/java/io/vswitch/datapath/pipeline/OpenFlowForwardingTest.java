@@ -341,4 +341,23 @@ class OpenFlowForwardingTest {
         send("p1", f);
         assertTrue(sent("p3").isEmpty() && sent("p2").isEmpty(), "a table miss drops the packet with its action set");
     }
+
+    @Test
+    void portModsStopWhatAPortReceivesSendsOrReportsAndNothingElse() {
+        byte[] f = udp(B, A, Frames.IP4_B);
+        flows("0 a - - - ; ; flood controller:ffff", "p 2 20", "p 3 40");   // port 2: no_fwd; port 3: no_packet_in
+        send("p1", f);
+        assertTrue(sent("p2").isEmpty(), "no_fwd: nothing goes out of port 2");
+        assertEquals(1, sent("p3").size());
+        assertEquals(1, h.packetIns().size(), "port 1 reports packet-ins");
+        send("p3", f);
+        assertEquals(1, sent("p1").size());
+        assertTrue(h.packetIns().isEmpty(), "no_packet_in on port 3");
+        flows("0 a - - - ; ; flood", "p 1 1");                           // port 1 down: it neither receives nor sends
+        send("p1", f);
+        assertTrue(sent("p2").isEmpty() && sent("p3").isEmpty());
+        send("p2", f);
+        assertTrue(sent("p1").isEmpty());
+        assertEquals(1, sent("p3").size());
+    }
 }

@@ -55,6 +55,15 @@ public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.Data
         }
     }
 
+    @Override
+    public void portAdmin(String bridge, String port, boolean up) {
+        try {
+            datapath.get().setPortAdminUp(bridge, port, up);
+        } catch (DatapathException e) {
+            // not attached: the port-mod still holds in the tables
+        }
+    }
+
     /** The bridge is gone: nothing more to send for it. */
     public void forget(String bridge) {
         latest.remove(bridge);

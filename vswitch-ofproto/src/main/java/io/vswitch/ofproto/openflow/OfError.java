@@ -53,6 +53,10 @@ public final class OfError extends Exception {
         return new OfError(why, (e, d) -> e.buildMeterModFailedErrorMsg().setCode(code).setData(d).build());
     }
 
+    public static OfError portModFailed(org.projectfloodlight.openflow.protocol.OFPortModFailedCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildPortModFailedErrorMsg().setCode(code).setData(d).build());
+    }
+
     public static OfError groupModFailed(org.projectfloodlight.openflow.protocol.OFGroupModFailedCode code, String why) {
         return new OfError(why, (e, d) -> e.buildGroupModFailedErrorMsg().setCode(code).setData(d).build());
     }

@@ -74,6 +74,9 @@ public final class OfSwitch {
 
         /** A packet-out (actions in the dataplane's format); false if the dataplane cannot take it now. */
         boolean packetOut(String bridge, int inPort, String actions, byte[] packet);
+
+        /** A port-mod's up/down for the port's device (best effort: not every port has one). */
+        void portAdmin(String bridge, String port, boolean up);
     }
 
     private final String name;
@@ -107,6 +110,10 @@ public final class OfSwitch {
         @Override
         public boolean packetOut(String bridge, int inPort, String actions, byte[] packet) {
             return false;
+        }
+
+        @Override
+        public void portAdmin(String bridge, String port, boolean up) {
         }
     };
 
@@ -194,6 +201,9 @@ public final class OfSwitch {
         for (GroupTable.Group g : sentGroups) rules.add(RuleCompiler.group(g, this::portLive));
         List<MeterTable.Meter> sentMeters = List.copyOf(meters.all());
         for (MeterTable.Meter m : sentMeters) rules.add(RuleCompiler.meter(m));
+        portConfig.forEach((ofport, bits) -> {
+            if (byNumber(view).containsKey(ofport)) rules.add(RuleCompiler.port(ofport, bits));
+        });
         published = sent;
         publishedGroups = sentGroups;
         publishedMeters = sentMeters;
@@ -244,7 +254,9 @@ public final class OfSwitch {
 
     /** Whether OpenFlow port {@code ofport} is up (a group bucket watching it is live). */
     private boolean portLive(int ofport) {
-        for (BridgeView.PortView p : view.ports()) if (p.ofport() == ofport) return p.linkUp() && p.adminUp();
+        for (BridgeView.PortView p : view.ports()) {
+            if (p.ofport() == ofport) return p.linkUp() && p.adminUp() && !portConfig.getOrDefault(ofport, Set.of()).contains(OFPortConfig.PORT_DOWN);
+        }
         return false;
     }
 
@@ -292,6 +304,9 @@ public final class OfSwitch {
     public void update(BridgeView next) {
         Map<Integer, BridgeView.PortView> before = byNumber(view), after = byNumber(next);
         view = next;
+        portConfig.keySet().retainAll(after.keySet());             // a port that went forgets its port-mods
+        adminOverride.keySet().retainAll(after.keySet());
+        after.forEach((n, p) -> adminOverride.remove(n, p.adminUp()));   // the device caught up
         if (!groups.all().isEmpty() && !liveness(before).equals(liveness(after))) changed();   // watched ports decide buckets
         for (OfConnection c : connections) {
             if (!c.ready()) continue;
@@ -349,6 +364,7 @@ public final class OfSwitch {
                 case PACKET_OUT -> packetOut(c, (OFPacketOut) m);
                 case GROUP_MOD -> groupMod(c, (org.projectfloodlight.openflow.protocol.OFGroupMod) m);
                 case METER_MOD -> meterMod(c, (org.projectfloodlight.openflow.protocol.OFMeterMod) m);
+                case PORT_MOD -> portMod(c, (org.projectfloodlight.openflow.protocol.OFPortMod) m);
                 case STATS_REQUEST -> stats(c, (OFStatsRequest<?>) m);
                 default -> throw OfError.badRequest(OFBadRequestCode.BAD_TYPE, m.getType() + " is not supported yet");
             }
@@ -472,6 +488,54 @@ public final class OfSwitch {
         }
         changed();
     }
+
+    /**
+     * A port-mod (OVS: {@code ofproto_port_mod}): the port must exist and the hardware address match;
+     * the config bits PORT_DOWN, NO_RECV, NO_FWD and NO_PACKET_IN apply under the mask (the
+     * dataplane drops what the port receives or should send, or leaves it out of packet-ins), and
+     * the connections hear of it with a port-status. The advertised features are ignored.
+     */
+    private void portMod(OfConnection c, org.projectfloodlight.openflow.protocol.OFPortMod pm) throws OfError {
+        if (c.role() == OFControllerRole.ROLE_SLAVE) throw OfError.badRequest(OFBadRequestCode.IS_SLAVE, "a slave controller may not change ports");
+        int ofport = pm.getPortNo().equals(OFPort.LOCAL) ? 65534 : pm.getPortNo().getPortNumber();
+        BridgeView.PortView port = byNumber(view).get(ofport);
+        if (port == null) throw OfError.portModFailed(org.projectfloodlight.openflow.protocol.OFPortModFailedCode.BAD_PORT, "no port " + pm.getPortNo());
+        if (port.mac() != null && !MacAddress.of(port.mac()).equals(pm.getHwAddr())) {
+            throw OfError.portModFailed(org.projectfloodlight.openflow.protocol.OFPortModFailedCode.BAD_HW_ADDR,
+                    "port " + pm.getPortNo() + " has address " + port.mac() + ", not " + pm.getHwAddr());
+        }
+        Set<OFPortConfig> supported = EnumSet.of(OFPortConfig.PORT_DOWN, OFPortConfig.NO_RECV, OFPortConfig.NO_FWD, OFPortConfig.NO_PACKET_IN);
+        for (OFPortConfig bit : pm.getMask()) {
+            if (!supported.contains(bit)) {
+                throw OfError.portModFailed(org.projectfloodlight.openflow.protocol.OFPortModFailedCode.BAD_CONFIG, bit + " is not an OpenFlow 1.3 port setting");
+            }
+        }
+        Set<OFPortConfig> before = portConfig.getOrDefault(ofport, Set.of());
+        Set<OFPortConfig> after = EnumSet.noneOf(OFPortConfig.class);
+        for (OFPortConfig bit : supported) {
+            if (pm.getMask().contains(bit) ? pm.getConfig().contains(bit) : before.contains(bit)) after.add(bit);
+        }
+        if (pm.getMask().contains(OFPortConfig.PORT_DOWN)) {
+            // As OVS does, up/down also goes to the device; until the device's state comes back
+            // through the database, the port is described as the port-mod asked.
+            boolean up = !pm.getConfig().contains(OFPortConfig.PORT_DOWN);
+            sink.portAdmin(name, port.name(), up);
+            adminOverride.put(ofport, up);
+            after.remove(OFPortConfig.PORT_DOWN);
+            if (!up) after.add(OFPortConfig.PORT_DOWN);
+        }
+        if (after.isEmpty()) portConfig.remove(ofport); else portConfig.put(ofport, after);
+        for (OfConnection other : connections) {
+            if (other.ready()) other.send(other.factory().buildPortStatus().setReason(OFPortReason.MODIFY).setDesc(portDesc(other.factory(), port)).build());
+        }
+        changed();
+    }
+
+    /** The admin state a port-mod asked for, until the port's device reports it (by OpenFlow port number). */
+    private final Map<Integer, Boolean> adminOverride = new java.util.HashMap<>();
+
+    /** Port-mod settings by OpenFlow port number (ports without any are absent). */
+    private final Map<Integer, Set<OFPortConfig>> portConfig = new java.util.HashMap<>();
 
     /** A meter-mod; deleting a meter deletes the flows that use it (FLOW_REMOVED reason METER_DELETE), as in OVS. */
     private void meterMod(OfConnection c, org.projectfloodlight.openflow.protocol.OFMeterMod mm) throws OfError {
@@ -661,11 +725,17 @@ public final class OfSwitch {
         return ofport == 65534 ? OFPort.LOCAL : OFPort.ofInt(ofport);
     }
 
-    static OFPortDesc portDesc(OFFactory f, BridgeView.PortView p) {
+    /** A port's description: its device's state, with what port-mods set on top (a port-mod "down" takes the link down too, as in OVS). */
+    private OFPortDesc portDesc(OFFactory f, BridgeView.PortView p) {
+        Set<OFPortConfig> config = EnumSet.noneOf(OFPortConfig.class);
+        config.addAll(portConfig.getOrDefault(p.ofport(), Set.of()));
+        Boolean asked = adminOverride.get(p.ofport());
+        if (!(asked != null ? asked : p.adminUp())) config.add(OFPortConfig.PORT_DOWN);
+        boolean live = !config.contains(OFPortConfig.PORT_DOWN) && (Boolean.TRUE.equals(asked) || p.linkUp());
         return f.buildPortDesc().setPortNo(ofPort(p.ofport()))
                 .setHwAddr(p.mac() == null ? MacAddress.NONE : MacAddress.of(p.mac())).setName(p.name())
-                .setConfig(p.adminUp() ? Set.of() : EnumSet.of(OFPortConfig.PORT_DOWN))
-                .setState(p.linkUp() ? EnumSet.of(OFPortState.LIVE) : EnumSet.of(OFPortState.LINK_DOWN))
+                .setConfig(config)
+                .setState(live ? EnumSet.of(OFPortState.LIVE) : EnumSet.of(OFPortState.LINK_DOWN))
                 .setCurr(EnumSet.of(OFPortFeatures.PF_10GB_FD, OFPortFeatures.PF_COPPER))
                 .setAdvertised(Set.of()).setSupported(Set.of()).setPeer(Set.of())
                 .setCurrSpeed(10_000_000).setMaxSpeed(0).build();

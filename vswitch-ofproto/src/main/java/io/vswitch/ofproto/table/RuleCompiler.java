@@ -133,6 +133,21 @@ public final class RuleCompiler {
         return sb.toString();
     }
 
+    /** A port's port-mod settings for the dataplane ({@code p OFPORT BITS}, the OpenFlow 1.3 config bits in hex). */
+    public static String port(int ofport, java.util.Set<org.projectfloodlight.openflow.protocol.OFPortConfig> config) {
+        int bits = 0;
+        for (org.projectfloodlight.openflow.protocol.OFPortConfig c : config) {
+            bits |= switch (c) {
+                case PORT_DOWN -> 1;
+                case NO_RECV -> 1 << 2;
+                case NO_FWD -> 1 << 5;
+                case NO_PACKET_IN -> 1 << 6;
+                default -> 0;
+            };
+        }
+        return "p " + Integer.toHexString(ofport) + " " + Integer.toHexString(bits);
+    }
+
     /** A packet-out's actions in the dataplane's format (space-separated). */
     public static String actions(java.util.List<OFAction> actions) {
         StringBuilder sb = new StringBuilder();

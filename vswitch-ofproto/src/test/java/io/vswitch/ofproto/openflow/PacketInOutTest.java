@@ -46,6 +46,10 @@ class PacketInOutTest {
                     sentToDataplane.add(bridge + " " + Integer.toUnsignedString(inPort) + " " + actions + " " + packet.length);
                     return true;
                 }
+
+                @Override
+                public void portAdmin(String bridge, String port, boolean up) {
+                }
             });
 
     private EmbeddedChannel connect(OfConnection.Kind kind) {

@@ -150,6 +150,16 @@ final class AfXdpPort implements Port {
     }
 
     @Override
+    public boolean setAdminUp(boolean up) {
+        try {
+            io.vswitch.datapath.sys.NetDevice.setUp(name, up);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
     public Map<String, String> status() {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("xdp-mode", program.mode + (bindMode.isEmpty() ? "" : "-" + bindMode));
