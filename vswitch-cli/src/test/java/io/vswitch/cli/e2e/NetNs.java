@@ -21,6 +21,13 @@ final class NetNs implements AutoCloseable {
         return new NetNs(name);
     }
 
+    /** A new namespace holding {@code dev} (moved from the root namespace) with address {@code cidr}. */
+    static NetNs withDevice(String name, String dev, String cidr) {
+        NetNs n = create(name);
+        n.adopt(dev, cidr);
+        return n;
+    }
+
     /** Moves {@code dev} (from the root namespace) into this one, addresses it and brings it up. */
     void adopt(String dev, String cidr) {
         Sh.run("ip", "link", "set", dev, "netns", name).ok();

@@ -48,9 +48,8 @@ class OpenFlowTrafficIT {
     }
 
     private NetNs ns(String name, String dev, String cidr) {
-        NetNs n = NetNs.create(name);
+        NetNs n = NetNs.withDevice(name, dev, cidr);
         namespaces.add(n);
-        n.adopt(dev, cidr);
         return n;
     }
 

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -57,20 +56,6 @@ class OsKenControllerIT {
         return Sh.run("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", "unix:" + sw.runDir.resolve("brken.mgmt")).ok().out();
     }
 
-    private static boolean within(long millis, Supplier<Boolean> condition) {
-        long end = System.currentTimeMillis() + millis;
-        while (System.currentTimeMillis() < end) {
-            if (condition.get()) return true;
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return condition.get();
-    }
-
     private String controllerRow() {
         return sw.vsctl("list", "Controller").ok().out();
     }
@@ -86,14 +71,14 @@ class OsKenControllerIT {
     @Test
     void theControllerProgramsTheSwitchAndComesBackAfterARestart() throws Exception {
         sw.vsctl("set-controller", "brken", "tcp:127.0.0.1:" + port).ok();
-        assertTrue(within(20_000, () -> flows().contains("cookie=0x42")), "os-ken's flow arrives:\n" + flows() + "\n" + controllerLog());
+        assertTrue(Sh.within(20_000, () -> flows().contains("cookie=0x42")), "os-ken's flow arrives:\n" + flows() + "\n" + controllerLog());
         String f = flows();
         assertTrue(f.contains("priority=100,ip,in_port=1,nw_dst=10.0.0.0/8 actions=output:2"), f);
         assertTrue(f.contains("priority=0 actions=CONTROLLER:65535"), "its table-miss flow replaced the default NORMAL:\n" + f);
-        assertTrue(within(5_000, () -> controllerLog().contains("PORTS brken,ken1,ken2")), controllerLog());
+        assertTrue(Sh.within(5_000, () -> controllerLog().contains("PORTS brken,ken1,ken2")), controllerLog());
         assertTrue(controllerLog().contains("FEATURES dpid=") && controllerLog().contains("n_tables=254"), controllerLog());
         assertTrue(controllerLog().contains("ERROR type=3 code=2"), "goto_table backwards refused with BAD_INSTRUCTION/BAD_TABLE_ID:\n" + controllerLog());
-        assertTrue(within(10_000, () -> controllerRow().matches("(?s).*is_connected\\s+: true.*role\\s+: other.*state=ACTIVE.*")),
+        assertTrue(Sh.within(10_000, () -> controllerRow().matches("(?s).*is_connected\\s+: true.*role\\s+: other.*state=ACTIVE.*")),
                 "Controller status written back:\n" + controllerRow());
 
         // The controller restarts: the switch reconnects (backoff at most 8 s) and the app programs it again.
@@ -101,9 +86,9 @@ class OsKenControllerIT {
         controller.destroy();
         controller.waitFor();
         assertEquals("", flows().lines().skip(1).reduce("", String::concat), "no flows while the controller is away");
-        assertTrue(within(10_000, () -> controllerRow().matches("(?s).*is_connected\\s+: false.*state=BACKOFF.*")),
+        assertTrue(Sh.within(10_000, () -> controllerRow().matches("(?s).*is_connected\\s+: false.*state=BACKOFF.*")),
                 "Controller status after the controller went away:\n" + controllerRow());
         startController();
-        assertTrue(within(30_000, () -> flows().contains("cookie=0x42")), "reprogrammed after reconnecting:\n" + flows() + "\n" + controllerLog());
+        assertTrue(Sh.within(30_000, () -> flows().contains("cookie=0x42")), "reprogrammed after reconnecting:\n" + flows() + "\n" + controllerLog());
     }
 }

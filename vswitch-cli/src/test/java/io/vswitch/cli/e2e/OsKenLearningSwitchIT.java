@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -55,9 +54,8 @@ class OsKenLearningSwitchIT {
     }
 
     private NetNs ns(String name, String dev, String cidr) {
-        NetNs n = NetNs.create(name);
+        NetNs n = NetNs.withDevice(name, dev, cidr);
         namespaces.add(n);
-        n.adopt(dev, cidr);
         return n;
     }
 
@@ -80,15 +78,6 @@ class OsKenLearningSwitchIT {
         }
     }
 
-    private static boolean within(long millis, Supplier<Boolean> condition) {
-        long end = System.currentTimeMillis() + millis;
-        while (System.currentTimeMillis() < end) {
-            if (condition.get()) return true;
-            Sh.sleep(200);
-        }
-        return condition.get();
-    }
-
     private boolean pings() {
         return a.exec("ping", "-c", "1", "-W", "1", "10.14.0.2").out().contains(" 0% packet loss");
     }
@@ -100,8 +89,8 @@ class OsKenLearningSwitchIT {
                 "no controller, no flows: nothing passes");
 
         sw.vsctl("set-controller", "brls", "tcp:127.0.0.1:" + port).ok();
-        assertTrue(within(30_000, () -> controllerLog().contains("CONNECTED")), controllerLog());
-        assertTrue(within(30_000, this::pings), "a pings b through the learning switch:\n" + flows() + "\n" + controllerLog());
+        assertTrue(Sh.within(30_000, () -> controllerLog().contains("CONNECTED")), controllerLog());
+        assertTrue(Sh.within(30_000, this::pings), "a pings b through the learning switch:\n" + flows() + "\n" + controllerLog());
 
         // The app saw ARP and ICMP as packet-ins, whole frames, from the right ports, via its table-miss flow.
         String pins = controllerLog();
@@ -120,7 +109,7 @@ class OsKenLearningSwitchIT {
         assertTrue(a.exec("ping", "-c", "5", "-i", "0.2", "-W", "1", "10.14.0.2").out().contains(" 0% packet loss"));
         long after = controllerLog().lines().filter(l -> l.contains("PACKET_IN") && l.contains("type=0x0800")).count();
         assertEquals(before, after, "pings after learning do not go to the controller");
-        assertTrue(within(6_000, () -> Pattern.compile("n_packets=([5-9]|\\d\\d+).*priority=1,in_port=1").matcher(flows()).find()),
+        assertTrue(Sh.within(6_000, () -> Pattern.compile("n_packets=([5-9]|\\d\\d+).*priority=1,in_port=1").matcher(flows()).find()),
                 "the learned flow counts the pings:\n" + flows());
 
         // fail_mode=secure: without the controller the installed flows stay and carry traffic.

@@ -71,6 +71,16 @@ final class Sh {
         }
     }
 
+    /** Polls {@code condition} every 200 ms until it holds or {@code millis} pass; its last answer. */
+    static boolean within(long millis, java.util.function.Supplier<Boolean> condition) {
+        long end = System.currentTimeMillis() + millis;
+        while (System.currentTimeMillis() < end) {
+            if (condition.get()) return true;
+            sleep(200);
+        }
+        return condition.get();
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);
