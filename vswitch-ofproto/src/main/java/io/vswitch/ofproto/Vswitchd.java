@@ -87,6 +87,15 @@ public final class Vswitchd implements AutoCloseable {
         bridges.onDataplaneState(flowSync::check);
         this.openflow = new io.vswitch.ofproto.bridge.OpenFlowBridges(ovsdb, runDir, flowSync);
         this.packetIns = new io.vswitch.ofproto.bridge.PacketInPump(this::datapath, openflow::packetIns);
+        unixctl.register("ofproto/trace", "BRIDGE FLOW", 2, 2, a -> {
+            try {
+                return openflow.trace(a.get(0), a.get(1));
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new io.vswitch.datapath.unixctl.UnixctlException(e.getCause().getMessage());
+            } catch (Exception e) {
+                throw new io.vswitch.datapath.unixctl.UnixctlException(e.getMessage());
+            }
+        });
         bridges.beforeCurCfg(() -> openflow.awaitApplied(2000));
     }
 

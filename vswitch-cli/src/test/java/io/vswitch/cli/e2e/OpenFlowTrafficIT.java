@@ -148,6 +148,9 @@ class OpenFlowTrafficIT {
         ofctl("add-flow", "table=1,metadata=0x1,actions=output:2");
         ofctl("add-flow", "table=1,metadata=0x2,actions=output:1");
         assertTrue(reaches(a, "10.12.0.2"), "through two tables:\n" + flows());
+        String trace = sw.appctl("ofproto/trace", "brt", "icmp,in_port=1,nw_dst=10.12.0.2").ok().out();
+        assertTrue(trace.contains(" 0. in_port=1, priority 32768\n    write_metadata:0x1\n    goto_table:1\n")
+                && trace.contains(" 1. metadata=0x1, priority 32768\n    output:2\n") && trace.endsWith("Datapath actions: 2\n"), trace);
     }
 
     /**

@@ -166,7 +166,6 @@ public final class OpenFlowBridges implements AutoCloseable {
         return b == null ? null : b.sw;
     }
 
-    /** Runs {@code task} on the OpenFlow loop and waits for its result. */
     /** Packet-ins read from the dataplane (on the packet-in thread): handed to their bridges on the OpenFlow loop. */
     public void packetIns(List<io.vswitch.datapath.ipc.PacketIn> batch) {
         transport.loop().execute(() -> {
@@ -181,6 +180,16 @@ public final class OpenFlowBridges implements AutoCloseable {
         });
     }
 
+    /** {@code ofproto/trace BRIDGE FLOW}: the walk of a packet through the bridge's tables (runs on the OpenFlow loop). */
+    public String trace(String bridge, String flow) throws Exception {
+        return call(() -> {
+            Bridge b = bridges.get(bridge);
+            if (b == null) throw new IllegalArgumentException("no bridge named " + bridge);
+            return b.sw.trace(flow);
+        });
+    }
+
+    /** Runs {@code task} on the OpenFlow loop and waits for its result. */
     public <T> T call(java.util.concurrent.Callable<T> task) throws Exception {
         return transport.loop().submit(task).get();
     }

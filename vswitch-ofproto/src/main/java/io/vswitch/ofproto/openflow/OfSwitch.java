@@ -279,6 +279,11 @@ public final class OfSwitch {
         return tables;
     }
 
+    /** {@code ofproto/trace}: a packet in OVS's flow syntax through these tables (see {@link FlowTrace}). */
+    public String trace(String flow) {
+        return FlowTrace.trace(name, flow, tables, groups);
+    }
+
     /** Versions a connection may negotiate: ours, limited by {@code Bridge.protocols}. */
     List<Integer> versions() {
         List<Integer> v = new ArrayList<>(Versions.SUPPORTED);
