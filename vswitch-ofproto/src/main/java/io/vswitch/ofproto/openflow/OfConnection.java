@@ -81,6 +81,46 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
         return role;
     }
 
+    /**
+     * The asynchronous-message configuration (SET_ASYNC; OpenFlow 1.3 section 7.3.10): for each kind,
+     * a bitmap of reasons, [0] when master or equal, [1] when slave. Defaults as OVS's for 1.3:
+     * packet-ins for no-match and action, every port-status, every flow-removed, and a slave only
+     * port-status.
+     */
+    private final long[] packetInMask = {0x3, 0}, portStatusMask = {0x7, 0x7}, flowRemovedMask = {0xf, 0};
+
+    public void setAsync(org.projectfloodlight.openflow.protocol.OFAsyncSet a) {
+        packetInMask[0] = a.getPacketInMaskEqualMaster();
+        packetInMask[1] = a.getPacketInMaskSlave();
+        portStatusMask[0] = a.getPortStatusMaskEqualMaster();
+        portStatusMask[1] = a.getPortStatusMaskSlave();
+        flowRemovedMask[0] = a.getFlowRemovedMaskEqualMaster();
+        flowRemovedMask[1] = a.getFlowRemovedMaskSlave();
+    }
+
+    public OFMessage asyncReply(long xid) {
+        return factory.buildAsyncGetReply().setXid(xid).setPacketInMaskEqualMaster(packetInMask[0]).setPacketInMaskSlave(packetInMask[1])
+                .setPortStatusMaskEqualMaster(portStatusMask[0]).setPortStatusMaskSlave(portStatusMask[1])
+                .setFlowRemovedMaskEqualMaster(flowRemovedMask[0]).setFlowRemovedMaskSlave(flowRemovedMask[1]).build();
+    }
+
+    private int roleIndex() {
+        return role == OFControllerRole.ROLE_SLAVE ? 1 : 0;
+    }
+
+    /** Whether this connection, in its role, asked for packet-ins of {@code reason}. */
+    public boolean wantsPacketIn(int reason) {
+        return (packetInMask[roleIndex()] >>> reason & 1) != 0;
+    }
+
+    public boolean wantsPortStatus(org.projectfloodlight.openflow.protocol.OFPortReason reason) {
+        return (portStatusMask[roleIndex()] >>> reason.ordinal() & 1) != 0;
+    }
+
+    public boolean wantsFlowRemoved(int reason) {
+        return (flowRemovedMask[roleIndex()] >>> reason & 1) != 0;
+    }
+
     public void setRole(OFControllerRole r) {
         role = r;
     }

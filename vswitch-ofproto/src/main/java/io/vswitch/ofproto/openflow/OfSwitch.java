@@ -317,12 +317,15 @@ public final class OfSwitch {
             if (!c.ready()) continue;
             OFFactory f = c.factory();
             before.forEach((n, p) -> {
-                if (!after.containsKey(n)) c.send(f.buildPortStatus().setReason(OFPortReason.DELETE).setDesc(portDesc(f, p)).build());
+                if (!after.containsKey(n) && c.wantsPortStatus(OFPortReason.DELETE)) c.send(f.buildPortStatus().setReason(OFPortReason.DELETE).setDesc(portDesc(f, p)).build());
             });
             after.forEach((n, p) -> {
                 BridgeView.PortView old = before.get(n);
-                if (old == null) c.send(f.buildPortStatus().setReason(OFPortReason.ADD).setDesc(portDesc(f, p)).build());
-                else if (!old.equals(p)) c.send(f.buildPortStatus().setReason(OFPortReason.MODIFY).setDesc(portDesc(f, p)).build());
+                if (old == null) {
+                    if (c.wantsPortStatus(OFPortReason.ADD)) c.send(f.buildPortStatus().setReason(OFPortReason.ADD).setDesc(portDesc(f, p)).build());
+                } else if (!old.equals(p) && c.wantsPortStatus(OFPortReason.MODIFY)) {
+                    c.send(f.buildPortStatus().setReason(OFPortReason.MODIFY).setDesc(portDesc(f, p)).build());
+                }
             });
             c.flush();
         }
@@ -359,6 +362,8 @@ public final class OfSwitch {
                                 OFCapabilities.GROUP_STATS, OFCapabilities.QUEUE_STATS)).build());
                 case GET_CONFIG_REQUEST -> c.send(f.buildGetConfigReply().setXid(m.getXid()).setFlags(Set.of()).setMissSendLen(c.missSendLen()).build());
                 case SET_CONFIG -> c.setMissSendLen(((OFSetConfig) m).getMissSendLen());
+                case SET_ASYNC -> c.setAsync((org.projectfloodlight.openflow.protocol.OFAsyncSet) m);
+                case GET_ASYNC_REQUEST -> c.send(c.asyncReply(m.getXid()));
                 // Answered once everything before it is in the tables, as OVS does; the dataplane
                 // takes the tables within PUBLISH_DELAY_MS plus the transfer. (Waiting for the
                 // dataplane too would cost ovs-ofctl add-flows, which sends a barrier after every
@@ -459,7 +464,7 @@ public final class OfSwitch {
      */
     public void packetIn(io.vswitch.datapath.ipc.PacketIn p) {
         for (OfConnection c : connections) {
-            if (!c.ready() || c.role() == OFControllerRole.ROLE_SLAVE) continue;
+            if (!c.ready() || !c.wantsPacketIn(p.reason())) continue;
             if (c.kind() == OfConnection.Kind.SERVICE && c.missSendLen() == 0) continue;
             OFFactory f = c.factory();
             org.projectfloodlight.openflow.protocol.match.Match.Builder match = f.buildMatch()
@@ -531,7 +536,7 @@ public final class OfSwitch {
         }
         if (after.isEmpty()) portConfig.remove(ofport); else portConfig.put(ofport, after);
         for (OfConnection other : connections) {
-            if (other.ready()) other.send(other.factory().buildPortStatus().setReason(OFPortReason.MODIFY).setDesc(portDesc(other.factory(), port)).build());
+            if (other.ready() && other.wantsPortStatus(OFPortReason.MODIFY)) other.send(other.factory().buildPortStatus().setReason(OFPortReason.MODIFY).setDesc(portDesc(other.factory(), port)).build());
         }
         changed();
     }
@@ -557,8 +562,12 @@ public final class OfSwitch {
     private void flowRemoved(FlowEntry e, OFFlowRemovedReason reason) {
         long age = (System.nanoTime() - e.createdNanos()) / 1_000_000 * 1_000_000;
         for (OfConnection c : connections) {
-            if (!c.ready() || c.kind() != OfConnection.Kind.PRIMARY || c.role() == OFControllerRole.ROLE_SLAVE) continue;
-            c.send(c.factory().buildFlowRemoved().setCookie(e.cookie()).setPriority(e.priority()).setReason(reason)
+            if (!c.ready() || c.kind() != OfConnection.Kind.PRIMARY) continue;
+            // OpenFlow 1.3 has no METER_DELETE reason (1.4 added it): such flows are reported as deleted.
+            OFFlowRemovedReason why = reason == OFFlowRemovedReason.METER_DELETE && c.factory().getVersion().compareTo(org.projectfloodlight.openflow.protocol.OFVersion.OF_14) < 0
+                    ? OFFlowRemovedReason.DELETE : reason;
+            if (!c.wantsFlowRemoved(why.ordinal())) continue;
+            c.send(c.factory().buildFlowRemoved().setCookie(e.cookie()).setPriority(e.priority()).setReason(why)
                     .setTableId(TableId.of(e.table())).setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L)
                     .setIdleTimeout(e.idleTimeout()).setHardTimeout(e.hardTimeout())
                     .setPacketCount(U64.of(e.packets())).setByteCount(U64.of(e.bytes())).setMatch(e.match()).build());

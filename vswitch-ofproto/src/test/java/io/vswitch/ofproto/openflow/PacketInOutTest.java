@@ -139,4 +139,20 @@ class PacketInOutTest {
         assertEquals(OFPort.LOCAL, toTool.getMatch().get(MatchField.IN_PORT));
         assertEquals(null, toTool.getMatch().get(MatchField.METADATA), "metadata 0 is left out, as OVS does");
     }
+
+    @Test
+    void setAsyncChoosesWhichPacketInsAConnectionGets() {
+        EmbeddedChannel controller = connect(OfConnection.Kind.PRIMARY);
+        byte[] data = new byte[42];
+        controller.writeInbound(bytes(f.buildAsyncSet().setXid(4).setPacketInMaskEqualMaster(1 << PacketIn.REASON_NO_MATCH)
+                .setPacketInMaskSlave(0).setPortStatusMaskEqualMaster(7).setPortStatusMaskSlave(7)
+                .setFlowRemovedMaskEqualMaster(15).setFlowRemovedMaskSlave(0).build()));
+        sw.packetIn(new PacketIn("br0", PacketIn.REASON_ACTION, 0, 1, 0, 0, 42, data));
+        sw.flushConnections();
+        assertEquals(List.of(), received(controller), "ACTION packet-ins switched off");
+        controller.writeInbound(bytes(f.buildAsyncGetRequest().setXid(5).build()));
+        org.projectfloodlight.openflow.protocol.OFAsyncGetReply reply = (org.projectfloodlight.openflow.protocol.OFAsyncGetReply) received(controller).get(0);
+        assertEquals(1, reply.getPacketInMaskEqualMaster());
+        assertEquals(15, reply.getFlowRemovedMaskEqualMaster());
+    }
 }
