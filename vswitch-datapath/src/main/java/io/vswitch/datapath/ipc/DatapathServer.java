@@ -141,7 +141,9 @@ public final class DatapathServer {
         sb.append(require(b, "rules"));
         if (part < parts - 1) return;
         flowParts.remove(bridge);
-        datapath.setFlows(bridge, io.vswitch.datapath.pipeline.OfPipeline.parse(sb.toString(), Long.parseLong(require(b, "generation"))));
+        io.vswitch.datapath.pipeline.DpBridge current = datapath.view().bridge(bridge);
+        datapath.setFlows(bridge, io.vswitch.datapath.pipeline.OfPipeline.parse(sb.toString(), Long.parseLong(require(b, "generation")),
+                current == null ? null : current.flows()));
     }
 
     /** Rules per flow-counters message: two numbers of at most 20 digits each stay far below the ring's largest message. */

@@ -65,6 +65,17 @@ public final class OfRule {
         this.actions = actions;
     }
 
+    /** The same rule with counter index {@code newId} (the arrays are shared: they are never changed). */
+    OfRule withId(int newId) {
+        return new OfRule(newId, table, priority, inPort, gotoTable, writeMetadata, metadata, metadataMask, cookie, words, masks, values, actions);
+    }
+
+    /** Whether an action (applied or written) has opcode {@code op}. */
+    boolean refersTo(int op) {
+        for (int j = 0; j < actions.length; j += 2) if ((actions[j] & ~WRITE) == op) return true;
+        return false;
+    }
+
     /** Matches everything and does nothing but NORMAL. */
     boolean isPlainNormal() {
         return inPort < 0 && words.length == 0 && gotoTable < 0 && !writeMetadata && actions.length == 2 && actions[0] == NORMAL;

@@ -360,4 +360,20 @@ class OpenFlowForwardingTest {
         assertTrue(sent("p1").isEmpty());
         assertEquals(1, sent("p3").size());
     }
+
+    @Test
+    void aTransferReusesUnchangedRulesWithTheirNewPositions() {
+        flows("0 a 1 - - ; ; output:2", "0 a 2 - - ; ; output:1");
+        OfPipeline before = dp.view().bridge("br0").flows();
+        // a new first rule moves the others; one rule names a group, whose position changes too
+        dp.setFlows("br0", OfPipeline.parse(String.join("\n", "0 b 3 - - ; ; group:5", "0 a 1 - - ; ; output:2", "0 a 2 - - ; ; output:1",
+                "g 4 indirect ; 1 0 output:3", "g 5 indirect ; 1 0 output:1"), 2, before));
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        send("p3", f);
+        assertEquals(1, sent("p2").size(), "a reused rule still forwards");
+        assertEquals(1, sent("p1").size(), "group 5 is the second group now");
+        long[] c = dp.view().bridge("br0").flows().counters();
+        assertArrayEquals(new long[] {1, f.length, 1, f.length, 0, 0}, java.util.Arrays.copyOf(c, 6), "counters at the rules' new positions");
+    }
 }

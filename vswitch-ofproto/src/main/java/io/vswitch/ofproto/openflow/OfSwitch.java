@@ -151,7 +151,7 @@ public final class OfSwitch {
 
     /**
      * Schedules one publication of the tables for all changes made until then: at once if nothing was
-     * published in the last {@link #PUBLISH_DELAY_MS} plus 10 ms per 1000 flows (a reactive
+     * published in the last {@link #PUBLISH_DELAY_MS} plus 20 ms per 1000 flows (a reactive
      * controller's flow is in effect in milliseconds), else when that window ends, so a burst of flow-mods (add-flows of many flows)
      * becomes a few transfers of whole tables, not one per flow.
      */
@@ -162,7 +162,7 @@ public final class OfSwitch {
             // Each publication costs in proportion to the tables (compile, transfer, the dataplane's
             // parse), so the window grows with them: a burst then costs a bounded number of
             // publications, whatever its size.
-            long windowNanos = (PUBLISH_DELAY_MS + published.size() / 100) * 1_000_000L;
+            long windowNanos = (PUBLISH_DELAY_MS + published.size() / 50) * 1_000_000L;
             long wait = lastPublishNanos + windowNanos - System.nanoTime();
             if (wait <= 0) ses.execute(this::publish);        // after the rest of this read: one transfer for all of it
             else ses.schedule(this::publish, wait, java.util.concurrent.TimeUnit.NANOSECONDS);
@@ -178,7 +178,7 @@ public final class OfSwitch {
         publishPending = false;
         lastPublishNanos = System.nanoTime();
         List<String> rules = new ArrayList<>();
-        List<FlowEntry> all = tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO);
+        List<FlowEntry> all = tables.all();                  // the dataplane orders each table by priority itself
         List<FlowEntry> sent = new ArrayList<>(all.size());
         // Entries are immutable: one compiled before and not replaced since compiles the same.
         java.util.IdentityHashMap<FlowEntry, String> compiled = new java.util.IdentityHashMap<>(all.size() * 2);
