@@ -150,6 +150,17 @@ public final class SplitRing {
 
     // ---- PMD side (lock held) ----
 
+    /** The impossible avail index last counted: a driver stuck on one is counted once, not on every poll. */
+    private int badAvail = -1;
+
+    /** Whether the current (impossible) avail index is one not counted yet; remembers it. */
+    boolean newBadAvail() {
+        int idx = Short.toUnsignedInt((short) IDX.getAcquire(avail, 2L));
+        if (idx == badAvail) return false;
+        badAvail = idx;
+        return true;
+    }
+
     /** Heads the driver has made available and we have not taken; -1 if its index is impossible. */
     int pending() {
         int idx = Short.toUnsignedInt((short) IDX.getAcquire(avail, 2L));

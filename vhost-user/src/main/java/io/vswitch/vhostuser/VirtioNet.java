@@ -33,7 +33,7 @@ final class VirtioNet {
     static int receive(SplitRing vq, int hdrLen, Batch batch) {
         int pending = vq.pending();
         if (pending <= 0) {
-            if (pending < 0) {
+            if (pending < 0 && vq.newBadAvail()) {
                 vq.badChains++;
                 vq.rxErrors++;
             }
@@ -121,7 +121,7 @@ final class VirtioNet {
         vq.stopReason = 0;
         int pending = vq.pending();
         if (pending < 0) {
-            vq.badChains++;
+            if (vq.newBadAvail()) vq.badChains++;
             vq.stopReason = BAD;
             return from;
         }

@@ -66,9 +66,8 @@ class TapSwitchingIT {
     }
 
     private NetNs ns(String name, String tap, String cidr) {
-        NetNs n = NetNs.create(name);
+        NetNs n = NetNs.withDevice(name, tap, cidr);
         namespaces.add(n);
-        n.adopt(tap, cidr);
         return n;
     }
 
