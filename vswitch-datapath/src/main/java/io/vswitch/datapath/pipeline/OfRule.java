@@ -107,6 +107,7 @@ public final class OfRule {
         long meta = 0, metaMask = 0;
         if (writeMeta) {
             String[] mm = head[4].split("/");
+            if (mm.length != 2) throw new IllegalArgumentException("metadata needs VALUE/MASK: " + head[4]);
             meta = Long.parseUnsignedLong(mm[0], 16);
             metaMask = Long.parseUnsignedLong(mm[1], 16);
         }
