@@ -79,6 +79,16 @@ public final class NetDevice {
         }
     }
 
+    /** {@link #setUp}, reporting failure (the device is gone or in another namespace) as false. */
+    public static boolean trySetUp(String name, boolean up) {
+        try {
+            setUp(name, up);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** IFF_UP (administratively up) and IFF_RUNNING (operationally up: carrier) of the interface, or null if it cannot be read (e.g. it moved to another namespace). */
     public static boolean[] upAndRunning(String name) {
         int sock = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);

@@ -151,12 +151,7 @@ final class AfXdpPort implements Port {
 
     @Override
     public boolean setAdminUp(boolean up) {
-        try {
-            io.vswitch.datapath.sys.NetDevice.setUp(name, up);
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
+        return io.vswitch.datapath.sys.NetDevice.trySetUp(name, up);
     }
 
     @Override
