@@ -556,7 +556,7 @@ public final class Datapath implements AutoCloseable {
             if (b == null) continue;
             bridges.put(b.name(), b.config());
             generations.put(b.name(), b.flows() == null ? 0L : b.flows().generation);
-            flowCounters.put(b.name(), b.flows() == null ? new long[0] : b.flows().counters());
+            flowCounters.put(b.name(), b.flows() == null ? new long[0] : b.flows().countersWithTables());
             for (DpPort p : b.ports()) {
                 ports.add(specs.get(p.index()));
                 status.put(p.name(), p.io().status());

@@ -151,6 +151,9 @@ class OpenFlowTrafficIT {
         String trace = sw.appctl("ofproto/trace", "brt", "icmp,in_port=1,nw_dst=10.12.0.2").ok().out();
         assertTrue(trace.contains(" 0. in_port=1, priority 32768\n    write_metadata:0x1\n    goto_table:1\n")
                 && trace.contains(" 1. metadata=0x1, priority 32768\n    output:2\n") && trace.endsWith("Datapath actions: 2\n"), trace);
+        // The PMDs count each table's lookups and matches; dump-tables shows them (refreshed every 2 s).
+        java.util.regex.Pattern counted = java.util.regex.Pattern.compile("(?s).*table 1:\\s+active=2, lookup=[1-9][0-9]*, matched=[1-9][0-9]*.*");
+        assertTrue(Sh.within(6_000, () -> counted.matcher(ofctl("dump-tables").out()).matches()), ofctl("dump-tables").out());
     }
 
     /**

@@ -128,6 +128,7 @@ public final class Forwarder {
         if (flows != null && tables == null) flows.hitNormalOnly(n, bytes);
         if (dropped > 0) in.counters().rxDropped.getAndAdd(dropped);
         flushHits();
+        flushTables();
         flush(batch, view);
     }
 
@@ -167,6 +168,7 @@ public final class Forwarder {
         }
         apply(actions, actions.length, batch, 0, in, inOfport, bridge, view, now, 0, 0);
         flushHits();
+        flushTables();
         flush(batch, view);
     }
 
@@ -273,6 +275,7 @@ public final class Forwarder {
         int table = 0;
         while (true) {
             OfRule r = flows.lookup(table, keys, base, inOfport);
+            countLookup(flows, table, r != null);
             if (r == null) {
                 tableMisses++;
                 return accepted;
@@ -505,6 +508,33 @@ public final class Forwarder {
         }
     }
 
+    /** Lookups and matches per table of {@link #countedTables} not yet added to its counters (a batch's at once). */
+    private final long[] tableLookups = new long[OfPipeline.TABLES];
+    private final long[] tableMatches = new long[OfPipeline.TABLES];
+    private final int[] touchedTables = new int[OfPipeline.TABLES];
+    private int touchedCount;
+    private OfPipeline countedTables;
+
+    private void countLookup(OfPipeline flows, int table, boolean matched) {
+        if (flows != countedTables) {
+            flushTables();
+            countedTables = flows;
+        }
+        if (tableLookups[table]++ == 0) touchedTables[touchedCount++] = table;
+        if (matched) tableMatches[table]++;
+    }
+
+    private void flushTables() {
+        for (int k = 0; k < touchedCount; k++) {
+            int t = touchedTables[k];
+            countedTables.countTable(t, tableLookups[t], tableMatches[t]);
+            tableLookups[t] = 0;
+            tableMatches[t] = 0;
+        }
+        touchedCount = 0;
+        countedTables = null;
+    }
+
     private void flushHits() {
         if (hitRule != null) hitPipeline.hit(hitRule, hitPackets, hitBytes);
         hitRule = null;
@@ -636,6 +666,12 @@ public final class Forwarder {
 
     /** Forgets staged outputs of a batch whose processing failed (the PMD drops that batch). */
     public void abort() {
+        for (int k = 0; k < touchedCount; k++) {
+            tableLookups[touchedTables[k]] = 0;
+            tableMatches[touchedTables[k]] = 0;
+        }
+        touchedCount = 0;
+        countedTables = null;
         hitRule = null;
         hitPipeline = null;
         hitPackets = 0;

@@ -25,6 +25,8 @@ public final class OfPipeline {
     private final int ruleCount;
     /** Rules, groups and buckets: each has two counters. */
     private final int counterCount;
+    /** Per table: packets looked up at {@code 2*t}, packets that matched a rule at {@code 2*t+1}. */
+    private final AtomicLongArray tableCounts;
     private final boolean normalOnly;
     /**
      * Per rule: packets at {@code 2*id}, bytes at {@code 2*id+1}; after the rules, each group's and
@@ -42,6 +44,7 @@ public final class OfPipeline {
         this.groups = groups.toArray(new OfGroup[0]);
         this.meters = meters.toArray(new OfMeter[0]);
         this.counters = new AtomicLongArray(2 * Math.max(1, counterCount));
+        this.tableCounts = new AtomicLongArray(2 * TABLES);
         List<List<OfRule>> byTable = new ArrayList<>();
         for (int t = 0; t < TABLES; t++) byTable.add(new ArrayList<>());
         for (OfRule r : rules) byTable.get(r.table).add(r);
@@ -202,6 +205,21 @@ public final class OfPipeline {
     /** Counts {@code packets} hits of the single NORMAL rule ({@link #normalOnly} tables). */
     void hitNormalOnly(long packets, long bytes) {
         hit(tables[0][0], packets, bytes);
+        countTable(0, packets, packets);
+    }
+
+    /** {@link #counters} followed by each table's lookups and matches: what vswitchd gets in state dumps. */
+    public long[] countersWithTables() {
+        long[] c = counters();
+        long[] out = java.util.Arrays.copyOf(c, c.length + 2 * TABLES);
+        for (int i = 0; i < 2 * TABLES; i++) out[c.length + i] = tableCounts.get(i);
+        return out;
+    }
+
+    /** Adds lookups and matches to table {@code t}'s counters (the forwarder adds a batch's at once). */
+    void countTable(int t, long lookups, long matches) {
+        tableCounts.getAndAdd(2 * t, lookups);
+        if (matches != 0) tableCounts.getAndAdd(2 * t + 1, matches);
     }
 
     /** The highest-priority rule of {@code table} matching the packet, or null (a table miss). */
@@ -222,7 +240,8 @@ public final class OfPipeline {
 
     /**
      * Packets and bytes of each rule, in the order they were sent ({@code [2*i]} packets,
-     * {@code [2*i+1]} bytes), then of each group followed by its buckets.
+     * {@code [2*i+1]} bytes), then of each group followed by its buckets, then of each meter
+     * followed by its bands.
      */
     public long[] counters() {
         long[] out = new long[2 * counterCount];

@@ -376,4 +376,16 @@ class OpenFlowForwardingTest {
         long[] c = dp.view().bridge("br0").flows().counters();
         assertArrayEquals(new long[] {1, f.length, 1, f.length, 0, 0}, java.util.Arrays.copyOf(c, 6), "counters at the rules' new positions");
     }
+
+    @Test
+    void tablesCountTheirLookupsAndMatches() {
+        flows("0 a 1 1 - ; ; ", "1 1 2 - - ; ; output:1");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f, f);
+        send("p2", f);
+        long[] c = dp.view().bridge("br0").flows().countersWithTables();
+        int tables = c.length - 2 * OfPipeline.TABLES;
+        assertArrayEquals(new long[] {3, 2, 2, 0}, java.util.Arrays.copyOfRange(c, tables, tables + 4),
+                "table 0: 3 lookups, 2 matches; table 1: 2 lookups (from port 1), none matched");
+    }
 }

@@ -91,6 +91,9 @@ public final class OfSwitch {
     /** The groups of the last published generation, after the rules in the counter order. */
     private List<GroupTable.Group> publishedGroups = List.of();
     private List<MeterTable.Meter> publishedMeters = List.of();
+    /** Packets looked up in / matched by each table, as the dataplane last reported, and their values at the last publication. */
+    private final long[] tableLookups = new long[FlowTables.TABLES], tableMatches = new long[FlowTables.TABLES];
+    private long[] publishedLookups = new long[FlowTables.TABLES], publishedMatches = new long[FlowTables.TABLES];
     /** Starts from the clock, so a restarted vswitchd never reuses a generation the dataplane has. */
     private long generation = System.currentTimeMillis() << 16;
     private final Set<OfConnection> connections = new LinkedHashSet<>();
@@ -205,6 +208,8 @@ public final class OfSwitch {
             if (byNumber(view).containsKey(ofport)) rules.add(RuleCompiler.port(ofport, bits));
         });
         published = sent;
+        publishedLookups = tableLookups.clone();              // the new generation's counters start at 0
+        publishedMatches = tableMatches.clone();
         publishedGroups = sentGroups;
         publishedMeters = sentMeters;
         this.compiled = compiled;
@@ -222,7 +227,11 @@ public final class OfSwitch {
         int slots = published.size();
         for (GroupTable.Group g : publishedGroups) slots += 1 + g.buckets().size();
         for (MeterTable.Meter m : publishedMeters) slots += 1 + m.bands().size();
-        if (gen != generation || counters.length != 2 * slots) return;
+        if (gen != generation || counters.length != 2 * slots + 2 * FlowTables.TABLES) return;
+        for (int t = 0; t < FlowTables.TABLES; t++) {
+            tableLookups[t] = publishedLookups[t] + counters[2 * slots + 2 * t];
+            tableMatches[t] = publishedMatches[t] + counters[2 * slots + 2 * t + 1];
+        }
         for (int i = 0; i < published.size(); i++) {
             FlowEntry at = published.get(i);
             if (counters[2 * i] != 0 || counters[2 * i + 1] != 0) {
@@ -613,7 +622,7 @@ public final class OfSwitch {
                 List<OFTableStatsEntry> entries = new ArrayList<>();
                 for (int t = 0; t < FlowTables.TABLES; t++) {
                     entries.add(f.buildTableStatsEntry().setTableId(TableId.of(t)).setActiveCount(tables.count(t))
-                            .setLookupCount(U64.ZERO).setMatchedCount(U64.ZERO).build());
+                            .setLookupCount(U64.of(tableLookups[t])).setMatchedCount(U64.of(tableMatches[t])).build());
                 }
                 multipart(c, entries, (list, more) -> f.buildTableStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
             }
