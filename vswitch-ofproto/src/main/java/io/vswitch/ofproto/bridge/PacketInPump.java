@@ -13,12 +13,13 @@ import java.util.concurrent.locks.LockSupport;
  * Carries packet-ins from the dataplane's events ring to the OpenFlow side (OVS: the upcall handler
  * threads feeding {@code connmgr_send_async_msg}). One thread reads the ring and hands over what it
  * read as one list, so a burst costs the OpenFlow loop one task, not one per packet. When the ring is
- * empty it naps 0.2 ms (an idle vswitchd costs next to nothing; a packet-in waits at most that long).
+ * empty it naps, 0.2 ms at first and doubling up to 5 ms while nothing comes: a packet-in during
+ * traffic waits at most 0.2 ms, an idle vswitchd wakes 200 times a second rather than 5000.
  */
 public final class PacketInPump implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PacketInPump.class.getName());
     private static final int BATCH = 256;
-    private static final long NAP_NANOS = 200_000;
+    private static final long NAP_NANOS = 200_000, MAX_NAP_NANOS = 5_000_000;
 
     private final BridgeReconciler.DatapathSupplier datapath;
     private final Consumer<List<PacketIn>> sink;
@@ -32,6 +33,7 @@ public final class PacketInPump implements AutoCloseable {
     }
 
     private void loop() {
+        long nap = NAP_NANOS;
         while (running) {
             try {
                 DatapathClient dp;
@@ -44,9 +46,11 @@ public final class PacketInPump implements AutoCloseable {
                 List<PacketIn> got = new ArrayList<>();
                 dp.pollPacketIns(got::add, BATCH);
                 if (got.isEmpty()) {
-                    LockSupport.parkNanos(NAP_NANOS);
+                    LockSupport.parkNanos(nap);
+                    nap = Math.min(2 * nap, MAX_NAP_NANOS);
                 } else {
                     sink.accept(got);
+                    nap = NAP_NANOS;
                 }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "reading packet-ins failed; going on", e);
