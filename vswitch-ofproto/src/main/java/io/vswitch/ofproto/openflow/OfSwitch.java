@@ -240,33 +240,50 @@ public final class OfSwitch {
         }
         int at = published.size();
         for (GroupTable.Group g : publishedGroups) {
-            int n = g.buckets().size();
-            long[] bp = new long[n], bb = new long[n];
-            for (int k = 0; k < n; k++) {
-                bp[k] = g.bucketPackets()[k] + counters[2 * (at + 1 + k)];
-                bb[k] = g.bucketBytes()[k] + counters[2 * (at + 1 + k) + 1];
-            }
-            groups.setCounts(g, g.packets() + counters[2 * at], g.bytes() + counters[2 * at + 1], bp, bb);
-            at += 1 + n;
+            long[][] c = plus(counters, at, g.packets(), g.bytes(), g.bucketPackets(), g.bucketBytes());
+            groups.setCounts(g, c[0][0], c[1][0], c[2], c[3]);
+            at += 1 + g.buckets().size();
         }
         for (MeterTable.Meter m : publishedMeters) {
-            int n = m.bands().size();
-            long[] bp = new long[n], bb = new long[n];
-            for (int k = 0; k < n; k++) {
-                bp[k] = m.bandPackets()[k] + counters[2 * (at + 1 + k)];
-                bb[k] = m.bandBytes()[k] + counters[2 * (at + 1 + k) + 1];
-            }
-            meters.setCounts(m, m.packets() + counters[2 * at], m.bytes() + counters[2 * at + 1], bp, bb);
-            at += 1 + n;
+            long[][] c = plus(counters, at, m.packets(), m.bytes(), m.bandPackets(), m.bandBytes());
+            meters.setCounts(m, c[0][0], c[1][0], c[2], c[3]);
+            at += 1 + m.bands().size();
         }
+    }
+
+    /**
+     * A group's or meter's counts (its own, then its buckets' or bands') as published, plus the
+     * dataplane's since, which start at slot {@code at} of {@code counters}: {packets}, {bytes},
+     * per-part packets, per-part bytes.
+     */
+    private static long[][] plus(long[] counters, int at, long packets, long bytes, long[] partPackets, long[] partBytes) {
+        int n = partPackets.length;
+        long[] pp = new long[n], pb = new long[n];
+        for (int k = 0; k < n; k++) {
+            pp[k] = partPackets[k] + counters[2 * (at + 1 + k)];
+            pb[k] = partBytes[k] + counters[2 * (at + 1 + k) + 1];
+        }
+        return new long[][] {{packets + counters[2 * at]}, {bytes + counters[2 * at + 1]}, pp, pb};
     }
 
     /** Whether OpenFlow port {@code ofport} is up (a group bucket watching it is live). */
     private boolean portLive(int ofport) {
-        for (BridgeView.PortView p : view.ports()) {
-            if (p.ofport() == ofport) return p.linkUp() && p.adminUp() && !portConfig.getOrDefault(ofport, Set.of()).contains(OFPortConfig.PORT_DOWN);
-        }
+        for (BridgeView.PortView p : view.ports()) if (p.ofport() == ofport) return live(p, portConfigOf(p));
         return false;
+    }
+
+    /** A port's config bits as OpenFlow sees them: its port-mods, and PORT_DOWN while its device is (or was asked to be) down. */
+    private Set<OFPortConfig> portConfigOf(BridgeView.PortView p) {
+        Set<OFPortConfig> config = EnumSet.noneOf(OFPortConfig.class);
+        config.addAll(portConfig.getOrDefault(p.ofport(), Set.of()));
+        Boolean asked = adminOverride.get(p.ofport());
+        if (!(asked != null ? asked : p.adminUp())) config.add(OFPortConfig.PORT_DOWN);
+        return config;
+    }
+
+    /** Whether a port is live: not down, and its link up (assumed up while a port-mod "up" waits for the device). */
+    private boolean live(BridgeView.PortView p, Set<OFPortConfig> config) {
+        return !config.contains(OFPortConfig.PORT_DOWN) && (Boolean.TRUE.equals(adminOverride.get(p.ofport())) || p.linkUp());
     }
 
     /** A new bridge not in secure fail mode starts with {@code priority=0 actions=NORMAL}, as in OVS. */
@@ -530,6 +547,7 @@ public final class OfSwitch {
             }
         }
         Set<OFPortConfig> before = portConfig.getOrDefault(ofport, Set.of());
+        OFPortDesc described = portDesc(c.factory(), port);
         Set<OFPortConfig> after = EnumSet.noneOf(OFPortConfig.class);
         for (OFPortConfig bit : supported) {
             if (pm.getMask().contains(bit) ? pm.getConfig().contains(bit) : before.contains(bit)) after.add(bit);
@@ -540,10 +558,9 @@ public final class OfSwitch {
             boolean up = !pm.getConfig().contains(OFPortConfig.PORT_DOWN);
             sink.portAdmin(name, port.name(), up);
             adminOverride.put(ofport, up);
-            after.remove(OFPortConfig.PORT_DOWN);
-            if (!up) after.add(OFPortConfig.PORT_DOWN);
         }
         if (after.isEmpty()) portConfig.remove(ofport); else portConfig.put(ofport, after);
+        if (after.equals(before) && portDesc(c.factory(), port).equals(described)) return;   // nothing to tell or to send
         for (OfConnection other : connections) {
             if (other.ready() && other.wantsPortStatus(OFPortReason.MODIFY)) other.send(other.factory().buildPortStatus().setReason(OFPortReason.MODIFY).setDesc(portDesc(other.factory(), port)).build());
         }
@@ -750,11 +767,8 @@ public final class OfSwitch {
 
     /** A port's description: its device's state, with what port-mods set on top (a port-mod "down" takes the link down too, as in OVS). */
     private OFPortDesc portDesc(OFFactory f, BridgeView.PortView p) {
-        Set<OFPortConfig> config = EnumSet.noneOf(OFPortConfig.class);
-        config.addAll(portConfig.getOrDefault(p.ofport(), Set.of()));
-        Boolean asked = adminOverride.get(p.ofport());
-        if (!(asked != null ? asked : p.adminUp())) config.add(OFPortConfig.PORT_DOWN);
-        boolean live = !config.contains(OFPortConfig.PORT_DOWN) && (Boolean.TRUE.equals(asked) || p.linkUp());
+        Set<OFPortConfig> config = portConfigOf(p);
+        boolean live = live(p, config);
         return f.buildPortDesc().setPortNo(ofPort(p.ofport()))
                 .setHwAddr(p.mac() == null ? MacAddress.NONE : MacAddress.of(p.mac())).setName(p.name())
                 .setConfig(config)
