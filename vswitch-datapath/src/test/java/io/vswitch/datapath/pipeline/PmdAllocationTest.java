@@ -95,21 +95,23 @@ class PmdAllocationTest {
             long tid = pmd.thread().threadId();
             MemoryPort p1 = memory.ports.get("p1");
             waitForRx(p1, 500_000);                    // warm-up: JIT compilation, learning
-            for (int w = 0; w < Integer.getInteger("alloc.windows", 0); w++) {   // diagnostics: -Dalloc.windows=5
+            // Four windows of 300 000 packets: an allocation per packet shows in every one; a late
+            // compilation or deoptimisation allocates once, in one window (seen: 1 216 bytes once,
+            // in the packet-in case). So at least three windows must be exactly 0 bytes.
+            long rx0 = p1.rxPackets.get() + memory.ports.get("p2").rxPackets.get();
+            long[] windows = new long[4];
+            for (int w = 0; w < windows.length; w++) {
                 long b0 = THREADS.getThreadAllocatedBytes(tid);
                 waitForRx(p1, p1.rxPackets.get() + 300_000);
-                System.out.printf("window %d: %d bytes%n", w, THREADS.getThreadAllocatedBytes(tid) - b0);
+                windows[w] = THREADS.getThreadAllocatedBytes(tid) - b0;
             }
-            long rx0 = p1.rxPackets.get() + memory.ports.get("p2").rxPackets.get();
-            long before = THREADS.getThreadAllocatedBytes(tid);
-            waitForRx(p1, p1.rxPackets.get() + 600_000);
-            long after = THREADS.getThreadAllocatedBytes(tid);
             long rx1 = p1.rxPackets.get() + memory.ports.get("p2").rxPackets.get();
             long forwarded = rx1 - rx0;
-            System.out.printf("PMD forwarded %d packets, allocated %d bytes%n", forwarded, after - before);
+            System.out.printf("PMD forwarded %d packets, allocated %s bytes per window%n", forwarded, java.util.Arrays.toString(windows));
             assertTrue(forwarded >= 1_000_000, "forwarded " + forwarded);
             assertTrue(memory.ports.get("p3").txPackets.get() > 0, "the trunk got flooded, tagged copies");
-            assertTrue(after - before < 1024, "PMD allocated " + (after - before) + " bytes over " + forwarded + " packets");
+            assertTrue(java.util.Arrays.stream(windows).filter(b -> b == 0).count() >= 3,
+                    "PMD allocated " + java.util.Arrays.toString(windows) + " bytes in four windows over " + forwarded + " packets");
             if (packetIns) {
                 System.out.printf("packet-ins read: %d, sent %d, lost to a full ring %d%n", read.get(),
                         pmd.counters().get(7), pmd.counters().get(9));
