@@ -95,9 +95,10 @@ class PmdAllocationTest {
             long tid = pmd.thread().threadId();
             MemoryPort p1 = memory.ports.get("p1");
             waitForRx(p1, 500_000);                    // warm-up: JIT compilation, learning
-            // Four windows of 300 000 packets: an allocation per packet shows in every one; a late
-            // compilation or deoptimisation allocates once, in one window (seen: 1 216 bytes once,
-            // in the packet-in case). So at least three windows must be exactly 0 bytes.
+            // Four windows of 300 000 packets. Allocating even once per 32-packet batch would cost
+            // 150 kB per window; a late compilation or deoptimisation allocates a few hundred bytes
+            // once (seen in the packet-in case when the suite runs: 1 216, and 312 + 72). So every
+            // window must stay under 1 KiB and at least one must be exactly 0.
             long rx0 = p1.rxPackets.get() + memory.ports.get("p2").rxPackets.get();
             long[] windows = new long[4];
             for (int w = 0; w < windows.length; w++) {
@@ -110,7 +111,7 @@ class PmdAllocationTest {
             System.out.printf("PMD forwarded %d packets, allocated %s bytes per window%n", forwarded, java.util.Arrays.toString(windows));
             assertTrue(forwarded >= 1_000_000, "forwarded " + forwarded);
             assertTrue(memory.ports.get("p3").txPackets.get() > 0, "the trunk got flooded, tagged copies");
-            assertTrue(java.util.Arrays.stream(windows).filter(b -> b == 0).count() >= 3,
+            assertTrue(java.util.Arrays.stream(windows).allMatch(b -> b < 1024) && java.util.Arrays.stream(windows).anyMatch(b -> b == 0),
                     "PMD allocated " + java.util.Arrays.toString(windows) + " bytes in four windows over " + forwarded + " packets");
             if (packetIns) {
                 System.out.printf("packet-ins read: %d, sent %d, lost to a full ring %d%n", read.get(),
