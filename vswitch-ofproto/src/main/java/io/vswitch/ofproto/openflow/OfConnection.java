@@ -44,6 +44,8 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
     private boolean probeSent;
     private long badMessages;
     private long connectedAtNanos;
+    /** Open bundles by id (OpenFlow 1.4+); they go with the connection. */
+    final java.util.Map<Integer, OfBundle> bundles = new java.util.HashMap<>();
 
     public OfConnection(OfSwitch sw, Kind kind, String remote) {
         this.sw = sw;
@@ -82,26 +84,50 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The asynchronous-message configuration (SET_ASYNC; OpenFlow 1.3 section 7.3.10): for each kind,
-     * a bitmap of reasons, [0] when master or equal, [1] when slave. Defaults as OVS's for 1.3:
-     * packet-ins for no-match and action, every port-status, every flow-removed, and a slave only
-     * port-status.
+     * The asynchronous-message configuration (SET_ASYNC; OpenFlow 1.3 section 7.3.10, properties
+     * since 1.4): for each kind, a bitmap of reasons, [0] when master or equal, [1] when slave.
+     * Defaults as OVS's: packet-ins for no-match and action, every port-status, every flow-removed,
+     * every role-status (1.4), and a slave only port-status and role-status.
      */
-    private final long[] packetInMask = {0x3, 0}, portStatusMask = {0x7, 0x7}, flowRemovedMask = {0xf, 0};
+    private final long[] packetInMask = {0x3, 0}, portStatusMask = {0x7, 0x7}, flowRemovedMask = {0xf, 0}, roleStatusMask = {0x7, 0x7};
 
     public void setAsync(org.projectfloodlight.openflow.protocol.OFAsyncSet a) {
-        packetInMask[0] = a.getPacketInMaskEqualMaster();
-        packetInMask[1] = a.getPacketInMaskSlave();
-        portStatusMask[0] = a.getPortStatusMaskEqualMaster();
-        portStatusMask[1] = a.getPortStatusMaskSlave();
-        flowRemovedMask[0] = a.getFlowRemovedMaskEqualMaster();
-        flowRemovedMask[1] = a.getFlowRemovedMaskSlave();
+        if (!Versions.hasProperties(a.getVersion())) {
+            packetInMask[0] = a.getPacketInMaskEqualMaster();
+            packetInMask[1] = a.getPacketInMaskSlave();
+            portStatusMask[0] = a.getPortStatusMaskEqualMaster();
+            portStatusMask[1] = a.getPortStatusMaskSlave();
+            flowRemovedMask[0] = a.getFlowRemovedMaskEqualMaster();
+            flowRemovedMask[1] = a.getFlowRemovedMaskSlave();
+            return;
+        }
+        for (var p : a.getProperties()) {                 // only the kinds named change (1.4 section 7.3.10)
+            switch (p) {
+                case org.projectfloodlight.openflow.protocol.OFAsyncConfigPropPacketInMaster x -> packetInMask[0] = x.getMask();
+                case org.projectfloodlight.openflow.protocol.OFAsyncConfigPropPacketInSlave x -> packetInMask[1] = x.getMask();
+                case org.projectfloodlight.openflow.protocol.OFAsyncConfigPropPortStatusMaster x -> portStatusMask[0] = x.getMask();
+                case org.projectfloodlight.openflow.protocol.OFAsyncConfigPropPortStatusSlave x -> portStatusMask[1] = x.getMask();
+                case org.projectfloodlight.openflow.protocol.OFAsyncConfigPropFlowRemovedMaster x -> flowRemovedMask[0] = x.getMask();
+                case org.projectfloodlight.openflow.protocol.OFAsyncConfigPropFlowRemovedSlave x -> flowRemovedMask[1] = x.getMask();
+                case org.projectfloodlight.openflow.protocol.OFAsyncConfigPropRoleStatusMaster x -> roleStatusMask[0] = x.getMask();
+                case org.projectfloodlight.openflow.protocol.OFAsyncConfigPropRoleStatusSlave x -> roleStatusMask[1] = x.getMask();
+                default -> { }                             // table-status, requestforward: never sent
+            }
+        }
     }
 
     public OFMessage asyncReply(long xid) {
-        return factory.buildAsyncGetReply().setXid(xid).setPacketInMaskEqualMaster(packetInMask[0]).setPacketInMaskSlave(packetInMask[1])
-                .setPortStatusMaskEqualMaster(portStatusMask[0]).setPortStatusMaskSlave(portStatusMask[1])
-                .setFlowRemovedMaskEqualMaster(flowRemovedMask[0]).setFlowRemovedMaskSlave(flowRemovedMask[1]).build();
+        if (!Versions.hasProperties(factory.getVersion())) {
+            return factory.buildAsyncGetReply().setXid(xid).setPacketInMaskEqualMaster(packetInMask[0]).setPacketInMaskSlave(packetInMask[1])
+                    .setPortStatusMaskEqualMaster(portStatusMask[0]).setPortStatusMaskSlave(portStatusMask[1])
+                    .setFlowRemovedMaskEqualMaster(flowRemovedMask[0]).setFlowRemovedMaskSlave(flowRemovedMask[1]).build();
+        }
+        OFFactory f = factory;
+        return f.buildAsyncGetReply().setXid(xid).setProperties(List.of(
+                f.asyncConfigPropPacketInMaster(packetInMask[0]), f.asyncConfigPropPacketInSlave(packetInMask[1]),
+                f.asyncConfigPropPortStatusMaster(portStatusMask[0]), f.asyncConfigPropPortStatusSlave(portStatusMask[1]),
+                f.asyncConfigPropFlowRemovedMaster(flowRemovedMask[0]), f.asyncConfigPropFlowRemovedSlave(flowRemovedMask[1]),
+                f.asyncConfigPropRoleStatusMaster(roleStatusMask[0]), f.asyncConfigPropRoleStatusSlave(roleStatusMask[1]))).build();
     }
 
     private int roleIndex() {
@@ -115,6 +141,11 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
 
     public boolean wantsPortStatus(org.projectfloodlight.openflow.protocol.OFPortReason reason) {
         return (portStatusMask[roleIndex()] >>> reason.ordinal() & 1) != 0;
+    }
+
+    /** Whether this connection asked for role-status messages (OpenFlow 1.4+) of {@code reason}. */
+    public boolean wantsRoleStatus(int reason) {
+        return Versions.hasProperties(factory.getVersion()) && (roleStatusMask[roleIndex()] >>> reason & 1) != 0;
     }
 
     public boolean wantsFlowRemoved(int reason) {
@@ -131,7 +162,15 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
     }
 
     public void send(OFMessage m) {
-        channel.write(m);
+        channel.write(m).addListener(f -> {
+            // A reply we cannot encode is our bug; the peer waits for it in vain, so say which.
+            if (!f.isSuccess() && channel.isActive()) LOG.log(System.Logger.Level.WARNING, sw.name() + ": " + remote + ": could not send " + m.getType(), f.cause());
+        });
+    }
+
+    /** Sends a message already encoded (one openflowj cannot build). */
+    void sendEncoded(ByteBuf message) {
+        channel.write(message);
     }
 
     public void flush() {
@@ -242,6 +281,15 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** Sends the error for request {@code raw}. */
+    /** Decodes a message this connection sent before and that decoded then (a bundle's). */
+    OFMessage decode(byte[] raw) {
+        try {
+            return READER.readFrom(io.netty.buffer.Unpooled.wrappedBuffer(raw));
+        } catch (OFParseError e) {
+            throw new IllegalStateException("a message that decoded once no longer does", e);
+        }
+    }
+
     public void reply(OfError e, byte[] raw) {
         long xid = (raw[4] & 0xffL) << 24 | (raw[5] & 0xff) << 16 | (raw[6] & 0xff) << 8 | (raw[7] & 0xff);
         send(e.message(factory, xid, raw));

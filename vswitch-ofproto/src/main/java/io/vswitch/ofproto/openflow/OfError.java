@@ -61,6 +61,10 @@ public final class OfError extends Exception {
         return new OfError(why, (e, d) -> e.buildGroupModFailedErrorMsg().setCode(code).setData(d).build());
     }
 
+    public static OfError bundleFailed(org.projectfloodlight.openflow.protocol.OFBundleFailedCode code, String why) {
+        return new OfError(why, (e, d) -> e.buildBundleFailedErrorMsg().setCode(code).setData(d).build());
+    }
+
     public static OfError roleRequestFailed(OFRoleRequestFailedCode code, String why) {
         return new OfError(why, (e, d) -> e.buildRoleRequestFailedErrorMsg().setCode(code).setData(d).build());
     }

@@ -11,8 +11,10 @@ import io.vswitch.ofproto.table.OxmMatch;
 import io.vswitch.ofproto.table.RuleCompiler;
 import org.projectfloodlight.openflow.protocol.OFAggregateStatsRequest;
 import org.projectfloodlight.openflow.protocol.OFBadRequestCode;
+import org.projectfloodlight.openflow.protocol.OFBundleFailedCode;
 import org.projectfloodlight.openflow.protocol.OFCapabilities;
 import org.projectfloodlight.openflow.protocol.OFControllerRole;
+import org.projectfloodlight.openflow.protocol.OFControllerRoleReason;
 import org.projectfloodlight.openflow.protocol.OFEchoRequest;
 import org.projectfloodlight.openflow.protocol.OFFactory;
 import org.projectfloodlight.openflow.protocol.OFFlowMod;
@@ -382,10 +384,7 @@ public final class OfSwitch {
             switch (m.getType()) {
                 case HELLO, ECHO_REPLY -> { }
                 case ECHO_REQUEST -> c.send(f.buildEchoReply().setXid(m.getXid()).setData(((OFEchoRequest) m).getData()).build());
-                case FEATURES_REQUEST -> c.send(f.buildFeaturesReply().setXid(m.getXid()).setDatapathId(DatapathId.of(view.datapathId()))
-                        .setNBuffers(0).setNTables((short) FlowTables.TABLES).setAuxiliaryId(OFAuxId.MAIN)
-                        .setCapabilities(EnumSet.of(OFCapabilities.FLOW_STATS, OFCapabilities.TABLE_STATS, OFCapabilities.PORT_STATS,
-                                OFCapabilities.GROUP_STATS, OFCapabilities.QUEUE_STATS)).build());
+                case FEATURES_REQUEST -> featuresReply(c, m.getXid());
                 case GET_CONFIG_REQUEST -> c.send(f.buildGetConfigReply().setXid(m.getXid()).setFlags(Set.of()).setMissSendLen(c.missSendLen()).build());
                 case SET_CONFIG -> c.setMissSendLen(((OFSetConfig) m).getMissSendLen());
                 case SET_ASYNC -> c.setAsync((org.projectfloodlight.openflow.protocol.OFAsyncSet) m);
@@ -402,6 +401,8 @@ public final class OfSwitch {
                 case METER_MOD -> meterMod(c, (org.projectfloodlight.openflow.protocol.OFMeterMod) m);
                 case PORT_MOD -> portMod(c, (org.projectfloodlight.openflow.protocol.OFPortMod) m);
                 case STATS_REQUEST -> stats(c, (OFStatsRequest<?>) m);
+                case BUNDLE_CONTROL -> bundleControl(c, (org.projectfloodlight.openflow.protocol.OFBundleCtrlMsg) m);
+                case BUNDLE_ADD_MESSAGE -> bundleAdd(c, (org.projectfloodlight.openflow.protocol.OFBundleAddMsg) m, raw);
                 default -> throw OfError.badRequest(OFBadRequestCode.BAD_TYPE, m.getType() + " is not supported yet");
             }
         } catch (OfError e) {
@@ -413,6 +414,111 @@ public final class OfSwitch {
             c.reply(OfError.badRequest(OFBadRequestCode.EPERM, "internal error: " + e), raw);
         }
     }
+
+    private void featuresReply(OfConnection c, long xid) {
+        OFMessage reply = c.factory().buildFeaturesReply().setXid(xid).setDatapathId(DatapathId.of(view.datapathId()))
+                .setNBuffers(0).setNTables((short) FlowTables.TABLES).setAuxiliaryId(OFAuxId.MAIN)
+                .setCapabilities(EnumSet.of(OFCapabilities.FLOW_STATS, OFCapabilities.TABLE_STATS, OFCapabilities.PORT_STATS,
+                        OFCapabilities.GROUP_STATS, OFCapabilities.QUEUE_STATS)).build();
+        if (!Versions.hasProperties(c.factory())) {
+            c.send(reply);
+            return;
+        }
+        // From 1.4 we also say BUNDLES (bit 9, as OVS does), which openflowj knows only in 1.5: set it in the encoding.
+        ByteBuf b = Unpooled.buffer(32);
+        reply.writeTo(b);
+        b.setByte(26, b.getByte(26) | 0x02);                    // capabilities: the big-endian word at 24..27; bit 9 is 0x02 of byte 26
+        c.sendEncoded(b);
+    }
+
+    /**
+     * BUNDLE_CONTROL (OpenFlow 1.4 section 7.3.9.1): open, close, commit or discard a bundle of
+     * this connection. Every bundle is applied atomically and in order, whatever its flags ask.
+     */
+    private void bundleControl(OfConnection c, org.projectfloodlight.openflow.protocol.OFBundleCtrlMsg m) throws OfError {
+        int id = m.getBundleId().getInt();
+        OfBundle b = c.bundles.get(id);
+        org.projectfloodlight.openflow.protocol.OFBundleCtrlType reply;
+        switch (m.getBundleCtrlType()) {
+            case OPEN_REQUEST -> {
+                if (b != null) throw OfError.bundleFailed(OFBundleFailedCode.BUNDLE_EXIST, "bundle " + id + " is open");
+                if (c.bundles.size() >= OfBundle.MAX_OPEN) throw OfError.bundleFailed(OFBundleFailedCode.OUT_OF_BUNDLES, "at most " + OfBundle.MAX_OPEN + " open bundles");
+                c.bundles.put(id, new OfBundle(m.getFlags()));
+                reply = org.projectfloodlight.openflow.protocol.OFBundleCtrlType.OPEN_REPLY;
+            }
+            case CLOSE_REQUEST -> {
+                if (b == null) throw OfError.bundleFailed(OFBundleFailedCode.BAD_ID, "no bundle " + id);
+                if (b.closed()) throw OfError.bundleFailed(OFBundleFailedCode.BUNDLE_CLOSED, "bundle " + id + " is closed");
+                b.close();
+                reply = org.projectfloodlight.openflow.protocol.OFBundleCtrlType.CLOSE_REPLY;
+            }
+            case COMMIT_REQUEST -> {
+                if (b == null) throw OfError.bundleFailed(OFBundleFailedCode.BAD_ID, "no bundle " + id);
+                if (!b.flags.equals(m.getFlags())) throw OfError.bundleFailed(OFBundleFailedCode.BAD_FLAGS, "flags " + m.getFlags() + " differ from the bundle's " + b.flags);
+                c.bundles.remove(id);                            // committed or failed, it is gone
+                commit(c, b);
+                reply = org.projectfloodlight.openflow.protocol.OFBundleCtrlType.COMMIT_REPLY;
+            }
+            case DISCARD_REQUEST -> {
+                if (c.bundles.remove(id) == null) throw OfError.bundleFailed(OFBundleFailedCode.BAD_ID, "no bundle " + id);
+                reply = org.projectfloodlight.openflow.protocol.OFBundleCtrlType.DISCARD_REPLY;
+            }
+            default -> throw OfError.bundleFailed(OFBundleFailedCode.BAD_TYPE, m.getBundleCtrlType() + " is a reply");
+        }
+        c.send(c.factory().buildBundleCtrlMsg().setXid(m.getXid()).setBundleId(m.getBundleId()).setBundleCtrlType(reply)
+                .setFlags(m.getFlags()).build());
+    }
+
+    /** BUNDLE_ADD_MESSAGE: a flow-mod or group-mod, checked for what can be checked alone, kept for the commit. */
+    private void bundleAdd(OfConnection c, org.projectfloodlight.openflow.protocol.OFBundleAddMsg m, byte[] raw) throws OfError {
+        OFMessage inner = m.getData();
+        if (inner.getXid() != m.getXid()) throw OfError.bundleFailed(OFBundleFailedCode.MSG_BAD_XID, "the message's xid differs from the bundle-add's");
+        if (inner.getType() != org.projectfloodlight.openflow.protocol.OFType.FLOW_MOD && inner.getType() != org.projectfloodlight.openflow.protocol.OFType.GROUP_MOD) {
+            throw OfError.bundleFailed(OFBundleFailedCode.MSG_UNSUP, inner.getType() + " cannot be bundled (flow-mods and group-mods can)");
+        }
+        if (c.role() == OFControllerRole.ROLE_SLAVE) throw OfError.badRequest(OFBadRequestCode.IS_SLAVE, "a slave controller may not change flows");
+        int id = m.getBundleId().getInt();
+        OfBundle b = c.bundles.get(id);
+        if (b == null) {                                     // an add opens the bundle it names (1.4 section 7.3.9.6)
+            if (c.bundles.size() >= OfBundle.MAX_OPEN) throw OfError.bundleFailed(OFBundleFailedCode.OUT_OF_BUNDLES, "at most " + OfBundle.MAX_OPEN + " open bundles");
+            c.bundles.put(id, b = new OfBundle(m.getFlags()));
+        }
+        int at = 16, len = (raw[at + 2] & 0xff) << 8 | (raw[at + 3] & 0xff);   // the message follows the 16-byte bundle-add header
+        b.add(java.util.Arrays.copyOfRange(raw, at, at + len), m.getFlags());
+    }
+
+    /**
+     * Applies a bundle's messages in order, all or none: on the first refusal the tables return to
+     * what they were, nobody hears of flows removed meanwhile, the refused message gets its own
+     * ERROR and the commit fails with MSG_FAILED. The dataplane sees only the end result.
+     */
+    private void commit(OfConnection c, OfBundle b) throws OfError {
+        FlowTables.Snapshot flows = tables.snapshot();
+        GroupTable.Snapshot before = groups.snapshot();
+        List<Runnable> notices = new ArrayList<>();
+        deferredNotices = notices;
+        try {
+            for (byte[] raw : b.messages()) {
+                OFMessage m = c.decode(raw);
+                try {
+                    if (m instanceof OFFlowMod fm) flowMod(c, fm);
+                    else groupMod(c, (org.projectfloodlight.openflow.protocol.OFGroupMod) m);
+                } catch (OfError e) {
+                    tables.restore(flows);
+                    groups.restore(before);
+                    c.reply(e, raw);
+                    throw OfError.bundleFailed(OFBundleFailedCode.MSG_FAILED, "message " + m.getType() + " (xid " + m.getXid() + ") failed: " + e.getMessage());
+                }
+            }
+        } finally {
+            deferredNotices = null;
+        }
+        notices.forEach(Runnable::run);
+        changed();
+    }
+
+    /** While a bundle commits: what to tell the connections once it has succeeded (else null). */
+    private List<Runnable> deferredNotices;
 
     /** Roles (OpenFlow 1.3 section 6.3.5): one master; a newer master demotes the old one; stale generation ids are refused. */
     private void role(OfConnection c, OFRoleRequest r) throws OfError {
@@ -426,7 +532,14 @@ public final class OfSwitch {
         }
         if (want == OFControllerRole.ROLE_MASTER) {
             for (OfConnection other : connections) {
-                if (other != c && other.role() == OFControllerRole.ROLE_MASTER) other.setRole(OFControllerRole.ROLE_SLAVE);
+                if (other != c && other.role() == OFControllerRole.ROLE_MASTER) {
+                    other.setRole(OFControllerRole.ROLE_SLAVE);
+                    if (other.ready() && other.wantsRoleStatus(OFControllerRoleReason.MASTER_REQUEST.ordinal())) {   // OpenFlow 1.4: tell it
+                        other.send(other.factory().buildRoleStatus().setRole(OFControllerRole.ROLE_SLAVE)
+                                .setReason(OFControllerRoleReason.MASTER_REQUEST).setGenerationId(r.getGenerationId()).setProperties(List.of()).build());
+                        other.flush();
+                    }
+                }
             }
         }
         if (want != OFControllerRole.ROLE_NOCHANGE) c.setRole(want);
@@ -586,6 +699,10 @@ public final class OfSwitch {
 
     /** FLOW_REMOVED to every controller connection that may receive asynchronous messages. */
     private void flowRemoved(FlowEntry e, OFFlowRemovedReason reason) {
+        if (deferredNotices != null) {                       // a bundle being committed may yet fail
+            deferredNotices.add(() -> flowRemoved(e, reason));
+            return;
+        }
         long age = (System.nanoTime() - e.createdNanos()) / 1_000_000 * 1_000_000;
         for (OfConnection c : connections) {
             if (!c.ready() || c.kind() != OfConnection.Kind.PRIMARY) continue;
@@ -648,13 +765,19 @@ public final class OfSwitch {
                 List<OFPortStatsEntry> entries = new ArrayList<>();
                 for (BridgeView.PortView p : view.ports()) {
                     if (!which.equals(OFPort.ANY) && !which.equals(ofPort(p.ofport()))) continue;
-                    entries.add(f.buildPortStatsEntry().setPortNo(ofPort(p.ofport()))
+                    var b = f.buildPortStatsEntry().setPortNo(ofPort(p.ofport()))
                             .setRxPackets(U64.of(p.stat("rx_packets"))).setTxPackets(U64.of(p.stat("tx_packets")))
                             .setRxBytes(U64.of(p.stat("rx_bytes"))).setTxBytes(U64.of(p.stat("tx_bytes")))
                             .setRxDropped(U64.of(p.stat("rx_dropped"))).setTxDropped(U64.of(p.stat("tx_dropped")))
                             .setRxErrors(U64.of(p.stat("rx_errors"))).setTxErrors(U64.of(p.stat("tx_errors")))
-                            .setRxFrameErr(U64.ZERO).setRxOverErr(U64.ZERO).setRxCrcErr(U64.ZERO).setCollisions(U64.ZERO)
-                            .setDurationSec(0).setDurationNsec(0).build());
+                            .setDurationSec(0).setDurationNsec(0);
+                    if (Versions.hasProperties(f)) {
+                        b.setProperties(List.of(f.buildPortStatsPropEthernet().setRxFrameErr(U64.ZERO).setRxOverErr(U64.ZERO)
+                                .setRxCrcErr(U64.ZERO).setCollisions(U64.ZERO).build()));
+                    } else {
+                        b.setRxFrameErr(U64.ZERO).setRxOverErr(U64.ZERO).setRxCrcErr(U64.ZERO).setCollisions(U64.ZERO);
+                    }
+                    entries.add(b.build());
                 }
                 c.send(f.buildPortStatsReply().setXid(xid).setEntries(entries).build());
             }
@@ -769,11 +892,16 @@ public final class OfSwitch {
     private OFPortDesc portDesc(OFFactory f, BridgeView.PortView p) {
         Set<OFPortConfig> config = portConfigOf(p);
         boolean live = live(p, config);
-        return f.buildPortDesc().setPortNo(ofPort(p.ofport()))
+        OFPortDesc.Builder b = f.buildPortDesc().setPortNo(ofPort(p.ofport()))
                 .setHwAddr(p.mac() == null ? MacAddress.NONE : MacAddress.of(p.mac())).setName(p.name())
                 .setConfig(config)
-                .setState(live ? EnumSet.of(OFPortState.LIVE) : EnumSet.of(OFPortState.LINK_DOWN))
-                .setCurr(EnumSet.of(OFPortFeatures.PF_10GB_FD, OFPortFeatures.PF_COPPER))
+                .setState(live ? EnumSet.of(OFPortState.LIVE) : EnumSet.of(OFPortState.LINK_DOWN));
+        if (Versions.hasProperties(f)) {
+            // OpenFlow 1.4 moved the Ethernet features into a property (the same bits: 10GB_FD is 1 << 6, COPPER 1 << 11)
+            return b.setProperties(List.of(f.buildPortDescPropEthernet().setCurr(1 << 6 | 1 << 11).setAdvertised(0).setSupported(0).setPeer(0)
+                    .setCurrSpeed(10_000_000).setMaxSpeed(0).build())).build();
+        }
+        return b.setCurr(EnumSet.of(OFPortFeatures.PF_10GB_FD, OFPortFeatures.PF_COPPER))
                 .setAdvertised(Set.of()).setSupported(Set.of()).setPeer(Set.of())
                 .setCurrSpeed(10_000_000).setMaxSpeed(0).build();
     }

@@ -10,7 +10,7 @@ import java.util.Map;
  */
 public final class Versions {
     /** Wire versions this switch speaks. */
-    public static final List<Integer> SUPPORTED = List.of(0x04);
+    public static final List<Integer> SUPPORTED = List.of(0x04, 0x05);
     /** {@code Bridge.protocols} names (as ovs-vsctl writes them) to wire versions. */
     public static final Map<String, Integer> BY_NAME = Map.of(
             "OpenFlow10", 0x01, "OpenFlow11", 0x02, "OpenFlow12", 0x03,
@@ -22,6 +22,18 @@ public final class Versions {
     public static org.projectfloodlight.openflow.protocol.OFVersion of(int wire) {
         for (var v : org.projectfloodlight.openflow.protocol.OFVersion.values()) if (v.getWireVersion() == wire) return v;
         throw new IllegalArgumentException("unknown OpenFlow version " + wire);
+    }
+
+    /**
+     * Whether messages of {@code f}'s version describe ports, port statistics and asynchronous
+     * configuration with properties (OpenFlow 1.4 and later) rather than fixed fields.
+     */
+    public static boolean hasProperties(org.projectfloodlight.openflow.protocol.OFFactory f) {
+        return hasProperties(f.getVersion());
+    }
+
+    public static boolean hasProperties(org.projectfloodlight.openflow.protocol.OFVersion v) {
+        return v.compareTo(org.projectfloodlight.openflow.protocol.OFVersion.OF_14) >= 0;
     }
 
     /** The bitmap of {@code versions} (bit v set for wire version v). */

@@ -41,6 +41,26 @@ public final class FlowTables {
         this.meterExists = meterExists;
     }
 
+    /** The tables' contents at one moment (entries are immutable, so the maps are copied, not the entries). */
+    public static final class Snapshot {
+        private final List<Map<Key, FlowEntry>> tables;
+
+        private Snapshot(List<Map<Key, FlowEntry>> tables) {
+            this.tables = tables;
+        }
+    }
+
+    public Snapshot snapshot() {
+        List<Map<Key, FlowEntry>> copy = new ArrayList<>(TABLES);
+        for (Map<Key, FlowEntry> t : tables) copy.add(t.isEmpty() ? new LinkedHashMap<>() : new LinkedHashMap<>(t));
+        return new Snapshot(copy);
+    }
+
+    /** Puts back what {@link #snapshot} saw (an OpenFlow 1.4 bundle that failed). */
+    public void restore(Snapshot s) {
+        for (int t = 0; t < TABLES; t++) tables.set(t, s.tables.get(t));
+    }
+
     /** What a flow-mod did: the entries it removed (deletes send FLOW_REMOVED for those that asked). */
     public record Outcome(List<FlowEntry> removed, int changed) {}
 

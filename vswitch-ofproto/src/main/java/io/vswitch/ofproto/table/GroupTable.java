@@ -39,6 +39,19 @@ public final class GroupTable {
 
     private final Map<Long, Group> groups = new TreeMap<>();
 
+    /** The groups at one moment. */
+    public record Snapshot(Map<Long, Group> groups) {}
+
+    public Snapshot snapshot() {
+        return new Snapshot(new TreeMap<>(groups));
+    }
+
+    /** Puts back what {@link #snapshot} saw (an OpenFlow 1.4 bundle that failed). */
+    public void restore(Snapshot s) {
+        groups.clear();
+        groups.putAll(s.groups());
+    }
+
     public boolean exists(long id) {
         return groups.containsKey(id);
     }

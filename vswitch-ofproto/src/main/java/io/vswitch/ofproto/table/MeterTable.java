@@ -67,7 +67,7 @@ public final class MeterTable {
         if (flags.contains(OFMeterFlags.KBPS) == flags.contains(OFMeterFlags.PKTPS)) {
             throw OfError.meterModFailed(OFMeterModFailedCode.BAD_FLAGS, "a meter counts in kbps or in pktps");
         }
-        List<OFMeterBand> bands = mm.getMeters();
+        List<OFMeterBand> bands = mm.getVersion() == org.projectfloodlight.openflow.protocol.OFVersion.OF_13 ? mm.getMeters() : mm.getBands();   // renamed in 1.4
         if (bands.isEmpty()) throw OfError.meterModFailed(OFMeterModFailedCode.BAD_BAND, "a meter needs a band");
         if (bands.size() > MAX_BANDS) throw OfError.meterModFailed(OFMeterModFailedCode.OUT_OF_BANDS, "at most " + MAX_BANDS + " bands");
         for (OFMeterBand b : bands) {

@@ -1,0 +1,46 @@
+package io.vswitch.ofproto.openflow;
+
+import org.projectfloodlight.openflow.protocol.OFBundleFailedCode;
+import org.projectfloodlight.openflow.protocol.OFBundleFlags;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One bundle of a connection (OpenFlow 1.4 section 6.8): flow-mods and group-mods collected between
+ * OPEN and COMMIT and then applied all together or not at all. Only the messages' encodings are
+ * kept (a 100 000-flow bundle is some 10 MB); they are decoded again at commit.
+ */
+final class OfBundle {
+    /** Bundles one connection may have open at once, and messages one bundle may hold. */
+    static final int MAX_OPEN = 64, MAX_MESSAGES = 1 << 20;
+
+    final Set<OFBundleFlags> flags;
+    private boolean closed;
+    private final List<byte[]> messages = new ArrayList<>();
+
+    OfBundle(Set<OFBundleFlags> flags) {
+        this.flags = Set.copyOf(flags);
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    void close() {
+        closed = true;
+    }
+
+    /** Adds one message (its whole encoding), or refuses it with the error the specification names. */
+    void add(byte[] message, Set<OFBundleFlags> addFlags) throws OfError {
+        if (closed) throw OfError.bundleFailed(OFBundleFailedCode.BUNDLE_CLOSED, "the bundle is closed");
+        if (!addFlags.equals(flags)) throw OfError.bundleFailed(OFBundleFailedCode.BAD_FLAGS, "flags " + addFlags + " differ from the bundle's " + flags);
+        if (messages.size() >= MAX_MESSAGES) throw OfError.bundleFailed(OFBundleFailedCode.MSG_TOO_MANY, "a bundle holds at most " + MAX_MESSAGES + " messages");
+        messages.add(message);
+    }
+
+    List<byte[]> messages() {
+        return messages;
+    }
+}
