@@ -59,8 +59,11 @@ class OpenFlowTrafficIT {
         namespaces.forEach(NetNs::close);
     }
 
+    /** The OpenFlow version ovs-ofctl speaks ({@code -O}). */
+    private String protocol = "OpenFlow13";
+
     private Sh.Result ofctl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("ovs-ofctl", "-O", "OpenFlow13", args[0], "unix:" + sw.runDir.resolve("brt.mgmt")));
+        List<String> cmd = new ArrayList<>(List.of("ovs-ofctl", "-O", protocol, args[0], "unix:" + sw.runDir.resolve("brt.mgmt")));
         cmd.addAll(List.of(args).subList(1, args.length));
         return Sh.run(cmd.toArray(new String[0])).ok();
     }
@@ -179,9 +182,19 @@ class OpenFlowTrafficIT {
      * The real ovs-ofctl's packet-out puts a frame on a port (tshark in c sees it), and its monitor
      * receives the packet-ins of a flow's output to CONTROLLER.
      */
-    @Test
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow13", "OpenFlow15"})      // 1.5 moved packet-out's in_port into a match
     @Order(7)
-    void packetOutAndMonitorWithTheRealOvsOfctl() throws Exception {
+    void packetOutAndMonitorWithTheRealOvsOfctl(String version) throws Exception {
+        protocol = version;
+        try {
+            packetOutAndMonitor(version);
+        } finally {
+            protocol = "OpenFlow13";
+        }
+    }
+
+    private void packetOutAndMonitor(String version) throws Exception {
         ofctl("del-flows");
         Path capture = Files.createTempFile("tshark", ".txt");
         Process tshark = c.start(capture, "tshark", "-l", "-n", "-i", "of3", "-a", "duration:20", "-c", "1",
@@ -195,13 +208,13 @@ class OpenFlowTrafficIT {
         ofctl("add-flow", "priority=50,icmp,in_port=1,cookie=0x7,actions=controller:200,output:2");
         ofctl("add-flow", "priority=0,actions=NORMAL");
         Path monitorLog = Files.createTempFile("monitor", ".txt");
-        Process monitor = Sh.start(monitorLog, "ovs-ofctl", "-O", "OpenFlow13",
+        Process monitor = Sh.start(monitorLog, "ovs-ofctl", "-O", version,
                 "--unixctl=" + sw.runDir.resolve("ofctl-monitor.ctl"), "monitor", "unix:" + sw.runDir.resolve("brt.mgmt"), "65534");
         try {
             String expect = "total_len=98 in_port=1 (via action) data_len=98 (unbuffered)";
             for (int i = 0; i < 20 && !Files.readString(monitorLog).contains(expect); i++) a.exec("ping", "-c", "1", "-W", "1", "10.12.0.2");
             String seen = Files.readString(monitorLog);
-            assertTrue(seen.contains("OFPT_PACKET_IN (OF1.3)") && seen.contains("cookie=0x7 " + expect), "the monitor got the pings:\n" + seen);
+            assertTrue(seen.contains("OFPT_PACKET_IN (OF1." + version.charAt(9) + ")") && seen.contains("cookie=0x7 " + expect), "the monitor got the pings:\n" + seen);
             assertTrue(reaches(a, "10.12.0.2"), "the flow also forwards them");
         } finally {
             monitor.destroyForcibly();

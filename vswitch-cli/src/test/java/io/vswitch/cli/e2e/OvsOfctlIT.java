@@ -87,6 +87,7 @@ class OvsOfctlIT {
 
     private static String normalise(String s) {
         return s.replaceAll("duration[=:][0-9.]+s", "duration=?s")
+                .replaceAll("idle_age=[0-9]+", "idle_age=?")             // OpenFlow 1.5 reports idle time
                 .replaceAll("([0-9a-f]{2}:){5}[0-9a-f]{2}", "MAC")
                 .replaceAll("dpid:[0-9a-f]{16}", "dpid:?")
                 .replaceAll("xid=0x[0-9a-f]+", "xid=?")
@@ -109,7 +110,7 @@ class OvsOfctlIT {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow13", "OpenFlow14"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow13", "OpenFlow14", "OpenFlow15"})
     void flowTableOperationsGiveWhatOpenVSwitchGives(String version) {
         protocol = version;
         same("dump-flows");
@@ -145,7 +146,7 @@ class OvsOfctlIT {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow13", "OpenFlow14"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow13", "OpenFlow14", "OpenFlow15"})
     void groupsGiveWhatOpenVSwitchGives(String version) {
         protocol = version;
         same("add-group", "group_id=1,type=all,bucket=output:1,bucket=output:2");
@@ -174,7 +175,7 @@ class OvsOfctlIT {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow13", "OpenFlow14"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow13", "OpenFlow14", "OpenFlow15"})
     void metersGiveWhatOpenVSwitchGives(String version) {
         protocol = version;
         same("add-meter", "meter=1,kbps,band=type=drop,rate=1000");
@@ -202,7 +203,7 @@ class OvsOfctlIT {
 
     /** Last: a port-mod "up" lets an internal port send (IPv6 DAD), which the other tests' counters would see. */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow13", "OpenFlow14"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow13", "OpenFlow14", "OpenFlow15"})
     @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
     void showAndPortDescriptionsGiveWhatOpenVSwitchGives(String version) {
         protocol = version;
@@ -222,10 +223,11 @@ class OvsOfctlIT {
         same("mod-port", "1", "down");                                                              // as it was
     }
 
-    /** Bundles (OpenFlow 1.4): all of a bundle's flow-mods and group-mods take effect, or none. */
-    @Test
-    void bundlesGiveWhatOpenVSwitchGives() throws IOException {
-        protocol = "OpenFlow14";
+    /** Bundles (OpenFlow 1.4 and 1.5): all of a bundle's flow-mods and group-mods take effect, or none. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"OpenFlow14", "OpenFlow15"})
+    void bundlesGiveWhatOpenVSwitchGives(String version) throws IOException {
+        protocol = version;
         Path good = Files.writeString(Files.createTempFile("bundle-good", ".txt"),
                 "priority=1,in_port=1,actions=output:2\npriority=2,in_port=2,actions=output:1\ntable=3,priority=7,ip,actions=drop\n");
         Path bad = Files.writeString(Files.createTempFile("bundle-bad", ".txt"),

@@ -219,7 +219,10 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
             }
             OFMessage m;
             try {
-                m = READER.readFrom(frame);
+                m = decode(raw);
+            } catch (OfError e) {
+                reply(e, raw);
+                return;
             } catch (OFParseError | RuntimeException e) {
                 if (badMessages++ < 5 || badMessages % 1000 == 0) {          // a broken peer must not flood the log
                     LOG.log(System.Logger.Level.INFO, sw.name() + ": " + remote + ": undecodable message (type " + (raw[1] & 0xff)
@@ -281,13 +284,14 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
     }
 
     /** Sends the error for request {@code raw}. */
-    /** Decodes a message this connection sent before and that decoded then (a bundle's). */
-    OFMessage decode(byte[] raw) {
-        try {
-            return READER.readFrom(io.netty.buffer.Unpooled.wrappedBuffer(raw));
-        } catch (OFParseError e) {
-            throw new IllegalStateException("a message that decoded once no longer does", e);
+    /** Decodes one message (null if truncated); what openflowj cannot read in 1.5 (group-mods, bundle-adds), {@link Of15} does. */
+    static OFMessage decode(byte[] raw) throws OfError, OFParseError {
+        if (Of15.isGroupMod(raw)) return Of15.groupModIn(raw);
+        if (Of15.isBundleAdd(raw)) {
+            OFMessage inner = raw.length < 24 ? null : decode(java.util.Arrays.copyOfRange(raw, 16, raw.length));
+            return inner == null ? null : Of15.bundleAddIn(raw, inner);
         }
+        return READER.readFrom(io.netty.buffer.Unpooled.wrappedBuffer(raw));
     }
 
     public void reply(OfError e, byte[] raw) {

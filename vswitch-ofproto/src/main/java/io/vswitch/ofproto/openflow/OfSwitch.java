@@ -465,13 +465,14 @@ public final class OfSwitch {
             }
             default -> throw OfError.bundleFailed(OFBundleFailedCode.BAD_TYPE, m.getBundleCtrlType() + " is a reply");
         }
-        c.send(c.factory().buildBundleCtrlMsg().setXid(m.getXid()).setBundleId(m.getBundleId()).setBundleCtrlType(reply)
-                .setFlags(m.getFlags()).build());
+        var answer = c.factory().buildBundleCtrlMsg().setXid(m.getXid()).setBundleId(m.getBundleId()).setBundleCtrlType(reply).setFlags(m.getFlags());
+        if (Of15.is15(c.factory())) answer.setProperties(List.of());                 // openflowj has them from 1.5 on
+        c.send(answer.build());
     }
 
     /** BUNDLE_ADD_MESSAGE: a flow-mod or group-mod, checked for what can be checked alone, kept for the commit. */
     private void bundleAdd(OfConnection c, org.projectfloodlight.openflow.protocol.OFBundleAddMsg m, byte[] raw) throws OfError {
-        OFMessage inner = m.getData();
+        OFMessage inner = m.getData();                       // 1.5 bundle-adds arrive in 1.4's form (Of15.bundleAddIn)
         if (inner.getXid() != m.getXid()) throw OfError.bundleFailed(OFBundleFailedCode.MSG_BAD_XID, "the message's xid differs from the bundle-add's");
         if (inner.getType() != org.projectfloodlight.openflow.protocol.OFType.FLOW_MOD && inner.getType() != org.projectfloodlight.openflow.protocol.OFType.GROUP_MOD) {
             throw OfError.bundleFailed(OFBundleFailedCode.MSG_UNSUP, inner.getType() + " cannot be bundled (flow-mods and group-mods can)");
@@ -499,15 +500,18 @@ public final class OfSwitch {
         deferredNotices = notices;
         try {
             for (byte[] raw : b.messages()) {
-                OFMessage m = c.decode(raw);
+                OFMessage m = null;
                 try {
+                    m = OfConnection.decode(raw);
                     if (m instanceof OFFlowMod fm) flowMod(c, fm);
                     else groupMod(c, (org.projectfloodlight.openflow.protocol.OFGroupMod) m);
                 } catch (OfError e) {
                     tables.restore(flows);
                     groups.restore(before);
                     c.reply(e, raw);
-                    throw OfError.bundleFailed(OFBundleFailedCode.MSG_FAILED, "message " + m.getType() + " (xid " + m.getXid() + ") failed: " + e.getMessage());
+                    throw OfError.bundleFailed(OFBundleFailedCode.MSG_FAILED, "message " + (m == null ? "?" : m.getType()) + " failed: " + e.getMessage());
+                } catch (org.projectfloodlight.openflow.exceptions.OFParseError e) {
+                    throw new IllegalStateException("a bundled message that decoded once no longer does", e);
                 }
             }
         } finally {
@@ -551,7 +555,7 @@ public final class OfSwitch {
         if (c.role() == OFControllerRole.ROLE_SLAVE) {
             throw OfError.badRequest(OFBadRequestCode.IS_SLAVE, "a slave controller may not change flows");
         }
-        FlowTables.Outcome out = tables.apply(fm, System.nanoTime());
+        FlowTables.Outcome out = tables.apply(Of15.is15(c.factory()) ? Of15.flowModIn(fm) : fm, System.nanoTime());
         if (out.changed() > 0) changed();
         for (FlowEntry e : out.removed()) {
             if (e.flags().contains(OFFlowModFlags.SEND_FLOW_REM)) flowRemoved(e, OFFlowRemovedReason.DELETE);
@@ -569,7 +573,7 @@ public final class OfSwitch {
         if (!po.getBufferId().equals(OFBufferId.NO_BUFFER)) {
             throw OfError.badRequest(OFBadRequestCode.BUFFER_UNKNOWN, "buffer " + po.getBufferId() + ": this switch buffers no packets");
         }
-        OFPort in = po.getInPort();
+        OFPort in = Of15.is15(c.factory()) ? inPortOf(po.getMatch()) : po.getInPort();
         long n = in.getPortNumber() & 0xffffffffL;
         if (in.equals(OFPort.ANY)) in = OFPort.CONTROLLER;                       // OVS takes ANY as "none"
         else if (n == 0 || (n > 0xffffff00L && !in.equals(OFPort.LOCAL) && !in.equals(OFPort.CONTROLLER))) {
@@ -590,6 +594,12 @@ public final class OfSwitch {
         if (!sink.packetOut(name, inPort, actions, data)) {
             LOG.log(System.Logger.Level.DEBUG, name + ": packet-out lost: the dataplane could not take it");
         }
+    }
+
+    /** A 1.5 packet-out's in_port: the match's, or CONTROLLER when it has none (OVS's default). */
+    private static OFPort inPortOf(Match m) {
+        OFPort p = m.get(org.projectfloodlight.openflow.protocol.match.MatchField.IN_PORT);
+        return p == null ? OFPort.CONTROLLER : p;
     }
 
     /** The dataplane's packet buffers hold 2048 bytes. */
@@ -710,10 +720,15 @@ public final class OfSwitch {
             OFFlowRemovedReason why = reason == OFFlowRemovedReason.METER_DELETE && c.factory().getVersion().compareTo(org.projectfloodlight.openflow.protocol.OFVersion.OF_14) < 0
                     ? OFFlowRemovedReason.DELETE : reason;
             if (!c.wantsFlowRemoved(why.ordinal())) continue;
-            c.send(c.factory().buildFlowRemoved().setCookie(e.cookie()).setPriority(e.priority()).setReason(why)
-                    .setTableId(TableId.of(e.table())).setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L)
-                    .setIdleTimeout(e.idleTimeout()).setHardTimeout(e.hardTimeout())
-                    .setPacketCount(U64.of(e.packets())).setByteCount(U64.of(e.bytes())).setMatch(e.match()).build());
+            var m = c.factory().buildFlowRemoved().setCookie(e.cookie()).setPriority(e.priority()).setReason(why)
+                    .setTableId(TableId.of(e.table())).setIdleTimeout(e.idleTimeout()).setHardTimeout(e.hardTimeout()).setMatch(e.match());
+            if (Of15.is15(c.factory())) {
+                m.setStats(Of15.flowStats(age, System.nanoTime() - e.usedNanos(), e.packets(), e.bytes()));
+            } else {
+                m.setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L)
+                        .setPacketCount(U64.of(e.packets())).setByteCount(U64.of(e.bytes()));
+            }
+            c.send(m.build());
         }
     }
 
@@ -725,19 +740,25 @@ public final class OfSwitch {
                     .setSwDesc("0.1.0").setSerialNum("None").setDpDesc(name).build());
             case PORT_DESC -> c.send(f.buildPortDescStatsReply().setXid(xid)
                     .setEntries(view.ports().stream().map(p -> portDesc(f, p)).toList()).build());
-            case TABLE_FEATURES -> multipart(c, TableFeatures.all(f),
-                    (entries, more) -> f.buildTableFeaturesStatsReply().setXid(xid).setFlags(more).setEntries(entries).build());
+            case TABLE_FEATURES -> {
+                if (Of15.is15(f)) multipartEncoded(c, xid, 12, TableFeatures.all(f).stream().map(Of15::tableFeatures).toList());
+                else multipart(c, TableFeatures.all(f), (entries, more) -> f.buildTableFeaturesStatsReply().setXid(xid).setFlags(more).setEntries(entries).build());
+            }
             case FLOW -> {
                 OFFlowStatsRequest r = (OFFlowStatsRequest) req;
                 long now = System.nanoTime();
                 List<OFFlowStatsEntry> entries = new ArrayList<>();
                 for (FlowEntry e : select(r.getTableId(), r.getMatch(), r.getOutPort(), r.getOutGroup(), r.getCookie(), r.getCookieMask())) {
                     long age = (now - e.createdNanos()) / 1_000_000 * 1_000_000;        // milliseconds, as OVS keeps them
-                    entries.add(f.buildFlowStatsEntry().setTableId(TableId.of(e.table())).setDurationSec(age / 1_000_000_000L)
-                            .setDurationNsec(age % 1_000_000_000L).setPriority(e.priority()).setIdleTimeout(e.idleTimeout())
-                            .setHardTimeout(e.hardTimeout()).setFlags(e.flags()).setCookie(e.cookie())
-                            .setPacketCount(U64.of(e.packets())).setByteCount(U64.of(e.bytes())).setMatch(e.match())
-                            .setInstructions(e.instructions()).build());
+                    var b = f.buildFlowStatsEntry().setTableId(TableId.of(e.table())).setPriority(e.priority()).setIdleTimeout(e.idleTimeout())
+                            .setHardTimeout(e.hardTimeout()).setFlags(e.flags()).setCookie(e.cookie()).setMatch(e.match());
+                    if (Of15.is15(f)) {
+                        b.setStats(Of15.flowStats(age, now - e.usedNanos(), e.packets(), e.bytes())).setInstructions(Of15.instructionsOut(f, e.instructions()));
+                    } else {
+                        b.setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L)
+                                .setPacketCount(U64.of(e.packets())).setByteCount(U64.of(e.bytes())).setInstructions(e.instructions());
+                    }
+                    entries.add(b.build());
                 }
                 multipart(c, entries, (list, more) -> f.buildFlowStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
             }
@@ -749,8 +770,8 @@ public final class OfSwitch {
                     bytes += e.bytes();
                     count++;
                 }
-                c.send(f.buildAggregateStatsReply().setXid(xid).setPacketCount(U64.of(packets)).setByteCount(U64.of(bytes))
-                        .setFlowCount(count).build());
+                c.send(Of15.is15(f) ? f.buildAggregateStatsReply().setXid(xid).setStats(Of15.aggregateStats(count, packets, bytes)).build()
+                        : f.buildAggregateStatsReply().setXid(xid).setPacketCount(U64.of(packets)).setByteCount(U64.of(bytes)).setFlowCount(count).build());
             }
             case TABLE -> {
                 List<OFTableStatsEntry> entries = new ArrayList<>();
@@ -799,6 +820,10 @@ public final class OfSwitch {
                 multipart(c, entries, (list, more) -> f.buildGroupStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
             }
             case GROUP_DESC -> {
+                if (Of15.is15(f)) {
+                    groupDesc15(c, (org.projectfloodlight.openflow.protocol.OFGroupDescStatsRequest) req);
+                    return;
+                }
                 List<org.projectfloodlight.openflow.protocol.OFGroupDescStatsEntry> entries = new ArrayList<>();
                 for (GroupTable.Group g : groups.all()) {
                     entries.add(f.buildGroupDescStatsEntry().setGroup(OFGroup.of((int) g.id())).setGroupType(g.type()).setBuckets(g.buckets()).build());
@@ -818,7 +843,9 @@ public final class OfSwitch {
                     }
                     long flows = tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.ANY, U64.ZERO, U64.ZERO).stream()
                             .filter(e -> e.usesMeter(m.id())).count();
-                    entries.add(f.buildMeterStats().setMeterId(m.id()).setFlowCount(flows).setPacketInCount(U64.of(m.packets()))
+                    var b = f.buildMeterStats();
+                    if (Of15.is15(f)) b.setRefCount(flows); else b.setFlowCount(flows);      // renamed in 1.5
+                    entries.add(b.setMeterId(m.id()).setPacketInCount(U64.of(m.packets()))
                             .setByteInCount(U64.of(m.bytes())).setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L)
                             .setBandStats(bands).build());
                 }
@@ -834,9 +861,20 @@ public final class OfSwitch {
                 }
                 multipart(c, entries, (list, more) -> f.buildMeterConfigStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
             }
-            case METER_FEATURES -> c.send(f.buildMeterFeaturesStatsReply().setXid(xid).setFeatures(f.buildMeterFeatures()
-                    .setMaxMeter(MeterTable.MAX_METER).setBandTypes(1 << 1 | 1 << 2)                  // drop, dscp_remark
-                    .setCapabilities(0xf).setMaxBands((short) MeterTable.MAX_BANDS).setMaxColor((short) 0).build()).build());
+            case METER_FEATURES -> {
+                // 1.5.1 added a features word; OVS reads the 16-byte 1.3 body in every version, so that is what it gets.
+                OFFactory body = Of15.is15(f) ? org.projectfloodlight.openflow.protocol.OFFactories.getFactory(org.projectfloodlight.openflow.protocol.OFVersion.OF_13) : f;
+                OFMessage reply = body.buildMeterFeaturesStatsReply().setXid(xid).setFeatures(body.buildMeterFeatures()
+                        .setMaxMeter(MeterTable.MAX_METER).setBandTypes(1 << 1 | 1 << 2)                  // drop, dscp_remark
+                        .setCapabilities(0xf).setMaxBands((short) MeterTable.MAX_BANDS).setMaxColor((short) 0).build()).build();
+                if (body == f) {
+                    c.send(reply);
+                } else {
+                    ByteBuf b = Unpooled.buffer(32);
+                    reply.writeTo(b);
+                    c.sendEncoded(b.setByte(0, 6));
+                }
+            }
             case GROUP_FEATURES -> c.send(f.buildGroupFeaturesStatsReply().setXid(xid).setTypes(0xf)
                     .setCapabilities(EnumSet.of(org.projectfloodlight.openflow.protocol.OFGroupCapabilities.SELECT_WEIGHT,
                             org.projectfloodlight.openflow.protocol.OFGroupCapabilities.SELECT_LIVENESS))
@@ -845,6 +883,34 @@ public final class OfSwitch {
                     .setActionsAll(GROUP_ACTIONS).setActionsSelect(GROUP_ACTIONS).setActionsIndirect(GROUP_ACTIONS).setActionsFf(GROUP_ACTIONS).build());
             default -> throw OfError.badRequest(OFBadRequestCode.BAD_STAT, req.getStatsType() + " statistics are not supported yet");
         }
+    }
+
+    /** GROUP_DESC in OpenFlow 1.5 (of every group, or of the one asked for), coded by {@link Of15}, in as many replies as 64 KiB requires. */
+    private void groupDesc15(OfConnection c, org.projectfloodlight.openflow.protocol.OFGroupDescStatsRequest req) {
+        OFGroup which = req.getGroup();
+        List<ByteBuf> entries = new ArrayList<>();
+        for (GroupTable.Group g : groups.all()) {
+            if (!which.equals(OFGroup.ALL) && (which.getGroupNumber() & 0xffffffffL) != g.id()) continue;
+            ByteBuf e = Unpooled.buffer(64);
+            Of15.writeGroupDesc(e, g.type(), g.id(), g.buckets(), g.type() == org.projectfloodlight.openflow.protocol.OFGroupType.SELECT);
+            entries.add(e);
+        }
+        multipartEncoded(c, req.getXid(), 7, entries);
+    }
+
+    /** A multipart reply of type {@code type} from entries encoded here, in as many messages as 64 KiB requires (1.5 only). */
+    private static void multipartEncoded(OfConnection c, long xid, int type, List<ByteBuf> entries) {
+        int i = 0;
+        do {
+            ByteBuf reply = Unpooled.buffer(256);
+            reply.writeByte(6).writeByte(19).writeShort(0).writeInt((int) xid).writeShort(type).writeShort(0).writeZero(4);
+            while (i < entries.size() && (reply.readableBytes() == 16 || reply.readableBytes() - 16 + entries.get(i).readableBytes() <= MAX_BODY)) {
+                reply.writeBytes(entries.get(i++));
+            }
+            if (i < entries.size()) reply.setShort(12, 1);                       // REPLY_MORE
+            reply.setShort(2, reply.readableBytes());
+            c.sendEncoded(reply);
+        } while (i < entries.size());
     }
 
     /**

@@ -31,10 +31,12 @@ final class TableFeatures {
     private TableFeatures() {}
 
     static List<OFTableFeatures> all(OFFactory f) {
-        List<OFInstructionId> instructions = List.of(f.instructionIds().gotoTable(), f.instructionIds().writeMetadata(),
-                f.instructionIds().applyActions(), f.instructionIds().meter());
-        List<OFActionId> actions = List.of(f.actionIds().output(), f.actionIds().group(), f.actionIds().pushVlan(),
-                f.actionIds().popVlan(), f.actionIds().setField(), f.actionIds().decNwTtl());
+        List<OFInstructionId> instructions = new ArrayList<>(List.of(f.instructionIds().gotoTable(), f.instructionIds().writeMetadata(),
+                f.instructionIds().writeActions(), f.instructionIds().applyActions(), f.instructionIds().clearActions()));
+        List<OFActionId> actions = new ArrayList<>(List.of(f.actionIds().output(), f.actionIds().group(), f.actionIds().pushVlan(),
+                f.actionIds().popVlan(), f.actionIds().setField(), f.actionIds().decNwTtl()));
+        if (Of15.is15(f)) actions.add(f.actionIds().meter());          // 1.5 made the meter an action
+        else instructions.add(f.instructionIds().meter());
         List<U32> match = oxmIds(MATCH, false);
         List<U32> wildcards = oxmIds(MATCH, false);
         List<U32> settable = oxmIds(SETTABLE, false);
@@ -59,9 +61,14 @@ final class TableFeatures {
                     f.buildTableFeaturePropWriteSetfieldMiss().setOxmIds(settable).build(),
                     f.buildTableFeaturePropApplySetfield().setOxmIds(settable).build(),
                     f.buildTableFeaturePropApplySetfieldMiss().setOxmIds(settable).build());
-            out.add(f.buildTableFeatures().setTableId(TableId.of(t)).setName(t == 0 ? "classifier" : "table" + t)
-                    .setMetadataMatch(U64.NO_MASK).setMetadataWrite(U64.NO_MASK).setConfig(0).setMaxEntries(1_000_000)
-                    .setProperties(props).build());
+            var b = f.buildTableFeatures().setTableId(TableId.of(t)).setName(t == 0 ? "classifier" : "table" + t)
+                    .setMetadataMatch(U64.NO_MASK).setMetadataWrite(U64.NO_MASK).setMaxEntries(1_000_000).setProperties(props);
+            if (Of15.is15(f)) {
+                b.setCommand(org.projectfloodlight.openflow.protocol.OFTableFeaturesCommand.REPLACE).setFeatures(java.util.Set.of()).setCapabilities(java.util.Set.of());
+            } else {
+                b.setConfig(0);
+            }
+            out.add(b.build());
         }
         return out;
     }
