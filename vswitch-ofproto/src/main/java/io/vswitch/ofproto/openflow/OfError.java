@@ -72,7 +72,14 @@ public final class OfError extends Exception {
     /** The ERROR message answering request {@code xid}; it quotes the request whole, as OVS does (the specification asks for at least 64 bytes). */
     public OFErrorMsg message(OFFactory factory, long xid, byte[] request) {
         byte[] cause = request.length <= 65535 - 12 ? request : java.util.Arrays.copyOf(request, 65535 - 12);
-        OFErrorMsg m = build.apply(factory.errorMsgs(), OFErrorCauseData.of(cause, factory.getVersion()));
-        return m.createBuilder().setXid(xid).build();
+        OFErrorCauseData data = OFErrorCauseData.of(cause, factory.getVersion());
+        try {
+            OFErrorMsg m = build.apply(factory.errorMsgs(), data).createBuilder().setXid(xid).build();
+            m.writeTo(io.netty.buffer.Unpooled.buffer(64 + cause.length));       // encodable in this version?
+            return m;
+        } catch (RuntimeException notInThisVersion) {
+            // OpenFlow 1.0 lacks many types and codes (BAD_MATCH, BAD_INSTRUCTION, ...): say EPERM, as the closest it has
+            return factory.errorMsgs().buildBadRequestErrorMsg().setXid(xid).setCode(OFBadRequestCode.EPERM).setData(data).build();
+        }
     }
 }

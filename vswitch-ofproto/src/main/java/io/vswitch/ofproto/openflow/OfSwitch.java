@@ -18,6 +18,7 @@ import org.projectfloodlight.openflow.protocol.OFControllerRoleReason;
 import org.projectfloodlight.openflow.protocol.OFEchoRequest;
 import org.projectfloodlight.openflow.protocol.OFFactory;
 import org.projectfloodlight.openflow.protocol.OFFlowMod;
+import org.projectfloodlight.openflow.protocol.OFFlowModCommand;
 import org.projectfloodlight.openflow.protocol.OFFlowModFlags;
 import org.projectfloodlight.openflow.protocol.OFFlowRemovedReason;
 import org.projectfloodlight.openflow.protocol.OFFlowStatsEntry;
@@ -416,6 +417,20 @@ public final class OfSwitch {
     }
 
     private void featuresReply(OfConnection c, long xid) {
+        if (Of10.is10(c.factory())) {                           // 1.0 lists the ports here and says which actions it has
+            OFFactory f = c.factory();
+            c.send(f.buildFeaturesReply().setXid(xid).setDatapathId(DatapathId.of(view.datapathId())).setNBuffers(0)
+                    .setNTables((short) FlowTables.TABLES).setCapabilities(EnumSet.of(OFCapabilities.FLOW_STATS, OFCapabilities.TABLE_STATS,
+                            OFCapabilities.PORT_STATS, OFCapabilities.QUEUE_STATS, OFCapabilities.ARP_MATCH_IP))
+                    .setActions(EnumSet.of(org.projectfloodlight.openflow.protocol.OFActionType.OUTPUT,
+                            org.projectfloodlight.openflow.protocol.OFActionType.SET_VLAN_VID, org.projectfloodlight.openflow.protocol.OFActionType.SET_VLAN_PCP,
+                            org.projectfloodlight.openflow.protocol.OFActionType.STRIP_VLAN, org.projectfloodlight.openflow.protocol.OFActionType.SET_DL_SRC,
+                            org.projectfloodlight.openflow.protocol.OFActionType.SET_DL_DST, org.projectfloodlight.openflow.protocol.OFActionType.SET_NW_SRC,
+                            org.projectfloodlight.openflow.protocol.OFActionType.SET_NW_DST, org.projectfloodlight.openflow.protocol.OFActionType.SET_NW_TOS,
+                            org.projectfloodlight.openflow.protocol.OFActionType.SET_TP_SRC, org.projectfloodlight.openflow.protocol.OFActionType.SET_TP_DST))
+                    .setPorts(view.ports().stream().map(p -> portDesc(f, p)).toList()).build());
+            return;
+        }
         OFMessage reply = c.factory().buildFeaturesReply().setXid(xid).setDatapathId(DatapathId.of(view.datapathId()))
                 .setNBuffers(0).setNTables((short) FlowTables.TABLES).setAuxiliaryId(OFAuxId.MAIN)
                 .setCapabilities(EnumSet.of(OFCapabilities.FLOW_STATS, OFCapabilities.TABLE_STATS, OFCapabilities.PORT_STATS,
@@ -555,7 +570,13 @@ public final class OfSwitch {
         if (c.role() == OFControllerRole.ROLE_SLAVE) {
             throw OfError.badRequest(OFBadRequestCode.IS_SLAVE, "a slave controller may not change flows");
         }
-        FlowTables.Outcome out = tables.apply(Of15.is15(c.factory()) ? Of15.flowModIn(fm) : fm, System.nanoTime());
+        boolean v10 = Of10.is10(c.factory());
+        if (v10) fm = Of10.flowModIn(fm);
+        else if (Of15.is15(c.factory())) fm = Of15.flowModIn(fm);
+        FlowTables.Outcome out = tables.apply(fm, System.nanoTime(), v10);
+        if (v10 && out.changed() == 0 && (fm.getCommand() == OFFlowModCommand.MODIFY || fm.getCommand() == OFFlowModCommand.MODIFY_STRICT)) {
+            out = tables.apply(Of10.addFor(fm), System.nanoTime());
+        }
         if (out.changed() > 0) changed();
         for (FlowEntry e : out.removed()) {
             if (e.flags().contains(OFFlowModFlags.SEND_FLOW_REM)) flowRemoved(e, OFFlowRemovedReason.DELETE);
@@ -583,10 +604,11 @@ public final class OfSwitch {
         if (data.length < 14 || data.length > MAX_PACKET_OUT) {
             throw OfError.badRequest(OFBadRequestCode.BAD_PACKET, "a packet-out needs a frame of 14 to " + MAX_PACKET_OUT + " bytes, not " + data.length);
         }
-        FlowCheck.actions(po.getActions(), null, group -> false);
+        List<OFAction> asked = Of10.is10(c.factory()) ? Of10.actionsIn(po.getActions(), Of10.ANY) : po.getActions();
+        FlowCheck.actions(asked, null, group -> false);
         String actions;
         try {
-            actions = RuleCompiler.actions(po.getActions());
+            actions = RuleCompiler.actions(asked);
         } catch (IllegalArgumentException e) {
             throw OfError.badAction(org.projectfloodlight.openflow.protocol.OFBadActionCode.BAD_TYPE, e.getMessage());
         }
@@ -616,6 +638,12 @@ public final class OfSwitch {
             if (!c.ready() || !c.wantsPacketIn(p.reason())) continue;
             if (c.kind() == OfConnection.Kind.SERVICE && c.missSendLen() == 0) continue;
             OFFactory f = c.factory();
+            if (Of10.is10(f)) {                                 // 1.0: the in_port is a field; no table, cookie or match
+                c.send(f.buildPacketIn().setBufferId(OFBufferId.NO_BUFFER).setTotalLen(p.totalLength()).setInPort(ofPort(p.inPort()))
+                        .setReason(p.reason() == io.vswitch.datapath.ipc.PacketIn.REASON_NO_MATCH ? OFPacketInReason.NO_MATCH : OFPacketInReason.ACTION)
+                        .setData(p.data()).build());
+                continue;
+            }
             org.projectfloodlight.openflow.protocol.match.Match.Builder match = f.buildMatch()
                     .setExact(org.projectfloodlight.openflow.protocol.match.MatchField.IN_PORT, ofPort(p.inPort()));
             if (p.metadata() != 0) {
@@ -720,6 +748,14 @@ public final class OfSwitch {
             OFFlowRemovedReason why = reason == OFFlowRemovedReason.METER_DELETE && c.factory().getVersion().compareTo(org.projectfloodlight.openflow.protocol.OFVersion.OF_14) < 0
                     ? OFFlowRemovedReason.DELETE : reason;
             if (!c.wantsFlowRemoved(why.ordinal())) continue;
+            if (Of10.is10(c.factory())) {
+                if (why.ordinal() > OFFlowRemovedReason.DELETE.ordinal()) why = OFFlowRemovedReason.DELETE;       // 1.0 knows no group or meter deletes
+                c.send(c.factory().buildFlowRemoved().setCookie(e.cookie()).setPriority(e.priority()).setReason(why)
+                        .setIdleTimeout(e.idleTimeout()).setMatch(Of10.matchOut(c.factory(), e.match()))
+                        .setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L)
+                        .setPacketCount(U64.of(e.packets())).setByteCount(U64.of(e.bytes())).build());
+                continue;
+            }
             var m = c.factory().buildFlowRemoved().setCookie(e.cookie()).setPriority(e.priority()).setReason(why)
                     .setTableId(TableId.of(e.table())).setIdleTimeout(e.idleTimeout()).setHardTimeout(e.hardTimeout()).setMatch(e.match());
             if (Of15.is15(c.factory())) {
@@ -748,8 +784,18 @@ public final class OfSwitch {
                 OFFlowStatsRequest r = (OFFlowStatsRequest) req;
                 long now = System.nanoTime();
                 List<OFFlowStatsEntry> entries = new ArrayList<>();
-                for (FlowEntry e : select(r.getTableId(), r.getMatch(), r.getOutPort(), r.getOutGroup(), r.getCookie(), r.getCookieMask())) {
+                boolean v10 = Of10.is10(f);
+                List<FlowEntry> chosen = v10 ? select10(r.getTableId(), r.getMatch(), r.getOutPort())
+                        : select(r.getTableId(), r.getMatch(), r.getOutPort(), r.getOutGroup(), r.getCookie(), r.getCookieMask());
+                for (FlowEntry e : chosen) {
                     long age = (now - e.createdNanos()) / 1_000_000 * 1_000_000;        // milliseconds, as OVS keeps them
+                    if (v10) {
+                        entries.add(f.buildFlowStatsEntry().setTableId(TableId.of(e.table())).setMatch(Of10.matchOut(f, e.match()))
+                                .setDurationSec(age / 1_000_000_000L).setDurationNsec(age % 1_000_000_000L).setPriority(e.priority())
+                                .setIdleTimeout(e.idleTimeout()).setHardTimeout(e.hardTimeout()).setCookie(e.cookie())
+                                .setPacketCount(U64.of(e.packets())).setByteCount(U64.of(e.bytes())).setActions(Of10.actionsOut(f, e.instructions())).build());
+                        continue;
+                    }
                     var b = f.buildFlowStatsEntry().setTableId(TableId.of(e.table())).setPriority(e.priority()).setIdleTimeout(e.idleTimeout())
                             .setHardTimeout(e.hardTimeout()).setFlags(e.flags()).setCookie(e.cookie()).setMatch(e.match());
                     if (Of15.is15(f)) {
@@ -765,7 +811,8 @@ public final class OfSwitch {
             case AGGREGATE -> {
                 OFAggregateStatsRequest r = (OFAggregateStatsRequest) req;
                 long packets = 0, bytes = 0, count = 0;
-                for (FlowEntry e : select(r.getTableId(), r.getMatch(), r.getOutPort(), r.getOutGroup(), r.getCookie(), r.getCookieMask())) {
+                for (FlowEntry e : Of10.is10(f) ? select10(r.getTableId(), r.getMatch(), r.getOutPort())
+                        : select(r.getTableId(), r.getMatch(), r.getOutPort(), r.getOutGroup(), r.getCookie(), r.getCookieMask())) {
                     packets += e.packets();
                     bytes += e.bytes();
                     count++;
@@ -776,8 +823,10 @@ public final class OfSwitch {
             case TABLE -> {
                 List<OFTableStatsEntry> entries = new ArrayList<>();
                 for (int t = 0; t < FlowTables.TABLES; t++) {
-                    entries.add(f.buildTableStatsEntry().setTableId(TableId.of(t)).setActiveCount(tables.count(t))
-                            .setLookupCount(U64.of(tableLookups[t])).setMatchedCount(U64.of(tableMatches[t])).build());
+                    var b = f.buildTableStatsEntry().setTableId(TableId.of(t)).setActiveCount(tables.count(t))
+                            .setLookupCount(U64.of(tableLookups[t])).setMatchedCount(U64.of(tableMatches[t]));
+                    if (Of10.is10(f)) b.setName(t == 0 ? "classifier" : "table" + t).setWildcards(0x3fffff).setMaxEntries(1_000_000);
+                    entries.add(b.build());
                 }
                 multipart(c, entries, (list, more) -> f.buildTableStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
             }
@@ -790,8 +839,8 @@ public final class OfSwitch {
                             .setRxPackets(U64.of(p.stat("rx_packets"))).setTxPackets(U64.of(p.stat("tx_packets")))
                             .setRxBytes(U64.of(p.stat("rx_bytes"))).setTxBytes(U64.of(p.stat("tx_bytes")))
                             .setRxDropped(U64.of(p.stat("rx_dropped"))).setTxDropped(U64.of(p.stat("tx_dropped")))
-                            .setRxErrors(U64.of(p.stat("rx_errors"))).setTxErrors(U64.of(p.stat("tx_errors")))
-                            .setDurationSec(0).setDurationNsec(0);
+                            .setRxErrors(U64.of(p.stat("rx_errors"))).setTxErrors(U64.of(p.stat("tx_errors")));
+                    if (!Of10.is10(f)) b.setDurationSec(0).setDurationNsec(0);
                     if (Versions.hasProperties(f)) {
                         b.setProperties(List.of(f.buildPortStatsPropEthernet().setRxFrameErr(U64.ZERO).setRxOverErr(U64.ZERO)
                                 .setRxCrcErr(U64.ZERO).setCollisions(U64.ZERO).build()));
@@ -924,6 +973,11 @@ public final class OfSwitch {
         return tables.select(FlowTables.ALL, OxmMatch.any(), OFPort.ANY, OFGroup.of((int) id), U64.ZERO, U64.ZERO).size();
     }
 
+    /** The flows a 1.0 statistics request names (1.0 filters by neither cookie nor group). */
+    private List<FlowEntry> select10(TableId table, Match match, OFPort outPort) {
+        return tables.select(table.getValue(), OxmMatch.of(Of10.matchIn(match)), outPort, OFGroup.ANY, U64.ZERO, U64.ZERO);
+    }
+
     private List<FlowEntry> select(TableId table, Match match, OFPort outPort, OFGroup outGroup, U64 cookie, U64 cookieMask) {
         return tables.select(table.getValue(), OxmMatch.of(match), outPort, outGroup, cookie, cookieMask);
     }
@@ -962,6 +1016,10 @@ public final class OfSwitch {
                 .setHwAddr(p.mac() == null ? MacAddress.NONE : MacAddress.of(p.mac())).setName(p.name())
                 .setConfig(config)
                 .setState(live ? EnumSet.of(OFPortState.LIVE) : EnumSet.of(OFPortState.LINK_DOWN));
+        if (Of10.is10(f)) {                                     // 1.0: no LIVE state, no speeds
+            return b.setState(live ? Set.of() : EnumSet.of(OFPortState.LINK_DOWN)).setCurr(EnumSet.of(OFPortFeatures.PF_10GB_FD, OFPortFeatures.PF_COPPER))
+                    .setAdvertised(Set.of()).setSupported(Set.of()).setPeer(Set.of()).build();
+        }
         if (Versions.hasProperties(f)) {
             // OpenFlow 1.4 moved the Ethernet features into a property (the same bits: 10GB_FD is 1 << 6, COPPER 1 << 11)
             return b.setProperties(List.of(f.buildPortDescPropEthernet().setCurr(1 << 6 | 1 << 11).setAdvertised(0).setSupported(0).setPeer(0)

@@ -10,7 +10,7 @@ import java.util.Map;
  */
 public final class Versions {
     /** Wire versions this switch speaks. */
-    public static final List<Integer> SUPPORTED = List.of(0x04, 0x05, 0x06);
+    public static final List<Integer> SUPPORTED = List.of(0x01, 0x04, 0x05, 0x06);
     /** {@code Bridge.protocols} names (as ovs-vsctl writes them) to wire versions. */
     public static final Map<String, Integer> BY_NAME = Map.of(
             "OpenFlow10", 0x01, "OpenFlow11", 0x02, "OpenFlow12", 0x03,

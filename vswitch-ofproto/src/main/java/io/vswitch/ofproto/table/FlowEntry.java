@@ -68,7 +68,12 @@ public record FlowEntry(int table, int priority, OxmMatch key, Match match, U64 
     }
 
     public FlowEntry withInstructions(List<OFInstruction> newInstructions, boolean resetCounts) {
-        return new FlowEntry(table, priority, key, match, cookie, newInstructions, idleTimeout, hardTimeout, flags, createdNanos,
+        return withInstructions(newInstructions, resetCounts, cookie);
+    }
+
+    /** A modify that also sets the cookie (OpenFlow 1.0's, which has no cookie mask to select by). */
+    public FlowEntry withInstructions(List<OFInstruction> newInstructions, boolean resetCounts, U64 newCookie) {
+        return new FlowEntry(table, priority, key, match, newCookie, newInstructions, idleTimeout, hardTimeout, flags, createdNanos,
                 resetCounts ? 0 : packets, resetCounts ? 0 : bytes, usedNanos);
     }
 }

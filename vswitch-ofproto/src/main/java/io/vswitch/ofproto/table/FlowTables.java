@@ -66,6 +66,14 @@ public final class FlowTables {
 
     /** Applies a flow-mod, or throws the error it deserves and changes nothing. */
     public Outcome apply(OFFlowMod fm, long nowNanos) throws OfError {
+        return apply(fm, nowNanos, false);
+    }
+
+    /**
+     * Applies a flow-mod; {@code modifySetsCookie}: a modify also gives the flows it changes the
+     * flow-mod's cookie (OpenFlow 1.0, where the cookie does not select flows).
+     */
+    public Outcome apply(OFFlowMod fm, long nowNanos, boolean modifySetsCookie) throws OfError {
         int table = fm.getTableId().getValue();
         OxmMatch match = OxmMatch.of(fm.getMatch());
         switch (fm.getCommand()) {
@@ -99,7 +107,7 @@ public final class FlowTables {
                 for (Map.Entry<Key, FlowEntry> e : tables.get(table).entrySet()) {
                     FlowEntry f = e.getValue();
                     if (!selected(f, strict, fm.getPriority(), match, fm.getCookie(), fm.getCookieMask(), OFPort.ANY, OFGroup.ANY)) continue;
-                    e.setValue(f.withInstructions(fm.getInstructions(), reset));
+                    e.setValue(f.withInstructions(fm.getInstructions(), reset, modifySetsCookie ? fm.getCookie() : f.cookie()));
                     changed++;
                 }
                 return new Outcome(List.of(), changed);

@@ -33,8 +33,9 @@ class OfConnectionFuzzTest {
         OfTransport.pipeline(ch, new OfConnection(sw, OfConnection.Kind.SERVICE, "test"), 0);
         ch.pipeline().fireChannelActive();
         drain(ch);                                                   // our HELLO
-        ch.writeInbound(bytes(f.buildHello().setXid(1).setElements(List.of(
-                f.buildHelloElemVersionbitmap().setBitmaps(List.of(U32.of(1 << f.getVersion().getWireVersion()))).build())).build()));
+        ch.writeInbound(bytes(f.getVersion() == OFVersion.OF_10 ? f.buildHello().setXid(1).build()      // 1.0: no bitmap, "up to 1.0"
+                : f.buildHello().setXid(1).setElements(List.of(
+                        f.buildHelloElemVersionbitmap().setBitmaps(List.of(U32.of(1 << f.getVersion().getWireVersion()))).build())).build()));
         return ch;
     }
 
@@ -55,7 +56,28 @@ class OfConnectionFuzzTest {
                 List.of(new BridgeView.PortView(1, "p1", "00:00:00:00:00:01", true, true, java.util.Map.of()))));
     }
 
+    /** OpenFlow 1.0's messages: actions in the flow-mod, a fixed match, in_port in the packet-out. */
+    private List<byte[]> seeds10() {
+        var match = f.buildMatch().setExact(MatchField.ETH_TYPE, EthType.IPv4).setExact(MatchField.IP_PROTO, org.projectfloodlight.openflow.types.IpProtocol.TCP)
+                .setMasked(MatchField.IPV4_DST, IPv4AddressWithMask.of("10.0.0.0/8")).build();
+        List<OFMessage> messages = List.of(
+                f.buildFlowAdd().setXid(2).setPriority(5).setMatch(match).setActions(List.of(f.actions().setTpDst(org.projectfloodlight.openflow.types.TransportPort.of(80)),
+                        f.actions().setDlSrc(org.projectfloodlight.openflow.types.MacAddress.of(1)), f.actions().output(OFPort.of(1), 0))).build(),
+                f.buildFlowModify().setXid(3).setMatch(f.buildMatch().setExact(MatchField.VLAN_VID, org.projectfloodlight.openflow.types.OFVlanVidMatch.ofVlan(100)).build())
+                        .setActions(List.of(f.actions().stripVlan())).build(),
+                f.buildFlowDelete().setXid(4).setMatch(match).build(),
+                f.buildFlowStatsRequest().setXid(5).setMatch(match).setTableId(org.projectfloodlight.openflow.types.TableId.ALL).setOutPort(OFPort.ANY).build(),
+                f.buildFeaturesRequest().setXid(6).build(),
+                f.buildSetConfig().setXid(7).setMissSendLen(128).build(),
+                f.buildPacketOut().setXid(8).setBufferId(org.projectfloodlight.openflow.types.OFBufferId.NO_BUFFER).setInPort(OFPort.CONTROLLER)
+                        .setActions(List.of(f.actions().output(OFPort.of(1), 0))).setData(new byte[60]).build());
+        List<byte[]> seeds = new ArrayList<>();
+        for (OFMessage m : messages) seeds.add(io.netty.buffer.ByteBufUtil.getBytes(bytes(m)));
+        return seeds;
+    }
+
     private List<byte[]> seeds() {
+        if (f.getVersion() == OFVersion.OF_10) return seeds10();
         var match = f.buildMatch().setExact(MatchField.ETH_TYPE, EthType.IPv4)
                 .setMasked(MatchField.IPV4_DST, IPv4AddressWithMask.of("10.0.0.0/8")).build();
         var packetOut = f.buildPacketOut().setXid(9).setBufferId(org.projectfloodlight.openflow.types.OFBufferId.NO_BUFFER)
@@ -102,7 +124,7 @@ class OfConnectionFuzzTest {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(value = OFVersion.class, names = {"OF_13", "OF_14", "OF_15"})
+    @org.junit.jupiter.params.provider.EnumSource(value = OFVersion.class, names = {"OF_10", "OF_13", "OF_14", "OF_15"})
     void mutatedMessagesGetErrorsAndTheConnectionKeepsServing(OFVersion version) {
         f = OFFactories.getFactory(version);
         OfSwitch sw = bridge();
@@ -153,10 +175,10 @@ class OfConnectionFuzzTest {
         OfTransport.pipeline(ch, new OfConnection(bridge(), OfConnection.Kind.SERVICE, "test"), 0);
         ch.pipeline().fireChannelActive();
         drain(ch);
-        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {1, 0, 0, 8, 0, 0, 0, 1}));   // OpenFlow 1.0 HELLO, no bitmap
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {3, 0, 0, 16, 0, 0, 0, 1, 0, 1, 0, 8, 0, 0, 0, 1 << 3}));   // OpenFlow 1.2 only
         List<ByteBuf> out = drain(ch);
         assertEquals(1, out.size());
-        assertEquals(1, out.get(0).getByte(0), "in the peer's version");
+        assertEquals(3, out.get(0).getByte(0), "in the peer's version");
         assertEquals(1, out.get(0).getByte(1), "ERROR");
         assertEquals(0, out.get(0).getShort(8), "HELLO_FAILED");
         assertTrue(!ch.isActive());
