@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** The real switch, started with bin/vswitch in a private run dir, configured with bin/vsctl, inspected with bin/appctl. */
+/** The real switch, started with bin/vswitch in a private run dir, configured with bin/vsctl, inspected with bin/appctl and bin/ofctl. */
 final class SwitchUnderTest implements AutoCloseable {
     final Path runDir;
     private final Map<String, String> env;
@@ -24,6 +24,10 @@ final class SwitchUnderTest implements AutoCloseable {
 
     Sh.Result vsctl(String... args) {
         return Sh.run(env, Duration.ofSeconds(60), cmd("bin/vsctl", args));
+    }
+
+    Sh.Result ofctl(String... args) {
+        return Sh.run(env, Duration.ofSeconds(120), cmd("bin/ofctl", args));
     }
 
     Sh.Result appctl(String... args) {
