@@ -39,7 +39,7 @@ public final class OxmMatch {
         this.fields = fields;
         // A 64-bit multiply-and-mix over every byte: Arrays.hashCode's 31-polynomial of signed bytes
         // collides for neighbouring addresses (31 * b + c), which made large tables' hash buckets
-        // long (100 000 nw_dst flows shared some 16 000 hash values).
+        // long (100 000 nw_dst flows had 9 122 distinct hash values).
         long h = 1;
         for (Field f : fields) {
             h = (h + f.id) * 0x9E3779B97F4A7C15L;
