@@ -122,6 +122,12 @@ class OvsOfctlIT {
         same("add-flow", "table=2,priority=1,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=drop");
         same("add-flow", "priority=9,tcp,tp_dst=80,actions=set_field:10.0.0.9->ip_dst,set_field:8080->tcp_dst,dec_ttl,output:2");
         same("add-flow", "priority=9,udp,actions=set_field:46->ip_dscp,set_field:53->udp_src,output:2");
+        same("add-flow", "priority=17,arp,actions=set_field:10.0.0.9->arp_spa,set_field:02:00:00:00:00:09->arp_sha,set_field:2->arp_op,output:2");
+        same("add-flow", "priority=18,icmp,actions=set_field:0->icmp_type,set_field:3->icmp_code,set_field:1->ip_ecn,output:2");
+        same("add-flow", "priority=19,udp6,actions=set_field:2001:db8::9->ipv6_dst,set_field:53->udp_dst,set_field:0x12345->ipv6_label,output:2");
+        same("add-flow", "priority=20,icmp6,actions=set_field:129->icmpv6_type,output:2");
+        same("add-flow", "priority=21,in_port=1,actions=set_field:0x42->tun_id,output:2");
+        same("add-flow", "priority=22,ip,actions=set_field:10.0.0.1->arp_spa,output:2");             // not an ARP flow
         same("add-flow", "priority=5,actions=group:1");                                // no such group
         same("add-flow", "priority=11,in_port=2,actions=clear_actions,write_actions(push_vlan:0x8100,set_field:4097->vlan_vid,output:1)");
         same("add-flow", "priority=12,in_port=2,actions=write_actions(output:1,output:2)");      // two outputs in a set
@@ -210,6 +216,9 @@ class OvsOfctlIT {
         same("show");
         same("dump-ports-desc");
         same("dump-ports", "2");                                                                    // port 1 went up in an earlier run: its counters depend on timing
+        same("queue-stats");                                                                        // no queues (yet): empty, as OVS's without QoS
+        same("queue-stats", "9");
+        if (protocol.equals("OpenFlow13")) same("queue-get-config", "1");                           // 1.4 made it a multipart (not yet)
         same("mod-port", "1", "down");
         same("dump-ports-desc");
         same("mod-port", "1", "up");

@@ -325,7 +325,12 @@ public final class Forwarder {
                 continue;
             }
             if (op >= OfRule.PUSH_VLAN) {                // an edit
-                if (!change(batch, i, mem, op, arg, keys, base)) return false;
+                long expired = ttlDrops;
+                if (!change(batch, i, mem, op, arg, keys, base)) {
+                    // As OVS: a TTL that dec_ttl cannot decrement goes to the controllers (reason invalid_ttl; only those that asked get it)
+                    if (ttlDrops != expired) packetIn(batch, i, bridge, PacketIn.REASON_INVALID_TTL, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], 0xffff);
+                    return false;
+                }
                 continue;
             }
             if (op == OfRule.METER) {
@@ -345,7 +350,7 @@ public final class Forwarder {
                     for (DpPort p : bridge.ports()) if (p.index() != inIndex) stage(p, batch.offset[i], batch.length[i]);
                 }
                 case OfRule.NORMAL -> accepted &= normal(batch, i, in, bridge, view, now);
-                case OfRule.CONTROLLER -> packetIn(batch, i, bridge, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], (int) arg);
+                case OfRule.CONTROLLER -> packetIn(batch, i, bridge, PacketIn.REASON_ACTION, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], (int) arg);
                 case OfRule.GROUP -> group(bridge.flows().group((int) arg), batch, i, in, inOfport, bridge, view, now, table, cookie);
                 case OfRule.TABLE -> {
                     OfPipeline flows = bridge.flows();
@@ -404,7 +409,9 @@ public final class Forwarder {
     private static final int[] ACTION_SET_ORDER = {
         OfRule.POP_VLAN, OfRule.PUSH_VLAN, OfRule.DEC_TTL, OfRule.SET_VLAN_VID, OfRule.SET_VLAN_PCP, OfRule.SET_ETH_SRC,
         OfRule.SET_ETH_DST, OfRule.SET_IPV4_SRC, OfRule.SET_IPV4_DST, OfRule.SET_IP_DSCP, OfRule.SET_TP_SRC, OfRule.SET_TP_DST,
-        OfRule.GROUP
+        OfRule.SET_IP_ECN, OfRule.SET_ICMP_TYPE, OfRule.SET_ICMP_CODE, OfRule.SET_ARP_OP, OfRule.SET_ARP_SPA, OfRule.SET_ARP_TPA,
+        OfRule.SET_ARP_SHA, OfRule.SET_ARP_THA, OfRule.SET_IPV6_SRC_HI, OfRule.SET_IPV6_SRC_LO, OfRule.SET_IPV6_DST_HI,
+        OfRule.SET_IPV6_DST_LO, OfRule.SET_IPV6_LABEL, OfRule.SET_TUN_ID, OfRule.GROUP
     };
 
     /** Edits packet i (copying it first if an output refers to its bytes); false if it is gone. */
@@ -494,13 +501,13 @@ public final class Forwarder {
     }
 
     /** Sends packet i, as it is now, to the bridge's controllers, within the bridge's packet-in rate. */
-    private void packetIn(Batch batch, int i, DpBridge bridge, int table, long cookie, int inOfport, long metadata, int maxLen) {
+    private void packetIn(Batch batch, int i, DpBridge bridge, int reason, int table, long cookie, int inOfport, long metadata, int maxLen) {
         if (portMods != null && (portMods.portConfig(inOfport) & OfPipeline.NO_PACKET_IN) != 0) return;
         if (packetIns == null || !bridge.packetInLimit().tryTake(System.nanoTime())) {
             packetInsLimited++;
             return;
         }
-        if (packetIns.write(bridge.name(), PacketIn.REASON_ACTION, table, inOfport, cookie, metadata,
+        if (packetIns.write(bridge.name(), reason, table, inOfport, cookie, metadata,
                 batch.memory(), batch.offset[i], batch.length[i], maxLen)) {
             packetInsSent++;
         } else {
@@ -595,6 +602,9 @@ public final class Forwarder {
                 VlanEdit.setMac(mem, off + 6, arg);
                 keys[base + FlowKey.W_ETH_SRC] = arg;
             }
+            case OfRule.SET_TUN_ID -> keys[base + FlowKey.W_TUN_ID] = arg;      // metadata for a later tunnel port
+            case OfRule.SET_ARP_OP, OfRule.SET_ARP_SPA, OfRule.SET_ARP_TPA, OfRule.SET_ARP_SHA, OfRule.SET_ARP_THA ->
+                    ArpEdit.apply(mem, off, batch.layers[i], op, arg, keys, base);
             default -> {
                 return IpEdit.apply(mem, off, batch.layers[i], op, arg, keys, base);
             }

@@ -19,7 +19,7 @@ final class IpEdit {
 
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final int TCP = 6, UDP = 17;
+    private static final int TCP = 6, UDP = 17, ICMP = 1, ICMPV6 = 58;
 
     /** Applies {@code op}; false if the packet must be dropped (dec_ttl of a TTL of 0 or 1). */
     static boolean apply(MemorySegment m, long frame, int layers, int op, long arg, long[] keys, int base) {
@@ -42,6 +42,10 @@ final class IpEdit {
             m.set(U16, ip + 8, (short) next);
             patch16(m, ip + 10, ttlProto, next);
             keys[base + FlowKey.W_L3] -= 1L << 32;
+            return true;
+        }
+        if (dlType == FlowKey.ETH_TYPE_IPV6) {
+            ipv6(m, ip, layers, frame, op, arg, keys, base);
             return true;
         }
         if (dlType != FlowKey.ETH_TYPE_IPV4) return true;
@@ -68,6 +72,17 @@ final class IpEdit {
                 patch16(m, ip + 10, word, next);
                 keys[base + FlowKey.W_L3] = keys[base + FlowKey.W_L3] & ~(0xfcL << 24) | (arg & 0x3f) << 26;
             }
+            case OfRule.SET_IP_ECN -> {
+                int word = u16(m, ip);
+                int next = word & 0xfffc | (int) (arg & 3);
+                m.set(U16, ip, (short) next);
+                patch16(m, ip + 10, word, next);
+                keys[base + FlowKey.W_L3] = keys[base + FlowKey.W_L3] & ~(3L << 24) | (arg & 3) << 24;
+            }
+            case OfRule.SET_ICMP_TYPE, OfRule.SET_ICMP_CODE -> {
+                if (tp < 0 || proto != ICMP) return true;
+                icmp(m, tp, op, arg, keys, base);
+            }
             case OfRule.SET_TP_SRC, OfRule.SET_TP_DST -> {
                 if (tp < 0 || (proto != TCP && proto != UDP)) return true;
                 long at = tp + (op == OfRule.SET_TP_SRC ? 0 : 2);
@@ -83,6 +98,68 @@ final class IpEdit {
             default -> { }
         }
         return true;
+    }
+
+    /** ICMP or ICMPv6 type (byte 0) or code (byte 1), and the ICMP checksum (bytes 2-3; the type/code word is not in a pseudo-header). */
+    private static void icmp(MemorySegment m, long tp, int op, long arg, long[] keys, int base) {
+        int word = u16(m, tp);
+        int next = op == OfRule.SET_ICMP_TYPE ? (word & 0x00ff) | (int) (arg & 0xff) << 8 : (word & 0xff00) | (int) (arg & 0xff);
+        m.set(U16, tp, (short) next);
+        patch16(m, tp + 2, word, next);
+        int shift = op == OfRule.SET_ICMP_TYPE ? 48 : 32;              // the key keeps type as tp_src, code as tp_dst
+        keys[base + FlowKey.W_TP] = keys[base + FlowKey.W_TP] & ~(0xffffL << shift) | (arg & 0xff) << shift;
+    }
+
+    /**
+     * IPv6 edits: addresses (8 bytes at a time; the TCP, UDP and ICMPv6 checksums cover them through
+     * the pseudo-header, and IPv6 has no header checksum), DSCP and ECN (the traffic class, bits
+     * 20-27 of the first word), the flow label, TCP/UDP ports, ICMPv6 type and code.
+     */
+    private static void ipv6(MemorySegment m, long ip, int layers, long frame, int op, long arg, long[] keys, int base) {
+        int proto = FlowKey.nwProto(keys, base);
+        int l4 = Parser.l4Offset(layers);
+        long tp = l4 == Parser.NONE ? -1 : frame + l4;
+        long l4sum = tp < 0 ? -1 : proto == TCP ? tp + 16 : proto == UDP ? tp + 6 : proto == ICMPV6 ? tp + 2 : -1;
+        switch (op) {
+            case OfRule.SET_IPV6_SRC_HI, OfRule.SET_IPV6_SRC_LO, OfRule.SET_IPV6_DST_HI, OfRule.SET_IPV6_DST_LO -> {
+                int half = op - OfRule.SET_IPV6_SRC_HI;                    // 0 src hi, 1 src lo, 2 dst hi, 3 dst lo
+                long at = ip + 8 + 8L * half;
+                long old = m.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), at);
+                m.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), at, arg);
+                if (l4sum >= 0) {
+                    patch32(m, l4sum, (int) (old >>> 32), (int) (arg >>> 32));
+                    patch32(m, l4sum, (int) old, (int) arg);
+                    if (proto == UDP && u16(m, l4sum) == 0) m.set(U16, l4sum, (short) 0xffff);
+                }
+                keys[base + FlowKey.W_IPV6_SRC_HI + half] = arg;
+            }
+            case OfRule.SET_IP_DSCP, OfRule.SET_IP_ECN -> {
+                int word = m.get(U32, ip);
+                int tc = word >>> 20 & 0xff;
+                int next = op == OfRule.SET_IP_DSCP ? (tc & 3) | (int) (arg & 0x3f) << 2 : (tc & 0xfc) | (int) (arg & 3);
+                m.set(U32, ip, word & 0xf00fffff | next << 20);
+                keys[base + FlowKey.W_L3] = keys[base + FlowKey.W_L3] & ~(0xffL << 24) | (long) next << 24;
+            }
+            case OfRule.SET_IPV6_LABEL -> {
+                int word = m.get(U32, ip);
+                m.set(U32, ip, word & 0xfff00000 | (int) (arg & 0xfffff));
+                keys[base + FlowKey.W_IPV6_LABEL] = arg & 0xfffff;
+            }
+            case OfRule.SET_ICMP_TYPE, OfRule.SET_ICMP_CODE -> {
+                if (tp >= 0 && proto == ICMPV6) icmp(m, tp, op, arg, keys, base);
+            }
+            case OfRule.SET_TP_SRC, OfRule.SET_TP_DST -> {
+                if (tp < 0 || (proto != TCP && proto != UDP)) return;
+                long at = tp + (op == OfRule.SET_TP_SRC ? 0 : 2);
+                int old = u16(m, at), neu = (int) (arg & 0xffff);
+                m.set(U16, at, (short) neu);
+                patch16(m, l4sum, old, neu);
+                if (proto == UDP && u16(m, l4sum) == 0) m.set(U16, l4sum, (short) 0xffff);
+                int shift = op == OfRule.SET_TP_SRC ? 48 : 32;
+                keys[base + FlowKey.W_TP] = keys[base + FlowKey.W_TP] & ~(0xffffL << shift) | (long) neu << shift;
+            }
+            default -> { }
+        }
     }
 
     private static int u16(MemorySegment m, long at) {

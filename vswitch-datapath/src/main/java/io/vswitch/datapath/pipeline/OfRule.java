@@ -13,7 +13,9 @@ import io.vswitch.datapath.flow.FlowKey;
  * </pre>
  * Actions: {@code meter:ID output:P in_port normal flood all local controller:MAX_LEN table group:ID push_vlan:TPID
  * pop_vlan set_vlan_vid:VID set_vlan_pcp:PCP set_eth_src:MAC set_eth_dst:MAC set_ipv4_src:IP
- * set_ipv4_dst:IP set_ip_dscp:DSCP set_tp_src:PORT set_tp_dst:PORT dec_ttl clear_actions}; an action
+ * set_ipv4_dst:IP set_ip_dscp:DSCP set_tp_src:PORT set_tp_dst:PORT dec_ttl clear_actions set_ip_ecn:ECN
+ * set_icmp_type:T set_icmp_code:C set_arp_op:OP set_arp_spa:IP set_arp_tpa:IP set_arp_sha:MAC set_arp_tha:MAC
+ * set_ipv6_src_hi:HI set_ipv6_src_lo:LO set_ipv6_dst_hi:HI set_ipv6_dst_lo:LO set_ipv6_label:L set_tun_id:ID}; an action
  * written as {@code w/ACTION} goes into the packet's action set (write_actions) instead, which runs
  * when the packet leaves the tables. {@code table} (run the tables from table 0) is for packet-outs
  * only. The cookie goes into the packet-ins a rule sends.
@@ -27,6 +29,10 @@ public final class OfRule {
             SET_IPV4_SRC = 17, SET_IPV4_DST = 18, SET_IP_DSCP = 19, SET_TP_SRC = 20, SET_TP_DST = 21, DEC_TTL = 22;
     /** Empties the packet's action set (clear_actions). */
     public static final int CLEAR_ACTIONS = 23;
+    /** More edits (after CLEAR_ACTIONS, which the forwarder handles before any edit). An IPv6 address is two, high and low half. */
+    public static final int SET_IP_ECN = 24, SET_ICMP_TYPE = 25, SET_ICMP_CODE = 26, SET_ARP_OP = 27, SET_ARP_SPA = 28, SET_ARP_TPA = 29,
+            SET_ARP_SHA = 30, SET_ARP_THA = 31, SET_IPV6_SRC_HI = 32, SET_IPV6_SRC_LO = 33, SET_IPV6_DST_HI = 34, SET_IPV6_DST_LO = 35,
+            SET_IPV6_LABEL = 36, SET_TUN_ID = 37;
     /** Added to an action's opcode: write it into the action set instead of applying it (write_actions). */
     public static final int WRITE = 0x100;
 
@@ -162,9 +168,24 @@ public final class OfRule {
                 case "set_tp_dst" -> SET_TP_DST;
                 case "dec_ttl" -> DEC_TTL;
                 case "clear_actions" -> CLEAR_ACTIONS;
+                case "set_ip_ecn" -> SET_IP_ECN;
+                case "set_icmp_type" -> SET_ICMP_TYPE;
+                case "set_icmp_code" -> SET_ICMP_CODE;
+                case "set_arp_op" -> SET_ARP_OP;
+                case "set_arp_spa" -> SET_ARP_SPA;
+                case "set_arp_tpa" -> SET_ARP_TPA;
+                case "set_arp_sha" -> SET_ARP_SHA;
+                case "set_arp_tha" -> SET_ARP_THA;
+                case "set_ipv6_src_hi" -> SET_IPV6_SRC_HI;
+                case "set_ipv6_src_lo" -> SET_IPV6_SRC_LO;
+                case "set_ipv6_dst_hi" -> SET_IPV6_DST_HI;
+                case "set_ipv6_dst_lo" -> SET_IPV6_DST_LO;
+                case "set_ipv6_label" -> SET_IPV6_LABEL;
+                case "set_tun_id" -> SET_TUN_ID;
                 default -> throw new IllegalArgumentException("unknown action " + a[0]);
             };
-            boolean needsArg = op == OUTPUT || op == CONTROLLER || op == GROUP || op == METER || op == PUSH_VLAN || (op >= SET_VLAN_VID && op <= SET_TP_DST);
+            boolean needsArg = op == OUTPUT || op == CONTROLLER || op == GROUP || op == METER || op == PUSH_VLAN || (op >= SET_VLAN_VID && op <= SET_TP_DST)
+                    || op >= SET_IP_ECN;
             if (needsArg != (a.length == 2)) throw new IllegalArgumentException("action " + a[0] + (needsArg ? " needs" : " takes no") + " argument");
             if (write && (op == CLEAR_ACTIONS || op == METER || op == TABLE)) throw new IllegalArgumentException(a[0] + " cannot be written into the action set");
             actions[2 * j] = write ? op | WRITE : op;

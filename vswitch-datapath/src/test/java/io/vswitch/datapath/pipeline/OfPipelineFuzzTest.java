@@ -16,6 +16,7 @@ class OfPipelineFuzzTest {
     private static final String VALID = String.join("\n",
             "0 a 1 1 7/ff c0ffee ; c:ffff:800 d:ff000000:a000000 ; meter:1 push_vlan:8100 set_vlan_vid:5 controller:ffff w/output:2 w/group:4",
             "1 1 - - - ; 13:ffff000000000000:50000000000000 ; clear_actions dec_ttl set_ipv4_dst:c0000209 output:3 group:5",
+            "2 1 - - - ; c:ffff:86dd ; set_ipv6_src_hi:20010db8 set_ipv6_src_lo:1 set_icmp_type:81 set_ip_ecn:1 set_tun_id:2a w/set_ipv6_label:3 w/set_arp_op:2 output:1",
             "g 4 select ; 1 1 output:2 ; 0 5 output:3 ; 1 2 set_eth_dst:20000000b output:1",
             "g 5 all ; 1 0 output:1 ; 1 0 push_vlan:88a8 output:2",
             "m 1 kbps ; drop 3e8 64 ; dscp_remark 1f4 0 1",

@@ -154,6 +154,43 @@ class OpenFlowForwardingTest {
         byte[] expected = ttl1.clone();                          // what TTL 2 - 1 must look like
         assertArrayEquals(expected, p3.get(0), "TTL decremented, header checksum patched");
         assertEquals(1, forwarder.ttlDrops());
+        List<io.vswitch.datapath.ipc.PacketIn> pins = h.packetIns();
+        assertEquals(1, pins.size(), "the expired packet goes to the controllers, as OVS sends it");
+        assertEquals(io.vswitch.datapath.ipc.PacketIn.REASON_INVALID_TTL, pins.get(0).reason());
+        assertArrayEquals(ttl1, pins.get(0).data(), "unchanged: TTL 1");
+    }
+
+    /**
+     * set_field beyond Ethernet/IPv4/ports: ARP fields, ICMP type and code, IPv4 ECN, IPv6 addresses
+     * (whose change the UDP checksum follows through the pseudo-header), IPv6 ports and flow label.
+     * Each result equals the frame built with the new values, checksums included.
+     */
+    @Test
+    void arpIcmpEcnAndIpv6RewritesKeepFramesAndChecksumsRight() {
+        flows("0 4 1 - - ; c:ffff:806 ; set_arp_op:2 set_arp_sha:20000000001 set_arp_spa:c0a80001 set_arp_tha:20000000002 set_arp_tpa:c0a80002 output:2",
+              "0 3 1 - - ; c:ffffff:10800 ; set_icmp_type:0 set_icmp_code:3 output:2",
+              "0 2 1 - - ; c:ffffff:110800 ; set_ip_ecn:3 output:2",
+              "0 1 1 - - ; c:ffffff:1186dd ; set_ipv6_src_hi:20010db800000000 set_ipv6_src_lo:99 set_ipv6_dst_hi:fd00000000000000 "
+                      + "set_ipv6_dst_lo:7 set_tp_dst:35 set_ipv6_label:abcde output:2");
+        send("p1", Frames.arpRequest(A, Frames.IP4_A, Frames.IP4_B),
+                Frames.icmp4(B, A, Frames.IP4_A, Frames.IP4_B, 8, 0, 16),
+                Frames.udp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000, 2000, 18),
+                Frames.udp6(B, A, Frames.IP6_A_HI, Frames.IP6_A_LO, Frames.IP6_B_HI, Frames.IP6_B_LO, 1000, 2000, 18));
+        List<byte[]> out = sent("p2");
+        assertEquals(4, out.size());
+        byte[] arp = Frames.arp(0xffff_ffff_ffffL, A, 2, 0x0200_0000_0001L, 0xc0a8_0001, 0x0200_0000_0002L, 0xc0a8_0002);
+        assertArrayEquals(arp, out.get(0), "ARP reply with the new addresses");
+        byte[] icmp = Frames.icmp4(B, A, Frames.IP4_A, Frames.IP4_B, 0, 3, 16);
+        assertArrayEquals(icmp, out.get(1), "ICMP type 0 code 3, checksum patched");
+        byte[] ecn = Frames.udp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000, 2000, 18);
+        ecn[15] |= 3;
+        fixIpChecksum(ecn);
+        assertArrayEquals(ecn, out.get(2), "ECN 3, header checksum patched");
+        byte[] v6 = Frames.udp6(B, A, 0x2001_0db8_0000_0000L, 0x99, 0xfd00_0000_0000_0000L, 7, 1000, 53, 18);
+        v6[15] = (byte) (v6[15] & 0xf0 | 0xa);                   // flow label 0xabcde: not under any checksum
+        v6[16] = (byte) 0xbc;
+        v6[17] = (byte) 0xde;
+        assertArrayEquals(v6, out.get(3), "new IPv6 addresses, port 53 and label; UDP checksum follows the pseudo-header");
     }
 
     private static void fixIpChecksum(byte[] f) {

@@ -65,6 +65,10 @@ public final class OfError extends Exception {
         return new OfError(why, (e, d) -> e.buildBundleFailedErrorMsg().setCode(code).setData(d).build());
     }
 
+    public static OfError queueOpFailed(String why) {
+        return new OfError(why, (e, d) -> e.buildQueueOpFailedErrorMsg().setCode(org.projectfloodlight.openflow.protocol.OFQueueOpFailedCode.BAD_PORT).setData(d).build());
+    }
+
     public static OfError roleRequestFailed(OFRoleRequestFailedCode code, String why) {
         return new OfError(why, (e, d) -> e.buildRoleRequestFailedErrorMsg().setCode(code).setData(d).build());
     }

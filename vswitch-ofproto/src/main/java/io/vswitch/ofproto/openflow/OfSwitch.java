@@ -390,6 +390,11 @@ public final class OfSwitch {
                 case SET_CONFIG -> c.setMissSendLen(((OFSetConfig) m).getMissSendLen());
                 case SET_ASYNC -> c.setAsync((org.projectfloodlight.openflow.protocol.OFAsyncSet) m);
                 case GET_ASYNC_REQUEST -> c.send(c.asyncReply(m.getXid()));
+                case QUEUE_GET_CONFIG_REQUEST -> {
+                    OFPort port = ((org.projectfloodlight.openflow.protocol.OFQueueGetConfigRequest) m).getPort();
+                    checkQueuePort(port);
+                    c.send(f.buildQueueGetConfigReply().setXid(m.getXid()).setPort(port).setQueues(List.of()).build());
+                }
                 // Answered once everything before it is in the tables, as OVS does; the dataplane
                 // takes the tables within PUBLISH_DELAY_MS plus the transfer. (Waiting for the
                 // dataplane too would cost ovs-ofctl add-flows, which sends a barrier after every
@@ -624,6 +629,13 @@ public final class OfSwitch {
         return p == null ? OFPort.CONTROLLER : p;
     }
 
+    /** A queue request's port must be ANY or one of the bridge's (OpenFlow's QUEUE_OP_FAILED/BAD_PORT otherwise). */
+    private void checkQueuePort(OFPort port) throws OfError {
+        if (port.equals(OFPort.ANY) || port.equals(OFPort.ALL)) return;
+        int n = port.equals(OFPort.LOCAL) ? 65534 : port.getPortNumber();
+        if (!byNumber(view).containsKey(n)) throw OfError.queueOpFailed("no port " + port);
+    }
+
     /** The dataplane's packet buffers hold 2048 bytes. */
     private static final int MAX_PACKET_OUT = 2048;
 
@@ -638,10 +650,13 @@ public final class OfSwitch {
             if (!c.ready() || !c.wantsPacketIn(p.reason())) continue;
             if (c.kind() == OfConnection.Kind.SERVICE && c.missSendLen() == 0) continue;
             OFFactory f = c.factory();
+            // A controller action says its own max_len; other reasons (an expired TTL) take the connection's miss_send_len.
+            byte[] data = p.reason() == io.vswitch.datapath.ipc.PacketIn.REASON_ACTION || p.data().length <= c.missSendLen()
+                    ? p.data() : java.util.Arrays.copyOf(p.data(), c.missSendLen());
             if (Of10.is10(f)) {                                 // 1.0: the in_port is a field; no table, cookie or match
                 c.send(f.buildPacketIn().setBufferId(OFBufferId.NO_BUFFER).setTotalLen(p.totalLength()).setInPort(ofPort(p.inPort()))
                         .setReason(p.reason() == io.vswitch.datapath.ipc.PacketIn.REASON_NO_MATCH ? OFPacketInReason.NO_MATCH : OFPacketInReason.ACTION)
-                        .setData(p.data()).build());
+                        .setData(data).build());
                 continue;
             }
             org.projectfloodlight.openflow.protocol.match.Match.Builder match = f.buildMatch()
@@ -653,7 +668,7 @@ public final class OfSwitch {
             c.send(f.buildPacketIn().setBufferId(OFBufferId.NO_BUFFER).setTotalLen(p.totalLength())
                     .setReason(p.reason() == io.vswitch.datapath.ipc.PacketIn.REASON_INVALID_TTL ? OFPacketInReason.INVALID_TTL
                             : p.reason() == io.vswitch.datapath.ipc.PacketIn.REASON_NO_MATCH ? OFPacketInReason.NO_MATCH : OFPacketInReason.ACTION)
-                    .setTableId(TableId.of(p.table())).setCookie(U64.of(p.cookie())).setMatch(match.build()).setData(p.data()).build());
+                    .setTableId(TableId.of(p.table())).setCookie(U64.of(p.cookie())).setMatch(match.build()).setData(data).build());
         }
     }
 
@@ -909,6 +924,11 @@ public final class OfSwitch {
                     }
                 }
                 multipart(c, entries, (list, more) -> f.buildMeterConfigStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
+            }
+            case QUEUE -> {
+                // No port has queues until QoS exists, so every answer is empty (as OVS's for ports without QoS).
+                checkQueuePort(((org.projectfloodlight.openflow.protocol.OFQueueStatsRequest) req).getPortNo());
+                c.send(f.buildQueueStatsReply().setXid(xid).setEntries(List.of()).build());
             }
             case METER_FEATURES -> {
                 // 1.5.1 added a features word; OVS reads the 16-byte 1.3 body in every version, so that is what it gets.

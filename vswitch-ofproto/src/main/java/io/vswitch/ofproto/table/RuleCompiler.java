@@ -24,8 +24,13 @@ public final class RuleCompiler {
     /** OXM basic fields the dataplane matches. */
     public static final Set<Integer> SUPPORTED_FIELDS = Set.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
             19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 38);
-    /** OXM basic fields set_field can write in the dataplane: Ethernet, VLAN, IPv4 addresses and DSCP, TCP/UDP ports. */
-    public static final Set<Integer> SETTABLE_FIELDS = Set.of(3, 4, 6, 7, 8, 11, 12, 13, 14, 15, 16);
+    /**
+     * OXM basic fields set_field can write in the dataplane: Ethernet, VLAN, IP DSCP and ECN, IPv4
+     * and IPv6 addresses, the IPv6 flow label, TCP/UDP ports, ICMP/ICMPv6 type and code, the ARP
+     * fields and the tunnel id. Not SCTP ports (their CRC32c covers the whole packet) or ND fields.
+     */
+    public static final Set<Integer> SETTABLE_FIELDS = Set.of(3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 19, 20, 21, 22, 23, 24, 25,
+            26, 27, 28, 29, 30, 38);
 
     private RuleCompiler() {}
 
@@ -77,7 +82,7 @@ public final class RuleCompiler {
                 }
                 case org.projectfloodlight.openflow.protocol.instruction.OFInstructionClearActions c -> clear.append(" clear_actions");
                 case org.projectfloodlight.openflow.protocol.instruction.OFInstructionWriteActions w -> {
-                    for (OFAction act : w.getActions()) write.append(" w/").append(action(act));
+                    for (OFAction act : w.getActions()) for (String one : action(act).split(" ")) write.append(" w/").append(one);
                 }
                 default -> throw new IllegalArgumentException("instruction " + i.getType() + " cannot be run by the dataplane");
             }
@@ -185,6 +190,19 @@ public final class RuleCompiler {
                     case 12 -> "set_ipv4_dst:" + Long.toHexString(v);
                     case 13, 15 -> "set_tp_src:" + Long.toHexString(v);
                     case 14, 16 -> "set_tp_dst:" + Long.toHexString(v);
+                    case 9 -> "set_ip_ecn:" + Long.toHexString(v & 3);
+                    case 19, 29 -> "set_icmp_type:" + Long.toHexString(v & 0xff);
+                    case 20, 30 -> "set_icmp_code:" + Long.toHexString(v & 0xff);
+                    case 21 -> "set_arp_op:" + Long.toHexString(v & 0xffff);
+                    case 22 -> "set_arp_spa:" + Long.toHexString(v);
+                    case 23 -> "set_arp_tpa:" + Long.toHexString(v);
+                    case 24 -> "set_arp_sha:" + Long.toHexString(v);
+                    case 25 -> "set_arp_tha:" + Long.toHexString(v);
+                    // 128 bits: two actions, the high and the low half
+                    case 26 -> "set_ipv6_src_hi:" + Long.toHexString(number(f.value(), 0)) + " set_ipv6_src_lo:" + Long.toHexString(number(f.value(), 8));
+                    case 27 -> "set_ipv6_dst_hi:" + Long.toHexString(number(f.value(), 0)) + " set_ipv6_dst_lo:" + Long.toHexString(number(f.value(), 8));
+                    case 28 -> "set_ipv6_label:" + Long.toHexString(v & 0xfffff);
+                    case 38 -> "set_tun_id:" + Long.toHexString(v);
                     default -> throw new IllegalArgumentException("set_field on OXM field " + (f.id() & 0x7f) + " cannot be run by the dataplane");
                 };
             }

@@ -155,4 +155,19 @@ class PacketInOutTest {
         assertEquals(1, reply.getPacketInMaskEqualMaster());
         assertEquals(15, reply.getFlowRemovedMaskEqualMaster());
     }
+
+    @Test
+    void anExpiredTtlReachesOnlyControllersThatAskedAndIsCutToTheirMissSendLen() {
+        EmbeddedChannel asked = connect(OfConnection.Kind.PRIMARY), quiet = connect(OfConnection.Kind.PRIMARY);
+        asked.writeInbound(bytes(f.buildAsyncSet().setXid(4).setPacketInMaskEqualMaster(1 << PacketIn.REASON_INVALID_TTL)
+                .setPacketInMaskSlave(0).setPortStatusMaskEqualMaster(7).setPortStatusMaskSlave(7)
+                .setFlowRemovedMaskEqualMaster(15).setFlowRemovedMaskSlave(0).build()));
+        sw.packetIn(new PacketIn("br0", PacketIn.REASON_INVALID_TTL, 0, 1, 0, 0, 300, new byte[300]));
+        sw.flushConnections();
+        assertEquals(List.of(), received(quiet), "OVS's default masks leave invalid_ttl out");
+        OFPacketIn p = (OFPacketIn) received(asked).get(0);
+        assertEquals(OFPacketInReason.INVALID_TTL, p.getReason());
+        assertEquals(128, p.getData().length, "cut to the connection's miss_send_len (a controller's default: 128)");
+        assertEquals(300, p.getTotalLen());
+    }
 }
