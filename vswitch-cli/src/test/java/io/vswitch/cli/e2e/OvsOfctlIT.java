@@ -166,10 +166,16 @@ class OvsOfctlIT {
         same("add-flow", "priority=5,in_port=1,actions=group:1");
         same("add-flow", "priority=6,in_port=2,actions=group:2");
         same("dump-group-stats");
-        // OVS also chains groups (capability 0x4); we do not (a chaining bucket gets CHAINING_UNSUPPORTED).
         String features = ofctl(sw.runDir.resolve("brof.mgmt"), "dump-group-features").ok().out();
-        assertTrue(features.contains("Types:  0xf") && features.contains("Capabilities:  0x3")
-                && features.contains("fast failover group:") && features.contains("actions: output set_field strip_vlan push_vlan dec_ttl"), features);
+        assertTrue(features.contains("Types:  0xf") && features.contains("Capabilities:  0x7")          // as OVS: weights, liveness, chaining
+                && features.contains("fast failover group:") && features.contains("actions: output group set_field strip_vlan push_vlan dec_ttl"), features);
+        same("add-group", "group_id=10,type=all,bucket=output:1");
+        same("add-group", "group_id=11,type=indirect,bucket=group:10");                           // chaining
+        same("add-group", "group_id=12,type=all,bucket=group:99");                                // to a group that does not exist
+        same("mod-group", "group_id=10,type=all,bucket=group:11");                                // a loop
+        same("dump-groups");
+        same("del-groups", "group_id=10");                                                        // group 11 goes to it
+        same("dump-groups");
         same("mod-group", "group_id=1,type=all,bucket=output:2");
         same("mod-group", "group_id=9,type=all,bucket=output:2");                                   // no such group
         same("dump-groups");

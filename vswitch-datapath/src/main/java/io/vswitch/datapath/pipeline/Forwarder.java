@@ -66,8 +66,17 @@ public final class Forwarder {
     private final long[] actionSetOutputArg = new long[MAX_SET_OUTPUTS];
     private int actionSetOutputs;
     private final long[] actionSetRun = new long[2 * (ACTION_SET_ORDER.length + MAX_SET_OUTPUTS)];
-    /** The flow key of a packet an all group clones, restored after each bucket. */
-    private final long[] savedKey = new long[FlowKey.WORDS];
+    /**
+     * Chained groups (a bucket that goes to a group) may loop, as in OVS, which accepts them and
+     * stops at translation: a packet follows at most {@link #MAX_GROUP_DEPTH} groups deep and runs
+     * at most {@link #MAX_BUCKETS} buckets in all (an all group looping to itself doubles at every
+     * level); beyond, the rest is dropped and counted.
+     */
+    static final int MAX_GROUP_DEPTH = 16, MAX_BUCKETS = 256;
+    /** The flow key of a packet an all group clones, restored after each bucket; one per level of chained groups. */
+    private final long[][] savedKeys = new long[MAX_GROUP_DEPTH][FlowKey.WORDS];
+    private int groupDepth, bucketsLeft;
+    private long groupLoopDrops;
 
     private long txPackets;
     private long txBursts;
@@ -351,7 +360,9 @@ public final class Forwarder {
                 }
                 case OfRule.NORMAL -> accepted &= normal(batch, i, in, bridge, view, now);
                 case OfRule.CONTROLLER -> packetIn(batch, i, bridge, PacketIn.REASON_ACTION, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], (int) arg);
-                case OfRule.GROUP -> group(bridge.flows().group((int) arg), batch, i, in, inOfport, bridge, view, now, table, cookie);
+                case OfRule.GROUP -> {
+                    if (arg >= 0) group(bridge.flows().group((int) arg), batch, i, in, inOfport, bridge, view, now, table, cookie);   // -1: a bucket's missing group
+                }
                 case OfRule.TABLE -> {
                     OfPipeline flows = bridge.flows();
                     if (flows != null) accepted &= openflow(batch, i, in, inOfport, bridge, flows, view, now);
@@ -454,14 +465,26 @@ public final class Forwarder {
      */
     private void group(OfGroup g, Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now,
                        int table, long cookie) {
+        if (groupDepth == 0) bucketsLeft = MAX_BUCKETS;
+        if (groupDepth == MAX_GROUP_DEPTH || bucketsLeft <= 0) {
+            groupLoopDrops++;
+            return;
+        }
+        groupDepth++;
+        runGroup(g, batch, i, in, inOfport, bridge, view, now, table, cookie, i * FlowKey.WORDS);
+        groupDepth--;
+    }
+
+    private void runGroup(OfGroup g, Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now,
+                          int table, long cookie, int base) {
         OfPipeline flows = bridge.flows();
         flows.hitGroup(g, batch.length[i]);
-        int base = i * FlowKey.WORDS;
         if (g.type == OfGroup.Type.ALL) {
             long offset = batch.offset[i];
             int length = batch.length[i], layers = batch.layers[i], tagged = taggedLen[i], untagged = untaggedLen[i];
-            System.arraycopy(batch.keys, base, savedKey, 0, FlowKey.WORDS);
-            for (int k = 0; k < g.buckets(); k++) {
+            long[] saved = savedKeys[groupDepth - 1];            // a bucket may go to another group: one saved key per level
+            System.arraycopy(batch.keys, base, saved, 0, FlowKey.WORDS);
+            for (int k = 0; k < g.buckets() && bucketsLeft-- > 0; k++) {
                 flows.hitBucket(g, k, length);
                 referenced = true;                       // edits in a bucket copy the packet first
                 apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
@@ -470,7 +493,7 @@ public final class Forwarder {
                 batch.layers[i] = layers;
                 taggedLen[i] = tagged;
                 untaggedLen[i] = untagged;
-                System.arraycopy(savedKey, 0, batch.keys, base, FlowKey.WORDS);
+                System.arraycopy(saved, 0, batch.keys, base, FlowKey.WORDS);
             }
             return;
         }
@@ -480,6 +503,7 @@ public final class Forwarder {
             default -> g.firstLive();
         };
         if (k < 0) return;
+        bucketsLeft--;
         flows.hitBucket(g, k, batch.length[i]);
         apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
     }
@@ -644,6 +668,11 @@ public final class Forwarder {
 
     public long packetOuts() {
         return packetOuts;
+    }
+
+    /** Packets (or copies) that chained groups took deeper or wider than a packet may go. */
+    public long groupLoopDrops() {
+        return groupLoopDrops;
     }
 
     public long ttlDrops() {

@@ -65,8 +65,8 @@ public final class OfGroup {
             actions[k] = OfRule.parseActions(b.length == 3 ? b[2] : "");
             for (int j = 0; j < actions[k].length; j += 2) {
                 long op = actions[k][j];
-                if (op == OfRule.GROUP || op == OfRule.TABLE || op == OfRule.METER || op == OfRule.CLEAR_ACTIONS || op >= OfRule.WRITE) {
-                    throw new IllegalArgumentException("group " + id + ": a bucket cannot go to a group, a meter, the tables or the action set");
+                if (op == OfRule.TABLE || op == OfRule.METER || op == OfRule.CLEAR_ACTIONS || op >= OfRule.WRITE) {
+                    throw new IllegalArgumentException("group " + id + ": a bucket cannot go to a meter, the tables or the action set");
                 }
             }
         }

@@ -90,6 +90,7 @@ public final class OfPipeline {
             groups.add(g);
             counter += 1 + g.buckets();
         }
+        for (OfGroup g : groups) for (long[] bucket : g.actions) resolveChained(bucket, groupAt);
         List<OfMeter> meters = new ArrayList<>();
         java.util.Map<Long, Integer> meterAt = new java.util.HashMap<>();
         for (String line : meterLines) {
@@ -143,6 +144,13 @@ public final class OfPipeline {
     private java.util.Map<String, OfRule> plainRules = java.util.Map.of();
 
     /** Turns the numbers in {@code op} actions into positions; throws if one is missing. */
+    /** A bucket's group numbers as positions; a group that does not exist (vswitchd allows naming one, as OVS) becomes -1: nothing. */
+    private static void resolveChained(long[] bucket, java.util.Map<Long, Integer> position) {
+        for (int j = 0; j < bucket.length; j += 2) {
+            if (bucket[j] == OfRule.GROUP) bucket[j + 1] = position.getOrDefault(bucket[j + 1], -1);
+        }
+    }
+
     private static void resolve(long[] actions, int op, java.util.Map<Long, Integer> position, String what) {
         for (int j = 0; j < actions.length; j += 2) {
             if ((actions[j] & ~OfRule.WRITE) != op) continue;

@@ -264,6 +264,36 @@ class OpenFlowForwardingTest {
         assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 1 - - - ; ; table", 1), "table is for packet-outs only");
     }
 
+    /** A bucket may go to another group (chaining): all group 1's second bucket tags its copy and hands it to all group 2. */
+    @Test
+    void chainedGroupsRunTheirBucketsInTurnAndLoopsEnd() {
+        flows("0 a 1 - - ; ; group:1 output:3",
+              "g 1 all ; 1 0 output:2 ; 1 0 push_vlan:8100 set_vlan_vid:7 group:2",
+              "g 2 all ; 1 0 output:3 ; 1 0 set_vlan_vid:9 output:2");
+        byte[] f = udp(B, A, Frames.IP4_B);
+        send("p1", f);
+        List<byte[]> p2 = sent("p2"), p3 = sent("p3");
+        assertEquals(2, p2.size());
+        assertArrayEquals(f, p2.get(0), "group 1, bucket 0: as it came");
+        assertEquals(9, p2.get(1)[15], "group 2, bucket 1: retagged VID 9");
+        assertEquals(2, p3.size());
+        assertEquals(7, p3.get(0)[15], "group 2, bucket 0: the copy group 1 tagged VID 7");
+        assertArrayEquals(f, p3.get(1), "after both groups the packet is as it came");
+
+        // As OVS, a loop is accepted; the PMD stops the packet after so many groups or buckets.
+        flows("0 a 1 - - ; ; group:1", "g 1 all ; 1 0 output:2 ; 1 0 group:1");
+        send("p1", f);
+        assertEquals(Forwarder.MAX_GROUP_DEPTH, sent("p2").size(), "one copy per level, then dropped");
+        assertTrue(forwarder.groupLoopDrops() > 0);
+        flows("0 a 1 - - ; ; group:1", "g 1 all ; 1 0 group:1 ; 1 0 group:1");     // doubles at every level
+        long before = forwarder.groupLoopDrops();
+        send("p1", f);
+        assertTrue(forwarder.groupLoopDrops() > before, "the bucket budget ends it");
+        flows("0 a 1 - - ; ; group:1", "g 1 all ; 1 0 output:2 ; 1 0 group:63");           // a group that does not exist: nothing
+        send("p1", f);
+        assertEquals(1, sent("p2").size());
+    }
+
     @Test
     void anAllGroupClonesThePacketForEachBucket() {
         flows("0 a 1 - - ; ; group:1 output:3", "g 1 all ; 1 0 output:2 ; 1 0 push_vlan:8100 set_vlan_vid:7 output:3");
@@ -305,7 +335,6 @@ class OpenFlowForwardingTest {
         send("p2", f);
         assertEquals(1, sent("p1").size());
         assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("0 a - - - ; ; group:9", 1), "no such group");
-        assertThrows(IllegalArgumentException.class, () -> OfPipeline.parse("g 1 all ; 1 0 group:1", 1), "no chaining");
         h.packetOut(0xfffffffd, "group:4", f);
         assertEquals(1, sent("p1").size(), "packet-outs use groups too");
     }

@@ -946,7 +946,8 @@ public final class OfSwitch {
             }
             case GROUP_FEATURES -> c.send(f.buildGroupFeaturesStatsReply().setXid(xid).setTypes(0xf)
                     .setCapabilities(EnumSet.of(org.projectfloodlight.openflow.protocol.OFGroupCapabilities.SELECT_WEIGHT,
-                            org.projectfloodlight.openflow.protocol.OFGroupCapabilities.SELECT_LIVENESS))
+                            org.projectfloodlight.openflow.protocol.OFGroupCapabilities.SELECT_LIVENESS,
+                            org.projectfloodlight.openflow.protocol.OFGroupCapabilities.CHAINING))
                     .setMaxGroupsAll(GroupTable.MAX_GROUP).setMaxGroupsSelect(GroupTable.MAX_GROUP)
                     .setMaxGroupsIndirect(GroupTable.MAX_GROUP).setMaxGroupsFf(GroupTable.MAX_GROUP)
                     .setActionsAll(GROUP_ACTIONS).setActionsSelect(GROUP_ACTIONS).setActionsIndirect(GROUP_ACTIONS).setActionsFf(GROUP_ACTIONS).build());
@@ -984,9 +985,9 @@ public final class OfSwitch {
 
     /**
      * Actions a bucket may hold, as the OpenFlow 1.3 action-type bitmap: output (0), push/pop VLAN
-     * (17, 18), dec_nw_ttl (24), set_field (25).
+     * (17, 18), group (22: chaining), dec_nw_ttl (24), set_field (25).
      */
-    private static final long GROUP_ACTIONS = 1L | 1L << 17 | 1L << 18 | 1L << 24 | 1L << 25;
+    private static final long GROUP_ACTIONS = 1L | 1L << 17 | 1L << 18 | 1L << 22 | 1L << 24 | 1L << 25;
 
     /** Flows that use group {@code id}. */
     private long refCount(long id) {

@@ -6,7 +6,6 @@ import org.projectfloodlight.openflow.protocol.OFGroupMod;
 import org.projectfloodlight.openflow.protocol.OFGroupModFailedCode;
 import org.projectfloodlight.openflow.protocol.OFGroupType;
 import org.projectfloodlight.openflow.protocol.action.OFAction;
-import org.projectfloodlight.openflow.protocol.action.OFActionGroup;
 import org.projectfloodlight.openflow.protocol.action.OFActionOutput;
 import org.projectfloodlight.openflow.types.OFGroup;
 import org.projectfloodlight.openflow.types.OFPort;
@@ -90,6 +89,7 @@ public final class GroupTable {
                     groups.clear();
                     return gone;
                 }
+                // As in OVS, a group other groups go to may be deleted: their buckets then drop there.
                 return groups.remove(id) == null ? List.of() : List.of(id);   // deleting a missing group is no error
             }
             default -> throw OfError.groupModFailed(OFGroupModFailedCode.BAD_COMMAND, "unknown group-mod command");
@@ -112,13 +112,12 @@ public final class GroupTable {
                 throw OfError.groupModFailed(OFGroupModFailedCode.BAD_WATCH, "a fast-failover bucket needs a watch_port");
             }
             for (OFAction a : b.getActions()) {
-                if (a instanceof OFActionGroup) throw OfError.groupModFailed(OFGroupModFailedCode.CHAINING_UNSUPPORTED, "groups cannot chain to groups");
                 if (a instanceof OFActionOutput o && o.getPort().equals(OFPort.TABLE)) {
                     throw OfError.groupModFailed(OFGroupModFailedCode.BAD_BUCKET, "output:TABLE is for packet-outs");
                 }
             }
             try {
-                FlowCheck.actions(b.getActions(), null, g -> false);
+                FlowCheck.actions(b.getActions(), null, g -> true);          // chained groups: checkChains
             } catch (OfError e) {
                 throw OfError.groupModFailed(OFGroupModFailedCode.BAD_BUCKET, e.getMessage());
             }
