@@ -128,6 +128,7 @@ class OvsOfctlIT {
         same("add-flow", "priority=20,icmp6,actions=set_field:129->icmpv6_type,output:2");
         same("add-flow", "priority=21,in_port=1,actions=set_field:0x42->tun_id,output:2");
         same("add-flow", "priority=22,ip,actions=set_field:10.0.0.1->arp_spa,output:2");             // not an ARP flow
+        same("add-flow", "priority=23,sctp,actions=set_field:99->sctp_dst,output:2");
         same("add-flow", "priority=5,actions=group:1");                                // no such group
         same("add-flow", "priority=11,in_port=2,actions=clear_actions,write_actions(push_vlan:0x8100,set_field:4097->vlan_vid,output:1)");
         same("add-flow", "priority=12,in_port=2,actions=write_actions(output:1,output:2)");      // two outputs in a set

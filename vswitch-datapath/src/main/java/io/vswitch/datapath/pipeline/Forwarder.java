@@ -630,7 +630,7 @@ public final class Forwarder {
             case OfRule.SET_ARP_OP, OfRule.SET_ARP_SPA, OfRule.SET_ARP_TPA, OfRule.SET_ARP_SHA, OfRule.SET_ARP_THA ->
                     ArpEdit.apply(mem, off, batch.layers[i], op, arg, keys, base);
             default -> {
-                return IpEdit.apply(mem, off, batch.layers[i], op, arg, keys, base);
+                return IpEdit.apply(mem, off, off + len, batch.layers[i], op, arg, keys, base);
             }
         }
         return true;

@@ -19,10 +19,10 @@ final class IpEdit {
 
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final int TCP = 6, UDP = 17, ICMP = 1, ICMPV6 = 58;
+    private static final int TCP = 6, UDP = 17, ICMP = 1, ICMPV6 = 58, SCTP = 132;
 
-    /** Applies {@code op}; false if the packet must be dropped (dec_ttl of a TTL of 0 or 1). */
-    static boolean apply(MemorySegment m, long frame, int layers, int op, long arg, long[] keys, int base) {
+    /** Applies {@code op} to the frame at {@code [frame, frameEnd)}; false if the packet must be dropped (dec_ttl of a TTL of 0 or 1). */
+    static boolean apply(MemorySegment m, long frame, long frameEnd, int layers, int op, long arg, long[] keys, int base) {
         int l3 = Parser.l3Offset(layers);
         if (l3 == Parser.NONE) return true;
         int dlType = FlowKey.dlType(keys, base);
@@ -45,7 +45,7 @@ final class IpEdit {
             return true;
         }
         if (dlType == FlowKey.ETH_TYPE_IPV6) {
-            ipv6(m, ip, layers, frame, op, arg, keys, base);
+            ipv6(m, ip, layers, frame, frameEnd, op, arg, keys, base);
             return true;
         }
         if (dlType != FlowKey.ETH_TYPE_IPV4) return true;
@@ -84,6 +84,10 @@ final class IpEdit {
                 icmp(m, tp, op, arg, keys, base);
             }
             case OfRule.SET_TP_SRC, OfRule.SET_TP_DST -> {
+                if (tp >= 0 && proto == SCTP) {
+                    sctpPort(m, tp, Math.min(ip + u16(m, ip + 2), frameEnd), op, arg, keys, base);
+                    return true;
+                }
                 if (tp < 0 || (proto != TCP && proto != UDP)) return true;
                 long at = tp + (op == OfRule.SET_TP_SRC ? 0 : 2);
                 int old = u16(m, at), neu = (int) (arg & 0xffff);
@@ -98,6 +102,20 @@ final class IpEdit {
             default -> { }
         }
         return true;
+    }
+
+    /**
+     * An SCTP port, and the packet's CRC32c recomputed (it covers the whole SCTP packet, so it cannot
+     * be patched): over {@code [tp, end)} with the checksum field zero, stored least significant byte
+     * first, as RFC 4960 appendix B has it.
+     */
+    private static void sctpPort(MemorySegment m, long tp, long end, int op, long arg, long[] keys, int base) {
+        if (end < tp + 12) return;                                       // not a whole common header
+        m.set(U16, tp + (op == OfRule.SET_TP_SRC ? 0 : 2), (short) arg);
+        m.set(U32, tp + 8, 0);
+        m.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), tp + 8, Crc32c.of(m, tp, end));
+        int shift = op == OfRule.SET_TP_SRC ? 48 : 32;
+        keys[base + FlowKey.W_TP] = keys[base + FlowKey.W_TP] & ~(0xffffL << shift) | (arg & 0xffff) << shift;
     }
 
     /** ICMP or ICMPv6 type (byte 0) or code (byte 1), and the ICMP checksum (bytes 2-3; the type/code word is not in a pseudo-header). */
@@ -115,7 +133,7 @@ final class IpEdit {
      * the pseudo-header, and IPv6 has no header checksum), DSCP and ECN (the traffic class, bits
      * 20-27 of the first word), the flow label, TCP/UDP ports, ICMPv6 type and code.
      */
-    private static void ipv6(MemorySegment m, long ip, int layers, long frame, int op, long arg, long[] keys, int base) {
+    private static void ipv6(MemorySegment m, long ip, int layers, long frame, long frameEnd, int op, long arg, long[] keys, int base) {
         int proto = FlowKey.nwProto(keys, base);
         int l4 = Parser.l4Offset(layers);
         long tp = l4 == Parser.NONE ? -1 : frame + l4;
@@ -149,6 +167,10 @@ final class IpEdit {
                 if (tp >= 0 && proto == ICMPV6) icmp(m, tp, op, arg, keys, base);
             }
             case OfRule.SET_TP_SRC, OfRule.SET_TP_DST -> {
+                if (tp >= 0 && proto == SCTP) {
+                    sctpPort(m, tp, Math.min(ip + 40 + u16(m, ip + 4), frameEnd), op, arg, keys, base);
+                    return;
+                }
                 if (tp < 0 || (proto != TCP && proto != UDP)) return;
                 long at = tp + (op == OfRule.SET_TP_SRC ? 0 : 2);
                 int old = u16(m, at), neu = (int) (arg & 0xffff);

@@ -191,6 +191,10 @@ class OpenFlowForwardingTest {
         v6[16] = (byte) 0xbc;
         v6[17] = (byte) 0xde;
         assertArrayEquals(v6, out.get(3), "new IPv6 addresses, port 53 and label; UDP checksum follows the pseudo-header");
+
+        flows("0 1 1 - - ; c:ffffff:840800 ; set_tp_src:b set_tp_dst:16 output:2");          // SCTP: the CRC32c is recomputed
+        send("p1", Frames.sctp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000, 2000, 20));
+        assertArrayEquals(Frames.sctp4(B, A, Frames.IP4_A, Frames.IP4_B, 11, 22, 20), sent("p2").get(0), "SCTP ports 11 and 22, CRC32c right");
     }
 
     private static void fixIpChecksum(byte[] f) {

@@ -27,9 +27,9 @@ public final class RuleCompiler {
     /**
      * OXM basic fields set_field can write in the dataplane: Ethernet, VLAN, IP DSCP and ECN, IPv4
      * and IPv6 addresses, the IPv6 flow label, TCP/UDP ports, ICMP/ICMPv6 type and code, the ARP
-     * fields and the tunnel id. Not SCTP ports (their CRC32c covers the whole packet) or ND fields.
+     * fields and the tunnel id; SCTP ports (the PMD recomputes the CRC32c). Not the ND fields.
      */
-    public static final Set<Integer> SETTABLE_FIELDS = Set.of(3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 19, 20, 21, 22, 23, 24, 25,
+    public static final Set<Integer> SETTABLE_FIELDS = Set.of(3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
             26, 27, 28, 29, 30, 38);
 
     private RuleCompiler() {}
@@ -188,8 +188,8 @@ public final class RuleCompiler {
                     case 8 -> "set_ip_dscp:" + Long.toHexString(v & 0x3f);
                     case 11 -> "set_ipv4_src:" + Long.toHexString(v);
                     case 12 -> "set_ipv4_dst:" + Long.toHexString(v);
-                    case 13, 15 -> "set_tp_src:" + Long.toHexString(v);
-                    case 14, 16 -> "set_tp_dst:" + Long.toHexString(v);
+                    case 13, 15, 17 -> "set_tp_src:" + Long.toHexString(v);
+                    case 14, 16, 18 -> "set_tp_dst:" + Long.toHexString(v);
                     case 9 -> "set_ip_ecn:" + Long.toHexString(v & 3);
                     case 19, 29 -> "set_icmp_type:" + Long.toHexString(v & 0xff);
                     case 20, 30 -> "set_icmp_code:" + Long.toHexString(v & 0xff);
