@@ -129,6 +129,8 @@ class OvsOfctlIT {
         same("add-flow", "priority=21,in_port=1,actions=set_field:0x42->tun_id,output:2");
         same("add-flow", "priority=22,ip,actions=set_field:10.0.0.1->arp_spa,output:2");             // not an ARP flow
         same("add-flow", "priority=23,sctp,actions=set_field:99->sctp_dst,output:2");
+        same("add-flow", "priority=24,icmp6,icmp_type=135,actions=set_field:2001:db8::5->nd_target,set_field:02:00:00:00:00:05->nd_sll,output:2");
+        same("add-flow", "priority=25,icmp6,icmp_type=135,actions=set_field:02:00:00:00:00:05->nd_tll,output:2");   // a solicitation has no TLL
         same("add-flow", "priority=5,actions=group:1");                                // no such group
         same("add-flow", "priority=11,in_port=2,actions=clear_actions,write_actions(push_vlan:0x8100,set_field:4097->vlan_vid,output:1)");
         same("add-flow", "priority=12,in_port=2,actions=write_actions(output:1,output:2)");      // two outputs in a set

@@ -422,7 +422,8 @@ public final class Forwarder {
         OfRule.SET_ETH_DST, OfRule.SET_IPV4_SRC, OfRule.SET_IPV4_DST, OfRule.SET_IP_DSCP, OfRule.SET_TP_SRC, OfRule.SET_TP_DST,
         OfRule.SET_IP_ECN, OfRule.SET_ICMP_TYPE, OfRule.SET_ICMP_CODE, OfRule.SET_ARP_OP, OfRule.SET_ARP_SPA, OfRule.SET_ARP_TPA,
         OfRule.SET_ARP_SHA, OfRule.SET_ARP_THA, OfRule.SET_IPV6_SRC_HI, OfRule.SET_IPV6_SRC_LO, OfRule.SET_IPV6_DST_HI,
-        OfRule.SET_IPV6_DST_LO, OfRule.SET_IPV6_LABEL, OfRule.SET_TUN_ID, OfRule.GROUP
+        OfRule.SET_IPV6_DST_LO, OfRule.SET_IPV6_LABEL, OfRule.SET_TUN_ID, OfRule.SET_ND_TARGET_HI, OfRule.SET_ND_TARGET_LO,
+        OfRule.SET_ND_SLL, OfRule.SET_ND_TLL, OfRule.GROUP
     };
 
     /** Edits packet i (copying it first if an output refers to its bytes); false if it is gone. */

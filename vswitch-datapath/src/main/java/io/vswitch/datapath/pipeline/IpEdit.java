@@ -118,6 +118,39 @@ final class IpEdit {
         keys[base + FlowKey.W_TP] = keys[base + FlowKey.W_TP] & ~(0xffffL << shift) | (arg & 0xffff) << shift;
     }
 
+    /**
+     * Neighbor discovery (RFC 4861): the target address (bytes 8-23 of a solicitation or an
+     * advertisement) or the address in its source/target link-layer address option, with the
+     * ICMPv6 checksum patched. A message without that option is left alone.
+     */
+    private static void nd(MemorySegment m, long tp, long end, int op, long arg, long[] keys, int base) {
+        if (op == OfRule.SET_ND_TARGET_HI || op == OfRule.SET_ND_TARGET_LO) {
+            int half = op - OfRule.SET_ND_TARGET_HI;
+            long at = tp + 8 + 8L * half;
+            long old = m.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), at);
+            m.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), at, arg);
+            patch32(m, tp + 2, (int) (old >>> 32), (int) (arg >>> 32));
+            patch32(m, tp + 2, (int) old, (int) arg);
+            keys[base + FlowKey.W_ND_TARGET_HI + half] = arg;
+            return;
+        }
+        int want = op == OfRule.SET_ND_SLL ? 1 : 2;
+        for (long o = tp + 24; o + 8 <= end; ) {
+            int type = m.get(ValueLayout.JAVA_BYTE, o) & 0xff, units = m.get(ValueLayout.JAVA_BYTE, o + 1) & 0xff;
+            if (units == 0) return;                                          // malformed: stop
+            if (type == want && units == 1) {
+                for (int w = 0; w < 3; w++) {
+                    int old = u16(m, o + 2 + 2 * w), neu = (int) (arg >>> (32 - 16 * w)) & 0xffff;
+                    m.set(U16, o + 2 + 2 * w, (short) neu);
+                    patch16(m, tp + 2, old, neu);
+                }
+                keys[base + (want == 1 ? FlowKey.W_ARP_SHA : FlowKey.W_ARP_THA)] = arg & 0xffff_ffff_ffffL;
+                return;
+            }
+            o += 8L * units;
+        }
+    }
+
     /** ICMP or ICMPv6 type (byte 0) or code (byte 1), and the ICMP checksum (bytes 2-3; the type/code word is not in a pseudo-header). */
     private static void icmp(MemorySegment m, long tp, int op, long arg, long[] keys, int base) {
         int word = u16(m, tp);
@@ -165,6 +198,11 @@ final class IpEdit {
             }
             case OfRule.SET_ICMP_TYPE, OfRule.SET_ICMP_CODE -> {
                 if (tp >= 0 && proto == ICMPV6) icmp(m, tp, op, arg, keys, base);
+            }
+            case OfRule.SET_ND_TARGET_HI, OfRule.SET_ND_TARGET_LO, OfRule.SET_ND_SLL, OfRule.SET_ND_TLL -> {
+                long end = Math.min(ip + 40 + u16(m, ip + 4), frameEnd);
+                int type = tp < 0 ? -1 : m.get(ValueLayout.JAVA_BYTE, tp) & 0xff;
+                if (proto == ICMPV6 && (type == 135 || type == 136) && tp + 24 <= end) nd(m, tp, end, op, arg, keys, base);
             }
             case OfRule.SET_TP_SRC, OfRule.SET_TP_DST -> {
                 if (tp >= 0 && proto == SCTP) {

@@ -195,6 +195,19 @@ class OpenFlowForwardingTest {
         flows("0 1 1 - - ; c:ffffff:840800 ; set_tp_src:b set_tp_dst:16 output:2");          // SCTP: the CRC32c is recomputed
         send("p1", Frames.sctp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000, 2000, 20));
         assertArrayEquals(Frames.sctp4(B, A, Frames.IP4_A, Frames.IP4_B, 11, 22, 20), sent("p2").get(0), "SCTP ports 11 and 22, CRC32c right");
+
+        flows("0 1 1 - - ; c:ffffff:3a86dd ; set_nd_target_hi:20010db800000000 set_nd_target_lo:1000002 set_nd_sll:20000000099 output:2");
+        send("p1", Frames.ndNs(A, Frames.IP6_A_HI, Frames.IP6_A_LO, Frames.IP6_B_HI, Frames.IP6_B_LO));
+        // the new target keeps the low 24 bits, so the solicited-node group (the frame's destination) is the same
+        assertArrayEquals(patchSrcMac(Frames.ndNs(0x0200_0000_0099L, Frames.IP6_A_HI, Frames.IP6_A_LO, 0x2001_0db8_0000_0000L, 0x0100_0002L), A),
+                sent("p2").get(0), "target 2001:db8::100:2 and SLL 02:00:00:00:00:99; ICMPv6 checksum patched");
+    }
+
+    /** The frame with its Ethernet source set to {@code mac} (set_nd_sll changes the option, not the header). */
+    private static byte[] patchSrcMac(byte[] f, long mac) {
+        byte[] out = f.clone();
+        for (int k = 0; k < 6; k++) out[6 + k] = (byte) (mac >>> (40 - 8 * k));
+        return out;
     }
 
     private static void fixIpChecksum(byte[] f) {

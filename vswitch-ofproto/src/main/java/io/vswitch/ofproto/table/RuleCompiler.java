@@ -27,10 +27,10 @@ public final class RuleCompiler {
     /**
      * OXM basic fields set_field can write in the dataplane: Ethernet, VLAN, IP DSCP and ECN, IPv4
      * and IPv6 addresses, the IPv6 flow label, TCP/UDP ports, ICMP/ICMPv6 type and code, the ARP
-     * fields and the tunnel id; SCTP ports (the PMD recomputes the CRC32c). Not the ND fields.
+     * fields and the tunnel id; SCTP ports (the PMD recomputes the CRC32c); the ND target and link-layer addresses.
      */
     public static final Set<Integer> SETTABLE_FIELDS = Set.of(3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
-            26, 27, 28, 29, 30, 38);
+            26, 27, 28, 29, 30, 31, 32, 33, 38);
 
     private RuleCompiler() {}
 
@@ -202,6 +202,9 @@ public final class RuleCompiler {
                     case 26 -> "set_ipv6_src_hi:" + Long.toHexString(number(f.value(), 0)) + " set_ipv6_src_lo:" + Long.toHexString(number(f.value(), 8));
                     case 27 -> "set_ipv6_dst_hi:" + Long.toHexString(number(f.value(), 0)) + " set_ipv6_dst_lo:" + Long.toHexString(number(f.value(), 8));
                     case 28 -> "set_ipv6_label:" + Long.toHexString(v & 0xfffff);
+                    case 31 -> "set_nd_target_hi:" + Long.toHexString(number(f.value(), 0)) + " set_nd_target_lo:" + Long.toHexString(number(f.value(), 8));
+                    case 32 -> "set_nd_sll:" + Long.toHexString(v);
+                    case 33 -> "set_nd_tll:" + Long.toHexString(v);
                     case 38 -> "set_tun_id:" + Long.toHexString(v);
                     default -> throw new IllegalArgumentException("set_field on OXM field " + (f.id() & 0x7f) + " cannot be run by the dataplane");
                 };
