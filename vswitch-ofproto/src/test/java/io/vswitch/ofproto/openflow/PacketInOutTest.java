@@ -1,7 +1,6 @@
 package io.vswitch.ofproto.openflow;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.vswitch.datapath.ipc.PacketIn;
 import org.junit.jupiter.api.Test;
@@ -19,7 +18,6 @@ import org.projectfloodlight.openflow.protocol.errormsg.OFBadRequestErrorMsg;
 import org.projectfloodlight.openflow.protocol.match.MatchField;
 import org.projectfloodlight.openflow.types.OFBufferId;
 import org.projectfloodlight.openflow.types.OFPort;
-import org.projectfloodlight.openflow.types.U32;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -52,35 +50,20 @@ class PacketInOutTest {
                 }
             });
 
+    private final List<OfPeer> peers = new ArrayList<>();
+
     private EmbeddedChannel connect(OfConnection.Kind kind) {
-        EmbeddedChannel ch = new EmbeddedChannel();
-        OfTransport.pipeline(ch, new OfConnection(sw, kind, "test"), 0);
-        ch.pipeline().fireChannelActive();
-        ch.writeInbound(bytes(f.buildHello().setXid(1).setElements(List.of(
-                f.buildHelloElemVersionbitmap().setBitmaps(List.of(U32.of(1 << 4))).build())).build()));
-        ((ByteBuf) ch.readOutbound()).release();                     // our HELLO (in our highest version)
-        return ch;
+        peers.add(new OfPeer(sw, kind, f));
+        return peers.getLast().channel;
     }
 
     private static ByteBuf bytes(OFMessage m) {
-        ByteBuf b = Unpooled.buffer();
-        m.writeTo(b);
-        return b;
+        return OfPeer.bytes(m);
     }
 
     private List<OFMessage> received(EmbeddedChannel ch) {
-        List<OFMessage> out = new ArrayList<>();
-        for (Object o; (o = ch.readOutbound()) != null; ) {
-            ByteBuf b = (ByteBuf) o;
-            try {
-                out.add(f.getReader().readFrom(b));
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            } finally {
-                b.release();
-            }
-        }
-        return out;
+        for (OfPeer p : peers) if (p.channel == ch) return p.received();
+        throw new AssertionError("not a peer's channel");
     }
 
     private List<OFMessage> packetOut(EmbeddedChannel ch, OFBufferId buffer, OFPort in, byte[] data, OFAction... actions) {
