@@ -90,6 +90,7 @@ final class ActionParser {
                         out.add(act.setField(FlowParser.oxm(arg.substring(arrow + 2), arg.substring(0, arrow), match)));
                     }
                     case "dec_ttl" -> out.add(act.decNwTtl());
+                    case "set_queue" -> out.add(act.setQueue(FlowParser.longNumber(arg)));
                     case "group" -> out.add(act.group(OFGroup.of((int) FlowParser.longNumber(arg))));
                     default -> {
                         if (Character.isDigit(a.charAt(0))) out.add(act.output(Ports.parse(a), 0xffff));      // a bare port number

@@ -242,6 +242,7 @@ final class FlowPrinter {
                 case OFActionPushVlan push -> s.append("push_vlan:0x").append(String.format("%04x", push.getEthertype().getValue()));
                 case OFActionSetField f -> s.append("set_field:").append(setFieldValue(f.getField())).append("->").append(fieldName(f.getField().getMatchField()));
                 case OFActionDecNwTtl d -> s.append("dec_ttl");
+                case org.projectfloodlight.openflow.protocol.action.OFActionSetQueue q -> s.append("set_queue:").append(q.getQueueId());
                 case OFActionGroup g -> s.append("group:").append(g.getGroup().getGroupNumber());
                 default -> s.append(a.getType().toString().toLowerCase());
             }

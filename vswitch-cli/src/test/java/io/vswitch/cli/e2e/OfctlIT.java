@@ -96,6 +96,7 @@ class OfctlIT {
                 "idle_timeout=30,hard_timeout=60,send_flow_rem,priority=15,in_port=1,actions=write_metadata:0x5/0xff,goto_table:3",
                 "table=3,priority=1,metadata=0x5/0xff,actions=LOCAL",
                 "priority=16,tcp6,tp_src=22,actions=in_port",
+                "priority=17,in_port=1,actions=set_queue:2,output:2",
                 "priority=5,actions=group:1",                                    // no such group: refused
                 "priority=5,in_port=1,actions=output:1,bogus",                    // not an action
                 "check_overlap,priority=7,ip,actions=drop")) {                   // overlaps cookie=0x10

@@ -423,7 +423,7 @@ public final class Forwarder {
         OfRule.SET_IP_ECN, OfRule.SET_ICMP_TYPE, OfRule.SET_ICMP_CODE, OfRule.SET_ARP_OP, OfRule.SET_ARP_SPA, OfRule.SET_ARP_TPA,
         OfRule.SET_ARP_SHA, OfRule.SET_ARP_THA, OfRule.SET_IPV6_SRC_HI, OfRule.SET_IPV6_SRC_LO, OfRule.SET_IPV6_DST_HI,
         OfRule.SET_IPV6_DST_LO, OfRule.SET_IPV6_LABEL, OfRule.SET_TUN_ID, OfRule.SET_ND_TARGET_HI, OfRule.SET_ND_TARGET_LO,
-        OfRule.SET_ND_SLL, OfRule.SET_ND_TLL, OfRule.GROUP
+        OfRule.SET_ND_SLL, OfRule.SET_ND_TLL, OfRule.SET_QUEUE, OfRule.GROUP
     };
 
     /** Edits packet i (copying it first if an output refers to its bytes); false if it is gone. */
@@ -628,6 +628,8 @@ public final class Forwarder {
                 keys[base + FlowKey.W_ETH_SRC] = arg;
             }
             case OfRule.SET_TUN_ID -> keys[base + FlowKey.W_TUN_ID] = arg;      // metadata for a later tunnel port
+            // The queue the packet leaves by (skb_priority, as OVS keeps it); a port without QoS has one queue, so it changes nothing there
+            case OfRule.SET_QUEUE -> keys[base + FlowKey.W_MARK] = (arg & 0xffffffffL) << 32 | keys[base + FlowKey.W_MARK] & 0xffffffffL;
             case OfRule.SET_ARP_OP, OfRule.SET_ARP_SPA, OfRule.SET_ARP_TPA, OfRule.SET_ARP_SHA, OfRule.SET_ARP_THA ->
                     ArpEdit.apply(mem, off, batch.layers[i], op, arg, keys, base);
             default -> {

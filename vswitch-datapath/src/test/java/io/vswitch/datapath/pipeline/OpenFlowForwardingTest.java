@@ -196,6 +196,11 @@ class OpenFlowForwardingTest {
         send("p1", Frames.sctp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000, 2000, 20));
         assertArrayEquals(Frames.sctp4(B, A, Frames.IP4_A, Frames.IP4_B, 11, 22, 20), sent("p2").get(0), "SCTP ports 11 and 22, CRC32c right");
 
+        flows("0 1 1 - - ; ; set_queue:3 output:2");                              // no QoS on the port: its one queue
+        byte[] plain = Frames.udp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000, 2000, 18);
+        send("p1", plain);
+        assertArrayEquals(plain, sent("p2").get(0), "set_queue leaves the frame alone");
+
         flows("0 1 1 - - ; c:ffffff:3a86dd ; set_nd_target_hi:20010db800000000 set_nd_target_lo:1000002 set_nd_sll:20000000099 output:2");
         send("p1", Frames.ndNs(A, Frames.IP6_A_HI, Frames.IP6_A_LO, Frames.IP6_B_HI, Frames.IP6_B_LO));
         // the new target keeps the low 24 bits, so the solicited-node group (the frame's destination) is the same

@@ -141,7 +141,10 @@ final class Of10 {
                 case OFActionSetNwTos t -> out.add(a.setField(o.ipDscp(IpDscp.of((byte) ((t.getNwTos() & 0xff) >> 2)))));
                 case OFActionSetTpSrc s -> out.add(a.setField(transport(proto, true, s.getTpPort())));
                 case OFActionSetTpDst d -> out.add(a.setField(transport(proto, false, d.getTpPort())));
-                case OFActionEnqueue q -> throw OfError.badAction(OFBadActionCode.BAD_QUEUE, "queues are not supported yet");
+                case OFActionEnqueue q -> {                      // 1.0's enqueue is 1.3's set_queue then output
+                    out.add(a.setQueue(q.getQueueId()));
+                    out.add(a.output(q.getPort(), 0xffff));
+                }
                 default -> throw OfError.badAction(OFBadActionCode.BAD_TYPE, x.getType() + " is not a supported OpenFlow 1.0 action");
             }
         }
@@ -181,7 +184,12 @@ final class Of10 {
         List<OFAction> out = new ArrayList<>(all.size());
         for (int k = 0; k < all.size(); k++) {
             OFAction x = all.get(k);
+            OFAction next = k + 1 < all.size() ? all.get(k + 1) : null;
             switch (x) {
+                case org.projectfloodlight.openflow.protocol.action.OFActionSetQueue q when next instanceof OFActionOutput o -> {
+                    out.add(a.enqueue(o.getPort(), q.getQueueId()));      // set_queue then output is 1.0's enqueue
+                    k++;
+                }
                 case OFActionOutput output -> out.add(a.output(output.getPort(), output.getMaxLen()));
                 case OFActionPopVlan pop -> out.add(a.stripVlan());
                 case OFActionSetField s -> {

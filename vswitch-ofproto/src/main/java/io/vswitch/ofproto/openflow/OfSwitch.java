@@ -427,7 +427,7 @@ public final class OfSwitch {
             c.send(f.buildFeaturesReply().setXid(xid).setDatapathId(DatapathId.of(view.datapathId())).setNBuffers(0)
                     .setNTables((short) FlowTables.TABLES).setCapabilities(EnumSet.of(OFCapabilities.FLOW_STATS, OFCapabilities.TABLE_STATS,
                             OFCapabilities.PORT_STATS, OFCapabilities.QUEUE_STATS, OFCapabilities.ARP_MATCH_IP))
-                    .setActions(EnumSet.of(org.projectfloodlight.openflow.protocol.OFActionType.OUTPUT,
+                    .setActions(EnumSet.of(org.projectfloodlight.openflow.protocol.OFActionType.OUTPUT, org.projectfloodlight.openflow.protocol.OFActionType.ENQUEUE,
                             org.projectfloodlight.openflow.protocol.OFActionType.SET_VLAN_VID, org.projectfloodlight.openflow.protocol.OFActionType.SET_VLAN_PCP,
                             org.projectfloodlight.openflow.protocol.OFActionType.STRIP_VLAN, org.projectfloodlight.openflow.protocol.OFActionType.SET_DL_SRC,
                             org.projectfloodlight.openflow.protocol.OFActionType.SET_DL_DST, org.projectfloodlight.openflow.protocol.OFActionType.SET_NW_SRC,

@@ -34,7 +34,7 @@ final class TableFeatures {
         List<OFInstructionId> instructions = new ArrayList<>(List.of(f.instructionIds().gotoTable(), f.instructionIds().writeMetadata(),
                 f.instructionIds().writeActions(), f.instructionIds().applyActions(), f.instructionIds().clearActions()));
         List<OFActionId> actions = new ArrayList<>(List.of(f.actionIds().output(), f.actionIds().group(), f.actionIds().pushVlan(),
-                f.actionIds().popVlan(), f.actionIds().setField(), f.actionIds().decNwTtl()));
+                f.actionIds().popVlan(), f.actionIds().setField(), f.actionIds().decNwTtl(), f.actionIds().setQueue()));
         if (Of15.is15(f)) actions.add(f.actionIds().meter());          // 1.5 made the meter an action
         else instructions.add(f.instructionIds().meter());
         List<U32> match = oxmIds(MATCH, false);

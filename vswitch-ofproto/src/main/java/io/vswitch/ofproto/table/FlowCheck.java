@@ -181,6 +181,7 @@ public final class FlowCheck {
                     if (!ok) throw OfError.badAction(OFBadActionCode.MATCH_INCONSISTENT, "set_field on field " + (id & 0x7f) + " that the match does not guarantee");
                 }
                 case org.projectfloodlight.openflow.protocol.action.OFActionDecNwTtl dec -> { }
+                case org.projectfloodlight.openflow.protocol.action.OFActionSetQueue q -> { }                // any queue id, as OVS: one without QoS is the port's only queue
                 default -> throw OfError.badAction(OFBadActionCode.BAD_TYPE, "action " + a.getType() + " is not supported yet");
             }
         }

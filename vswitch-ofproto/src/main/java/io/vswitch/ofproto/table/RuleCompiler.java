@@ -177,6 +177,7 @@ public final class RuleCompiler {
             case OFActionPushVlan push -> "push_vlan:" + Integer.toHexString(push.getEthertype().getValue());
             case OFActionPopVlan pop -> "pop_vlan";
             case org.projectfloodlight.openflow.protocol.action.OFActionDecNwTtl dec -> "dec_ttl";
+            case org.projectfloodlight.openflow.protocol.action.OFActionSetQueue q -> "set_queue:" + Long.toHexString(q.getQueueId());
             case OFActionSetField s -> {
                 OxmMatch.Field f = OxmMatch.ofOxm(s.getField()).fields()[0];
                 long v = number(f.value());

@@ -47,12 +47,13 @@ class Of10Test {
     }
 
     @Test
-    void transportRewritesFollowTheMatchedProtocolAndQueuesAreRefused() throws OfError {
+    void transportRewritesFollowTheMatchedProtocolAndEnqueueIsSetQueue() throws OfError {
         Match udp = f13.buildMatch().setExact(MatchField.ETH_TYPE, EthType.IPv4).setExact(MatchField.IP_PROTO, IpProtocol.UDP).build();
         List<OFAction> out = Of10.actionsIn(List.of(f10.actions().setTpDst(TransportPort.of(53))), udp);
         assertEquals(MatchField.UDP_DST, ((OFActionSetField) out.get(0)).getField().getMatchField());
         assertThrows(OfError.class, () -> Of10.actionsIn(List.of(f10.actions().setTpDst(TransportPort.of(53))), Of10.ANY));
-        assertThrows(OfError.class, () -> Of10.actionsIn(List.of(f10.actions().enqueue(OFPort.of(1), 1)), Of10.ANY));
+        assertEquals(List.of(f13.actions().setQueue(1), f13.actions().output(OFPort.of(1), 0xffff)),
+                Of10.actionsIn(List.of(f10.actions().enqueue(OFPort.of(1), 1)), Of10.ANY), "enqueue is set_queue, then output");
     }
 
     @Test
