@@ -102,6 +102,9 @@ final class DataplaneCommands {
                 sb.append(String.format("  packet-ins: %d (rate-limited: %d, lost to a full ring: %d)%n", v[7], v[8], v[9]));
                 sb.append(String.format("  packet-outs: %d%n", v[10]));
             }
+            if (v[11] + v[12] + v[13] + v[14] > 0) {
+                sb.append(String.format("  OpenFlow drops: table miss %d, expired TTL %d, meter %d, group loop %d%n", v[11], v[12], v[13], v[14]));
+            }
             sb.append(String.format("  pmd-sleep-max: %d us%n", p.sleepMaxMicros()));
         }
         return sb.toString();

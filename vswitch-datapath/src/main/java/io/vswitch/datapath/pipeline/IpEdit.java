@@ -19,6 +19,9 @@ final class IpEdit {
 
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    // Layouts are made once: withOrder builds a new one per call, which on the hot path would allocate per packet.
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt U32_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int TCP = 6, UDP = 17, ICMP = 1, ICMPV6 = 58, SCTP = 132;
 
     /** Applies {@code op} to the frame at {@code [frame, frameEnd)}; false if the packet must be dropped (dec_ttl of a TTL of 0 or 1). */
@@ -113,7 +116,7 @@ final class IpEdit {
         if (end < tp + 12) return;                                       // not a whole common header
         m.set(U16, tp + (op == OfRule.SET_TP_SRC ? 0 : 2), (short) arg);
         m.set(U32, tp + 8, 0);
-        m.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), tp + 8, Crc32c.of(m, tp, end));
+        m.set(U32_LE, tp + 8, Crc32c.of(m, tp, end));
         int shift = op == OfRule.SET_TP_SRC ? 48 : 32;
         keys[base + FlowKey.W_TP] = keys[base + FlowKey.W_TP] & ~(0xffffL << shift) | (arg & 0xffff) << shift;
     }
@@ -127,8 +130,8 @@ final class IpEdit {
         if (op == OfRule.SET_ND_TARGET_HI || op == OfRule.SET_ND_TARGET_LO) {
             int half = op - OfRule.SET_ND_TARGET_HI;
             long at = tp + 8 + 8L * half;
-            long old = m.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), at);
-            m.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), at, arg);
+            long old = m.get(U64, at);
+            m.set(U64, at, arg);
             patch32(m, tp + 2, (int) (old >>> 32), (int) (arg >>> 32));
             patch32(m, tp + 2, (int) old, (int) arg);
             keys[base + FlowKey.W_ND_TARGET_HI + half] = arg;
@@ -175,8 +178,8 @@ final class IpEdit {
             case OfRule.SET_IPV6_SRC_HI, OfRule.SET_IPV6_SRC_LO, OfRule.SET_IPV6_DST_HI, OfRule.SET_IPV6_DST_LO -> {
                 int half = op - OfRule.SET_IPV6_SRC_HI;                    // 0 src hi, 1 src lo, 2 dst hi, 3 dst lo
                 long at = ip + 8 + 8L * half;
-                long old = m.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), at);
-                m.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), at, arg);
+                long old = m.get(U64, at);
+                m.set(U64, at, arg);
                 if (l4sum >= 0) {
                     patch32(m, l4sum, (int) (old >>> 32), (int) (arg >>> 32));
                     patch32(m, l4sum, (int) old, (int) arg);

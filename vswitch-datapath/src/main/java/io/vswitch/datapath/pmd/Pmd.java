@@ -203,6 +203,10 @@ public final class Pmd implements Runnable {
                 counters.set(PmdCounters.PACKET_INS_LIMITED, forwarder.packetInsLimited());
                 counters.set(PmdCounters.PACKET_INS_LOST, forwarder.packetInsLost());
                 counters.set(PmdCounters.PACKET_OUTS, forwarder.packetOuts());
+                counters.set(PmdCounters.TABLE_MISSES, forwarder.tableMisses());
+                counters.set(PmdCounters.TTL_DROPS, forwarder.ttlDrops());
+                counters.set(PmdCounters.METER_DROPS, forwarder.meterDrops());
+                counters.set(PmdCounters.GROUP_LOOP_DROPS, forwarder.groupLoopDrops());
                 idle.idle(work);
             } else if (queues.length == 0) {
                 // Nothing to poll: sleep instead of spinning (a PMD without ports costs no core, as in

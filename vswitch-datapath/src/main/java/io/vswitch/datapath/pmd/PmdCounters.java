@@ -8,7 +8,8 @@ public final class PmdCounters implements AutoCloseable {
     public static final int TYPE_BASE = 200;
     public static final String[] NAMES = {
         "rx_packets", "rx_batches", "tx_packets", "tx_batches", "busy_ns", "idle_ns", "iterations",
-        "packet_ins", "packet_ins_limited", "packet_ins_lost", "packet_outs"
+        "packet_ins", "packet_ins_limited", "packet_ins_lost", "packet_outs",
+        "table_misses", "ttl_drops", "meter_drops", "group_loop_drops"
     };
     final AtomicCounter[] all = new AtomicCounter[NAMES.length];
 
@@ -34,6 +35,10 @@ public final class PmdCounters implements AutoCloseable {
     static final int PACKET_INS_LIMITED = 8;
     static final int PACKET_INS_LOST = 9;
     static final int PACKET_OUTS = 10;
+    static final int TABLE_MISSES = 11;
+    static final int TTL_DROPS = 12;
+    static final int METER_DROPS = 13;
+    static final int GROUP_LOOP_DROPS = 14;
 
     void add(int stat, long delta) {
         all[stat].getAndAddRelease(delta);

@@ -42,6 +42,16 @@ class PmdAllocationTest {
                 "0 1 - - - ; ; normal"));
     }
 
+    /** Chained groups (an all group whose second bucket goes to an indirect group) and the later set-fields. */
+    @Test
+    void chainedGroupsAndMoreSetFieldsAllocateNothing() throws Exception {
+        forwardAndMeasure(String.join("\n",
+                "0 2 1 - - ; c:ffffff:110800 ; set_ip_ecn:1 set_queue:2 set_tun_id:5 group:1",
+                "0 1 - - - ; ; normal",
+                "g 1 all ; 1 0 output:3 ; 1 0 group:2",
+                "g 2 indirect ; 1 0 set_ip_dscp:a output:3"));
+    }
+
     /**
      * Every packet from port 1 also goes to the controller: the PMD writes packet-ins into the events
      * ring (drained meanwhile by another thread, as vswitchd does), with no rate limit.
