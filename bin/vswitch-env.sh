@@ -30,6 +30,12 @@ VSWITCH_LIB="$VSWITCH_HOME/vswitch-cli/target/lib"
 # Builds the distribution if it is missing or older than the sources that go into it. A stamp file
 # marks the last good build: Maven does not rewrite an unchanged jar, so the jar's time can't.
 STAMP="$VSWITCH_HOME/vswitch-cli/target/.vswitch-built"
+# Benchmarks share two cores: a switch left running elsewhere (its PMD busy-polls a core) skews them.
+warn_other_switches() {
+    local others; others=$(pgrep -f 'io\.vswitch\.(datapath\.Dataplane|ofproto\.Vswitchd)' | tr '\n' ' ')
+    [ -z "$others" ] || echo "vswitch: warning: other vswitch processes are running (pids ${others% }); a busy-polling PMD among them takes a core from this benchmark (stop them: VSWITCH_RUNDIR=DIR bin/vswitch stop)" >&2
+}
+
 ensure_built() {
     local jar="$VSWITCH_HOME/vswitch-cli/target/vswitch-cli-0.1.0-SNAPSHOT.jar"
     if [ -f "$jar" ] && [ -f "$STAMP" ] && [ -z "$(find "$VSWITCH_HOME" \( -name target -o -name .git -o -path "$VSWITCH_RUNDIR" \) -prune -o \

@@ -14,6 +14,7 @@ REPS=${2:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../bin/vswitch-env.sh"
 ensure_built
+warn_other_switches
 command -v dpdk-testpmd >/dev/null || { echo "afxdp-bench: installing dpdk-dev (dpdk-testpmd) ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpdk-dev >/dev/null; }
 W=$(mktemp -d /tmp/afxdp-bench.XXXXXX)
 GEN=

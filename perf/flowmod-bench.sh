@@ -11,6 +11,7 @@ FLOWS=${1:-100000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../bin/vswitch-env.sh"
 ensure_built
+warn_other_switches
 W=$(mktemp -d /tmp/flowmod-bench.XXXXXX)
 cleanup() {
     VSWITCH_RUNDIR=$W/vsw "$VSWITCH_HOME/bin/vswitch" stop >/dev/null 2>&1 || true

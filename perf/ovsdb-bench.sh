@@ -13,6 +13,7 @@ COUNT=${1:-1000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../bin/vswitch-env.sh"
 ensure_built
+warn_other_switches
 (cd "$VSWITCH_HOME" && mvn -q -B -o package -pl perf -DskipTests) >/dev/null
 W=$(mktemp -d /tmp/ovsdb-bench.XXXXXX)
 OURS_PID=

@@ -27,6 +27,7 @@ CASES=${3:-p2p normal}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../bin/vswitch-env.sh"
 ensure_built
+warn_other_switches
 command -v dpdk-testpmd >/dev/null || { echo "vhost-bench: installing dpdk-dev (dpdk-testpmd) ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpdk-dev >/dev/null; }
 OVS_DPDK=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
 [ -x $OVS_DPDK ] || { echo "vhost-bench: installing openvswitch-switch-dpdk ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openvswitch-switch-dpdk >/dev/null; }
