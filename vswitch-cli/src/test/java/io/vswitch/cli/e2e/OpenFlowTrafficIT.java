@@ -141,6 +141,28 @@ class OpenFlowTrafficIT {
         assertTrue(lines.contains("100\t10.12.0.2"), "c saw a's ping tagged with VLAN 100:\n" + lines);
     }
 
+    /**
+     * QinQ: a's frames get a C-tag (0x8100, VID 200) and then an S-tag (0x88a8, VID 100) on their way
+     * to c, where tshark sees both; b gets them with both tags popped again.
+     */
+    @Test
+    @Order(4)
+    void qinqThroughFlows() throws Exception {
+        ofctl("del-flows");
+        ofctl("add-flow", "in_port=1,actions=push_vlan:0x8100,set_field:4296->vlan_vid,push_vlan:0x88a8,set_field:4196->vlan_vid,"
+                + "output:3,pop_vlan,pop_vlan,output:2");
+        ofctl("add-flow", "in_port=2,actions=output:1");
+        Path capture = Files.createTempFile("tshark", ".txt");
+        Process tshark = c.start(capture, "tshark", "-l", "-n", "-i", "of3", "-a", "duration:20", "-c", "1",
+                "-f", "vlan 100 and vlan 200 and icmp", "-T", "fields", "-e", "eth.type", "-e", "ieee8021ad.id", "-e", "vlan.id", "-e", "ip.dst");
+        for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+        for (int i = 0; i < 20 && tshark.isAlive(); i++) a.exec("ping", "-c", "1", "-W", "1", "10.12.0.2");
+        assertTrue(tshark.waitFor(25, TimeUnit.SECONDS), "tshark did not finish");
+        assertTrue(reaches(a, "10.12.0.2"), "b got untagged frames after two pop_vlans:\n" + flows());
+        String lines = Files.readString(capture);
+        assertTrue(lines.contains("0x88a8\t100\t200\t10.12.0.2"), "c saw S-tag (802.1ad) 100 over C-tag 200:\n" + lines);
+    }
+
     /** Multi-table: table 0 marks metadata by input port and continues; table 1 forwards on it. */
     @Test
     @Order(5)

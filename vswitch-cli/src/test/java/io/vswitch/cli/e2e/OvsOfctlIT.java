@@ -130,6 +130,9 @@ class OvsOfctlIT {
         same("add-flow", "priority=22,ip,actions=set_field:10.0.0.1->arp_spa,output:2");             // not an ARP flow
         same("add-flow", "priority=23,sctp,actions=set_field:99->sctp_dst,output:2");
         same("add-flow", "priority=26,in_port=2,actions=set_queue:3,output:1");                    // a port without QoS: its one queue
+        same("add-flow", "priority=27,in_port=1,actions=push_vlan:0x8100,set_field:4296->vlan_vid,push_vlan:0x88a8,"
+                + "set_field:4196->vlan_vid,output:2,pop_vlan,pop_vlan,output:1");                        // QinQ: two tags known
+        same("add-flow", "priority=28,in_port=1,dl_vlan=5,actions=pop_vlan,pop_vlan,output:2");     // only one is
         same("add-flow", "priority=24,icmp6,icmp_type=135,actions=set_field:2001:db8::5->nd_target,set_field:02:00:00:00:00:05->nd_sll,output:2");
         same("add-flow", "priority=25,icmp6,icmp_type=135,actions=set_field:02:00:00:00:00:05->nd_tll,output:2");   // a solicitation has no TLL
         same("add-flow", "priority=5,actions=group:1");                                // no such group

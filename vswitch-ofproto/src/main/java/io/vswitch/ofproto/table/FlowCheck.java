@@ -138,12 +138,13 @@ public final class FlowCheck {
 
     /**
      * Checks an action list; the VLAN state follows push/pop so that a set_field on vlan_vid after a
-     * push is consistent. {@code m} null: a packet-out's actions, which may output to TABLE and whose
+     * push is consistent. As in OVS, the tags known are counted (up to two: QinQ): one the match
+     * guarantees, plus those pushed; a pop needs one. {@code m} null: a packet-out's actions, which may output to TABLE and whose
      * consistency is the packet's own (an edit the packet has no field for does nothing).
      */
     public static void actions(List<OFAction> actions, OxmMatch m, java.util.function.LongPredicate groupExists) throws OfError {
         boolean packetOut = m == null;
-        boolean vlan = packetOut || vlanPresent(m);
+        int tags = packetOut ? Integer.MAX_VALUE : vlanPresent(m) ? 1 : 0;   // a packet-out's own tags are its business
         for (OFAction a : actions) {
             switch (a) {
                 case OFActionOutput o -> {
@@ -165,11 +166,11 @@ public final class FlowCheck {
                     if (type != 0x8100 && type != 0x88a8) {
                         throw OfError.badAction(OFBadActionCode.BAD_ARGUMENT, "push_vlan takes 0x8100 or 0x88a8, not 0x" + Integer.toHexString(type));
                     }
-                    vlan = true;
+                    if (tags < 2) tags++;
                 }
                 case OFActionPopVlan pop -> {
-                    if (!vlan) throw OfError.badAction(OFBadActionCode.MATCH_INCONSISTENT, "pop_vlan on a flow that does not match a VLAN tag");
-                    vlan = packetOut;
+                    if (tags == 0) throw OfError.badAction(OFBadActionCode.MATCH_INCONSISTENT, "pop_vlan on a flow that does not match a VLAN tag");
+                    if (!packetOut) tags--;
                 }
                 case OFActionSetField s -> {
                     OxmMatch field = OxmMatch.ofOxm(s.getField());
@@ -177,7 +178,7 @@ public final class FlowCheck {
                     if (id >>> 7 != OxmMatch.OFPXMC_OPENFLOW_BASIC || !RuleCompiler.SETTABLE_FIELDS.contains(id & 0x7f)) {
                         throw OfError.badAction(OFBadActionCode.BAD_SET_TYPE, "set_field on field " + (id & 0x7f) + " is not supported yet");
                     }
-                    boolean ok = packetOut || (id == VLAN_PCP ? vlan : id == VLAN_VID || prerequisitesHold(id, m));
+                    boolean ok = packetOut || (id == VLAN_PCP ? tags > 0 : id == VLAN_VID || prerequisitesHold(id, m));
                     if (!ok) throw OfError.badAction(OFBadActionCode.MATCH_INCONSISTENT, "set_field on field " + (id & 0x7f) + " that the match does not guarantee");
                 }
                 case org.projectfloodlight.openflow.protocol.action.OFActionDecNwTtl dec -> { }
