@@ -28,6 +28,14 @@ final class ActionParser {
     private ActionParser() {}
 
     static List<OFInstruction> parse(String text, Match match) throws OfctlException {
+        try {
+            return instructions(text, match);
+        } catch (IllegalArgumentException e) {                   // a number in meter:, write_metadata:, goto_table:
+            throw new OfctlException(text + ": " + e.getMessage());
+        }
+    }
+
+    private static List<OFInstruction> instructions(String text, Match match) throws OfctlException {
         var ins = OF13.instructions();
         List<OFAction> apply = new ArrayList<>();
         OFInstruction meter = null, clear = null, write = null, metadata = null, gotoTable = null;

@@ -118,7 +118,7 @@ final class FlowParser {
                         proto = ctx[1];
                     }
                 }
-            } catch (NumberFormatException e) {
+            } catch (IllegalArgumentException e) {            // numbers, addresses and masks openflowj refuses
                 throw new OfctlException(value + ": bad value for " + name);
             }
         }

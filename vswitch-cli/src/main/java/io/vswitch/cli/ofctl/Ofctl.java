@@ -92,7 +92,7 @@ public final class Ofctl {
             System.out.flush();
             System.err.println(e.verbatim ? e.getMessage() : "ofctl: " + e.getMessage());
             return 1;
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) {       // the switch went away; a number or hex string that is none
             System.out.print(out);
             System.out.flush();
             System.err.println("ofctl: " + e.getMessage());

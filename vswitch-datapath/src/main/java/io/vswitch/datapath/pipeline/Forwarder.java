@@ -428,6 +428,10 @@ public final class Forwarder {
 
     /** Edits packet i (copying it first if an output refers to its bytes); false if it is gone. */
     private boolean change(Batch batch, int i, MemorySegment mem, int op, long arg, long[] keys, int base) {
+        if (op == OfRule.SET_QUEUE || op == OfRule.SET_TUN_ID) {   // the flow key only: the bytes (maybe an output's) stay
+            edit(batch, i, mem, op, arg, keys, base);
+            return true;
+        }
         if (referenced) {
             if (!copyToSpare(batch, i)) {
                 copyFailures++;

@@ -288,6 +288,9 @@ public final class OfConnection extends ChannelInboundHandlerAdapter {
     static OFMessage decode(byte[] raw) throws OfError, OFParseError {
         if (Of15.isGroupMod(raw)) return Of15.groupModIn(raw);
         if (Of15.isBundleAdd(raw)) {
+            // A bundle holds flow-mods and group-mods; a bundle-add inside one is refused before it is
+            // decoded, so a message of nested bundle-adds cannot make us copy it again at every level.
+            if (raw.length >= 18 && raw[17] == 34) throw OfError.bundleFailed(org.projectfloodlight.openflow.protocol.OFBundleFailedCode.MSG_UNSUP, "a bundle-add inside a bundle-add");
             OFMessage inner = raw.length < 24 ? null : decode(java.util.Arrays.copyOfRange(raw, 16, raw.length));
             return inner == null ? null : Of15.bundleAddIn(raw, inner);
         }
