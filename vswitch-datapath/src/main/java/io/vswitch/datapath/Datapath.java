@@ -7,6 +7,8 @@ import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.pipeline.DatapathView;
 import io.vswitch.datapath.pipeline.DpBridge;
 import io.vswitch.datapath.pipeline.DpPort;
+import io.vswitch.datapath.qos.PortQos;
+import io.vswitch.datapath.qos.QosSpec;
 import io.vswitch.datapath.pipeline.OfPipeline;
 import io.vswitch.datapath.pmd.Pmd;
 import io.vswitch.datapath.qos.TokenBucket;
@@ -389,12 +391,14 @@ public final class Datapath implements AutoCloseable {
             if (!p.options().equals(spec.options())) {
                 throw new IllegalArgumentException("options of port " + spec.name() + " cannot change in place; delete and re-add it");
             }
+            QosSpec qos = QosSpec.parse(spec.qos());        // refused before anything changes
             reconfigurePort(p, vlan, spec.ofport());
+            setQos(view.get().ports[p.index()], qos);
             DpPort now = view.get().ports[p.index()];
-            specs.put(p.index(), new PortSpec(spec.bridge(), spec.name(), spec.type(), now.ofport(), spec.vlanMode(),
-                    spec.tag(), spec.trunks(), spec.options()));
+            specs.put(p.index(), spec.withOfport(now.ofport()));
             return;
         }
+        QosSpec qos = QosSpec.parse(spec.qos());
         providers.checkType(spec.type());
         int ofport = spec.ofport() > 0 ? spec.ofport() : freeOfport(bridge);
         for (DpPort p : bridge.ports()) {
@@ -410,8 +414,16 @@ public final class Datapath implements AutoCloseable {
             counters.close();
             throw e;
         }
+        PortQos portQos;
+        try {
+            portQos = qos.equals(QosSpec.NONE) ? null : new PortQos(qos, counters);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            io.close();
+            counters.close();
+            throw e;
+        }
         freePortIndexes.clear(index);
-        DpPort port = new DpPort(index, ofport, spec.name(), spec.type(), bridge.index(), io, vlan, counters, spec.options());
+        DpPort port = new DpPort(index, ofport, spec.name(), spec.type(), bridge.index(), io, vlan, counters, spec.options(), portQos);
         DpPort[] ports = v.ports.clone();
         ports[index] = port;
         DpPort[] bridgePorts = Arrays.copyOf(bridge.ports(), bridge.ports().length + 1);
@@ -419,7 +431,7 @@ public final class Datapath implements AutoCloseable {
         DpBridge[] bridges = v.bridges.clone();
         bridges[bridge.index()] = bridge.withPorts(bridgePorts);
         publish(ports, bridges);
-        specs.put(index, new PortSpec(spec.bridge(), spec.name(), spec.type(), ofport, spec.vlanMode(), spec.tag(), spec.trunks(), spec.options()));
+        specs.put(index, spec.withOfport(ofport));
         for (int q = 0; q < io.rxqCount(); q++) rxqs.put(rxqKey(index, q), new Rxq(port, q));
         reassignRxqs();
         LOG.log(System.Logger.Level.INFO, "added port " + spec.name() + " (type " + spec.type() + ", ofport " + ofport + ") to " + bridge.name());
@@ -458,6 +470,32 @@ public final class Datapath implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "reconfigured port " + p.name());
     }
 
+    /**
+     * Gives a port new QoS (or none): the new policers or shaper are published with the port, and the
+     * old ones are freed once no PMD can be using them. Packets the old shaper still held are lost
+     * (counted in its queues' backlog no more); other ports see nothing of it.
+     */
+    private void setQos(DpPort p, QosSpec qos) {
+        QosSpec have = p.qos() == null ? QosSpec.NONE : p.qos().spec;
+        if (have.equals(qos)) return;
+        PortQos next = qos.equals(QosSpec.NONE) ? null : new PortQos(qos, p.counters());
+        DpPort changed = p.withQos(next);
+        DatapathView v = view.get();
+        DpPort[] ports = v.ports.clone();
+        ports[p.index()] = changed;
+        DpBridge b = v.bridges[p.bridgeIndex()];
+        DpPort[] bp = b.ports().clone();
+        for (int i = 0; i < bp.length; i++) if (bp[i].index() == p.index()) bp[i] = changed;
+        DpBridge[] bridges = v.bridges.clone();
+        bridges[b.index()] = b.withPorts(bp);
+        publish(ports, bridges);
+        if (p.qos() != null) {
+            quiesce();
+            p.qos().close();
+        }
+        LOG.log(System.Logger.Level.INFO, "port " + p.name() + ": QoS " + (next == null ? "removed" : "set " + qos.source()));
+    }
+
     /** Sets a port's device administratively up or down (OpenFlow port-mod); false if it has no device to set. */
     public synchronized boolean setPortAdminUp(String bridgeName, String name, boolean up) {
         DpBridge b = view.get().bridge(bridgeName);
@@ -482,6 +520,7 @@ public final class Datapath implements AutoCloseable {
         quiesce();                                  // no PMD polls or sends to the port any more
         bridge.macs().flushPort(port.index());
         port.io().close();
+        if (port.qos() != null) port.qos().close();
         port.counters().close();
         freePortIndexes.set(port.index());
         specs.remove(port.index());

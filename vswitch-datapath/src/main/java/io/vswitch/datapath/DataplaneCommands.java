@@ -9,6 +9,8 @@ import io.vswitch.datapath.pmd.Pmd;
 import io.vswitch.datapath.pmd.PmdCounters;
 import io.vswitch.datapath.pmd.Rxq;
 import io.vswitch.datapath.port.PortCounters;
+import io.vswitch.datapath.qos.PortQos;
+import io.vswitch.datapath.qos.QosSpec;
 import io.vswitch.datapath.unixctl.UnixctlException;
 import io.vswitch.datapath.unixctl.UnixctlServer;
 
@@ -37,6 +39,41 @@ final class DataplaneCommands {
         s.register("dpif-netdev/pmd-rxq-show", "", 0, 0, a -> pmdRxqShow());
         s.register("dpif/show", "", 0, 0, a -> dpifShow());
         s.register("dpctl/show", "[-s]", 0, 1, a -> dpctlShow(a.contains("-s")));
+        s.register("qos/show", "interface", 1, 1, a -> qosShow(a.get(0)));
+        s.register("qos/show-types", "interface", 1, 1, a -> qosShowTypes(a.get(0)));
+    }
+
+    private DpPort port(String name) throws UnixctlException {
+        for (DpPort p : dp.view().ports) if (p != null && p.name().equals(name)) return p;
+        throw new UnixctlException("No such interface");
+    }
+
+    /** OVS's qos/show: the QoS type and settings, then per queue its settings and counters. */
+    String qosShow(String name) throws UnixctlException {
+        DpPort p = port(name);
+        PortQos qos = p.qos();
+        if (qos == null || !qos.spec.hasEgress()) throw new UnixctlException("QoS not configured on " + name + "\n");
+        QosSpec spec = qos.spec;
+        StringBuilder sb = new StringBuilder("QoS: " + name + " " + spec.type() + "\n");
+        spec.details().forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
+        for (QosSpec.QueueSpec q : spec.queues().values()) {
+            sb.append('\n').append(q.id() == 0 ? "Default:\n" : "Queue " + q.id() + ":\n");
+            spec.details(q).forEach((k, v) -> sb.append("  ").append(k).append(": ").append(v).append('\n'));
+            org.agrona.concurrent.status.AtomicCounter[] c = qos.queueCounters().get(q.id());
+            if (c == null) continue;                                   // egress-policer: no queues of its own
+            for (int s = 0; s < PortQos.QUEUE_STATS.length; s++) {
+                if (s == 3 && qos.shaper == null) continue;            // only a shaper holds packets back
+                sb.append("  ").append(PortQos.QUEUE_STATS[s]).append(": ").append(c[s].get()).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    String qosShowTypes(String name) throws UnixctlException {
+        port(name);
+        StringBuilder sb = new StringBuilder();
+        for (String t : QosSpec.TYPES) sb.append("QoS type: ").append(t).append('\n');
+        return sb.toString();
     }
 
     private DpBridge bridge(String name) throws UnixctlException {

@@ -39,7 +39,7 @@ public final class Vswitchd implements AutoCloseable {
     /** Dataplane commands that vswitchd answers by asking vswitch-dp (so one default target serves all). */
     private static final List<String> DATAPLANE_COMMANDS = List.of(
             "fdb/show", "fdb/flush", "dpif-netdev/pmd-stats-show", "dpif-netdev/pmd-stats-clear",
-            "dpif-netdev/pmd-rxq-show", "dpif/show", "dpctl/show");
+            "dpif-netdev/pmd-rxq-show", "dpif/show", "dpctl/show", "qos/show", "qos/show-types");
 
     public static final String DB_FILE = "conf.db";
     public static final String DB_SOCKET = "db.sock";
@@ -83,7 +83,7 @@ public final class Vswitchd implements AutoCloseable {
         });
         this.bridges = new BridgeReconciler(ovsdb, reconciler, this::datapath);
         this.statistics = new io.vswitch.ofproto.bridge.StatisticsWriter(ovsdb, runDir);
-        this.flowSync = new io.vswitch.ofproto.bridge.FlowSync(this::datapath);
+        this.flowSync = new io.vswitch.ofproto.bridge.FlowSync(this::datapath, runDir);
         bridges.onDataplaneState(flowSync::check);
         this.openflow = new io.vswitch.ofproto.bridge.OpenFlowBridges(ovsdb, runDir, flowSync);
         this.packetIns = new io.vswitch.ofproto.bridge.PacketInPump(this::datapath, openflow::packetIns);

@@ -15,11 +15,14 @@ public final class DatapathView {
     /** Bridges by bridge index; null where unused. */
     public final DpBridge[] bridges;
     public final long version;
+    /** The ports with a shaper: every PMD iteration releases what their queues may send (usually none). */
+    public final DpPort[] shaped;
 
     public DatapathView(DpPort[] ports, DpBridge[] bridges, long version) {
         this.ports = ports;
         this.bridges = bridges;
         this.version = version;
+        this.shaped = java.util.Arrays.stream(ports).filter(p -> p != null && p.shaper() != null).toArray(DpPort[]::new);
     }
 
     public DpBridge bridge(String name) {

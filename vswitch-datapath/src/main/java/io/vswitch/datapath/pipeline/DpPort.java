@@ -3,6 +3,8 @@ package io.vswitch.datapath.pipeline;
 import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.port.Port;
 import io.vswitch.datapath.port.PortCounters;
+import io.vswitch.datapath.qos.PortQos;
+import io.vswitch.datapath.qos.Shaper;
 
 import java.util.Map;
 
@@ -13,16 +15,26 @@ import java.util.Map;
  * @param index  dense datapath port index (0..{@link DatapathView#MAX_PORTS}-1), used in flow keys
  *               and MAC tables; reused only after every PMD has stopped seeing the old port
  * @param ofport the OpenFlow port number shown to users (LOCAL = 65534 for the bridge's port)
+ * @param qos    its policers or shaper, or null (the usual case: no QoS work per packet)
  */
 public record DpPort(int index, int ofport, String name, String type, int bridgeIndex, Port io,
-                     VlanPolicy vlan, PortCounters counters, Map<String, String> options) {
+                     VlanPolicy vlan, PortCounters counters, Map<String, String> options, PortQos qos) {
     public static final int OFPP_LOCAL = 65534;
 
     public DpPort withVlan(VlanPolicy v) {
-        return new DpPort(index, ofport, name, type, bridgeIndex, io, v, counters, options);
+        return new DpPort(index, ofport, name, type, bridgeIndex, io, v, counters, options, qos);
     }
 
     public DpPort withOfport(int p) {
-        return new DpPort(index, p, name, type, bridgeIndex, io, vlan, counters, options);
+        return new DpPort(index, p, name, type, bridgeIndex, io, vlan, counters, options, qos);
+    }
+
+    public DpPort withQos(PortQos q) {
+        return new DpPort(index, ofport, name, type, bridgeIndex, io, vlan, counters, options, q);
+    }
+
+    /** Its shaper, or null. */
+    public Shaper shaper() {
+        return qos == null ? null : qos.shaper;
     }
 }

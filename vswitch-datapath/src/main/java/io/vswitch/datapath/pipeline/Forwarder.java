@@ -8,6 +8,7 @@ import io.vswitch.datapath.normal.MacTable;
 import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.packet.Batch;
 import io.vswitch.datapath.pmd.PmdIo;
+import io.vswitch.datapath.qos.PortQos;
 
 import java.lang.foreign.MemorySegment;
 
@@ -30,6 +31,8 @@ public final class Forwarder {
     private final PacketInWriter packetIns;
     private final long[][] stagedOffset = new long[DatapathView.MAX_PORTS][];
     private final int[][] stagedLength = new int[DatapathView.MAX_PORTS][];
+    /** Each staged packet's queue (set_queue; 0 without), for a port with egress QoS. */
+    private final long[][] stagedQueue = new long[DatapathView.MAX_PORTS][];
     private final int[] stagedCount = new int[DatapathView.MAX_PORTS];
     private final int[] dirty = new int[DatapathView.MAX_PORTS];
     private int dirtyCount;
@@ -87,6 +90,7 @@ public final class Forwarder {
         for (int p = 0; p < DatapathView.MAX_PORTS; p++) {
             stagedOffset[p] = new long[Batch.MAX];
             stagedLength[p] = new int[Batch.MAX];
+            stagedQueue[p] = new long[Batch.MAX];
         }
     }
 
@@ -108,6 +112,15 @@ public final class Forwarder {
      * dataplane clock in seconds (MAC aging).
      */
     public void process(Batch batch, DpPort in, DatapathView view, int now) {
+        PortQos qos = in.qos();
+        if (qos != null && qos.ingress != null) {       // ingress policing: before any work is spent on the packets
+            int policed = qos.ingress.police(batch, System.nanoTime());
+            if (policed > 0) {
+                in.counters().rxDropped.getAndAdd(policed);
+                qos.rxDrops.getAndAdd(policed);
+            }
+            if (batch.count == 0) return;
+        }
         int n = batch.count;
         long bytes = 0;
         for (int i = 0; i < n; i++) bytes += batch.length[i];
@@ -254,10 +267,11 @@ public final class Forwarder {
             offset = batch.spareOffset(i, 1);
             length = untaggedLen[i];
         }
-        stage(port, offset, length);
+        stage(port, offset, length, batch, i);
     }
 
-    private void stage(DpPort port, long offset, int length) {
+    /** Stages {@code length} bytes at {@code offset} for output on {@code port}: packet i's bytes or a copy of them. */
+    private void stage(DpPort port, long offset, int length, Batch batch, int i) {
         if (portMods != null && (portMods.portConfig(port.ofport()) & (OfPipeline.PORT_DOWN | OfPipeline.NO_FWD)) != 0) return;
         int p = port.index();
         int c = stagedCount[p];
@@ -265,6 +279,7 @@ public final class Forwarder {
         if (c == 0) dirty[dirtyCount++] = p;
         stagedOffset[p][c] = offset;
         stagedLength[p][c] = length;
+        stagedQueue[p][c] = batch.keys[i * FlowKey.WORDS + FlowKey.W_MARK] >>> 32;
         stagedCount[p] = c + 1;
     }
 
@@ -350,13 +365,13 @@ public final class Forwarder {
             switch (op) {
                 case OfRule.OUTPUT, OfRule.LOCAL -> {
                     DpPort p = bridge.portByOfport(op == OfRule.LOCAL ? DpPort.OFPP_LOCAL : (int) arg);
-                    if (p != null && p.index() != inIndex) stage(p, batch.offset[i], batch.length[i]);
+                    if (p != null && p.index() != inIndex) stage(p, batch.offset[i], batch.length[i], batch, i);
                 }
                 case OfRule.IN_PORT -> {
-                    if (in != null) stage(in, batch.offset[i], batch.length[i]);
+                    if (in != null) stage(in, batch.offset[i], batch.length[i], batch, i);
                 }
                 case OfRule.FLOOD, OfRule.ALL -> {
-                    for (DpPort p : bridge.ports()) if (p.index() != inIndex) stage(p, batch.offset[i], batch.length[i]);
+                    for (DpPort p : bridge.ports()) if (p.index() != inIndex) stage(p, batch.offset[i], batch.length[i], batch, i);
                 }
                 case OfRule.NORMAL -> accepted &= normal(batch, i, in, bridge, view, now);
                 case OfRule.CONTROLLER -> packetIn(batch, i, bridge, PacketIn.REASON_ACTION, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], (int) arg);
@@ -733,6 +748,11 @@ public final class Forwarder {
             stagedCount[p] = 0;
             DpPort port = view.ports[p];
             if (port == null) continue;
+            PortQos qos = port.qos();
+            if (qos != null && qos.spec.hasEgress()) {
+                count = egress(batch, port, qos, p, count);
+                if (count == 0) continue;
+            }
             int sent = port.io().txBurst(io, batch.memory(), batch.baseAddress(), stagedOffset[p], stagedLength[p], count);
             long bytes = 0;
             int[] lengths = stagedLength[p];
@@ -743,5 +763,48 @@ public final class Forwarder {
             txBursts++;
         }
         dirtyCount = 0;
+    }
+
+    /**
+     * Egress QoS for the {@code count} packets staged for {@code port}: a policer drops what exceeds
+     * its rates and returns what remains to send; a shaper takes copies into its queues and sends
+     * what its buckets allow now, returning 0 (nothing left for the caller).
+     */
+    private int egress(Batch batch, DpPort port, PortQos qos, int p, int count) {
+        long now = System.nanoTime();
+        if (qos.shaper != null) {
+            int dropped = qos.shaper.enqueue(batch.memory(), stagedOffset[p], stagedLength[p], stagedQueue[p], count);
+            if (dropped > 0) port.counters().txDropped.getAndAdd(dropped);
+            shape(port, now);
+            return 0;
+        }
+        int kept = qos.policer.police(now, stagedOffset[p], stagedLength[p], stagedQueue[p], count);
+        if (kept < count) {
+            port.counters().txDropped.getAndAdd(count - kept);
+            qos.txDrops.getAndAdd(count - kept);
+        }
+        return kept;
+    }
+
+    /** Sends what {@code port}'s shaper may release now (unless another PMD is doing so); returns the count. */
+    private int shape(DpPort port, long now) {
+        int sent = port.shaper().service(port.io(), io, port.counters(), now);
+        if (sent > 0) {
+            txPackets += sent;
+            txBursts++;
+        }
+        return sent;
+    }
+
+    /** Every PMD iteration: releases what the shaped ports' queues may send. Returns the packets sent. */
+    public int serviceShapers(DatapathView view) {
+        DpPort[] shaped = view.shaped;
+        if (shaped.length == 0) return 0;
+        long now = System.nanoTime();
+        int sent = 0;
+        for (DpPort port : shaped) {
+            if (port.shaper().backlogged()) sent += shape(port, now);
+        }
+        return sent;
     }
 }

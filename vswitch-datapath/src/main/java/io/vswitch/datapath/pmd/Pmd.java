@@ -191,6 +191,7 @@ public final class Pmd implements Runnable {
                 }
             }
             if (!packetOuts.isEmpty()) work += runPacketOuts(v, now);
+            if (v.shaped.length > 0) work += serviceShapers(v);
             quiescent.set(++iterations);                  // volatile: ordered before the next view load
             long end = System.nanoTime();
             if (work > 0) {
@@ -247,6 +248,15 @@ public final class Pmd implements Runnable {
             }
         }
         return n;
+    }
+
+    private int serviceShapers(DatapathView v) {
+        try {
+            return forwarder.serviceShapers(v);
+        } catch (RuntimeException | InternalError e) {
+            if ((errors++ & 1023) == 0) LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": shaper failed", e);
+            return 0;
+        }
     }
 
     private int poll(Rxq q, DpPort port, DatapathView v, int now) {

@@ -29,7 +29,7 @@ public final class PortCounters implements AutoCloseable {
     private final CountersManager manager;
     private final String label;
     private final int portIndex;
-    private final java.util.List<AtomicCounter> extras = new java.util.ArrayList<>();
+    private final java.util.Map<String, AtomicCounter> extras = new java.util.LinkedHashMap<>();
 
     /** Allocates the counters labelled {@code "<bridge> <port> <stat>"}, keyed by the port index. */
     public PortCounters(CountersManager manager, String bridge, String port, int portIndex) {
@@ -59,18 +59,30 @@ public final class PortCounters implements AutoCloseable {
     /**
      * A counter of the port type's own (OVS's custom statistics that also appear in
      * {@code Interface.statistics}, e.g. {@code tx_retries}), labelled like the standard ones.
-     * Called when the port is opened, never on a PMD.
+     * Called when the port is opened or reconfigured, never on a PMD; a second call with the same
+     * name returns the same counter.
      */
     public synchronized AtomicCounter extra(String stat) {
         final int index = portIndex;
-        AtomicCounter c = manager.newCounter(label + stat, TYPE_EXTRA, key -> key.putInt(0, index));
-        extras.add(c);
-        return c;
+        return extras.computeIfAbsent(stat, s -> manager.newCounter(label + s, TYPE_EXTRA, key -> key.putInt(0, index)));
+    }
+
+    /** The port's label prefix ({@code "<bridge> <port> "}) and index, for counters that belong to it (its queues). */
+    public String label() {
+        return label;
+    }
+
+    public int portIndex() {
+        return portIndex;
+    }
+
+    public CountersManager manager() {
+        return manager;
     }
 
     @Override
     public synchronized void close() {
         for (AtomicCounter c : all) c.close();
-        for (AtomicCounter c : extras) c.close();
+        for (AtomicCounter c : extras.values()) c.close();
     }
 }

@@ -45,6 +45,13 @@ public final class TokenBucket {
         return tryTake(nowNanos, 1);
     }
 
+    /** Would {@code units} fit now? (Takes nothing; for a caller that must check several buckets before taking from any.) */
+    public boolean conforms(long nowNanos, long units) {
+        long r = rate;
+        if (r == 0) return true;
+        return Math.max(tat.get(), nowNanos) + units * 1_000_000_000L / r - nowNanos <= capacityNanos;
+    }
+
     /** Takes {@code units} at once (a packet's bits for a kbps meter); false, taking nothing, if they do not fit. */
     public boolean tryTake(long nowNanos, long units) {
         long r = rate;

@@ -120,6 +120,7 @@ public final class BridgeReconciler implements AutoCloseable {
             return;
         }
         Map<String, String> errors = reconciler.portErrors();
+        Map<String, String> qosErrors = reconciler.qosErrors();
         Map<String, Map<String, String>> portStatus;
         try {
             io.vswitch.datapath.ipc.DatapathState state = dp.dumpState();
@@ -130,7 +131,7 @@ public final class BridgeReconciler implements AutoCloseable {
         }
         Map<String, Map<String, String>> status = portStatus;
         if (apply) beforeCurCfg.run();
-        ArrayNode ops = server.call(db -> statusOps(db, want, errors, status, apply)).get();
+        ArrayNode ops = server.call(db -> statusOps(db, want, errors, qosErrors, status, apply)).get();
         if (!ops.isEmpty()) {
             ArrayNode result = server.transact(ops).get();
             for (var r : result) if (r.has("error")) LOG.log(System.Logger.Level.WARNING, "status update refused: " + r);
@@ -138,7 +139,7 @@ public final class BridgeReconciler implements AutoCloseable {
     }
 
     /** The updates that bring status columns up to date (empty if they already are). */
-    private static ArrayNode statusOps(Database db, OvsdbConfig.Snapshot want, Map<String, String> errors,
+    private static ArrayNode statusOps(Database db, OvsdbConfig.Snapshot want, Map<String, String> errors, Map<String, String> qosErrors,
                                        Map<String, Map<String, String>> portStatus, boolean applied) {
         ArrayNode ops = F.arrayNode();
         for (Map.Entry<String, UUID> e : want.interfaceRows().entrySet()) {
@@ -149,9 +150,11 @@ public final class BridgeReconciler implements AutoCloseable {
                     .filter(b -> b.ports.containsKey(e.getKey())).findFirst().map(b -> (long) b.ports.get(e.getKey()).ofport).orElse(-1L);
             ObjectNode row = F.objectNode();
             if (!iface.get("ofport").equals(Datum.atom(ofport))) row.put("ofport", ofport);
-            Datum wantError = error == null ? Datum.EMPTY_SET : Datum.atom(error);
+            // A refused QoS leaves the port working (with its previous QoS); it is only reported.
+            String shown = error != null ? error : qosErrors.get(e.getKey());
+            Datum wantError = shown == null ? Datum.EMPTY_SET : Datum.atom(shown);
             if (!iface.get("error").equals(wantError)) {
-                if (error == null) row.set("error", F.arrayNode().add("set").add(F.arrayNode())); else row.put("error", error);
+                if (shown == null) row.set("error", F.arrayNode().add("set").add(F.arrayNode())); else row.put("error", shown);
             }
             if (portStatus == null && error == null) {
                 if (!row.isEmpty()) ops.add(update("Interface", iface.uuid(), row));

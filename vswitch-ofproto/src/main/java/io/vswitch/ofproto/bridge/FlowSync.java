@@ -32,8 +32,12 @@ public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.Data
     private final Thread thread;
     private volatile boolean running = true;
 
-    public FlowSync(BridgeReconciler.DatapathSupplier datapath) {
+    private final java.nio.file.Path runDir;
+
+    /** @param runDir where the dataplane's counters file is (for queue statistics) */
+    public FlowSync(BridgeReconciler.DatapathSupplier datapath, java.nio.file.Path runDir) {
         this.datapath = datapath;
+        this.runDir = runDir;
         this.thread = Thread.ofPlatform().daemon().name("flow-sync").start(this::loop);
     }
 
@@ -53,6 +57,11 @@ public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.Data
         } catch (DatapathException e) {
             return false;
         }
+    }
+
+    @Override
+    public Map<Long, long[]> queueStats(String bridge, String port) {
+        return io.vswitch.datapath.ipc.QueueCounters.read(runDir, bridge, port);
     }
 
     @Override

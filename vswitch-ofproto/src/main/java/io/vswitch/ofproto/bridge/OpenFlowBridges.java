@@ -277,7 +277,8 @@ public final class OpenFlowBridges implements AutoCloseable {
                     Map<String, Long> stats = new TreeMap<>();
                     for (Object[] kv : iface.get("statistics").entries()) stats.put((String) kv[0], (Long) kv[1]);
                     ports.add(new BridgeView.PortView((int) ofport, string(iface.get("name")), string(iface.get("mac_in_use")),
-                            !"down".equals(string(iface.get("admin_state"))), "up".equals(string(iface.get("link_state"))), stats));
+                            !"down".equals(string(iface.get("admin_state"))), "up".equals(string(iface.get("link_state"))), stats,
+                            OvsdbConfig.queues(db, port, iface)));
                 }
             }
             ports.sort((a, b) -> Integer.compare(a.ofport(), b.ofport()));

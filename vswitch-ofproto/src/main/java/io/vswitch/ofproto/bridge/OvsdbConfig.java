@@ -62,6 +62,7 @@ public final class OvsdbConfig {
                 }
                 pc.vlanMode = port.get("vlan_mode").size() == 1 ? (String) port.get("vlan_mode").key(0) : null;
                 pc.options.putAll(strings(iface.get("options")));
+                qos(db, port, iface, pc.qos);
                 bc.ports.put(name, pc);
                 ifaceOf.put(name, iface);
                 interfaces.put(name, iface.uuid());
@@ -70,6 +71,39 @@ public final class OvsdbConfig {
             c.bridges.put(bridgeName, bc);
         }
         return new Snapshot(c, nextCfg, interfaces);
+    }
+
+    /** The ids of a port's egress QoS queues (as the dataplane runs them: with queue 0 where it adds one), or none if its QoS is invalid. */
+    static List<Long> queues(Database db, Row port, Row iface) {
+        Map<String, String> flat = new TreeMap<>();
+        qos(db, port, iface, flat);
+        try {
+            return List.copyOf(io.vswitch.datapath.qos.QosSpec.parse(flat).queues().keySet());
+        } catch (IllegalArgumentException e) {
+            return List.of();
+        }
+    }
+
+    /**
+     * A port's QoS in QosSpec's flat form: the interface's non-zero {@code ingress_policing_*}
+     * columns, and the port's QoS row (type, other_config:K) with its queues (queue:ID:K, queue:ID:dscp).
+     */
+    private static void qos(Database db, Row port, Row iface, Map<String, String> out) {
+        for (String col : new String[] {"ingress_policing_rate", "ingress_policing_burst", "ingress_policing_kpkts_rate", "ingress_policing_kpkts_burst"}) {
+            Datum d = iface.get(col);
+            if (d != null && d.size() == 1 && (Long) d.key(0) != 0) out.put(col, Long.toString((Long) d.key(0)));
+        }
+        Row qos = port.get("qos").size() == 1 ? db.rows("QoS").get((UUID) port.get("qos").key(0)) : null;
+        if (qos == null) return;
+        out.put("type", (String) qos.get("type").key(0));
+        strings(qos.get("other_config")).forEach((k, v) -> out.put("other_config:" + k, v));
+        for (Object[] kv : qos.get("queues").entries()) {
+            Row q = db.rows("Queue").get((UUID) kv[1]);
+            if (q == null) continue;
+            String prefix = "queue:" + kv[0] + ":";
+            strings(q.get("other_config")).forEach((k, v) -> out.put(prefix + k, v));
+            if (q.get("dscp").size() == 1) out.put(prefix + "dscp", Long.toString((Long) q.get("dscp").key(0)));
+        }
     }
 
     /**

@@ -4,6 +4,7 @@ import io.vswitch.datapath.ipc.DatapathClient;
 import io.vswitch.datapath.ipc.DatapathException;
 import io.vswitch.datapath.ipc.DatapathState;
 import io.vswitch.datapath.ipc.PortSpec;
+import io.vswitch.datapath.qos.QosSpec;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -26,6 +27,7 @@ public final class Reconciler {
     public static final String OTHER_CONFIG = "other_config";
 
     private final Map<String, String> portErrors = new HashMap<>();
+    private final Map<String, String> qosErrors = new HashMap<>();
 
     /**
      * The dataplane's last refusal per configured port, and of the datapath-wide settings under
@@ -33,6 +35,11 @@ public final class Reconciler {
      */
     public synchronized Map<String, String> portErrors() {
         return new HashMap<>(portErrors);
+    }
+
+    /** Ports whose QoS settings were refused (they keep the QoS they had), with the reason. */
+    public synchronized Map<String, String> qosErrors() {
+        return new HashMap<>(qosErrors);
     }
 
     /** Reconciles everything; returns the number of changes sent to the dataplane. */
@@ -92,6 +99,17 @@ public final class Reconciler {
             }
             for (Map.Entry<String, SwitchConfig.PortConfig> pe : e.getValue().ports.entrySet()) {
                 PortSpec want = pe.getValue().toSpec(e.getKey(), pe.getKey());
+                try {
+                    QosSpec.parse(want.qos());
+                    qosErrors.remove(pe.getKey());
+                } catch (IllegalArgumentException ex) {
+                    // Refused here, so the port keeps running with the QoS it has (none if new).
+                    if (!ex.getMessage().equals(qosErrors.put(pe.getKey(), "QoS: " + ex.getMessage()))) {
+                        LOG.log(System.Logger.Level.WARNING, "port " + pe.getKey() + ": QoS refused: " + ex.getMessage());
+                    }
+                    PortSpec current = havePorts.get(pe.getKey());
+                    want = want.withQos(current == null ? Map.of() : current.qos());
+                }
                 if (inSync(want, havePorts.get(pe.getKey()))) {
                     portErrors.remove(pe.getKey());
                     continue;
@@ -107,14 +125,14 @@ public final class Reconciler {
             }
         }
         portErrors.keySet().removeIf(port -> !port.equals(OTHER_CONFIG) && desired.bridgeOfPort(port) == null);
+        qosErrors.keySet().removeIf(port -> desired.bridgeOfPort(port) == null);
         return changes;
     }
 
     /** Equal, except that a wanted ofport of 0 ("let the dataplane choose") matches any. */
     private static boolean inSync(PortSpec want, PortSpec have) {
         if (have == null) return false;
-        PortSpec w = want.ofport() == 0 ? new PortSpec(want.bridge(), want.name(), want.type(), have.ofport(),
-                want.vlanMode(), want.tag(), want.trunks(), want.options()) : want;
+        PortSpec w = want.ofport() == 0 ? want.withOfport(have.ofport()) : want;
         return w.equals(have);
     }
 }

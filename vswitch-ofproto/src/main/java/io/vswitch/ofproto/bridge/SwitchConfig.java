@@ -26,9 +26,11 @@ public final class SwitchConfig {
         public int tag = -1;
         public String trunks;
         public Map<String, String> options = new TreeMap<>();
+        /** Ingress policing and egress QoS, in QosSpec's flat form. */
+        public Map<String, String> qos = new TreeMap<>();
 
         public PortSpec toSpec(String bridge, String name) {
-            return new PortSpec(bridge, name, type, ofport, vlanMode, tag, trunks, options);
+            return new PortSpec(bridge, name, type, ofport, vlanMode, tag, trunks, options, qos);
         }
     }
 

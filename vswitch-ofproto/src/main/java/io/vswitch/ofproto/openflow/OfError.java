@@ -69,6 +69,10 @@ public final class OfError extends Exception {
         return new OfError(why, (e, d) -> e.buildQueueOpFailedErrorMsg().setCode(org.projectfloodlight.openflow.protocol.OFQueueOpFailedCode.BAD_PORT).setData(d).build());
     }
 
+    public static OfError badQueue(String why) {
+        return new OfError(why, (e, d) -> e.buildQueueOpFailedErrorMsg().setCode(org.projectfloodlight.openflow.protocol.OFQueueOpFailedCode.BAD_QUEUE).setData(d).build());
+    }
+
     public static OfError roleRequestFailed(OFRoleRequestFailedCode code, String why) {
         return new OfError(why, (e, d) -> e.buildRoleRequestFailedErrorMsg().setCode(code).setData(d).build());
     }

@@ -80,6 +80,11 @@ public final class OfSwitch {
 
         /** A port-mod's up/down for the port's device (best effort: not every port has one). */
         void portAdmin(String bridge, String port, boolean up);
+
+        /** A port's queue counters by queue id: tx_packets, tx_bytes, tx_errors (empty: none, or no dataplane). */
+        default Map<Long, long[]> queueStats(String bridge, String port) {
+            return Map.of();
+        }
     }
 
     private final String name;
@@ -393,7 +398,15 @@ public final class OfSwitch {
                 case QUEUE_GET_CONFIG_REQUEST -> {
                     OFPort port = ((org.projectfloodlight.openflow.protocol.OFQueueGetConfigRequest) m).getPort();
                     checkQueuePort(port);
-                    c.send(f.buildQueueGetConfigReply().setXid(m.getXid()).setPort(port).setQueues(List.of()).build());
+                    // The port's queues without rate properties: OVS, too, reports none (its rates are not in 1/1000 of a link speed).
+                    List<org.projectfloodlight.openflow.protocol.OFPacketQueue> queues = new ArrayList<>();
+                    for (BridgeView.PortView p : view.ports()) {
+                        if (!matchesPort(port, p.ofport())) continue;
+                        for (long id : p.queues()) {
+                            queues.add(f.buildPacketQueue().setPort(ofPort(p.ofport())).setQueueId(id).setProperties(List.of()).build());
+                        }
+                    }
+                    c.send(f.buildQueueGetConfigReply().setXid(m.getXid()).setPort(port).setQueues(queues).build());
                 }
                 // Answered once everything before it is in the tables, as OVS does; the dataplane
                 // takes the tables within PUBLISH_DELAY_MS plus the transfer. (Waiting for the
@@ -627,6 +640,12 @@ public final class OfSwitch {
     private static OFPort inPortOf(Match m) {
         OFPort p = m.get(org.projectfloodlight.openflow.protocol.match.MatchField.IN_PORT);
         return p == null ? OFPort.CONTROLLER : p;
+    }
+
+    private static final long OFQUEUE_ALL = 0xffffffffL;
+
+    private static boolean matchesPort(OFPort want, int ofport) {
+        return want.equals(OFPort.ANY) || want.equals(OFPort.ALL) || (want.equals(OFPort.LOCAL) ? 65534 : want.getPortNumber()) == ofport;
     }
 
     /** A queue request's port must be ANY or one of the bridge's (OpenFlow's QUEUE_OP_FAILED/BAD_PORT otherwise). */
@@ -926,9 +945,29 @@ public final class OfSwitch {
                 multipart(c, entries, (list, more) -> f.buildMeterConfigStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
             }
             case QUEUE -> {
-                // No port has queues until QoS exists, so every answer is empty (as OVS's for ports without QoS).
-                checkQueuePort(((org.projectfloodlight.openflow.protocol.OFQueueStatsRequest) req).getPortNo());
-                c.send(f.buildQueueStatsReply().setXid(xid).setEntries(List.of()).build());
+                var q = (org.projectfloodlight.openflow.protocol.OFQueueStatsRequest) req;
+                checkQueuePort(q.getPortNo());
+                long queue = q.getQueueId() & 0xffffffffL;
+                List<org.projectfloodlight.openflow.protocol.OFQueueStatsEntry> entries = new ArrayList<>();
+                boolean found = false;
+                for (BridgeView.PortView p : view.ports()) {
+                    if (!matchesPort(q.getPortNo(), p.ofport()) || p.queues().isEmpty()) continue;
+                    Map<Long, long[]> stats = sink.queueStats(name, p.name());
+                    for (long id : p.queues()) {
+                        if (queue != OFQUEUE_ALL && queue != id) continue;
+                        found = true;
+                        long[] s = stats.getOrDefault(id, new long[3]);
+                        var e = f.buildQueueStatsEntry().setPortNo(ofPort(p.ofport())).setQueueId(id)
+                                .setTxPackets(U64.of(s[0])).setTxBytes(U64.of(s[1])).setTxErrors(U64.of(s[2]));
+                        if (f.getVersion().compareTo(org.projectfloodlight.openflow.protocol.OFVersion.OF_13) >= 0) {
+                            e.setDurationSec(0xffffffffL).setDurationNsec(0xffffffffL);   // OVS: duration unknown
+                        }
+                        entries.add(e.build());
+                    }
+                }
+                // As OVS: asking for one queue that the port(s) lack is an error.
+                if (queue != OFQUEUE_ALL && !found) throw OfError.badQueue("no queue " + queue + " on port " + q.getPortNo());
+                multipart(c, entries, (list, more) -> f.buildQueueStatsReply().setXid(xid).setFlags(more).setEntries(list).build());
             }
             case METER_FEATURES -> {
                 // 1.5.1 added a features word; OVS reads the 16-byte 1.3 body in every version, so that is what it gets.
