@@ -32,7 +32,7 @@ VSWITCH_LIB="$VSWITCH_HOME/vswitch-cli/target/lib"
 STAMP="$VSWITCH_HOME/vswitch-cli/target/.vswitch-built"
 # Benchmarks share two cores: a switch left running elsewhere (its PMD busy-polls a core) skews them.
 warn_other_switches() {
-    local others; others=$(pgrep -f 'io\.vswitch\.(datapath\.Dataplane|ofproto\.Vswitchd)' | tr '\n' ' ')
+    local others; others=$(pgrep -f 'io\.vswitch\.(datapath\.Dataplane|ofproto\.Vswitchd)' | tr '\n' ' ' || true)
     [ -z "$others" ] || echo "vswitch: warning: other vswitch processes are running (pids ${others% }); a busy-polling PMD among them takes a core from this benchmark (stop them: VSWITCH_RUNDIR=DIR bin/vswitch stop)" >&2
 }
 

@@ -17,7 +17,11 @@
 #
 # SWITCHES (environment, default "vswitch ovs") limits the run to one of them.
 # CASES (default "p2p normal"): p2p = two flows in_port=1,actions=output:2 and back; normal = the
-# default NORMAL flow (MAC learning). One switch runs at a time; repetitions alternate the switches so
+# default NORMAL flow (MAC learning). QoS cost (p2p flows, rates far above what passes, so nothing is
+# dropped and the cost of the QoS path is measured): ingress = ingress policing on both ports (bytes;
+# OVS-DPDK polices bytes only); policer = egress-policer on both ports; shaper = linux-htb with two
+# queues on both ports, flows set_queue:1 / set_queue:2 (ours only: OVS-DPDK cannot shape, its
+# linux-htb needs the kernel). One switch runs at a time; repetitions alternate the switches so
 # the machine's drift (about 30 % over minutes here) hits both alike. Needs root and 2 MiB hugepages
 # (reserved here if missing).
 set -euo pipefail
@@ -118,7 +122,21 @@ flows() {   # CASE OFCTL-TARGET-PREFIX...: installs the case's flows with ovs-of
     case $case in
         p2p) "$@" add-flow br0 in_port=1,actions=output:2; "$@" add-flow br0 in_port=2,actions=output:1 ;;
         normal) "$@" add-flow br0 actions=NORMAL ;;
+        shaper) "$@" add-flow br0 in_port=1,actions=set_queue:1,output:2; "$@" add-flow br0 in_port=2,actions=set_queue:2,output:1 ;;
+        *) "$@" add-flow br0 in_port=1,actions=output:2; "$@" add-flow br0 in_port=2,actions=output:1 ;;
     esac
+}
+
+qos() {   # CASE VSCTL...: the case's QoS on vh0 and vh1 (the same ovs-vsctl syntax for both switches)
+    local case=$1; shift
+    for p in vh0 vh1; do
+        case $case in
+            ingress) "$@" set Interface $p ingress_policing_rate=100000000 ingress_policing_burst=1000000 ;;
+            policer) "$@" set Port $p qos=@q -- --id=@q create QoS type=egress-policer other-config:cir=12500000000 other-config:cbs=1000000 >/dev/null ;;
+            shaper) "$@" set Port $p qos=@q -- --id=@q create QoS type=linux-htb other-config:max-rate=100000000000 queues:1=@q1 queues:2=@q2 \
+                -- --id=@q1 create Queue other-config:min-rate=10000000000 -- --id=@q2 create Queue other-config:min-rate=10000000000 >/dev/null ;;
+        esac
+    done
 }
 
 ours_up() { [ "$($V get Interface vh0 link_state)" = up ] && [ "$($V get Interface vh1 link_state)" = up ]; }
@@ -132,10 +150,11 @@ run_vswitch() {
     for c in $CASES; do
         $V add-port br0 vh0 -- set Interface vh0 type=dpdkvhostuserclient options:vhost-server-path="$W/s0" ofport_request=1 \
             -- add-port br0 vh1 -- set Interface vh1 type=dpdkvhostuserclient options:vhost-server-path="$W/s1" ofport_request=2
+        qos "$c" $V
         start_testpmd
         flows "$c" env OVS_RUNDIR="$W/vsw" ovs-ofctl -O OpenFlow13
         measure "vswitch $c" ours_up "$VSWITCH_HOME/bin/appctl dpif-netdev/pmd-stats-clear" ours_ns | tee -a "$W/results"
-        $V del-port vh0 -- del-port vh1
+        $V del-port vh0 -- del-port vh1 -- --all destroy QoS -- --all destroy Queue
         stop_testpmd
     done
     "$VSWITCH_HOME/bin/vswitch" stop >/dev/null
@@ -156,12 +175,14 @@ run_ovs() {   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1, the same ports
         --log-file="$W/ovs/ovs-vswitchd.log" 2>/dev/null
     $O --may-exist add-br br0 -- set bridge br0 datapath_type=netdev
     for c in $CASES; do
+        [ "$c" = shaper ] && continue            # OVS-DPDK has no userspace shaper
         $O add-port br0 vh0 -- set Interface vh0 type=dpdkvhostuserclient options:vhost-server-path="$W/s0" ofport_request=1 \
             -- add-port br0 vh1 -- set Interface vh1 type=dpdkvhostuserclient options:vhost-server-path="$W/s1" ofport_request=2
+        qos "$c" $O
         start_testpmd
         flows "$c" ovs-ofctl -O OpenFlow13
         measure "OVS-DPDK $OVS_VERSION $c" ovs_up "ovs-appctl -t $OVS_CTL dpif-netdev/pmd-stats-clear" ovs_ns | tee -a "$W/results"
-        $O del-port vh0 -- del-port vh1
+        $O del-port vh0 -- del-port vh1 -- --all destroy QoS -- --all destroy Queue
         stop_testpmd
     done
     for p in "$W"/ovs/*.pid; do kill "$(cat "$p")" 2>/dev/null || true; done

@@ -29,7 +29,11 @@ final class DatabaseCommands {
         String idName = c.opt("--id");
         if (idName != null) {
             if (!idName.startsWith("@")) throw new VsctlException("row id \"" + idName + "\" does not begin with \"@\"");
-            if (u != null) db.symbols.put(idName, u);
+            if (u != null) {
+                UUID earlier = db.symbols.get(idName);
+                if (earlier != null && !earlier.equals(u)) throw new VsctlException("row id \"" + idName + "\" was referred to before this get; use it after");
+                db.symbols.put(idName, u);
+            }
         }
         if (u == null) return;
         for (String arg : c.args().subList(2, c.args().size())) {
@@ -127,9 +131,11 @@ final class DatabaseCommands {
     void create(Command c) throws VsctlException {
         String t = records.tableName(c.args().get(0));
         String id = c.opt("--id");
-        UUID u = db.insertRow(t);
+        if (id != null && !id.startsWith("@")) throw new VsctlException("row id \"" + id + "\" does not begin with \"@\"");
+        UUID earlier = id == null ? null : db.symbols.get(id);
+        if (earlier != null && db.tableOf.containsKey(earlier)) throw new VsctlException("row id \"" + id + "\" may only be specified on one --id option");
+        UUID u = earlier != null ? db.insertRow(t, earlier) : db.insertRow(t);
         if (id != null) {
-            if (!id.startsWith("@")) throw new VsctlException("row id \"" + id + "\" does not begin with \"@\"");
             db.symbols.put(id, u);
         } else if (!db.table(t).isRoot()) {
             err.append("vsctl: applying \"create\" command to table ").append(t)

@@ -39,8 +39,17 @@ final class Snapshot {
     final Map<UUID, String> tableOf = new HashMap<>();
     final Set<UUID> deleted = new LinkedHashSet<>();
     final Map<UUID, Set<String>> modified = new LinkedHashMap<>();
-    /** "@name" row ids bound by --id, usable by later commands in the same invocation. */
+    /** "@name" row ids bound by --id, or referred to before the command that binds them, in this invocation. */
     final Map<String, UUID> symbols = new HashMap<>();
+
+    /** Fails if a row id was referred to but no command created (or found) its row. */
+    void checkSymbols() throws VsctlException {
+        for (Map.Entry<String, UUID> e : symbols.entrySet()) {
+            if (!tableOf.containsKey(e.getValue())) {
+                throw new VsctlException("row id \"" + e.getKey() + "\" is referenced but never created (e.g. with \"-- --id=" + e.getKey() + " create ...\")");
+            }
+        }
+    }
     /** The Open_vSwitch root row; inserted if the database is empty, like "init". */
     UUID ovsRow;
 
@@ -165,7 +174,11 @@ final class Snapshot {
     }
 
     UUID insertRow(String t) {
-        UUID u = UUID.randomUUID();
+        return insertRow(t, UUID.randomUUID());
+    }
+
+    /** Inserts a row with a UUID chosen before (a row id referred to before its create command). */
+    UUID insertRow(String t, UUID u) {
         Map<String, Datum> row = new HashMap<>();
         for (ColumnSchema cs : table(t).columns().values()) row.put(cs.name(), Datum.defaultValue(cs.type()));
         rows.get(t).put(u, row);

@@ -182,9 +182,9 @@ final class Values {
             case STRING -> a = tok;
             default -> {
                 if (tok.startsWith("@")) {
-                    UUID u = symbols == null ? null : symbols.get(tok);
-                    if (u == null) throw new VsctlException("row id \"" + tok + "\" specified on \"--id\" for a command that did not create a row");
-                    a = u;
+                    // As ovs-vsctl: a row id may be used before the command that creates it ("set Port p qos=@q -- --id=@q create QoS ...").
+                    if (symbols == null) throw new VsctlException("row id \"" + tok + "\" cannot be used here");
+                    a = symbols.computeIfAbsent(tok, x -> UUID.randomUUID());
                 } else if (isUuid(tok)) {
                     a = UUID.fromString(tok);
                 } else {

@@ -72,6 +72,7 @@ public final class Vsctl {
                 try {
                     Commands commands = new Commands(db, new Output(db, cl.format, cl.bare, cl.noHeadings), err);
                     for (Command cmd : cl.commands) commands.run(cmd);
+                    db.checkSymbols();
                     break;
                 } catch (QueryCommands.NotYet notYet) {
                     for (Command cmd : cl.commands) cmd.reset();

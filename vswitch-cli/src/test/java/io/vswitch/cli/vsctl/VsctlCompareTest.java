@@ -315,6 +315,13 @@ class VsctlCompareTest {
         same("set", "Port", "bond0", "other_config:k=v", "tag=7");
         same("set", "Interface", "a", "ingress_policing_rate=1000", "ingress_policing_burst=100");
         same("--id=@m", "create", "Mirror", "name=m1", "--", "set", "Bridge", "br1", "mirrors=@m");
+        // OVS's QoS recipe: row ids used before the commands that create them
+        same("set", "Port", "bond0", "qos=@q", "--", "--id=@q", "create", "QoS", "type=linux-htb", "other-config:max-rate=1000000",
+                "queues:0=@q0", "queues:1=@q1", "--", "--id=@q0", "create", "Queue", "other-config:min-rate=1000",
+                "--", "--id=@q1", "create", "Queue", "other-config:max-rate=5000", "dscp=46");
+        same("--columns=type,other_config", "list", "QoS");
+        same("set", "Port", "bond0", "qos=@nowhere");
+        same("--id=@z", "create", "Queue", "dscp=1", "--", "--id=@z", "create", "Queue", "dscp=2");
         same("emer-reset");
         same("--columns=controller,fail_mode,mirrors,flood_vlans,other_config", "list", "Bridge", "br1");
         same("get", "Port", "bond0", "other_config", "tag");

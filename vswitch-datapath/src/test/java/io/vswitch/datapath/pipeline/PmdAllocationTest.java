@@ -61,12 +61,30 @@ class PmdAllocationTest {
         forwardAndMeasure("0 2 1 - - 1234 ; ; controller:80 output:2\n0 1 - - - ; ; normal", true);
     }
 
+    /**
+     * QoS on every port, at rates that drop nothing (the cost of the path, not of drops): ingress
+     * policing (bytes and packets) on p1, a two-queue shaper on p2, a trTCM policer on p3.
+     */
+    @Test
+    void qosAllocatesNothing() throws Exception {
+        forwardAndMeasure(null, false, Map.of(
+                "p1", Map.of("ingress_policing_rate", "100000000", "ingress_policing_kpkts_rate", "100000"),
+                "p2", Map.of("type", "linux-htb", "other_config:max-rate", "100000000000", "queue:0:min-rate", "1000000",
+                        "queue:1:min-rate", "1000000", "queue:1:priority", "1"),
+                "p3", Map.of("type", "trtcm-policer", "other_config:cir", "10000000000", "other_config:cbs", "100000",
+                        "other_config:eir", "1000", "other_config:ebs", "10000")));
+    }
+
     private static void forwardAndMeasure(String flows) throws Exception {
         forwardAndMeasure(flows, false);
     }
 
-    /** Runs a PMD over in-memory ports for 1M+ packets; {@code flows} are the bridge's tables, or null for none. */
     private static void forwardAndMeasure(String flows, boolean packetIns) throws Exception {
+        forwardAndMeasure(flows, packetIns, Map.of());
+    }
+
+    /** Runs a PMD over in-memory ports for 1M+ packets; {@code flows} are the bridge's tables, or null for none; {@code qos} per port. */
+    private static void forwardAndMeasure(String flows, boolean packetIns, Map<String, Map<String, String>> qos) throws Exception {
         org.agrona.concurrent.ringbuffer.RingBuffer events = new org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer(
                 new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
                         (1 << 20) + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH)));
@@ -84,9 +102,9 @@ class PmdAllocationTest {
             if (packetIns) dp.packetInsTo(events);
             dp.configure(Map.of());
             dp.addBridge("br0", packetIns ? Map.of("controller-rate-limit", "0") : Map.of());
-            dp.addPort(new PortSpec("br0", "p1", MemoryPort.TYPE, 1, null, 10, "", Map.of()));
-            dp.addPort(new PortSpec("br0", "p2", MemoryPort.TYPE, 2, null, 10, "", Map.of()));
-            dp.addPort(new PortSpec("br0", "p3", MemoryPort.TYPE, 3, null, -1, "10", Map.of()));
+            dp.addPort(new PortSpec("br0", "p1", MemoryPort.TYPE, 1, null, 10, "", Map.of(), qos.getOrDefault("p1", Map.of())));
+            dp.addPort(new PortSpec("br0", "p2", MemoryPort.TYPE, 2, null, 10, "", Map.of(), qos.getOrDefault("p2", Map.of())));
+            dp.addPort(new PortSpec("br0", "p3", MemoryPort.TYPE, 3, null, -1, "10", Map.of(), qos.getOrDefault("p3", Map.of())));
             if (flows != null) dp.setFlows("br0", OfPipeline.parse(flows, 1));
             List<byte[]> fromP1 = new ArrayList<>();
             List<byte[]> fromP2 = new ArrayList<>();
@@ -121,6 +139,10 @@ class PmdAllocationTest {
             System.out.printf("PMD forwarded %d packets, allocated %s bytes per window%n", forwarded, java.util.Arrays.toString(windows));
             assertTrue(forwarded >= 1_000_000, "forwarded " + forwarded);
             assertTrue(memory.ports.get("p3").txPackets.get() > 0, "the trunk got flooded, tagged copies");
+            if (!qos.isEmpty()) {
+                assertTrue(memory.ports.get("p2").txPackets.get() > 500_000, "the shaper sent: " + memory.ports.get("p2").txPackets.get());
+                assertTrue(dp.view().bridge("br0").port("p2").shaper() != null);
+            }
             assertTrue(java.util.Arrays.stream(windows).allMatch(b -> b < 1024) && java.util.Arrays.stream(windows).anyMatch(b -> b == 0),
                     "PMD allocated " + java.util.Arrays.toString(windows) + " bytes in four windows over " + forwarded + " packets");
             if (packetIns) {
