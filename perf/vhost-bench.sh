@@ -154,7 +154,8 @@ run_vswitch() {
         start_testpmd
         flows "$c" env OVS_RUNDIR="$W/vsw" ovs-ofctl -O OpenFlow13
         measure "vswitch $c" ours_up "$VSWITCH_HOME/bin/appctl dpif-netdev/pmd-stats-clear" ours_ns | tee -a "$W/results"
-        $V del-port vh0 -- del-port vh1 -- --all destroy QoS -- --all destroy Queue
+        $V del-port vh0 -- del-port vh1
+        $V -- --all destroy QoS -- --all destroy Queue
         stop_testpmd
     done
     "$VSWITCH_HOME/bin/vswitch" stop >/dev/null
@@ -182,7 +183,8 @@ run_ovs() {   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1, the same ports
         start_testpmd
         flows "$c" ovs-ofctl -O OpenFlow13
         measure "OVS-DPDK $OVS_VERSION $c" ovs_up "ovs-appctl -t $OVS_CTL dpif-netdev/pmd-stats-clear" ovs_ns | tee -a "$W/results"
-        $O del-port vh0 -- del-port vh1 -- --all destroy QoS -- --all destroy Queue
+        $O del-port vh0 -- del-port vh1
+        $O -- --all destroy QoS -- --all destroy Queue
         stop_testpmd
     done
     for p in "$W"/ovs/*.pid; do kill "$(cat "$p")" 2>/dev/null || true; done

@@ -60,6 +60,14 @@ class QosSpecTest {
     }
 
     @Test
+    void travelsInAPortSpec() {
+        Map<String, String> flat = Map.of("type", "linux-htb", "queue:1:min-rate", "1000000", "ingress_policing_rate", "5");
+        io.vswitch.datapath.ipc.PortSpec p = new io.vswitch.datapath.ipc.PortSpec("br0", "p", "tap", 1, null, -1, "", Map.of("k", "v"), flat);
+        assertEquals(p, io.vswitch.datapath.ipc.PortSpec.fromMap(p.toMap()));
+        assertEquals(QosSpec.parse(flat), QosSpec.parse(io.vswitch.datapath.ipc.PortSpec.fromMap(p.toMap()).qos()));
+    }
+
+    @Test
     void refusalsSayWhatIsWrong() {
         assertEquals("QoS type \"linux-hfsc\" is not supported (use egress-policer, trtcm-policer, linux-htb)",
                 assertThrows(IllegalArgumentException.class, () -> QosSpec.parse(Map.of("type", "linux-hfsc"))).getMessage());
