@@ -449,20 +449,26 @@ public final class Datapath implements AutoCloseable {
         return used.nextClearBit(1);
     }
 
+    /** Publishes a view in which the port with {@code next}'s index is {@code next} (same bridge); returns that bridge as it was. */
+    private DpBridge replace(DpPort next) {
+        DatapathView v = view.get();
+        DpPort[] ports = v.ports.clone();
+        ports[next.index()] = next;
+        DpBridge b = v.bridges[next.bridgeIndex()];
+        DpPort[] bp = b.ports().clone();
+        for (int i = 0; i < bp.length; i++) if (bp[i].index() == next.index()) bp[i] = next;
+        DpBridge[] bridges = v.bridges.clone();
+        bridges[b.index()] = b.withPorts(bp);
+        publish(ports, bridges);
+        return b;
+    }
+
     private void reconfigurePort(DpPort p, VlanPolicy vlan, int ofport) {
         DpPort next = p;
         if (!p.vlan().equals(vlan)) next = next.withVlan(vlan);
         if (ofport > 0 && ofport != p.ofport()) next = next.withOfport(ofport);
         if (next == p) return;
-        DatapathView v = view.get();
-        DpPort[] ports = v.ports.clone();
-        ports[p.index()] = next;
-        DpBridge b = v.bridges[p.bridgeIndex()];
-        DpPort[] bp = b.ports().clone();
-        for (int i = 0; i < bp.length; i++) if (bp[i].index() == p.index()) bp[i] = next;
-        DpBridge[] bridges = v.bridges.clone();
-        bridges[b.index()] = b.withPorts(bp);
-        publish(ports, bridges);
+        DpBridge b = replace(next);
         if (!p.vlan().equals(vlan)) {
             quiesce();
             b.macs().flushPort(p.index());   // addresses learned in VLANs the port may no longer carry
@@ -472,25 +478,21 @@ public final class Datapath implements AutoCloseable {
 
     /**
      * Gives a port new QoS (or none): the new policers or shaper are published with the port, and the
-     * old ones are freed once no PMD can be using them. Packets the old shaper still held are lost
-     * (counted in its queues' backlog no more); other ports see nothing of it.
+     * old ones are freed once no PMD can be using them. Packets the old shaper still held are dropped
+     * and counted (tx_dropped, ovs_tx_qos_drops); other ports see nothing of it.
      */
     private void setQos(DpPort p, QosSpec qos) {
         QosSpec have = p.qos() == null ? QosSpec.NONE : p.qos().spec;
         if (have.equals(qos)) return;
         PortQos next = qos.equals(QosSpec.NONE) ? null : new PortQos(qos, p.counters());
-        DpPort changed = p.withQos(next);
-        DatapathView v = view.get();
-        DpPort[] ports = v.ports.clone();
-        ports[p.index()] = changed;
-        DpBridge b = v.bridges[p.bridgeIndex()];
-        DpPort[] bp = b.ports().clone();
-        for (int i = 0; i < bp.length; i++) if (bp[i].index() == p.index()) bp[i] = changed;
-        DpBridge[] bridges = v.bridges.clone();
-        bridges[b.index()] = b.withPorts(bp);
-        publish(ports, bridges);
+        replace(p.withQos(next));
         if (p.qos() != null) {
             quiesce();
+            if (p.shaper() != null) {
+                int lost = p.shaper().backlog();
+                p.counters().txDropped.getAndAdd(lost);
+                p.qos().txDrops.getAndAdd(lost);
+            }
             p.qos().close();
         }
         LOG.log(System.Logger.Level.INFO, "port " + p.name() + ": QoS " + (next == null ? "removed" : "set " + qos.source()));

@@ -45,14 +45,14 @@ final class DataplaneCommands {
 
     private DpPort port(String name) throws UnixctlException {
         for (DpPort p : dp.view().ports) if (p != null && p.name().equals(name)) return p;
-        throw new UnixctlException("No such interface");
+        throw new UnixctlException("no such interface");
     }
 
     /** OVS's qos/show: the QoS type and settings, then per queue its settings and counters. */
     String qosShow(String name) throws UnixctlException {
         DpPort p = port(name);
         PortQos qos = p.qos();
-        if (qos == null || !qos.spec.hasEgress()) throw new UnixctlException("QoS not configured on " + name + "\n");
+        if (qos == null || !qos.spec.hasEgress()) return "QoS not configured on " + name + "\n";   // a reply, not an error, as OVS
         QosSpec spec = qos.spec;
         StringBuilder sb = new StringBuilder("QoS: " + name + " " + spec.type() + "\n");
         spec.details().forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));

@@ -223,7 +223,11 @@ class OpenFlowTrafficIT {
                 "-f", "ether proto 0x88b5", "-T", "fields", "-e", "eth.src", "-e", "eth.type");
         for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
         String frame = "ffffffffffff0200000000aa88b5" + "00".repeat(46);
-        ofctl("packet-out", "in_port=controller packet=" + frame + " actions=output:3");
+        // tshark prints "Capturing on" a moment before it captures: send until it has seen one (it stops at the first)
+        for (int i = 0; i < 5 && tshark.isAlive(); i++) {
+            ofctl("packet-out", "in_port=controller packet=" + frame + " actions=output:3");
+            tshark.waitFor(3, TimeUnit.SECONDS);
+        }
         assertTrue(tshark.waitFor(25, TimeUnit.SECONDS), "tshark did not finish");
         assertTrue(Files.readString(capture).contains("02:00:00:00:00:aa\t0x88b5"), "c got the packet-out:\n" + Files.readString(capture));
 

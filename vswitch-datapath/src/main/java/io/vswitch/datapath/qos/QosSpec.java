@@ -24,8 +24,8 @@ public record QosSpec(long ingressRate, long ingressBurst, long ingressKpktsRate
     public static final java.util.List<String> TYPES = java.util.List.of(EGRESS_POLICER, TRTCM_POLICER, LINUX_HTB);
     /** OVS's rate for a port whose link speed it cannot tell (NETDEV_DEFAULT_BPS), the default linux-htb max-rate. */
     public static final long DEFAULT_MAX_RATE = 10_000_000_000L;
-    /** Ingress policing burst when 0 is configured (OVS's documented default): 8000 kbit. */
-    public static final long DEFAULT_INGRESS_BURST = 8000;
+    /** Ingress policing bursts when 0 is configured (OVS's documented defaults): 8000 kbit, 16 kpkts. */
+    public static final long DEFAULT_INGRESS_BURST = 8000, DEFAULT_INGRESS_KPKTS_BURST = 16;
     /** A queue may not get less than 1500 bytes/s (OVS's linux-htb floor). */
     static final long MIN_HTB_RATE = 1500 * 8;
     /** Most queues per QoS: each takes {@link Shaper#QUEUE_PACKETS} 2 KiB slots. */
@@ -121,14 +121,17 @@ public record QosSpec(long ingressRate, long ingressBurst, long ingressKpktsRate
         } else if (TRTCM_POLICER.equals(type)) {
             meter = meter(qosConfig, "QoS other_config", true);
             for (Map.Entry<Long, Map<String, String>> q : queueConfig.entrySet()) {
-                queues.put(q.getKey(), new QueueSpec(q.getKey(), 0, 0, 0, 0, dscp(q.getValue(), q.getKey()),
-                        meter(q.getValue(), "Queue " + q.getKey() + " other_config", true)));
+                Map<String, String> c = q.getValue();
+                // As OVS-DPDK: a queue 0 without rates of its own has the port's.
+                boolean own = c.keySet().stream().anyMatch(k -> !k.equals("dscp"));
+                queues.put(q.getKey(), new QueueSpec(q.getKey(), 0, 0, 0, 0, dscp(c, q.getKey()),
+                        q.getKey() == 0 && !own ? meter : meter(c, "Queue " + q.getKey() + " other_config", true)));
             }
             // Packets for a queue the QoS lacks go to queue 0; without a Queue 0 row it has the port's buckets.
             queues.putIfAbsent(0L, new QueueSpec(0, 0, 0, 0, 0, -1, meter));
         }
         return new QosSpec(rate, rate == 0 ? 0 : burst == 0 ? DEFAULT_INGRESS_BURST : burst, kpkts,
-                kpkts == 0 ? 0 : kpktsBurst == 0 ? kpkts : kpktsBurst, type, maxRate, qosBurst, meter, queues, flat);
+                kpkts == 0 ? 0 : kpktsBurst == 0 ? DEFAULT_INGRESS_KPKTS_BURST : kpktsBurst, type, maxRate, qosBurst, meter, queues, flat);
     }
 
     /** The egress QoS's settings as {@code qos/show} prints them (OVS's netdev "details"), with defaults filled in. */
@@ -178,8 +181,10 @@ public record QosSpec(long ingressRate, long ingressBurst, long ingressKpktsRate
     private static Meter meter(Map<String, String> c, String what, boolean excess) {
         long cir = number(c, "cir", 0, what), cbs = number(c, "cbs", 0, what);
         long eir = excess ? number(c, "eir", 0, what) : 0, ebs = excess ? number(c, "ebs", 0, what) : 0;
+        // OVS-DPDK refuses a rate without a bucket; all rates 0 it accepts and then drops everything: refused here.
         if (cir == 0 && eir == 0) throw new IllegalArgumentException(what + ": cir" + (excess ? " or eir" : "") + " must be set above 0 (bytes per second)");
-        if (cbs == 0 && ebs == 0) throw new IllegalArgumentException(what + ": cbs" + (excess ? " or ebs" : "") + " must be set above 0 (bytes)");
+        if (cir > 0 && cbs == 0) throw new IllegalArgumentException(what + ": cbs must be set above 0 (bytes) when cir is");
+        if (eir > 0 && ebs == 0) throw new IllegalArgumentException(what + ": ebs must be set above 0 (bytes) when eir is");
         return new Meter(cir, cbs, eir, ebs);
     }
 

@@ -225,6 +225,13 @@ public final class Shaper {
         return null;
     }
 
+    /** Packets waiting in all queues (a snapshot; any thread). */
+    public int backlog() {
+        int n = 0;
+        for (Queue q : queues) n += q.packets.backlog();
+        return n;
+    }
+
     /** True if any queue holds packets (a snapshot; any thread). */
     public boolean backlogged() {
         for (Queue q : queues) if (q.packets.backlog() > 0) return true;

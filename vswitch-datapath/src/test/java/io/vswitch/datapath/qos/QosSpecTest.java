@@ -26,7 +26,7 @@ class QosSpecTest {
         assertEquals(10000, s.ingressRate());
         assertEquals(QosSpec.DEFAULT_INGRESS_BURST, s.ingressBurst());
         QosSpec k = QosSpec.parse(Map.of("ingress_policing_kpkts_rate", "5"));
-        assertEquals(5, k.ingressKpktsBurst());
+        assertEquals(QosSpec.DEFAULT_INGRESS_KPKTS_BURST, k.ingressKpktsBurst());
     }
 
     @Test
@@ -57,6 +57,10 @@ class QosSpecTest {
         assertTrue(s.queues().containsKey(0L));
         assertEquals(s.meter(), s.queues().get(0L).meter());
         assertEquals(new QosSpec.Meter(100, 2048, 0, 0), s.queues().get(5L).meter());
+        QosSpec z = QosSpec.parse(Map.of("type", "trtcm-policer", "other_config:cir", "1000", "other_config:cbs", "2048", "queue:0:dscp", "10"));
+        assertEquals(z.meter(), z.queues().get(0L).meter(), "a queue 0 without rates has the port's");
+        assertThrows(IllegalArgumentException.class, () -> QosSpec.parse(Map.of("type", "trtcm-policer", "other_config:cir", "1000",
+                "other_config:ebs", "2048")), "cir without cbs");
     }
 
     @Test
