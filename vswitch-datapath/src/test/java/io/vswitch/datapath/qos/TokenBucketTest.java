@@ -42,4 +42,18 @@ class TokenBucketTest {
         assertEquals(10, b.ratePerSecond());
         assertEquals(2, b.burst());
     }
+
+    @Test
+    void largeUnitsAndHighRatesKeepTheirAccuracy() {
+        // 100 Gbit/s: 1500-byte frames cost 120 ns each; fixed point must not drift by more than 0.1 %
+        TokenBucket fast = new TokenBucket(100_000_000_000L, 12_000);
+        int n = 0;
+        for (long t = 0; t < S / 100; t += 10) n += fast.tryTake(t, 12_000) ? 1 : 0;
+        assertTrue(Math.abs(n - 83_334) <= 84, "10 ms at 100 Gbit/s of 12 000-bit frames: " + n);
+        // 1 unit/s with a take so large that the multiplication would overflow: the division answers
+        TokenBucket slow = new TokenBucket(1, 20_000_000);
+        assertTrue(slow.tryTake(S, 10_000_000));
+        assertTrue(slow.tryTake(S, 10_000_000));
+        assertFalse(slow.tryTake(S, 1));
+    }
 }
