@@ -59,6 +59,7 @@ public final class Datapath implements AutoCloseable {
     private final Map<String, String> config = new TreeMap<>();
     /** Ports' configuration as last requested, by port index (reported back on resynchronisation). */
     private final Map<Integer, PortSpec> specs = new HashMap<>();
+    private final io.vswitch.datapath.tunnel.TunnelControl tunnels = new io.vswitch.datapath.tunnel.TunnelControl();
     private long version;
     private long[] cpuMask;
     private long sleepMaxMicros;
@@ -434,6 +435,7 @@ public final class Datapath implements AutoCloseable {
         specs.put(index, spec.withOfport(ofport));
         for (int q = 0; q < io.rxqCount(); q++) rxqs.put(rxqKey(index, q), new Rxq(port, q));
         reassignRxqs();
+        refreshTunnels();                                // an internal port's addresses, a vport's routes
         LOG.log(System.Logger.Level.INFO, "added port " + spec.name() + " (type " + spec.type() + ", ofport " + ofport + ") to " + bridge.name());
     }
 
@@ -524,6 +526,7 @@ public final class Datapath implements AutoCloseable {
         port.io().close();
         if (port.qos() != null) port.qos().close();
         port.counters().close();
+        tunnels.portDeleted(port);
         freePortIndexes.set(port.index());
         specs.remove(port.index());
         LOG.log(System.Logger.Level.INFO, "deleted port " + name + " from " + bridgeName);
@@ -581,7 +584,7 @@ public final class Datapath implements AutoCloseable {
     }
 
     private void publish(DpPort[] ports, DpBridge[] bridges) {
-        view.set(new DatapathView(ports, bridges, ++version));
+        view.set(new DatapathView(ports, bridges, ++version, tunnels.build(ports)));
     }
 
     // ---- state ----
@@ -600,7 +603,12 @@ public final class Datapath implements AutoCloseable {
             flowCounters.put(b.name(), b.flows() == null ? new long[0] : b.flows().countersWithTables());
             for (DpPort p : b.ports()) {
                 ports.add(specs.get(p.index()));
-                status.put(p.name(), p.io().status());
+                Map<String, String> st = p.io().status();
+                if (v.tunnels.role[p.index()] == io.vswitch.datapath.tunnel.Tunnels.VPORT) {
+                    st = new TreeMap<>(st);
+                    io.vswitch.datapath.tunnel.TunnelControl.putStatus(p, v.tunnels, v, st);
+                }
+                status.put(p.name(), st);
             }
         }
         return new DatapathState(epoch, config(), bridges, ports, status, generations, flowCounters);
@@ -613,7 +621,48 @@ public final class Datapath implements AutoCloseable {
     public void housekeeping() {
         int now = now();
         for (DpBridge b : view.get().bridges) if (b != null) b.macs().sweep(now);
+        tunnels.neighbours().sweep(now);
+        refreshTunnels();
         refreshRxqs();
+    }
+
+    /** Takes the internal ports' addresses, routes, MACs and MTUs from {@code u} instead of the kernel (tests). */
+    public synchronized void useUnderlay(io.vswitch.datapath.tunnel.TunnelControl.Underlay u) {
+        tunnels.useUnderlay(u);
+        refreshTunnels();
+    }
+
+    /** Publishes a new view if the kernel's addresses, routes, MACs or MTUs of the internal ports changed. */
+    private synchronized void refreshTunnels() {
+        DatapathView v = view.get();
+        if (tunnels.refresh(v.ports)) {
+            publish(v.ports, v.bridges);
+            LOG.log(System.Logger.Level.INFO, "tunnel endpoints and routes updated");
+        }
+    }
+
+    /**
+     * The tunnel commands ({@code ovs/route/*}, {@code tnl/neigh/*}): runs {@code command} with
+     * {@code args} and returns its reply text; throws {@link IllegalArgumentException} with OVS's error text.
+     */
+    public synchronized String tunnelCommand(String command, List<String> args) {
+        refreshTunnels();                                // show what the kernel says now, not a second ago
+        DatapathView v = view.get();
+        String reply = switch (command) {
+            case "ovs/route/show" -> tunnels.routeShow(v.tunnels.routes);
+            case "ovs/route/add" -> tunnels.routeAdd(args, v.ports);
+            case "ovs/route/del" -> tunnels.routeDel(args);
+            case "ovs/route/lookup" -> tunnels.routeLookup(args, v.tunnels.routes);
+            case "tnl/neigh/show", "tnl/arp/show" -> tunnels.neighShow(v, now());
+            case "tnl/neigh/flush", "tnl/arp/flush" -> {
+                tunnels.neighbours().flush(-1);
+                yield "OK\n";
+            }
+            case "tnl/neigh/set", "tnl/arp/set" -> tunnels.neighSet(args, v, now());
+            default -> throw new IllegalArgumentException("unknown command " + command);
+        };
+        if (command.equals("ovs/route/add") || command.equals("ovs/route/del")) publish(v.ports, v.bridges);
+        return reply;
     }
 
     private synchronized void refreshRxqs() {

@@ -41,6 +41,23 @@ final class DataplaneCommands {
         s.register("dpctl/show", "[-s]", 0, 1, a -> dpctlShow(a.contains("-s")));
         s.register("qos/show", "interface", 1, 1, a -> qosShow(a.get(0)));
         s.register("qos/show-types", "interface", 1, 1, a -> qosShowTypes(a.get(0)));
+        s.register("ovs/route/show", "", 0, 0, a -> tunnel("ovs/route/show", a));
+        s.register("ovs/route/add", "ip/plen output_bridge [gw] [src=src_ip]", 2, 4, a -> tunnel("ovs/route/add", a));
+        s.register("ovs/route/del", "ip/plen", 1, 1, a -> tunnel("ovs/route/del", a));
+        s.register("ovs/route/lookup", "ip_addr", 1, 1, a -> tunnel("ovs/route/lookup", a));
+        for (String prefix : List.of("tnl/neigh/", "tnl/arp/")) {
+            s.register(prefix + "show", "", 0, 0, a -> tunnel("tnl/neigh/show", a));
+            s.register(prefix + "flush", "", 0, 0, a -> tunnel("tnl/neigh/flush", a));
+            s.register(prefix + "set", "BRIDGE IP MAC", 3, 3, a -> tunnel("tnl/neigh/set", a));
+        }
+    }
+
+    private String tunnel(String command, List<String> args) throws UnixctlException {
+        try {
+            return dp.tunnelCommand(command, args);
+        } catch (IllegalArgumentException e) {
+            throw new UnixctlException(e.getMessage());
+        }
     }
 
     private DpPort port(String name) throws UnixctlException {
@@ -141,6 +158,12 @@ final class DataplaneCommands {
             }
             if (v[11] + v[12] + v[13] + v[14] > 0) {
                 sb.append(String.format("  OpenFlow drops: table miss %d, expired TTL %d, meter %d, group loop %d%n", v[11], v[12], v[13], v[14]));
+            }
+            long[] t = java.util.Arrays.copyOfRange(v, 15, 24);
+            if (java.util.Arrays.stream(t).sum() > 0) {
+                sb.append(String.format("  tunnels: encapsulated %d, decapsulated %d, ARP requests %d%n", t[0], t[1], t[8]));
+                sb.append(String.format("  tunnel drops: no route %d, no neighbour %d, too big for the MTU %d, malformed %d, no vport %d, other %d%n",
+                        t[2], t[3], t[4], t[5], t[6], t[7]));
             }
             sb.append(String.format("  pmd-sleep-max: %d us%n", p.sleepMaxMicros()));
         }

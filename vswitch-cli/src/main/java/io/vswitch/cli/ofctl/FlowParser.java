@@ -215,6 +215,8 @@ final class FlowParser {
                 if (mask == null) m.setExact(MatchField.TUNNEL_ID, U64.of(longNumber(v)));
                 else m.setMasked(MatchField.TUNNEL_ID, U64.of(longNumber(v)), U64.of(longNumber(mask)));
             }
+            case "tun_src" -> ipv4(m, MatchField.TUNNEL_IPV4_SRC, value);
+            case "tun_dst" -> ipv4(m, MatchField.TUNNEL_IPV4_DST, value);
             default -> throw new OfctlException("unknown keyword " + name);
         }
     }
@@ -264,6 +266,9 @@ final class FlowParser {
                 case "tcp_dst" -> o.tcpDst(TransportPort.of(number(value)));
                 case "udp_src" -> o.udpSrc(TransportPort.of(number(value)));
                 case "udp_dst" -> o.udpDst(TransportPort.of(number(value)));
+                case "tun_id", "tunnel_id" -> o.tunnelId(U64.of(longNumber(value)));
+                case "tun_src" -> o.tunnelIpv4Src(IPv4Address.of(value));
+                case "tun_dst" -> o.tunnelIpv4Dst(IPv4Address.of(value));
                 case "tp_src", "tp_dst" -> {
                     boolean src = field.equals("tp_src");
                     if (IpProtocol.TCP.equals(proto)) yield src ? o.tcpSrc(TransportPort.of(number(value))) : o.tcpDst(TransportPort.of(number(value)));
@@ -271,7 +276,7 @@ final class FlowParser {
                     throw new OfctlException(field + " needs a tcp or udp flow");
                 }
                 default -> throw new OfctlException(field + " is not a field set_field can write here (eth_src, eth_dst, vlan_vid, vlan_pcp, "
-                        + "ip_src, ip_dst, ip_dscp, tcp_src, tcp_dst, udp_src, udp_dst)");
+                        + "ip_src, ip_dst, ip_dscp, tcp_src, tcp_dst, udp_src, udp_dst, tun_id, tun_src, tun_dst)");
             };
         } catch (IllegalArgumentException e) {
             throw new OfctlException(value + ": bad value for " + field);

@@ -156,6 +156,8 @@ final class FlowPrinter {
             if (m.get(f) != null) s.append("tp_dst=").append(m.get(f)).append(',');
         }
         masked(s, m, MatchField.TUNNEL_ID, "tun_id", true);
+        ip(s, m, MatchField.TUNNEL_IPV4_SRC, "tun_src");
+        ip(s, m, MatchField.TUNNEL_IPV4_DST, "tun_dst");
         if (!s.isEmpty() && s.charAt(s.length() - 1) == ',') s.setLength(s.length() - 1);
         return s.toString();
     }

@@ -1,5 +1,7 @@
 package io.vswitch.datapath.pipeline;
 
+import io.vswitch.datapath.tunnel.Tunnels;
+
 /**
  * Everything a PMD needs to forward, as one immutable snapshot. The dataplane's control thread builds
  * a new view for every change and publishes it with a release store; PMDs read it with an acquire
@@ -8,7 +10,7 @@ package io.vswitch.datapath.pipeline;
 public final class DatapathView {
     public static final int MAX_PORTS = 1024;
     public static final int MAX_BRIDGES = 256;
-    public static final DatapathView EMPTY = new DatapathView(new DpPort[MAX_PORTS], new DpBridge[MAX_BRIDGES], 0);
+    public static final DatapathView EMPTY = new DatapathView(new DpPort[MAX_PORTS], new DpBridge[MAX_BRIDGES], 0, Tunnels.NONE);
 
     /** Ports by datapath index; null where unused. */
     public final DpPort[] ports;
@@ -17,9 +19,12 @@ public final class DatapathView {
     public final long version;
     /** The ports with a shaper: every PMD iteration releases what their queues may send (usually none). */
     public final DpPort[] shaped;
+    /** Tunnel vports, endpoints, routes and neighbours. */
+    public final Tunnels tunnels;
 
-    public DatapathView(DpPort[] ports, DpBridge[] bridges, long version) {
+    public DatapathView(DpPort[] ports, DpBridge[] bridges, long version, Tunnels tunnels) {
         this.ports = ports;
+        this.tunnels = tunnels;
         this.bridges = bridges;
         this.version = version;
         this.shaped = java.util.Arrays.stream(ports).filter(p -> p != null && p.shaper() != null).toArray(DpPort[]::new);

@@ -7,8 +7,14 @@ import io.vswitch.datapath.ipc.PacketInWriter;
 import io.vswitch.datapath.normal.MacTable;
 import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.PacketPool;
 import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.qos.PortQos;
+import io.vswitch.datapath.tunnel.Gre;
+import io.vswitch.datapath.tunnel.OuterHeader;
+import io.vswitch.datapath.tunnel.TunnelSpec;
+import io.vswitch.datapath.tunnel.Tunnels;
+import io.vswitch.datapath.tunnel.Vxlan;
 
 import java.lang.foreign.MemorySegment;
 
@@ -84,6 +90,32 @@ public final class Forwarder {
     private long txPackets;
     private long txBursts;
 
+    /** The view and clock (seconds) of the batch being forwarded: tunnels need them where outputs are staged. */
+    private DatapathView current = DatapathView.EMPTY;
+    private int clock;
+    /**
+     * Tunnels: per packet, the offset in front of which an encapsulation header was last written (or
+     * a decapsulated outer header lies), -1 if none; a second header there first sends what is staged.
+     */
+    private final long[] encapAt = new long[Batch.MAX];
+    /** Recirculations in progress (encapsulation into the underlay, decapsulation into the overlay). */
+    private int tunnelDepth;
+    static final int MAX_TUNNEL_DEPTH = 4;
+    private final long[][] savedOuterKey = new long[MAX_TUNNEL_DEPTH][FlowKey.WORDS];
+    private final long[] savedOuter = new long[MAX_TUNNEL_DEPTH * 8];
+    private final OfPipeline[] savedPortMods = new OfPipeline[MAX_TUNNEL_DEPTH];
+    /** ARP requests for missing neighbours, at most one per second per next hop (per PMD): direct-mapped. */
+    private final long[] arpAsked = new long[16];
+    private final long[] arpAskedAt = new long[16];
+    /** The outer packet's action set while a recirculated form of it runs (only copied when not empty). */
+    private final long[][] savedSetArg = new long[MAX_TUNNEL_DEPTH][64];
+    private final int[][] savedSetOutput = new int[MAX_TUNNEL_DEPTH][MAX_SET_OUTPUTS];
+    private final long[][] savedSetOutputArg = new long[MAX_TUNNEL_DEPTH][MAX_SET_OUTPUTS];
+    private final long[] tunnelStats = new long[TUNNEL_STATS];
+    /** Indexes into {@link #tunnelStats}, in the order of {@code PmdCounters}' tunnel names. */
+    public static final int TNL_PUSH = 0, TNL_POP = 1, TNL_NO_ROUTE = 2, TNL_NO_NEIGHBOUR = 3, TNL_TOO_BIG = 4, TNL_POP_ERRORS = 5,
+            TNL_POP_NO_PORT = 6, TNL_ERRORS = 7, TNL_ARP_REQUESTS = 8, TUNNEL_STATS = 9;
+
     public Forwarder(PmdIo io, PacketInWriter packetIns) {
         this.io = io;
         this.packetIns = packetIns;
@@ -132,6 +164,8 @@ public final class Forwarder {
             in.counters().rxDropped.getAndAdd(n);
             return;
         }
+        current = view;
+        clock = now;
         MemorySegment mem = batch.memory();
         long[] keys = batch.keys;
         int dropped = 0;
@@ -162,6 +196,7 @@ public final class Forwarder {
         batch.layers[i] = Parser.parse(mem, batch.offset[i], batch.length[i], keys, base);
         taggedLen[i] = NO_VARIANT;
         untaggedLen[i] = NO_VARIANT;
+        encapAt[i] = -1;
         spareBusy = 0;
         actionSet = 0;
         actionSetOutputs = 0;
@@ -176,6 +211,8 @@ public final class Forwarder {
         MemorySegment mem = batch.memory();
         OfPipeline tables = bridge.flows();
         portMods = tables != null && tables.hasPortConfigs() ? tables : null;
+        current = view;
+        clock = now;
         begin(batch, 0, mem, batch.keys, in == null ? -1 : in.index());
         referenced = false;
         accepted = true;
@@ -274,6 +311,14 @@ public final class Forwarder {
     private void stage(DpPort port, long offset, int length, Batch batch, int i) {
         if (portMods != null && (portMods.portConfig(port.ofport()) & (OfPipeline.PORT_DOWN | OfPipeline.NO_FWD)) != 0) return;
         int p = port.index();
+        byte role = current.tunnels.role[p];
+        if (role != 0) {
+            if (role == Tunnels.VPORT) {
+                encapsulate(batch, i, port, offset, length);
+                return;
+            }
+            if (terminate(batch, i, port, offset, length)) return;
+        }
         int c = stagedCount[p];
         if (c == Batch.MAX) return;                      // every packet of the batch already goes there (ALL/FLOOD twice)
         if (c == 0) dirty[dirtyCount++] = p;
@@ -438,12 +483,13 @@ public final class Forwarder {
         OfRule.SET_IP_ECN, OfRule.SET_ICMP_TYPE, OfRule.SET_ICMP_CODE, OfRule.SET_ARP_OP, OfRule.SET_ARP_SPA, OfRule.SET_ARP_TPA,
         OfRule.SET_ARP_SHA, OfRule.SET_ARP_THA, OfRule.SET_IPV6_SRC_HI, OfRule.SET_IPV6_SRC_LO, OfRule.SET_IPV6_DST_HI,
         OfRule.SET_IPV6_DST_LO, OfRule.SET_IPV6_LABEL, OfRule.SET_TUN_ID, OfRule.SET_ND_TARGET_HI, OfRule.SET_ND_TARGET_LO,
-        OfRule.SET_ND_SLL, OfRule.SET_ND_TLL, OfRule.SET_QUEUE, OfRule.GROUP
+        OfRule.SET_ND_SLL, OfRule.SET_ND_TLL, OfRule.SET_QUEUE, OfRule.SET_TUN_SRC, OfRule.SET_TUN_DST, OfRule.GROUP
     };
 
     /** Edits packet i (copying it first if an output refers to its bytes); false if it is gone. */
     private boolean change(Batch batch, int i, MemorySegment mem, int op, long arg, long[] keys, int base) {
-        if (op == OfRule.SET_QUEUE || op == OfRule.SET_TUN_ID) {   // the flow key only: the bytes (maybe an output's) stay
+        if (op == OfRule.SET_QUEUE || op == OfRule.SET_TUN_ID || op == OfRule.SET_TUN_SRC || op == OfRule.SET_TUN_DST) {
+            // the flow key only: the bytes (maybe an output's) stay
             edit(batch, i, mem, op, arg, keys, base);
             return true;
         }
@@ -647,6 +693,8 @@ public final class Forwarder {
                 keys[base + FlowKey.W_ETH_SRC] = arg;
             }
             case OfRule.SET_TUN_ID -> keys[base + FlowKey.W_TUN_ID] = arg;      // metadata for a later tunnel port
+            case OfRule.SET_TUN_SRC -> keys[base + FlowKey.W_TUN_IPV4] = arg << 32 | keys[base + FlowKey.W_TUN_IPV4] & 0xffffffffL;
+            case OfRule.SET_TUN_DST -> keys[base + FlowKey.W_TUN_IPV4] = keys[base + FlowKey.W_TUN_IPV4] & 0xffffffff00000000L | arg & 0xffffffffL;
             // The queue the packet leaves by (skb_priority, as OVS keeps it); a port without QoS has one queue, so it changes nothing there
             case OfRule.SET_QUEUE -> keys[base + FlowKey.W_MARK] = (arg & 0xffffffffL) << 32 | keys[base + FlowKey.W_MARK] & 0xffffffffL;
             case OfRule.SET_ARP_OP, OfRule.SET_ARP_SPA, OfRule.SET_ARP_TPA, OfRule.SET_ARP_SHA, OfRule.SET_ARP_THA ->
@@ -662,6 +710,280 @@ public final class Forwarder {
     private static int shiftLayers(int layers, int delta) {
         int l3 = Parser.l3Offset(layers), l4 = Parser.l4Offset(layers);
         return (l3 == Parser.NONE ? Parser.NONE : l3 + delta) | (l4 == Parser.NONE ? Parser.NONE : l4 + delta) << 16;
+    }
+
+    // ---- tunnels (OVS: native tunnelling, ofproto-dpif-xlate.c and netdev-native-tnl.c) ----
+
+    private static final java.lang.foreign.ValueLayout.OfShort U16 =
+            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+
+    /** Tunnel counters (see {@code TNL_*}). */
+    public long tunnelStat(int stat) {
+        return tunnelStats[stat];
+    }
+
+    /**
+     * Output to a tunnel vport: routes the remote endpoint, finds the next hop's Ethernet address,
+     * writes the outer headers into the headroom in front of the frame (no copy) and runs the result
+     * through the underlay bridge as if the route's internal port had sent it. Without a route or a
+     * neighbour the packet is dropped and counted (a missing neighbour is asked for with an ARP
+     * request); a packet that would exceed the internal port's MTU is dropped, never fragmented.
+     */
+    private void encapsulate(Batch batch, int i, DpPort vport, long offset, int length) {
+        Tunnels t = current.tunnels;
+        TunnelSpec s = t.spec[vport.index()];
+        long[] k = batch.keys;
+        int base = i * FlowKey.WORDS;
+        long tun = k[base + FlowKey.W_TUN_IPV4];
+        int dst = s.remoteFlow() ? (int) tun : s.remoteIp();
+        int r = dst == 0 ? -1 : t.routes.lookup(dst);
+        if (r < 0) {
+            tunnelDrop(vport, TNL_NO_ROUTE);
+            return;
+        }
+        DpPort out = current.ports[t.routes.port(r)];
+        boolean vxlan = s.type() == TunnelSpec.VXLAN;
+        int header = vxlan ? Vxlan.HEADER : OuterHeader.ETH + OuterHeader.IPV4 + Gre.length(s.keyed(), s.csum());
+        if (out == null || tunnelDepth == MAX_TUNNEL_DEPTH || offset % PacketPool.SLOT_SIZE < header) {
+            tunnelDrop(vport, TNL_ERRORS);                   // a tunnel inside tunnels too deep, or no headroom
+            return;
+        }
+        int hop = t.routes.gateway(r) != 0 ? t.routes.gateway(r) : dst;
+        long mac = t.neighbours.lookup(out.index(), hop, clock);
+        if (mac < 0) {
+            tunnelDrop(vport, TNL_NO_NEIGHBOUR);
+            arpRequest(batch, i, out, t.mac[out.index()], t.routes.src(r), hop);
+            return;
+        }
+        int ipLength = header - OuterHeader.ETH + length;
+        if (ipLength > t.mtu[out.index()]) {
+            tunnelDrop(vport, TNL_TOO_BIG);
+            return;
+        }
+        if (encapAt[i] == offset) flush(batch, current);     // the headroom holds a header that staged outputs still refer to
+        encapAt[i] = offset;
+        int src = s.localFlow() ? (int) (tun >>> 32) : s.localIp() != 0 ? s.localIp() : t.routes.src(r);
+        int dlType = FlowKey.dlType(k, base);
+        boolean ip = dlType == FlowKey.ETH_TYPE_IPV4 || dlType == FlowKey.ETH_TYPE_IPV6;
+        int innerTos = ip ? FlowKey.nwTos(k, base) : 0;
+        int ecn = innerTos & 3;
+        int tos = (s.tos() == TunnelSpec.INHERIT ? innerTos & 0xfc : s.tos()) | (ecn == 3 ? 2 : ecn);   // ECN inherited, CE as ECT(0), as OVS
+        int ttl = s.ttl() == TunnelSpec.INHERIT ? (ip ? FlowKey.nwTtl(k, base) : TunnelSpec.DEFAULT_TTL) : s.ttl();
+        MemorySegment m = batch.memory();
+        long at = offset - header;
+        OuterHeader.write(m, at, mac, t.mac[out.index()], tos, ttl, s.df(), vxlan ? OuterHeader.PROTO_UDP : OuterHeader.PROTO_GRE,
+                src, dst, ipLength);
+        long key = s.outKeyFlow() ? k[base + FlowKey.W_TUN_ID] : s.outKey();
+        long tnl = at + OuterHeader.ETH + OuterHeader.IPV4;
+        if (vxlan) Vxlan.write(m, tnl, Vxlan.sourcePort(flowHash(k, base)), s.dstPort(), key & 0xffffff, length, s.csum(), src, dst);
+        else Gre.write(m, tnl, s.keyed(), key, s.csum(), length);
+        vport.counters().txPackets.getAndAdd(1);
+        vport.counters().txBytes.getAndAdd(length);
+        tunnelStats[TNL_PUSH]++;
+        recirculate(batch, i, out, at, length + header, 0, 0, -1);
+    }
+
+    private void tunnelDrop(DpPort vport, int stat) {
+        tunnelStats[stat]++;
+        vport.counters().txDropped.getAndAdd(1);
+    }
+
+    /**
+     * Output to an internal port with tunnel endpoint addresses (OVS: {@code terminate_native_tunnel}):
+     * a VXLAN or GRE packet to one of its addresses is checked, decapsulated and continues on the
+     * vport that accepts it; one no vport accepts, or with malformed outer headers, is dropped and
+     * counted. An ARP reply to the port (or a gratuitous ARP) teaches the neighbour cache and goes on
+     * to the kernel like other traffic. True if the packet was consumed.
+     */
+    private boolean terminate(Batch batch, int i, DpPort port, long offset, int length) {
+        Tunnels t = current.tunnels;
+        long[] k = batch.keys;
+        int base = i * FlowKey.WORDS;
+        int dlType = FlowKey.dlType(k, base);
+        int p = port.index();
+        if (dlType == FlowKey.ETH_TYPE_ARP) {
+            int spa = FlowKey.ipv4Src(k, base), tpa = FlowKey.ipv4Dst(k, base);
+            long sha = k[base + FlowKey.W_ARP_SHA];
+            if (sha != 0 && ((FlowKey.nwProto(k, base) == 2 && t.isLocal(p, tpa)) || spa == tpa)) t.neighbours.learn(p, spa, sha, clock);
+            return false;
+        }
+        if (dlType != FlowKey.ETH_TYPE_IPV4) return false;
+        int proto = FlowKey.nwProto(k, base), dstPort = FlowKey.tpDst(k, base);
+        if ((proto != OuterHeader.PROTO_UDP || !t.isVxlanPort(dstPort)) && (proto != OuterHeader.PROTO_GRE || !t.gre)) return false;
+        int dst = FlowKey.ipv4Dst(k, base);
+        if (!t.isLocal(p, dst)) return false;
+        MemorySegment m = batch.memory();
+        long inner = outerHeaders(m, offset, length, proto, FlowKey.nwFrag(k, base));
+        if (inner < 0) {
+            tunnelStats[TNL_POP_ERRORS]++;
+            return true;
+        }
+        long l4 = offset + OuterHeader.ETH + (m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + OuterHeader.ETH) & 0xf) * 4;
+        long key = proto == OuterHeader.PROTO_UDP ? Vxlan.vni(m, l4 + 8) : (Gre.parse(m, l4, (int) (inner - l4)) & 0x100) != 0 ? Gre.key(m, l4) : 0;
+        int innerLength = (int) (offset + OuterHeader.ETH + (m.get(U16, offset + OuterHeader.ETH + 2) & 0xffff) - inner);
+        int src = FlowKey.ipv4Src(k, base);
+        int vp = t.receivingPort(proto == OuterHeader.PROTO_UDP ? TunnelSpec.VXLAN : TunnelSpec.GRE, dstPort, key, src, dst);
+        DpPort vport = vp < 0 ? null : current.ports[vp];
+        if (vport == null) {
+            tunnelStats[TNL_POP_NO_PORT]++;
+            return true;
+        }
+        if (tunnelDepth == MAX_TUNNEL_DEPTH) {
+            tunnelStats[TNL_ERRORS]++;
+            return true;
+        }
+        t.neighbours.learn(p, src, k[base + FlowKey.W_ETH_SRC], clock);   // as OVS: the sender answers at that address
+        vport.counters().rxPackets.getAndAdd(1);
+        vport.counters().rxBytes.getAndAdd(innerLength);
+        tunnelStats[TNL_POP]++;
+        recirculate(batch, i, vport, inner, innerLength, key, (long) src << 32 | (dst & 0xffffffffL), inner);
+        return true;
+    }
+
+    /**
+     * Checks the outer IPv4 and VXLAN (UDP) or GRE headers of the frame at {@code offset}; returns
+     * the inner frame's offset, or -1 for a fragment, a truncated or inconsistent header, a bad
+     * checksum, or an inner frame shorter than an Ethernet header.
+     */
+    private static long outerHeaders(MemorySegment m, long offset, int length, int proto, int frag) {
+        if (frag != 0 || length < OuterHeader.ETH + OuterHeader.IPV4 || (m.get(U16, offset + 12) & 0xffff) != FlowKey.ETH_TYPE_IPV4) return -1;
+        long ip = offset + OuterHeader.ETH;
+        int ihl = (m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ip) & 0xf) * 4;
+        int total = m.get(U16, ip + 2) & 0xffff;
+        if (ihl < OuterHeader.IPV4 || total < ihl || OuterHeader.ETH + total > length || !OuterHeader.ipv4ChecksumOk(m, ip, ihl)) return -1;
+        long l4 = ip + ihl;
+        int available = total - ihl;
+        long inner;
+        if (proto == OuterHeader.PROTO_UDP) {
+            int udpLength = available < 16 ? 0 : m.get(U16, l4 + 4) & 0xffff;
+            if (udpLength < 16 || udpLength > available || Vxlan.vni(m, l4 + 8) < 0) return -1;
+            if (m.get(U16, l4 + 6) != 0) {                  // a checksum was sent: it must be right
+                long pseudo = (m.get(U16, ip + 12) & 0xffff) + (m.get(U16, ip + 14) & 0xffff) + (m.get(U16, ip + 16) & 0xffff)
+                        + (m.get(U16, ip + 18) & 0xffff) + OuterHeader.PROTO_UDP + udpLength;
+                if (OuterHeader.fold(OuterHeader.sum(m, l4, udpLength, pseudo)) != 0xffff) return -1;
+            }
+            if (udpLength != available) return -1;           // the IP and UDP lengths disagree
+            inner = l4 + 16;
+        } else {
+            int g = Gre.parse(m, l4, available);
+            if (g < 0) return -1;
+            inner = l4 + (g & 0xff);
+        }
+        return ip + total - inner < OuterHeader.ETH ? -1 : inner;
+    }
+
+    /**
+     * Asks for a missing neighbour: an ARP request from the internal port {@code out} (its MAC and
+     * the route's source address) for {@code tpa}, through the underlay bridge as if the port had
+     * sent it (OVS: {@code tnl_send_arp_request}). At most one per second per next hop and PMD;
+     * built in a spare slot of the packet that missed.
+     */
+    private void arpRequest(Batch batch, int i, DpPort out, long mac, int spa, int tpa) {
+        long key = (long) out.index() << 32 | (tpa & 0xffffffffL);
+        int slot = (int) ((key * 0x9E3779B97F4A7C15L) >>> 60);
+        long now = System.nanoTime();
+        if (arpAsked[slot] == key && now - arpAskedAt[slot] < 1_000_000_000L) return;
+        int k = (spareBusy & 2) == 0 ? 1 : (spareBusy & 1) == 0 ? 0 : -1;
+        if (k < 0 || tunnelDepth == MAX_TUNNEL_DEPTH) return;
+        arpAsked[slot] = key;
+        arpAskedAt[slot] = now;
+        spareBusy |= 1 << k;
+        MemorySegment m = batch.memory();
+        long at = batch.spareOffset(i, k);
+        VlanEdit.setMac(m, at, 0xffff_ffff_ffffL);
+        VlanEdit.setMac(m, at + 6, mac);
+        m.set(U16, at + 12, (short) FlowKey.ETH_TYPE_ARP);
+        m.set(U16, at + 14, (short) 1);                      // Ethernet
+        m.set(U16, at + 16, (short) FlowKey.ETH_TYPE_IPV4);
+        m.set(U16, at + 18, (short) 0x0604);                 // hlen 6, plen 4
+        m.set(U16, at + 20, (short) 1);                      // request
+        VlanEdit.setMac(m, at + 22, mac);
+        m.set(U16, at + 28, (short) (spa >>> 16));
+        m.set(U16, at + 30, (short) spa);
+        VlanEdit.setMac(m, at + 32, 0);
+        m.set(U16, at + 38, (short) (tpa >>> 16));
+        m.set(U16, at + 40, (short) tpa);
+        tunnelStats[TNL_ARP_REQUESTS]++;
+        recirculate(batch, i, out, at, 42, 0, 0, -1);
+    }
+
+    /**
+     * Runs {@code length} bytes at {@code offset}, an encapsulated or decapsulated form of packet i
+     * (or a frame made for it), through {@code in}'s bridge as if received on {@code in}, with the
+     * tunnel metadata given; then puts packet i back as it was (OVS: recirculation, here without
+     * leaving the PMD). {@code guarded}: an offset in front of which the bytes may be referenced by
+     * staged outputs (a decapsulated packet's outer header), -1 if none.
+     */
+    private void recirculate(Batch batch, int i, DpPort in, long offset, int length, long tunId, long tunIps, long guarded) {
+        DpBridge bridge = current.bridges[in.bridgeIndex()];
+        if (bridge == null) return;
+        int d = tunnelDepth++;
+        long[] k = batch.keys;
+        int base = i * FlowKey.WORDS;
+        System.arraycopy(k, base, savedOuterKey[d], 0, FlowKey.WORDS);
+        long[] sv = savedOuter;
+        int o = d * 8;
+        sv[o] = batch.offset[i];
+        sv[o + 1] = batch.length[i];
+        sv[o + 2] = batch.layers[i];
+        sv[o + 3] = taggedLen[i];
+        sv[o + 4] = untaggedLen[i];
+        sv[o + 5] = accepted ? 1 : 0;
+        sv[o + 6] = actionSet;
+        sv[o + 7] = encapAt[i];
+        int setOutputs = actionSetOutputs;
+        if (actionSet != 0 || setOutputs != 0) {
+            System.arraycopy(actionSetArg, 0, savedSetArg[d], 0, 64);
+            System.arraycopy(actionSetOutput, 0, savedSetOutput[d], 0, MAX_SET_OUTPUTS);
+            System.arraycopy(actionSetOutputArg, 0, savedSetOutputArg[d], 0, MAX_SET_OUTPUTS);
+        }
+        savedPortMods[d] = portMods;
+
+        batch.offset[i] = offset;
+        batch.length[i] = length;
+        k[base + FlowKey.W_IN_PORT] = in.index();
+        for (int w = FlowKey.W_METADATA; w < FlowKey.W_ETH_DST; w++) k[base + w] = 0;
+        k[base + FlowKey.W_TUN_ID] = tunId;
+        k[base + FlowKey.W_TUN_IPV4] = tunIps;
+        batch.layers[i] = Parser.parse(batch.memory(), offset, length, k, base);
+        taggedLen[i] = NO_VARIANT;
+        untaggedLen[i] = NO_VARIANT;
+        encapAt[i] = guarded;
+        actionSet = 0;
+        actionSetOutputs = 0;
+        OfPipeline flows = bridge.flows();
+        OfPipeline tables = flows == null || flows.normalOnly() ? null : flows;
+        portMods = flows != null && flows.hasPortConfigs() ? flows : null;
+        // A decapsulated packet's bytes lie inside the outer frame, which outputs may refer to: edits copy first.
+        // An encapsulated frame's edits can only touch its new headers (and a frame made here is nobody else's).
+        referenced = guarded >= 0;
+        accepted = true;
+        if (tables == null) {
+            normal(batch, i, in, bridge, current, clock);
+            if (flows != null) flows.hitNormalOnly(1, length);
+        } else {
+            openflow(batch, i, in, in.ofport(), bridge, tables, current, clock);
+        }
+
+        System.arraycopy(savedOuterKey[d], 0, k, base, FlowKey.WORDS);
+        batch.offset[i] = sv[o];
+        batch.length[i] = (int) sv[o + 1];
+        batch.layers[i] = (int) sv[o + 2];
+        taggedLen[i] = (int) sv[o + 3];
+        untaggedLen[i] = (int) sv[o + 4];
+        accepted = sv[o + 5] != 0;
+        actionSet = sv[o + 6];
+        encapAt[i] = sv[o + 7];
+        actionSetOutputs = setOutputs;
+        if (actionSet != 0 || setOutputs != 0) {
+            System.arraycopy(savedSetArg[d], 0, actionSetArg, 0, 64);
+            System.arraycopy(savedSetOutput[d], 0, actionSetOutput, 0, MAX_SET_OUTPUTS);
+            System.arraycopy(savedSetOutputArg[d], 0, actionSetOutputArg, 0, MAX_SET_OUTPUTS);
+        }
+        portMods = savedPortMods[d];
+        savedPortMods[d] = null;
+        referenced = true;                                   // outputs now refer to these bytes (or bytes around them)
+        tunnelDepth--;
     }
 
     /** Packets dropped by an OpenFlow table miss. */

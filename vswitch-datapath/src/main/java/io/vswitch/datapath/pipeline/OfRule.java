@@ -16,7 +16,7 @@ import io.vswitch.datapath.flow.FlowKey;
  * set_ipv4_dst:IP set_ip_dscp:DSCP set_tp_src:PORT set_tp_dst:PORT dec_ttl clear_actions set_ip_ecn:ECN
  * set_icmp_type:T set_icmp_code:C set_arp_op:OP set_arp_spa:IP set_arp_tpa:IP set_arp_sha:MAC set_arp_tha:MAC
  * set_ipv6_src_hi:HI set_ipv6_src_lo:LO set_ipv6_dst_hi:HI set_ipv6_dst_lo:LO set_ipv6_label:L set_tun_id:ID
- * set_nd_target_hi:HI set_nd_target_lo:LO set_nd_sll:MAC set_nd_tll:MAC set_queue:Q}; an action
+ * set_nd_target_hi:HI set_nd_target_lo:LO set_nd_sll:MAC set_nd_tll:MAC set_queue:Q set_tun_src:IP set_tun_dst:IP}; an action
  * written as {@code w/ACTION} goes into the packet's action set (write_actions) instead, which runs
  * when the packet leaves the tables. {@code table} (run the tables from table 0) is for packet-outs
  * only. The cookie goes into the packet-ins a rule sends.
@@ -34,7 +34,7 @@ public final class OfRule {
     public static final int SET_IP_ECN = 24, SET_ICMP_TYPE = 25, SET_ICMP_CODE = 26, SET_ARP_OP = 27, SET_ARP_SPA = 28, SET_ARP_TPA = 29,
             SET_ARP_SHA = 30, SET_ARP_THA = 31, SET_IPV6_SRC_HI = 32, SET_IPV6_SRC_LO = 33, SET_IPV6_DST_HI = 34, SET_IPV6_DST_LO = 35,
             SET_IPV6_LABEL = 36, SET_TUN_ID = 37, SET_ND_TARGET_HI = 38, SET_ND_TARGET_LO = 39, SET_ND_SLL = 40, SET_ND_TLL = 41,
-            SET_QUEUE = 42;
+            SET_QUEUE = 42, SET_TUN_SRC = 43, SET_TUN_DST = 44;
     /** Added to an action's opcode: write it into the action set instead of applying it (write_actions). */
     public static final int WRITE = 0x100;
 
@@ -189,6 +189,8 @@ public final class OfRule {
                 case "set_nd_sll" -> SET_ND_SLL;
                 case "set_nd_tll" -> SET_ND_TLL;
                 case "set_queue" -> SET_QUEUE;
+                case "set_tun_src" -> SET_TUN_SRC;
+                case "set_tun_dst" -> SET_TUN_DST;
                 default -> throw new IllegalArgumentException("unknown action " + a[0]);
             };
             boolean needsArg = op == OUTPUT || op == CONTROLLER || op == GROUP || op == METER || op == PUSH_VLAN || (op >= SET_VLAN_VID && op <= SET_TP_DST)

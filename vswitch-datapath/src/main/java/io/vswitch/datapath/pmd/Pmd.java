@@ -208,6 +208,7 @@ public final class Pmd implements Runnable {
                 counters.set(PmdCounters.TTL_DROPS, forwarder.ttlDrops());
                 counters.set(PmdCounters.METER_DROPS, forwarder.meterDrops());
                 counters.set(PmdCounters.GROUP_LOOP_DROPS, forwarder.groupLoopDrops());
+                for (int t = 0; t < Forwarder.TUNNEL_STATS; t++) counters.set(PmdCounters.TUNNEL + t, forwarder.tunnelStat(t));
                 idle.idle(work);
             } else if (queues.length == 0) {
                 // Nothing to poll: sleep instead of spinning (a PMD without ports costs no core, as in

@@ -9,7 +9,10 @@ public final class PmdCounters implements AutoCloseable {
     public static final String[] NAMES = {
         "rx_packets", "rx_batches", "tx_packets", "tx_batches", "busy_ns", "idle_ns", "iterations",
         "packet_ins", "packet_ins_limited", "packet_ins_lost", "packet_outs",
-        "table_misses", "ttl_drops", "meter_drops", "group_loop_drops"
+        "table_misses", "ttl_drops", "meter_drops", "group_loop_drops",
+        // tunnels, in the order of Forwarder's TNL_* indexes
+        "tnl_push", "tnl_pop", "tnl_push_no_route", "tnl_push_no_neighbour", "tnl_push_too_big", "tnl_pop_errors",
+        "tnl_pop_no_port", "tnl_errors", "tnl_arp_requests"
     };
     final AtomicCounter[] all = new AtomicCounter[NAMES.length];
 
@@ -39,6 +42,8 @@ public final class PmdCounters implements AutoCloseable {
     static final int TTL_DROPS = 12;
     static final int METER_DROPS = 13;
     static final int GROUP_LOOP_DROPS = 14;
+    /** The first tunnel counter; tunnel counter j is {@code TUNNEL + j}. */
+    static final int TUNNEL = 15;
 
     void add(int stat, long delta) {
         all[stat].getAndAddRelease(delta);

@@ -132,10 +132,20 @@ public final class MemoryPort implements Port {
     /** Opens memory ports and remembers them by name for the test. */
     public static final class Provider implements PortProvider {
         public final Map<String, MemoryPort> ports = new java.util.concurrent.ConcurrentHashMap<>();
+        private final Set<String> types;
+
+        public Provider() {
+            this(TYPE);
+        }
+
+        /** Memory ports that stand in for ports of {@code types} (e.g. "internal", for the tunnel tests). */
+        public Provider(String... types) {
+            this.types = Set.of(types);
+        }
 
         @Override
         public Set<String> types() {
-            return Set.of(TYPE);
+            return types;
         }
 
         @Override

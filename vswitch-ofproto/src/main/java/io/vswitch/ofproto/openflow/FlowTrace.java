@@ -41,11 +41,14 @@ final class FlowTrace {
     static final int IN_PORT = 0, METADATA = 2, ETH_DST = 3, ETH_SRC = 4, ETH_TYPE = 5, VLAN_VID = 6, VLAN_PCP = 7, IP_DSCP = 8,
             IP_ECN = 9, IP_PROTO = 10, IPV4_SRC = 11, IPV4_DST = 12, TCP_SRC = 13, TCP_DST = 14, UDP_SRC = 15, UDP_DST = 16,
             ICMP_TYPE = 19, ICMP_CODE = 20, ARP_OP = 21, ARP_SPA = 22, ARP_TPA = 23, TUNNEL_ID = 38;
+    /** Nicira's tunnel endpoints keep their whole OXM id (class 0x0001): no basic field number is that large. */
+    static final int TUN_SRC = io.vswitch.ofproto.table.RuleCompiler.TUN_IPV4_SRC, TUN_DST = io.vswitch.ofproto.table.RuleCompiler.TUN_IPV4_DST;
     private static final Map<Integer, Integer> WIDTH = Map.ofEntries(Map.entry(IN_PORT, 4), Map.entry(METADATA, 8),
             Map.entry(ETH_DST, 6), Map.entry(ETH_SRC, 6), Map.entry(ETH_TYPE, 2), Map.entry(VLAN_VID, 2), Map.entry(VLAN_PCP, 1),
             Map.entry(IP_DSCP, 1), Map.entry(IP_ECN, 1), Map.entry(IP_PROTO, 1), Map.entry(IPV4_SRC, 4), Map.entry(IPV4_DST, 4),
             Map.entry(TCP_SRC, 2), Map.entry(TCP_DST, 2), Map.entry(UDP_SRC, 2), Map.entry(UDP_DST, 2), Map.entry(ICMP_TYPE, 1),
-            Map.entry(ICMP_CODE, 1), Map.entry(ARP_OP, 2), Map.entry(ARP_SPA, 4), Map.entry(ARP_TPA, 4), Map.entry(TUNNEL_ID, 8));
+            Map.entry(ICMP_CODE, 1), Map.entry(ARP_OP, 2), Map.entry(ARP_SPA, 4), Map.entry(ARP_TPA, 4), Map.entry(TUNNEL_ID, 8),
+            Map.entry(TUN_SRC, 4), Map.entry(TUN_DST, 4));
     /** OVS's names (and aliases) of the fields a trace's flow may give. */
     private static final Map<String, Integer> NAMES = Map.ofEntries(Map.entry("in_port", IN_PORT), Map.entry("metadata", METADATA),
             Map.entry("dl_dst", ETH_DST), Map.entry("eth_dst", ETH_DST), Map.entry("dl_src", ETH_SRC), Map.entry("eth_src", ETH_SRC),
@@ -55,7 +58,8 @@ final class FlowTrace {
             Map.entry("nw_dst", IPV4_DST), Map.entry("ip_dst", IPV4_DST), Map.entry("tp_src", -1), Map.entry("tp_dst", -2),
             Map.entry("tcp_src", TCP_SRC), Map.entry("tcp_dst", TCP_DST), Map.entry("udp_src", UDP_SRC), Map.entry("udp_dst", UDP_DST),
             Map.entry("icmp_type", ICMP_TYPE), Map.entry("icmp_code", ICMP_CODE), Map.entry("arp_op", ARP_OP),
-            Map.entry("arp_spa", ARP_SPA), Map.entry("arp_tpa", ARP_TPA), Map.entry("tun_id", TUNNEL_ID), Map.entry("tunnel_id", TUNNEL_ID));
+            Map.entry("arp_spa", ARP_SPA), Map.entry("arp_tpa", ARP_TPA), Map.entry("tun_id", TUNNEL_ID), Map.entry("tunnel_id", TUNNEL_ID),
+            Map.entry("tun_src", TUN_SRC), Map.entry("tun_dst", TUN_DST));
     /** Shorthands: the ethertype and IP protocol they stand for. */
     private static final Map<String, int[]> SHORTHANDS = Map.of("ip", new int[] {0x0800, -1}, "arp", new int[] {0x0806, -1},
             "tcp", new int[] {0x0800, 6}, "udp", new int[] {0x0800, 17}, "icmp", new int[] {0x0800, 1});
@@ -82,7 +86,7 @@ final class FlowTrace {
             given.put(kv[0], kv[1]);
         }
         Map<Integer, Long> p = new TreeMap<>();
-        for (int f : new int[] {IN_PORT, METADATA, ETH_DST, ETH_SRC, ETH_TYPE, VLAN_VID, TUNNEL_ID}) p.put(f, 0L);
+        for (int f : new int[] {IN_PORT, METADATA, ETH_DST, ETH_SRC, ETH_TYPE, VLAN_VID, TUNNEL_ID, TUN_SRC, TUN_DST}) p.put(f, 0L);
         p.put(ETH_TYPE, (long) ethType);
         for (Map.Entry<String, String> e : given.entrySet()) {
             int f = NAMES.get(e.getKey());
@@ -122,7 +126,7 @@ final class FlowTrace {
 
     private static long value(int field, String s) {
         if (field == ETH_DST || field == ETH_SRC) return Long.parseLong(s.replace(":", ""), 16);
-        if (field == IPV4_SRC || field == IPV4_DST || field == ARP_SPA || field == ARP_TPA) {
+        if (field == IPV4_SRC || field == IPV4_DST || field == ARP_SPA || field == ARP_TPA || field == TUN_SRC || field == TUN_DST) {
             String[] o = s.split("\\.");
             if (o.length != 4) throw new IllegalArgumentException("'" + s + "' is not an IPv4 address");
             long v = 0;
@@ -137,11 +141,17 @@ final class FlowTrace {
         return s.startsWith("0x") ? Long.parseUnsignedLong(s.substring(2), 16) : Long.parseLong(s);
     }
 
+    /** The packet map's key of an OXM field: its basic field number, the whole id of a tunnel endpoint, else -1. */
+    private static int key(int oxmId) {
+        if (oxmId == TUN_SRC || oxmId == TUN_DST) return oxmId;
+        return oxmId >>> 7 == OxmMatch.OFPXMC_OPENFLOW_BASIC ? oxmId & 0x7f : -1;
+    }
+
     /** Whether flow {@code m} matches the packet: every field it names is there and equal under the mask. */
     static boolean matches(OxmMatch m, Map<Integer, Long> p) {
         for (OxmMatch.Field f : m.fields()) {
-            if (f.id() >>> 7 != OxmMatch.OFPXMC_OPENFLOW_BASIC) return false;
-            Long have = p.get(f.id() & 0x7f);
+            if (key(f.id()) < 0) return false;
+            Long have = p.get(key(f.id()));
             if (have == null) return false;
             long mask = bytes(f.mask()), value = bytes(f.value());
             if ((have & mask) != value) return false;
@@ -238,7 +248,7 @@ final class FlowTrace {
                 }
                 case OFActionSetField s -> {
                     OxmMatch.Field f = OxmMatch.ofOxm(s.getField()).fields()[0];
-                    int id = f.id() & 0x7f;
+                    int id = key(f.id());
                     long v = bytes(f.value());
                     p.put(id, id == VLAN_VID ? 0x1000 | (v & 0xfff) : v);
                 }
@@ -277,7 +287,7 @@ final class FlowTrace {
             case OFActionGroup g -> "group:" + (g.getGroup().getGroupNumber() & 0xffffffffL);
             case OFActionSetField s -> {
                 OxmMatch.Field f = OxmMatch.ofOxm(s.getField()).fields()[0];
-                yield "set_field:" + value(f.id() & 0x7f, bytes(f.value())) + "->" + fieldName(f.id() & 0x7f);
+                yield "set_field:" + value(key(f.id()), bytes(f.value())) + "->" + fieldName(key(f.id()));
             }
             default -> a.getType().toString().toLowerCase();
         };
@@ -300,8 +310,13 @@ final class FlowTrace {
         long proto = p.getOrDefault(IP_PROTO, 0L);
         if (type == 0x0800) terms.add(proto == 6 ? "tcp" : proto == 17 ? "udp" : proto == 1 ? "icmp" : "ip");
         else if (type == 0x0806) terms.add("arp");
+        for (int f : new int[] {TUNNEL_ID, TUN_SRC, TUN_DST}) {      // as OVS: tunnel metadata first, when there is some
+            long v = p.getOrDefault(f, 0L);
+            if (v != 0) terms.add(fieldName(f) + "=" + value(f, v));
+        }
         for (Map.Entry<Integer, Long> e : p.entrySet()) {
             int f = e.getKey();
+            if (f == TUNNEL_ID || f == TUN_SRC || f == TUN_DST) continue;
             if (f == ETH_TYPE && (type == 0x0800 || type == 0x0806)) continue;
             if (f == IP_PROTO && (proto == 6 || proto == 17 || proto == 1)) continue;
             if ((f == METADATA || f == TUNNEL_ID || f == VLAN_PCP && (p.get(VLAN_VID) & 0x1000) == 0) && e.getValue() == 0) continue;
@@ -315,12 +330,12 @@ final class FlowTrace {
     static String formatMatch(OxmMatch m) {
         List<String> terms = new ArrayList<>();
         for (OxmMatch.Field f : m.fields()) {
-            int id = f.id() & 0x7f;
+            int id = key(f.id());
             long v = bytes(f.value()), mask = bytes(f.mask());
             long full = WIDTH.getOrDefault(id, 8) == 8 ? -1L : (1L << (8 * WIDTH.getOrDefault(id, 8))) - 1;
             String value = value(id, v);
             if (mask != full) {
-                boolean ipv4 = id == IPV4_SRC || id == IPV4_DST || id == ARP_SPA || id == ARP_TPA;
+                boolean ipv4 = id == IPV4_SRC || id == IPV4_DST || id == ARP_SPA || id == ARP_TPA || id == TUN_SRC || id == TUN_DST;
                 int bits = Long.bitCount(mask);
                 value += ipv4 && mask == (full << (32 - bits) & full) ? "/" + bits : "/" + value(id, mask);
             }
@@ -333,7 +348,7 @@ final class FlowTrace {
         return switch (field) {
             case ETH_DST, ETH_SRC -> String.format("%02x:%02x:%02x:%02x:%02x:%02x", v >>> 40 & 0xff, v >>> 32 & 0xff, v >>> 24 & 0xff,
                     v >>> 16 & 0xff, v >>> 8 & 0xff, v & 0xff);
-            case IPV4_SRC, IPV4_DST, ARP_SPA, ARP_TPA -> (v >>> 24 & 0xff) + "." + (v >>> 16 & 0xff) + "." + (v >>> 8 & 0xff) + "." + (v & 0xff);
+            case IPV4_SRC, IPV4_DST, ARP_SPA, ARP_TPA, TUN_SRC, TUN_DST -> (v >>> 24 & 0xff) + "." + (v >>> 16 & 0xff) + "." + (v >>> 8 & 0xff) + "." + (v & 0xff);
             case ETH_TYPE, METADATA, TUNNEL_ID -> "0x" + Long.toHexString(v);
             case IN_PORT -> v == 0xfffffffeL ? "LOCAL" : Long.toString(v);
             default -> Long.toString(v);
@@ -362,6 +377,8 @@ final class FlowTrace {
             case ARP_SPA -> "arp_spa";
             case ARP_TPA -> "arp_tpa";
             case TUNNEL_ID -> "tun_id";
+            case TUN_SRC -> "tun_src";
+            case TUN_DST -> "tun_dst";
             default -> "field" + field;
         };
     }

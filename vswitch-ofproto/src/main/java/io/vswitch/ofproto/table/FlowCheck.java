@@ -47,7 +47,7 @@ public final class FlowCheck {
     /** Throws the BAD_MATCH error a field without its prerequisite, or one the dataplane cannot match, gets. */
     public static void match(OxmMatch m) throws OfError {
         for (OxmMatch.Field f : m.fields()) {
-            if (f.id() >>> 7 != OxmMatch.OFPXMC_OPENFLOW_BASIC || !RuleCompiler.SUPPORTED_FIELDS.contains(f.id() & 0x7f)) {
+            if (!RuleCompiler.matchable(f.id())) {
                 throw OfError.badMatch(OFBadMatchCode.BAD_FIELD, "match field " + (f.id() & 0x7f) + " (class 0x" + Integer.toHexString(f.id() >>> 7) + ") is not supported");
             }
             if (!prerequisitesHold(f.id(), m)) {
@@ -175,7 +175,7 @@ public final class FlowCheck {
                 case OFActionSetField s -> {
                     OxmMatch field = OxmMatch.ofOxm(s.getField());
                     int id = field.fields()[0].id();
-                    if (id >>> 7 != OxmMatch.OFPXMC_OPENFLOW_BASIC || !RuleCompiler.SETTABLE_FIELDS.contains(id & 0x7f)) {
+                    if (!RuleCompiler.settable(id)) {
                         throw OfError.badAction(OFBadActionCode.BAD_SET_TYPE, "set_field on field " + (id & 0x7f) + " is not supported yet");
                     }
                     boolean ok = packetOut || (id == VLAN_PCP ? tags > 0 : id == VLAN_VID || prerequisitesHold(id, m));

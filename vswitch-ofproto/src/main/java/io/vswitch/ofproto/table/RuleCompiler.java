@@ -32,7 +32,20 @@ public final class RuleCompiler {
     public static final Set<Integer> SETTABLE_FIELDS = Set.of(3, 4, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
             26, 27, 28, 29, 30, 31, 32, 33, 38);
 
+    /** Nicira's tunnel endpoint fields (NXM_NX_TUN_IPV4_SRC/DST, class 0x0001), which ovs-ofctl sends for tun_src/tun_dst. */
+    public static final int TUN_IPV4_SRC = 0x0001 << 7 | 31, TUN_IPV4_DST = 0x0001 << 7 | 32;
+
     private RuleCompiler() {}
+
+    /** Whether the dataplane can match field {@code id} (OXM class and field). */
+    public static boolean matchable(int id) {
+        return id == TUN_IPV4_SRC || id == TUN_IPV4_DST || id >>> 7 == OxmMatch.OFPXMC_OPENFLOW_BASIC && SUPPORTED_FIELDS.contains(id & 0x7f);
+    }
+
+    /** Whether set_field can write field {@code id} in the dataplane. */
+    public static boolean settable(int id) {
+        return id == TUN_IPV4_SRC || id == TUN_IPV4_DST || id >>> 7 == OxmMatch.OFPXMC_OPENFLOW_BASIC && SETTABLE_FIELDS.contains(id & 0x7f);
+    }
 
     public static String compile(FlowEntry e) {
         long[] mask = new long[FlowKey.WORDS];
@@ -41,6 +54,10 @@ public final class RuleCompiler {
         for (OxmMatch.Field f : e.key().fields()) {
             int field = f.id() & 0x7f;
             long v = number(f.value()), m = number(f.mask());
+            if (f.id() == TUN_IPV4_SRC || f.id() == TUN_IPV4_DST) {
+                put(mask, value, FlowKey.W_TUN_IPV4, f.id() == TUN_IPV4_SRC ? 32 : 0, m, v);
+                continue;
+            }
             switch (field) {
                 case 0, 1 -> inPort = (int) v;
                 case 2 -> put(mask, value, FlowKey.W_METADATA, 0, m, v);
@@ -181,6 +198,7 @@ public final class RuleCompiler {
             case OFActionSetField s -> {
                 OxmMatch.Field f = OxmMatch.ofOxm(s.getField()).fields()[0];
                 long v = number(f.value());
+                if (f.id() == TUN_IPV4_SRC || f.id() == TUN_IPV4_DST) yield (f.id() == TUN_IPV4_SRC ? "set_tun_src:" : "set_tun_dst:") + Long.toHexString(v);
                 yield switch (f.id() & 0x7f) {
                     case 3 -> "set_eth_dst:" + Long.toHexString(v);
                     case 4 -> "set_eth_src:" + Long.toHexString(v);

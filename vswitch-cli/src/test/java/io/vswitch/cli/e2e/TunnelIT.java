@@ -1,0 +1,225 @@
+package io.vswitch.cli.e2e;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * VXLAN between our switch and the Linux kernel's own VXLAN devices, configured with the real
+ * ovs-vsctl and ovs-ofctl, decoded on the wire by tshark.
+ *
+ * <pre>
+ *   ns a: 10.20.0.1 --- ta --+-- br-int --- vx0 (vxlan, remote 172.31.0.2, VNI 42)
+ *                                              | native tunnelling: route, ARP, encap/decap in the PMD
+ *   root ns: br-phy (internal) 172.31.0.1/24 --+-- br-phy --- tk1 ---- ns k1: 172.31.0.2, vxlan0 VNI 42, 10.20.0.2
+ *                                                         \-- tk2 ---- ns k2: 172.31.0.3, vxlan0 VNI 43, 10.20.0.3
+ * </pre>
+ * The inner MTU is 1450, as the kernel sets on its VXLAN devices over a 1500-byte underlay.
+ *
+ * <p>GRE (this kernel has no GRE module) is checked against real Open vSwitch: ovs-vswitchd with the
+ * userspace ({@code netdev}) datapath in namespace o, behind our port tk3, with its own underlay
+ * bridge (172.31.0.4) and a {@code gre} port to us; namespace b (10.21.0.1, behind our tb) pings its
+ * internal port vm0 (10.21.0.2) over GRE key 77.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TunnelIT {
+    private SwitchUnderTest sw;
+    private final List<NetNs> namespaces = new ArrayList<>();
+    private NetNs a, k1, k2;
+
+    @BeforeAll
+    void setUp() throws Exception {
+        Sh.requireRoot();
+        sw = new SwitchUnderTest();
+        sw.vswitch("start").ok();
+        sw.vsctl("set", "Open_vSwitch", ".", "other_config:pmd-sleep-max=50").ok();
+        ovsVsctl("add-br", "br-phy", "--", "add-br", "br-int").ok();
+        Sh.run("ip", "addr", "add", "172.31.0.1/24", "dev", "br-phy").ok();
+        Sh.run("ip", "link", "set", "br-phy", "up").ok();
+        for (String p : List.of("tk1", "tk2")) ovsVsctl("add-port", "br-phy", p, "--", "set", "Interface", p, "type=tap").ok();
+        ovsVsctl("add-port", "br-int", "ta", "--", "set", "Interface", "ta", "type=tap").ok();
+        ovsVsctl("add-port", "br-int", "vx0", "--", "set", "Interface", "vx0", "type=vxlan", "options:remote_ip=172.31.0.2", "options:key=42").ok();
+        a = ns("vsw-tun-a", "ta", "10.20.0.1/24");
+        Sh.run("ip", "-n", a.name, "link", "set", "ta", "mtu", "1450").ok();
+        k1 = vtep("vsw-tun-k1", "tk1", "172.31.0.2", 42, "10.20.0.2");
+        k2 = vtep("vsw-tun-k2", "tk2", "172.31.0.3", 43, "10.20.0.3");
+    }
+
+    private NetNs ns(String name, String tap, String cidr) {
+        NetNs n = NetNs.withDevice(name, tap, cidr);
+        namespaces.add(n);
+        return n;
+    }
+
+    /** A namespace whose kernel is a VXLAN endpoint behind our tap port {@code tap}. */
+    private NetNs vtep(String name, String tap, String underlayIp, int vni, String overlayIp) {
+        NetNs n = ns(name, tap, underlayIp + "/24");
+        n.exec("ip", "link", "add", "vxlan0", "type", "vxlan", "id", Integer.toString(vni), "remote", "172.31.0.1", "local", underlayIp,
+                "dstport", "4789", "dev", tap).ok();
+        n.exec("ip", "addr", "add", overlayIp + "/24", "dev", "vxlan0").ok();
+        n.exec("ip", "link", "set", "vxlan0", "up").ok();
+        return n;
+    }
+
+    @AfterAll
+    void tearDown() throws Exception {
+        if (sw != null) {
+            System.out.println(sw.log("vswitch-dp"));
+            sw.close();
+        }
+        for (NetNs n : namespaces) n.close();
+    }
+
+    private Sh.Result ovsVsctl(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ovs-vsctl", "--db=unix:" + sw.runDir.resolve("db.sock"), "--timeout=20"));
+        cmd.addAll(List.of(args));
+        return Sh.run(cmd.toArray(new String[0]));
+    }
+
+    private Sh.Result ovsOfctl(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ovs-ofctl", "-O", "OpenFlow13"));
+        cmd.add(args[0]);
+        cmd.add("unix:" + sw.runDir.resolve("br-int.mgmt"));
+        cmd.addAll(List.of(args).subList(1, args.length));
+        return Sh.run(cmd.toArray(new String[0]));
+    }
+
+    private boolean ping(NetNs from, String to) {
+        for (int i = 0; i < 10; i++) {
+            if (from.exec("ping", "-c", "1", "-W", "1", to).rc() == 0) return true;
+        }
+        return false;
+    }
+
+    @Test
+    @Order(1)
+    void pingsTheKernelsVxlanAndTsharkDecodesOuterAndInnerHeaders() throws Exception {
+        Path capture = Files.createTempFile("tshark", ".txt");
+        Process tshark = k1.start(capture, "tshark", "-l", "-n", "-i", "tk1", "-a", "duration:8", "-f", "udp port 4789", "-Y", "icmp",
+                "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "udp.dstport",
+                "-e", "vxlan.vni", "-e", "icmp.type");
+        for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+        assertTrue(ping(a, "10.20.0.2"), "a reaches the kernel's VXLAN endpoint through vx0\n" + sw.appctl("tnl/neigh/show").out()
+                + sw.appctl("ovs/route/show").out() + sw.appctl("dpif-netdev/pmd-stats-show").out());
+        assertTrue(tshark.waitFor(20, TimeUnit.SECONDS), "tshark did not finish");
+        String lines = Files.readString(capture);
+        // our request (outer 172.31.0.1 -> .2, inner 10.20.0.1 -> .2, echo request 8) and the kernel's reply
+        assertTrue(lines.contains("172.31.0.1,10.20.0.1\t172.31.0.2,10.20.0.2\t4789\t42\t8"), "our VXLAN frame, decoded:\n" + lines);
+        assertTrue(lines.contains("172.31.0.2,10.20.0.2\t172.31.0.1,10.20.0.1\t4789\t42\t0"), "the kernel's answer, decoded:\n" + lines);
+        String neigh = sw.appctl("tnl/neigh/show").ok().out();
+        assertTrue(neigh.startsWith("IP                                            MAC                 Bridge\n" + "=".repeat(74)), neigh);
+        assertTrue(neigh.contains("172.31.0.2 ") && neigh.contains("br-phy"), neigh);
+        String routes = sw.appctl("ovs/route/show").ok().out();
+        assertTrue(routes.contains("Cached: 172.31.0.1/32 dev br-phy SRC 172.31.0.1 local"), routes);
+        assertTrue(routes.contains("Cached: 172.31.0.0/24 dev br-phy SRC 172.31.0.1"), routes);
+        assertEquals("src 172.31.0.1\ngateway ::\ndev br-phy\n", sw.appctl("ovs/route/lookup", "172.31.0.2/32").ok().out());
+        String status = ovsVsctl("get", "interface", "vx0", "status").out();
+        assertTrue(status.contains("tunnel_egress_iface=br-phy"), status);
+    }
+
+    @Test
+    @Order(2)
+    void tcpThroughTheTunnel() {
+        Process server = k1.start(sw.runDir.resolve("iperf3-server.log"), "iperf3", "-s", "-1", "-p", "5401");
+        Sh.sleep(500);
+        Sh.Result r = a.exec("iperf3", "-c", "10.20.0.2", "-p", "5401", "-t", "3");
+        server.destroy();
+        assertEquals(0, r.rc(), r.out() + r.err());
+        assertTrue(r.out().contains("receiver"), r.out());
+    }
+
+    @Test
+    @Order(3)
+    void aPacketTooBigForTheUnderlayIsDroppedAndCountedNotFragmented() {
+        Sh.run("ip", "-n", a.name, "link", "set", "ta", "mtu", "1500").ok();
+        assertEquals(0, a.exec("ping", "-c", "1", "-W", "2", "-s", "1400", "10.20.0.2").rc(), "1428-byte packets fit");
+        assertTrue(a.exec("ping", "-c", "1", "-W", "2", "-s", "1472", "-M", "do", "10.20.0.2").rc() != 0, "1500-byte packets do not");
+        Sh.run("ip", "-n", a.name, "link", "set", "ta", "mtu", "1450").ok();
+        String stats = sw.appctl("dpif-netdev/pmd-stats-show").ok().out();
+        assertTrue(stats.matches("(?s).*too big for the MTU [1-9].*"), stats);
+    }
+
+    @Test
+    @Order(5)
+    void greInteroperatesWithOpenVswitchsUserspaceDatapath() throws Exception {
+        ovsVsctl("add-port", "br-phy", "tk3", "--", "set", "Interface", "tk3", "type=tap").ok();
+        ovsVsctl("add-port", "br-int", "tb", "--", "set", "Interface", "tb", "type=tap").ok();
+        ovsVsctl("add-port", "br-int", "gr0", "--", "set", "Interface", "gr0", "type=gre", "options:remote_ip=172.31.0.4", "options:key=77").ok();
+        NetNs b = ns("vsw-tun-b", "tb", "10.21.0.1/24");
+        Sh.run("ip", "-n", b.name, "link", "set", "tb", "mtu", "1400").ok();
+        NetNs o = ns("vsw-tun-o", "tk3", null);
+        Path dir = Files.createTempDirectory("ovs-gre");
+        String db = "unix:" + dir.resolve("db.sock");
+        String env = "OVS_RUNDIR=" + dir;
+        o.exec("ovsdb-tool", "create", dir.resolve("conf.db").toString(), "/usr/share/openvswitch/vswitch.ovsschema").ok();
+        o.exec("env", env, "ovsdb-server", dir.resolve("conf.db").toString(), "--remote=p" + db, "--pidfile=" + dir.resolve("ovsdb.pid"),
+                "--detach", "--log-file=" + dir.resolve("ovsdb.log")).ok();
+        o.exec("ovs-vsctl", "--db=" + db, "--no-wait", "init").ok();
+        o.exec("env", env, "ovs-vswitchd", db, "--pidfile=" + dir.resolve("vswitchd.pid"), "--detach",
+                "--log-file=" + dir.resolve("vswitchd.log")).ok();
+        o.exec("ovs-vsctl", "--db=" + db, "--timeout=30", "add-br", "br-o-phy", "--", "set", "bridge", "br-o-phy", "datapath_type=netdev",
+                "--", "add-port", "br-o-phy", "tk3",
+                "--", "add-br", "br-o-int", "--", "set", "bridge", "br-o-int", "datapath_type=netdev",
+                "--", "add-port", "br-o-int", "gre0", "--", "set", "interface", "gre0", "type=gre", "options:remote_ip=172.31.0.1", "options:key=77",
+                "--", "add-port", "br-o-int", "vm0", "--", "set", "interface", "vm0", "type=internal").ok();
+        o.exec("ip", "addr", "add", "172.31.0.4/24", "dev", "br-o-phy").ok();
+        o.exec("ip", "link", "set", "br-o-phy", "up").ok();
+        o.exec("ip", "link", "set", "tk3", "up").ok();
+        o.exec("ip", "addr", "add", "10.21.0.2/24", "dev", "vm0").ok();
+        o.exec("ip", "link", "set", "vm0", "mtu", "1400", "up").ok();
+
+        Path capture = Files.createTempFile("tshark", ".txt");
+        Process tshark = o.start(capture, "tshark", "-l", "-n", "-i", "tk3", "-a", "duration:15", "-f", "ip proto 47", "-Y", "icmp",
+                "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "gre.key", "-e", "gre.proto",
+                "-e", "icmp.type");
+        for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+        boolean reached = ping(b, "10.21.0.2");
+        String ovsSide = o.exec("ovs-appctl", "-t", dir.resolve("ovs-vswitchd." + Files.readString(dir.resolve("vswitchd.pid")).trim() + ".ctl").toString(),
+                "tnl/neigh/show").out();
+        assertTrue(reached, "b reaches OVS's vm0 over GRE\nours:\n" + sw.appctl("tnl/neigh/show").out() + sw.appctl("dpif-netdev/pmd-stats-show").out()
+                + "OVS:\n" + ovsSide + Files.readString(dir.resolve("vswitchd.log")));
+        assertTrue(tshark.waitFor(25, TimeUnit.SECONDS), "tshark did not finish");
+        String lines = Files.readString(capture);
+        assertTrue(lines.contains("172.31.0.1,10.21.0.1\t172.31.0.4,10.21.0.2\t0x0000004d\t0x6558\t8"), "our GRE frame (key 77), decoded:\n" + lines);
+        assertTrue(lines.contains("172.31.0.4,10.21.0.2\t172.31.0.1,10.21.0.1\t"), "OVS's GRE answer, decoded:\n" + lines);
+        assertTrue(ovsSide.contains("172.31.0.1"), "OVS learned our endpoint:\n" + ovsSide);
+    }
+
+    @Test
+    @Order(4)
+    void flowBasedTunnelPicksTheRemoteAndVniByFlow() {
+        ovsVsctl("del-port", "br-int", "vx0").ok();
+        ovsVsctl("add-port", "br-int", "vxf", "--", "set", "Interface", "vxf", "type=vxlan", "options:remote_ip=flow", "options:key=flow",
+                "ofport_request=10").ok();
+        String ta = ovsVsctl("get", "interface", "ta", "ofport").out().trim();
+        for (String[] peer : new String[][] {{"10.20.0.2", "172.31.0.2", "42"}, {"10.20.0.3", "172.31.0.3", "43"}}) {
+            String to = "set_field:" + peer[1] + "->tun_dst,set_field:" + peer[2] + "->tun_id,output:10";
+            ovsOfctl("add-flow", "priority=10,in_port=" + ta + ",ip,nw_dst=" + peer[0] + ",actions=" + to).ok();
+            ovsOfctl("add-flow", "priority=10,in_port=" + ta + ",arp,arp_tpa=" + peer[0] + ",actions=" + to).ok();
+        }
+        ovsOfctl("add-flow", "priority=10,in_port=10,tun_src=172.31.0.3,tun_id=43,actions=output:" + ta).ok();
+        ovsOfctl("add-flow", "priority=10,in_port=10,tun_src=172.31.0.2,tun_id=42,actions=output:" + ta).ok();
+        assertTrue(ping(a, "10.20.0.2"), "VNI 42 to 172.31.0.2\n" + ovsOfctl("dump-flows").out());
+        assertTrue(ping(a, "10.20.0.3"), "VNI 43 to 172.31.0.3\n" + ovsOfctl("dump-flows").out());
+        String flows = ovsOfctl("dump-flows").ok().out();
+        assertTrue(flows.contains("tun_id=0x2b") && flows.contains("tun_src=172.31.0.3"), flows);
+        assertTrue(flows.contains("set_field:172.31.0.3->tun_dst"), flows);
+        String trace = sw.appctl("ofproto/trace", "br-int", "in_port=10,tun_id=43,tun_src=172.31.0.3,tun_dst=172.31.0.1,ip,nw_dst=10.20.0.1").ok().out();
+        assertTrue(trace.contains("tun_id=0x2b,tun_src=172.31.0.3,tun_dst=172.31.0.1"), trace);
+        assertTrue(trace.contains("output:" + ta), trace);
+    }
+}

@@ -1,0 +1,68 @@
+package io.vswitch.datapath.tunnel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The outer Ethernet and IPv4 headers of an encapsulated frame (OVS: {@code netdev_tnl_push_ip_header}),
+ * and the Internet checksum the tunnel headers need.
+ *
+ * <pre>
+ *   | Ethernet 14 | IPv4 20 | VXLAN: UDP 8 + VXLAN 8 / GRE: 4 [+ csum 4] [+ key 4] | inner frame |
+ * </pre>
+ * The outer IPv4 header has no options, ID 0 and DF as {@code df_default} says (a packet with DF
+ * needs no unique ID, RFC 6864), so it can be written without per-flow state.
+ */
+public final class OuterHeader {
+    private OuterHeader() {}
+
+    public static final int ETH = 14;
+    public static final int IPV4 = 20;
+    public static final int PROTO_UDP = 17;
+    public static final int PROTO_GRE = 47;
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    /**
+     * Writes Ethernet (dst, src, type IPv4) and IPv4 at {@code at}; {@code ipLength} is the IPv4 total
+     * length (its header, the tunnel header and the inner frame).
+     */
+    public static void write(MemorySegment m, long at, long dstMac, long srcMac, int tos, int ttl, boolean df, int proto,
+                             int src, int dst, int ipLength) {
+        m.set(U32, at, (int) (dstMac >>> 16));
+        m.set(U16, at + 4, (short) dstMac);
+        m.set(U16, at + 6, (short) (srcMac >>> 32));
+        m.set(U32, at + 8, (int) srcMac);
+        m.set(U16, at + 12, (short) 0x0800);
+        long ip = at + ETH;
+        m.set(U16, ip, (short) (0x4500 | tos));
+        m.set(U16, ip + 2, (short) ipLength);
+        m.set(U32, ip + 4, df ? 0x4000 : 0);              // ID 0, flags, fragment offset 0
+        m.set(U16, ip + 8, (short) (ttl << 8 | proto));
+        m.set(U16, ip + 10, (short) 0);
+        m.set(U32, ip + 12, src);
+        m.set(U32, ip + 16, dst);
+        m.set(U16, ip + 10, (short) ~fold(sum(m, ip, IPV4, 0)));
+    }
+
+    /** The 32-bit one's-complement sum of {@code length} bytes at {@code at}, added to {@code sum}. */
+    public static long sum(MemorySegment m, long at, int length, long sum) {
+        int i = 0;
+        for (; i + 4 <= length; i += 4) sum += m.get(U32, at + i) & 0xffffffffL;
+        for (; i + 2 <= length; i += 2) sum += m.get(U16, at + i) & 0xffff;
+        if (i < length) sum += (m.get(ValueLayout.JAVA_BYTE, at + i) & 0xff) << 8;
+        return sum;
+    }
+
+    /** Folds a sum into 16 bits (one's complement), not yet inverted. */
+    public static int fold(long sum) {
+        while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
+        return (int) sum;
+    }
+
+    /** True if the IPv4 header at {@code ip} (no options assumed by the caller's length check) sums to 0xffff. */
+    public static boolean ipv4ChecksumOk(MemorySegment m, long ip, int headerLength) {
+        return fold(sum(m, ip, headerLength, 0)) == 0xffff;
+    }
+}

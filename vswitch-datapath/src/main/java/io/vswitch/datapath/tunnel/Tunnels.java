@@ -1,0 +1,116 @@
+package io.vswitch.datapath.tunnel;
+
+import io.vswitch.datapath.pipeline.DatapathView;
+
+import java.util.Arrays;
+
+/**
+ * The tunnel part of a datapath view (OVS: {@code ofproto/tunnel.c}'s port map and
+ * {@code lib/tnl-ports.c}), immutable like the rest of the view: which ports are tunnel vports
+ * (their {@link TunnelSpec}), which internal ports terminate tunnels (the local endpoint
+ * addresses, Ethernet address and MTU of each), the routing table, and the shared neighbour cache.
+ *
+ * <p>The PMD consults {@link #role} on every output: a {@link #VPORT} encapsulates, an
+ * {@link #ENDPOINT} may decapsulate (a packet to one of its addresses on a tunnel's UDP port, or GRE)
+ * or snoop an ARP reply. Without tunnel ports no port has a role, so plain bridges pay one array
+ * load per output.
+ */
+public final class Tunnels {
+    public static final byte VPORT = 1, ENDPOINT = 2;
+    public static final Tunnels NONE = new Tunnels(new TunnelSpec[DatapathView.MAX_PORTS], new int[0], new int[0], new long[0],
+            new int[0], RouteTable.EMPTY, new NeighbourCache());
+
+    /** By port index: 0, {@link #VPORT} or {@link #ENDPOINT}. */
+    public final byte[] role = new byte[DatapathView.MAX_PORTS];
+    /** By port index: the vport's configuration, or null. */
+    public final TunnelSpec[] spec;
+    /** Tunnel vports' indexes, for matching a received packet to its port. */
+    private final int[] vports;
+    /** Local endpoint addresses and, at the same position, the internal port that has each. */
+    private final int[] endpointIp, endpointPort;
+    /** By port index, for endpoints: Ethernet address and MTU of the internal port's device. */
+    public final long[] mac = new long[DatapathView.MAX_PORTS];
+    public final int[] mtu = new int[DatapathView.MAX_PORTS];
+    /** UDP destination ports of the VXLAN vports. */
+    private final int[] udpPorts;
+    public final boolean gre;
+    public final RouteTable routes;
+    public final NeighbourCache neighbours;
+
+    /**
+     * @param endpointMac by endpoint entry: the Ethernet address of its port's device
+     * @param endpointMtu by endpoint entry: its device's MTU
+     */
+    public Tunnels(TunnelSpec[] spec, int[] endpointIp, int[] endpointPort, long[] endpointMac, int[] endpointMtu,
+                   RouteTable routes, NeighbourCache neighbours) {
+        this.spec = spec;
+        this.routes = routes;
+        this.neighbours = neighbours;
+        int[] vp = new int[spec.length];
+        int n = 0;
+        boolean anyGre = false;
+        java.util.Set<Integer> udp = new java.util.TreeSet<>();
+        for (int p = 0; p < spec.length; p++) {
+            if (spec[p] == null) continue;
+            vp[n++] = p;
+            role[p] = VPORT;
+            if (spec[p].type() == TunnelSpec.GRE) anyGre = true; else udp.add(spec[p].dstPort());
+        }
+        this.vports = Arrays.copyOf(vp, n);
+        this.gre = anyGre;
+        this.udpPorts = udp.stream().mapToInt(Integer::intValue).toArray();
+        boolean any = n > 0;
+        this.endpointIp = any ? endpointIp : new int[0];
+        this.endpointPort = any ? endpointPort : new int[0];
+        for (int e = 0; e < this.endpointPort.length; e++) {
+            int p = endpointPort[e];
+            role[p] = ENDPOINT;
+            mac[p] = endpointMac[e];
+            mtu[p] = endpointMtu[e];
+        }
+    }
+
+    public boolean hasVports() {
+        return vports.length > 0;
+    }
+
+    /** Whether {@code ip} is an address of internal port {@code port}. */
+    public boolean isLocal(int port, int ip) {
+        for (int e = 0; e < endpointIp.length; e++) if (endpointIp[e] == ip && endpointPort[e] == port) return true;
+        return false;
+    }
+
+    /** Whether a VXLAN vport listens on UDP port {@code dstPort}. */
+    public boolean isVxlanPort(int dstPort) {
+        for (int p : udpPorts) if (p == dstPort) return true;
+        return false;
+    }
+
+    /**
+     * The vport a decapsulated packet arrives on, or -1 (OVS: {@code tnl_find}): among the vports
+     * of its type (and UDP port) whose key, remote and local address accept the packet, the most
+     * specific wins, in OVS's order: a configured key before {@code in_key=flow}, then a configured
+     * remote before {@code remote_ip=flow}, then a configured local address before any.
+     */
+    public int receivingPort(int type, int dstPort, long key, int src, int dst) {
+        int best = -1, bestScore = -1;
+        for (int p : vports) {
+            TunnelSpec s = spec[p];
+            if (s.type() != type || (type == TunnelSpec.VXLAN && s.dstPort() != dstPort)) continue;
+            if (!s.inKeyFlow() && s.inKey() != key) continue;              // no key on the wire is key 0, as in OVS
+            if (!s.remoteFlow() && s.remoteIp() != src) continue;
+            boolean localFixed = !s.localFlow() && s.localIp() != 0;
+            if (localFixed && s.localIp() != dst) continue;
+            int score = (s.inKeyFlow() ? 0 : 4) + (s.remoteFlow() ? 0 : 2) + (localFixed ? 1 : 0);
+            if (score > bestScore) {
+                best = p;
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+
+    public int[] vports() {
+        return vports.clone();
+    }
+}

@@ -1,0 +1,50 @@
+package io.vswitch.datapath.tunnel;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.vswitch.datapath.tunnel.OuterHeader.U16;
+import static io.vswitch.datapath.tunnel.OuterHeader.U32;
+
+/**
+ * VXLAN over UDP over IPv4 (RFC 7348): an 8-byte UDP header and an 8-byte VXLAN header with the I
+ * flag and a 24-bit VNI, in front of the inner Ethernet frame.
+ */
+public final class Vxlan {
+    private Vxlan() {}
+
+    /** Outer Ethernet + IPv4 + UDP + VXLAN. */
+    public static final int HEADER = OuterHeader.ETH + OuterHeader.IPV4 + 8 + 8;
+    private static final int FLAG_I = 0x0800_0000;
+    /** OVS's default range for the outer UDP source port (tnl_udp_port_min/max). */
+    static final int SRC_PORT_MIN = 32768, SRC_PORT_MAX = 61000;
+
+    /** The outer UDP source port for a flow hash: spreads flows over the underlay's ECMP and RSS, as OVS does. */
+    public static int sourcePort(int hash) {
+        return SRC_PORT_MIN + (int) (((hash & 0xffffffffL) * (SRC_PORT_MAX - SRC_PORT_MIN)) >>> 32);
+    }
+
+    /**
+     * Writes UDP and VXLAN at {@code udp} for an inner frame of {@code innerLength} bytes right after;
+     * {@code csum} computes the UDP checksum over the pseudo header and the whole payload.
+     */
+    public static void write(MemorySegment m, long udp, int srcPort, int dstPort, long vni, int innerLength, boolean csum, int src, int dst) {
+        int udpLength = 16 + innerLength;
+        m.set(U16, udp, (short) srcPort);
+        m.set(U16, udp + 2, (short) dstPort);
+        m.set(U16, udp + 4, (short) udpLength);
+        m.set(U16, udp + 6, (short) 0);
+        m.set(U32, udp + 8, FLAG_I);
+        m.set(U32, udp + 12, (int) (vni << 8));
+        if (csum) {
+            long s = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + OuterHeader.PROTO_UDP + udpLength;
+            int c = ~OuterHeader.fold(OuterHeader.sum(m, udp, udpLength, s)) & 0xffff;
+            m.set(U16, udp + 6, (short) (c == 0 ? 0xffff : c));   // 0 means "no checksum" in UDP
+        }
+    }
+
+    /** The VNI of the VXLAN header at {@code vxlan} (after the UDP header), or -1 without the I flag (the one check the kernel makes too). */
+    public static long vni(MemorySegment m, long vxlan) {
+        if ((m.get(U32, vxlan) & FLAG_I) == 0) return -1;
+        return (m.get(U32, vxlan + 4) >>> 8) & 0xffffffL;
+    }
+}

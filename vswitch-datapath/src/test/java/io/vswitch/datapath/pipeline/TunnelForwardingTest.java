@@ -1,0 +1,347 @@
+package io.vswitch.datapath.pipeline;
+
+import io.vswitch.datapath.Datapath;
+import io.vswitch.datapath.flow.Frames;
+import io.vswitch.datapath.ipc.CountersFile;
+import io.vswitch.datapath.ipc.PortSpec;
+import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.PacketPool;
+import io.vswitch.datapath.pmd.PmdIo;
+import io.vswitch.datapath.port.PortProviders;
+import io.vswitch.datapath.sys.IfAddrs;
+import io.vswitch.datapath.tunnel.TunnelControl;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static io.vswitch.datapath.pipeline.Forwarder.*;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Native tunnelling in the PMD, on exact bytes: an overlay bridge {@code br-int} (port p1, vport
+ * vx0) and an underlay {@code br-phy} whose internal port {@code br-phy} has 172.31.0.1/24 and whose
+ * port {@code eth} leads to the remote endpoint 172.31.0.2 (the kernel's view of the internal port is
+ * given by the test).
+ */
+class TunnelForwardingTest {
+    static final int LOCAL = 0xac1f0001, REMOTE = 0xac1f0002, OTHER = 0xac1f0003;
+    static final long BR_MAC = 0x0200_00ac_1f01L, PEER_MAC = 0x0200_00ac_1f02L, VM_A = 0x5254_0000_000aL, VM_B = 0x5254_0000_000bL;
+
+    private final Arena arena = Arena.ofShared();
+    private final CountersFile counters = CountersFile.anonymous();
+    private final MemoryPort.Provider memory = new MemoryPort.Provider(MemoryPort.TYPE, "internal");
+    private Datapath dp;
+    private Forwarder fwd;
+    private Batch batch;
+
+    @BeforeEach
+    void setUp() {
+        PortProviders providers = new PortProviders();
+        providers.register(memory);
+        dp = new Datapath(counters.manager(), providers, 1);
+        dp.configure(Map.of("pmd-sleep-max", "1000"));
+        dp.useUnderlay(new TunnelControl.Underlay() {
+            public List<IfAddrs.Address> addresses() {
+                return List.of(new IfAddrs.Address("br-phy", LOCAL, 24));
+            }
+
+            public List<IfAddrs.KernelRoute> routes() {
+                return List.of(new IfAddrs.KernelRoute("br-phy", LOCAL & 0xffffff00, 24, 0));
+            }
+
+            public long mac(String device) {
+                return BR_MAC;
+            }
+
+            public int mtu(String device) {
+                return 1500;
+            }
+        });
+        dp.addBridge("br-int", Map.of());
+        dp.addBridge("br-phy", Map.of());
+        port("br-int", "p1", MemoryPort.TYPE, 1, Map.of());
+        port("br-phy", "br-phy", "internal", DpPort.OFPP_LOCAL, Map.of());
+        port("br-phy", "eth", MemoryPort.TYPE, 1, Map.of());
+        fwd = new Forwarder(new PmdIo(0, arena), null);
+        batch = new Batch(new PacketPool(arena, 256));
+    }
+
+    @AfterEach
+    void tearDown() {
+        dp.close();
+        counters.close();
+    }
+
+    private void port(String bridge, String name, String type, int ofport, Map<String, String> options) {
+        dp.addPort(new PortSpec(bridge, name, type, ofport, null, -1, "", options));
+        if (memory.ports.containsKey(name)) memory.ports.get(name).record = true;
+    }
+
+    private void vxlan(Map<String, String> options) {
+        port("br-int", "vx0", "vxlan", 2, options);
+    }
+
+    private void send(String bridge, String in, byte[]... frames) {
+        batch.reset();
+        for (int i = 0; i < frames.length; i++) {
+            long off = batch.rxOffset(i);
+            MemorySegment.copy(frames[i], 0, batch.memory(), JAVA_BYTE, off, frames[i].length);
+            batch.offset[i] = off;
+            batch.length[i] = frames[i].length;
+        }
+        batch.count = frames.length;
+        DatapathView v = dp.view();
+        fwd.process(batch, v.bridge(bridge).port(in), v, dp.now());
+    }
+
+    private List<byte[]> sent(String port) {
+        return memory.ports.get(port).takeSent();
+    }
+
+    private void learnPeer() {
+        send("br-phy", "eth", Frames.arpReply(PEER_MAC, REMOTE, BR_MAC, LOCAL));
+        assertEquals(1, sent("br-phy").size(), "the ARP reply still reaches the kernel");
+    }
+
+    static byte[] vxlanFrame(int src, int dst, long vni, byte[] inner) {
+        byte[] vx = ByteBuffer.allocate(8 + inner.length).putInt(0x0800_0000).putInt((int) (vni << 8)).put(inner).array();
+        return Frames.ethernet(BR_MAC, PEER_MAC, Frames.ETH_TYPE_IPV4, Frames.ipv4(src, dst, Frames.PROTO_UDP, Frames.udp(40000, 4789, vx)));
+    }
+
+    static byte[] greFrame(int src, int dst, Long key, byte[] inner) {
+        ByteBuffer b = ByteBuffer.allocate(4 + (key == null ? 0 : 4) + inner.length);
+        b.putShort((short) (key == null ? 0 : 0x2000)).putShort((short) 0x6558);
+        if (key != null) b.putInt((int) (long) key);
+        b.put(inner);
+        return Frames.ethernet(BR_MAC, PEER_MAC, Frames.ETH_TYPE_IPV4, Frames.ipv4(src, dst, 47, b.array()));
+    }
+
+    private static int u16(byte[] f, int at) {
+        return (f[at] & 0xff) << 8 | f[at + 1] & 0xff;
+    }
+
+    private static int u32(byte[] f, int at) {
+        return u16(f, at) << 16 | u16(f, at + 2);
+    }
+
+    private static long mac(byte[] f, int at) {
+        long m = 0;
+        for (int i = 0; i < 6; i++) m = m << 8 | f[at + i] & 0xff;
+        return m;
+    }
+
+    /** The one's-complement sum of a header is 0xffff when its checksum is right. */
+    private static boolean checksumOk(byte[] f, int at, int len, long seed) {
+        long s = seed;
+        for (int i = 0; i < len; i += 2) s += (f[at + i] & 0xff) << 8 | (i + 1 < len ? f[at + i + 1] & 0xff : 0);
+        while ((s >>> 16) != 0) s = (s & 0xffff) + (s >>> 16);
+        return s == 0xffff;
+    }
+
+    @Test
+    void aMissingNeighbourIsAskedForAndThePacketDropped() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        byte[] inner = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 30);
+        send("br-int", "p1", inner);
+        List<byte[]> out = sent("eth");
+        assertEquals(1, out.size(), "an ARP request, not the packet");
+        byte[] arp = out.get(0);
+        assertEquals(42, arp.length);
+        assertEquals(0xffff_ffff_ffffL, mac(arp, 0));
+        assertEquals(BR_MAC, mac(arp, 6));
+        assertEquals(0x0806, u16(arp, 12));
+        assertEquals(1, u16(arp, 20), "a request");
+        assertEquals(BR_MAC, mac(arp, 22));
+        assertEquals(LOCAL, u32(arp, 28));
+        assertEquals(REMOTE, u32(arp, 38));
+        assertEquals(1, fwd.tunnelStat(TNL_NO_NEIGHBOUR));
+        send("br-int", "p1", inner);
+        assertTrue(sent("eth").isEmpty(), "one request per second per next hop");
+        assertEquals(2, dp.view().bridge("br-int").port("vx0").counters().txDropped.get());
+    }
+
+    @Test
+    void vxlanEncapsulationWritesOvsHeadersInFrontOfTheFrame() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        learnPeer();
+        byte[] inner = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 30);
+        send("br-int", "p1", inner);
+        List<byte[]> out = sent("eth");
+        assertEquals(1, out.size());
+        byte[] f = out.get(0);
+        assertEquals(50 + inner.length, f.length);
+        assertEquals(PEER_MAC, mac(f, 0));
+        assertEquals(BR_MAC, mac(f, 6));
+        assertEquals(0x0800, u16(f, 12));
+        assertEquals(0x4500, u16(f, 14), "IPv4, no options, TOS 0");
+        assertEquals(36 + inner.length, u16(f, 16));
+        assertEquals(0x0000_4000, u32(f, 18), "ID 0, DF");
+        assertEquals(64 << 8 | 17, u16(f, 22), "TTL 64, UDP");
+        assertTrue(checksumOk(f, 14, 20, 0), "IPv4 header checksum");
+        assertEquals(LOCAL, u32(f, 26));
+        assertEquals(REMOTE, u32(f, 30));
+        int sport = u16(f, 34);
+        assertTrue(sport >= 32768 && sport < 61000, "source port from the flow hash: " + sport);
+        assertEquals(4789, u16(f, 36));
+        assertEquals(16 + inner.length, u16(f, 38));
+        assertEquals(0, u16(f, 40), "no UDP checksum by default (csum=false)");
+        assertEquals(0x0800_0000, u32(f, 42));
+        assertEquals(42 << 8, u32(f, 46));
+        assertArrayEquals(inner, Arrays.copyOfRange(f, 50, f.length));
+        send("br-int", "p1", inner);
+        assertEquals(sport, u16(sent("eth").get(0), 34), "one flow, one source port");
+        assertEquals(2, dp.view().bridge("br-int").port("vx0").counters().txPackets.get());
+        assertEquals(2, fwd.tunnelStat(TNL_PUSH));
+    }
+
+    @Test
+    void vxlanDecapsulationDeliversTheInnerFrameOnTheVport() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        byte[] inner = Frames.udp4(VM_A, VM_B, Frames.IP4_B, Frames.IP4_A, 1, 2, 30);
+        send("br-phy", "eth", vxlanFrame(REMOTE, LOCAL, 42, inner));
+        List<byte[]> got = sent("p1");
+        assertEquals(1, got.size());
+        assertArrayEquals(inner, got.get(0));
+        assertTrue(sent("br-phy").isEmpty(), "a tunnel packet does not reach the kernel");
+        assertEquals(1, fwd.tunnelStat(TNL_POP));
+        assertEquals(1, dp.view().bridge("br-int").port("vx0").counters().rxPackets.get());
+        // the reply goes back without an ARP request: decapsulation taught the neighbour cache
+        send("br-int", "p1", Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 2, 1, 30));
+        byte[] back = sent("eth").get(0);
+        assertEquals(PEER_MAC, mac(back, 0));
+        assertEquals(42 << 8, u32(back, 46));
+    }
+
+    @Test
+    void wrongVniUnknownRemoteAndMalformedHeadersAreDroppedAndCounted() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        byte[] inner = Frames.udp4(VM_A, VM_B, Frames.IP4_B, Frames.IP4_A, 1, 2, 30);
+        send("br-phy", "eth", vxlanFrame(REMOTE, LOCAL, 43, inner), vxlanFrame(OTHER, LOCAL, 42, inner));
+        assertEquals(2, fwd.tunnelStat(TNL_POP_NO_PORT));
+        byte[] good = vxlanFrame(REMOTE, LOCAL, 42, inner);
+        byte[] truncated = good.clone();                            // UDP says 8 bytes more than the IP datagram holds
+        truncated[39] += 8;
+        byte[] badChecksum = good.clone();
+        badChecksum[24] ^= 1;
+        byte[] noIFlag = good.clone();
+        noIFlag[42] = 0;
+        byte[] shortInner = vxlanFrame(REMOTE, LOCAL, 42, new byte[10]);
+        send("br-phy", "eth", truncated, badChecksum, noIFlag, shortInner);
+        assertEquals(4, fwd.tunnelStat(TNL_POP_ERRORS));
+        assertTrue(sent("p1").isEmpty());
+        assertTrue(sent("br-phy").isEmpty(), "tunnel traffic to the endpoint never reaches the kernel");
+        // every prefix of a good frame: never delivered on the vport, never thrown (one the parser cannot
+        // read as UDP to port 4789 is not a tunnel packet: it goes to the kernel, as in OVS)
+        for (int n = 14; n < good.length; n++) send("br-phy", "eth", Arrays.copyOf(good, n));
+        assertTrue(sent("p1").isEmpty());
+    }
+
+    @Test
+    void theMtuOfTheInternalPortBoundsEncapsulatedPackets() {
+        dp.useUnderlay(underlayWithMtu(1000));
+        vxlan(Map.of("remote_ip", "172.31.0.2"));
+        learnPeer();
+        send("br-int", "p1", Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 1000 - 50 - 28 + 14 - 14));
+        assertEquals(1, sent("eth").size(), "exactly at the MTU: sent");
+        send("br-int", "p1", Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 1000 - 50 - 28 + 1));
+        assertTrue(sent("eth").isEmpty(), "one byte more: dropped, never fragmented");
+        assertEquals(1, fwd.tunnelStat(TNL_TOO_BIG));
+    }
+
+    private static TunnelControl.Underlay underlayWithMtu(int mtu) {
+        return new TunnelControl.Underlay() {
+            public List<IfAddrs.Address> addresses() {
+                return List.of(new IfAddrs.Address("br-phy", LOCAL, 24));
+            }
+
+            public List<IfAddrs.KernelRoute> routes() {
+                return List.of();                                    // no kernel routes: the connected subnet still routes
+            }
+
+            public long mac(String device) {
+                return BR_MAC;
+            }
+
+            public int mtu(String device) {
+                return mtu;
+            }
+        };
+    }
+
+    @Test
+    void greWithKeyAndChecksumBothWays() {
+        port("br-int", "gre0", "gre", 3, Map.of("remote_ip", "172.31.0.2", "key", "0x1c8", "csum", "true"));
+        learnPeer();
+        byte[] inner = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 31);
+        dp.setFlows("br-int", OfPipeline.parse("0 a 1 - - ; ; output:3", 1));
+        send("br-int", "p1", inner);
+        byte[] f = sent("eth").get(0);
+        assertEquals(14 + 20 + 12 + inner.length, f.length);
+        assertEquals(47, f[23]);
+        assertEquals(0xa000, u16(f, 34), "C and K flags");
+        assertEquals(0x6558, u16(f, 36));
+        assertTrue(checksumOk(f, 34, f.length - 34, 0), "GRE checksum over header and payload");
+        assertEquals(0x1c8, u32(f, 42));
+        assertArrayEquals(inner, Arrays.copyOfRange(f, 46, f.length));
+
+        dp.setFlows("br-int", OfPipeline.parse("0 a 3 - - ; ; output:1", 1));
+        byte[] back = Frames.udp4(VM_A, VM_B, Frames.IP4_B, Frames.IP4_A, 2, 1, 31);
+        send("br-phy", "eth", greFrame(REMOTE, LOCAL, 0x1c8L, back), greFrame(REMOTE, LOCAL, null, back));
+        List<byte[]> got = sent("p1");
+        assertEquals(1, got.size(), "the unkeyed packet has key 0: no port for it");
+        assertArrayEquals(back, got.get(0));
+        assertEquals(1, fwd.tunnelStat(TNL_POP_NO_PORT));
+    }
+
+    @Test
+    void flowBasedTunnelsTakeRemoteAndKeyFromTheFlowAndReportThemOnReceive() {
+        vxlan(Map.of("remote_ip", "flow", "key", "flow"));
+        send("br-phy", "eth", Frames.arpReply(PEER_MAC, REMOTE, BR_MAC, LOCAL), Frames.arpReply(PEER_MAC + 1, OTHER, BR_MAC, LOCAL));
+        // to 10.0.0.2 via remote .2 VNI 7, to 10.0.0.3 via remote .3 VNI 8; from the tunnel: tun_id and tun_src decide
+        dp.setFlows("br-int", OfPipeline.parse(String.join("\n",
+                "0 a 1 - - ; c:ffff:800 d:ffffffff:a000002 ; set_tun_id:7 set_tun_dst:ac1f0002 output:2",
+                "0 a 1 - - ; c:ffff:800 d:ffffffff:a000003 ; set_tun_id:8 set_tun_dst:ac1f0003 output:2",
+                "0 a 2 - - ; 6:ffffffffffffffff:8 7:ffffffff00000000:ac1f000300000000 ; output:1"), 1));
+        send("br-int", "p1", Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 30),
+                Frames.udp4(VM_B, VM_A, Frames.IP4_A, 0x0a000003, 1, 2, 30));
+        List<byte[]> out = sent("eth");
+        assertEquals(2, out.size());
+        assertEquals(REMOTE, u32(out.get(0), 30));
+        assertEquals(7 << 8, u32(out.get(0), 46));
+        assertEquals(OTHER, u32(out.get(1), 30));
+        assertEquals(PEER_MAC + 1, mac(out.get(1), 0));
+        assertEquals(8 << 8, u32(out.get(1), 46));
+        byte[] inner = Frames.udp4(VM_A, VM_B, Frames.IP4_B, Frames.IP4_A, 2, 1, 30);
+        send("br-phy", "eth", vxlanFrame(OTHER, LOCAL, 8, inner), vxlanFrame(REMOTE, LOCAL, 8, inner));
+        List<byte[]> got = sent("p1");
+        assertEquals(1, got.size(), "only tun_id=8 from 172.31.0.3 matches the flow");
+        assertArrayEquals(inner, got.get(0));
+    }
+
+    @Test
+    void floodingToSeveralTunnelsGivesEachItsOwnHeader() {
+        port("br-int", "vx1", "vxlan", 2, Map.of("remote_ip", "172.31.0.2", "key", "1"));
+        port("br-int", "vx2", "vxlan", 3, Map.of("remote_ip", "172.31.0.3", "key", "2"));
+        send("br-phy", "eth", Frames.arpReply(PEER_MAC, REMOTE, BR_MAC, LOCAL), Frames.arpReply(PEER_MAC + 1, OTHER, BR_MAC, LOCAL));
+        byte[] bcast = Frames.arpRequest(VM_A, Frames.IP4_A, Frames.IP4_B);
+        send("br-int", "p1", bcast, bcast);
+        List<byte[]> out = sent("eth");
+        assertEquals(4, out.size());
+        for (int k = 0; k < 4; k++) {
+            byte[] f = out.get(k);
+            boolean toRemote = u32(f, 30) == REMOTE;
+            assertEquals(toRemote ? 1 << 8 : 2 << 8, u32(f, 46), "each copy keeps the VNI of its own vport");
+            assertArrayEquals(bcast, Arrays.copyOfRange(f, 50, f.length));
+        }
+    }
+}
