@@ -21,7 +21,18 @@
 # dropped and the cost of the QoS path is measured): ingress = ingress policing on both ports (bytes;
 # OVS-DPDK polices bytes only); policer = egress-policer on both ports; shaper = linux-htb with two
 # queues on both ports, flows set_queue:1 / set_queue:2 (ours only: OVS-DPDK cannot shape, its
-# linux-htb needs the kernel). One switch runs at a time; repetitions alternate the switches so
+# linux-htb needs the kernel). vxlan = native VXLAN tunnelling, both directions in every round trip:
+#
+#   testpmd port 0 <=> vh0 on br0 --flows--> vx0 (vxlan, remote 172.31.9.2, VNI 42)
+#                                              | encapsulate, route via br-phy (172.31.9.1/24), neighbour set by tnl/neigh/set
+#   testpmd port 1 <=> vh1 on br-phy (NORMAL) <-+
+#
+# testpmd forwards in "5tswap" mode, each port back to itself (--port-topology=loop): it swaps the
+# outermost MACs, IPs and UDP ports, so an
+# encapsulated frame comes back as one from 172.31.9.2 to br-phy's address and MAC, which the switch
+# decapsulates into br0 and on to port 0, which swaps the inner frame and sends it again. The outer
+# source port is pinned to 4789 (tnl/egress_port_range 4789 4789) so the swapped frame still goes to
+# 4789. One switch runs at a time; repetitions alternate the switches so
 # the machine's drift (about 30 % over minutes here) hits both alike. Needs root and 2 MiB hugepages
 # (reserved here if missing).
 set -euo pipefail
@@ -42,6 +53,7 @@ if [ "$(cat /proc/sys/vm/nr_hugepages)" -lt $NEED_PAGES ]; then
 fi
 W=$(mktemp -d /tmp/vhost-bench.XXXXXX)
 TESTPMD=
+TOPOLOGY=   # vxlan: each port sends back what it received (--port-topology=loop)
 
 cleanup() {
     exec 3>&- 2>/dev/null || true
@@ -60,7 +72,7 @@ start_testpmd() {
     stdbuf -o0 dpdk-testpmd --lcores 0@0,1@0 --no-pci --in-memory --single-file-segments -m 1024 --file-prefix vhb \
         --vdev "net_virtio_user0,path=$W/s0,server=1,queues=1,queue_size=1024,mac=$MAC0" \
         --vdev "net_virtio_user1,path=$W/s1,server=1,queues=1,queue_size=1024,mac=$MAC1" -- \
-        -i --nb-cores=1 --forward-mode=mac --eth-peer=0,$MAC1 --eth-peer=1,$MAC0 --txd=1024 --rxd=1024 \
+        -i --nb-cores=1 --forward-mode=mac --eth-peer=0,$MAC1 --eth-peer=1,$MAC0 --txd=1024 --rxd=1024 $TOPOLOGY \
         --total-num-mbufs=32768 <"$W/cmd" >"$W/testpmd.log" 2>&1 &
     TESTPMD=$!
     exec 3>"$W/cmd"
@@ -99,7 +111,7 @@ ovs_ns() {
 measure() {
     for _ in $(seq 300); do $2 && break; sleep 0.1; done
     $2 || { echo "vhost-bench: $1: ports did not come up" >&2; tail -20 "$W/testpmd.log" >&2; return 1; }
-    echo "set fwd mac retry" >&3
+    case $1 in *vxlan) echo "set fwd 5tswap retry" >&3 ;; *) echo "set fwd mac retry" >&3 ;; esac
     echo "start tx_first 16" >&3
     sleep 6                      # warm-up: our JIT compiles the PMD loop for this traffic; OVS needs none
     $3 >/dev/null
@@ -123,6 +135,7 @@ flows() {   # CASE OFCTL-TARGET-PREFIX...: installs the case's flows with ovs-of
         p2p) "$@" add-flow br0 in_port=1,actions=output:2; "$@" add-flow br0 in_port=2,actions=output:1 ;;
         normal) "$@" add-flow br0 actions=NORMAL ;;
         shaper) "$@" add-flow br0 in_port=1,actions=set_queue:1,output:2; "$@" add-flow br0 in_port=2,actions=set_queue:2,output:1 ;;
+        vxlan) "$@" add-flow br0 in_port=1,actions=output:3; "$@" add-flow br0 in_port=3,actions=output:1 ;;
         *) "$@" add-flow br0 in_port=1,actions=output:2; "$@" add-flow br0 in_port=2,actions=output:1 ;;
     esac
 }
@@ -139,6 +152,35 @@ qos() {   # CASE VSCTL...: the case's QoS on vh0 and vh1 (the same ovs-vsctl syn
     done
 }
 
+# add_ports CASE VSCTL...: vh0 and vh1 on br0 (port 1 and 2); for vxlan, vh1 on br-phy and vx0 on br0 (port 3)
+add_ports() {
+    local case=$1; shift
+    local vh1_bridge=br0
+    if [ "$case" = vxlan ]; then
+        vh1_bridge=br-phy
+        "$@" --may-exist add-br br-phy -- set bridge br-phy datapath_type=netdev
+        ip addr add 172.31.9.1/24 dev br-phy
+        ip link set br-phy up
+        "$@" add-port br0 vx0 -- set Interface vx0 type=vxlan options:remote_ip=172.31.9.2 options:key=42 ofport_request=3
+    fi
+    "$@" add-port br0 vh0 -- set Interface vh0 type=dpdkvhostuserclient options:vhost-server-path="$W/s0" ofport_request=1 \
+        -- add-port $vh1_bridge vh1 -- set Interface vh1 type=dpdkvhostuserclient options:vhost-server-path="$W/s1" ofport_request=2
+}
+
+del_ports() {   # CASE VSCTL...
+    local case=$1; shift
+    "$@" del-port vh0 -- del-port vh1
+    [ "$case" = vxlan ] && "$@" del-port vx0 -- del-br br-phy
+    "$@" -- --all destroy QoS -- --all destroy Queue
+}
+
+tunnel_setup() {   # CASE APPCTL...: the remote endpoint's MAC is testpmd port 1's; the outer source port is 4789
+    local case=$1; shift
+    [ "$case" = vxlan ] || return 0
+    "$@" tnl/neigh/set br-phy 172.31.9.2 $MAC1 >/dev/null
+    "$@" tnl/egress_port_range 4789 4789 >/dev/null
+}
+
 ours_up() { [ "$($V get Interface vh0 link_state)" = up ] && [ "$($V get Interface vh1 link_state)" = up ]; }
 ovs_up() { [ "$($O get Interface vh0 link_state)" = up ] && [ "$($O get Interface vh1 link_state)" = up ]; }
 
@@ -148,14 +190,14 @@ run_vswitch() {
     $V set Open_vSwitch . other_config:pmd-cpu-mask=0x2
     $V --may-exist add-br br0
     for c in $CASES; do
-        $V add-port br0 vh0 -- set Interface vh0 type=dpdkvhostuserclient options:vhost-server-path="$W/s0" ofport_request=1 \
-            -- add-port br0 vh1 -- set Interface vh1 type=dpdkvhostuserclient options:vhost-server-path="$W/s1" ofport_request=2
+        TOPOLOGY=$([ "$c" = vxlan ] && echo --port-topology=loop || true)
+        add_ports "$c" $V
         qos "$c" $V
+        tunnel_setup "$c" "$VSWITCH_HOME/bin/appctl"
         start_testpmd
         flows "$c" env OVS_RUNDIR="$W/vsw" ovs-ofctl -O OpenFlow13
         measure "vswitch $c" ours_up "$VSWITCH_HOME/bin/appctl dpif-netdev/pmd-stats-clear" ours_ns | tee -a "$W/results"
-        $V del-port vh0 -- del-port vh1
-        $V -- --all destroy QoS -- --all destroy Queue
+        del_ports "$c" $V
         stop_testpmd
     done
     "$VSWITCH_HOME/bin/vswitch" stop >/dev/null
@@ -177,14 +219,14 @@ run_ovs() {   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1, the same ports
     $O --may-exist add-br br0 -- set bridge br0 datapath_type=netdev
     for c in $CASES; do
         [ "$c" = shaper ] && continue            # OVS-DPDK has no userspace shaper
-        $O add-port br0 vh0 -- set Interface vh0 type=dpdkvhostuserclient options:vhost-server-path="$W/s0" ofport_request=1 \
-            -- add-port br0 vh1 -- set Interface vh1 type=dpdkvhostuserclient options:vhost-server-path="$W/s1" ofport_request=2
+        TOPOLOGY=$([ "$c" = vxlan ] && echo --port-topology=loop || true)
+        add_ports "$c" $O
         qos "$c" $O
+        tunnel_setup "$c" ovs-appctl -t "$OVS_CTL"
         start_testpmd
         flows "$c" ovs-ofctl -O OpenFlow13
         measure "OVS-DPDK $OVS_VERSION $c" ovs_up "ovs-appctl -t $OVS_CTL dpif-netdev/pmd-stats-clear" ovs_ns | tee -a "$W/results"
-        $O del-port vh0 -- del-port vh1
-        $O -- --all destroy QoS -- --all destroy Queue
+        del_ports "$c" $O
         stop_testpmd
     done
     for p in "$W"/ovs/*.pid; do kill "$(cat "$p")" 2>/dev/null || true; done

@@ -659,9 +659,12 @@ public final class Datapath implements AutoCloseable {
                 yield "OK\n";
             }
             case "tnl/neigh/set", "tnl/arp/set" -> tunnels.neighSet(args, v, now());
+            case "tnl/egress_port_range" -> tunnels.egressPortRange(args);
             default -> throw new IllegalArgumentException("unknown command " + command);
         };
-        if (command.equals("ovs/route/add") || command.equals("ovs/route/del")) publish(v.ports, v.bridges);
+        if (command.equals("ovs/route/add") || command.equals("ovs/route/del") || command.equals("tnl/egress_port_range") && !args.isEmpty()) {
+            publish(v.ports, v.bridges);
+        }
         return reply;
     }
 

@@ -45,6 +45,7 @@ final class DataplaneCommands {
         s.register("ovs/route/add", "ip/plen output_bridge [gw] [src=src_ip]", 2, 4, a -> tunnel("ovs/route/add", a));
         s.register("ovs/route/del", "ip/plen", 1, 1, a -> tunnel("ovs/route/del", a));
         s.register("ovs/route/lookup", "ip_addr", 1, 1, a -> tunnel("ovs/route/lookup", a));
+        s.register("tnl/egress_port_range", "[min max]", 0, 2, a -> tunnel("tnl/egress_port_range", a));
         for (String prefix : List.of("tnl/neigh/", "tnl/arp/")) {
             s.register(prefix + "show", "", 0, 0, a -> tunnel("tnl/neigh/show", a));
             s.register(prefix + "flush", "", 0, 0, a -> tunnel("tnl/neigh/flush", a));

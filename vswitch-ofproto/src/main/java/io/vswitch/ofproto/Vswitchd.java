@@ -41,7 +41,8 @@ public final class Vswitchd implements AutoCloseable {
             "fdb/show", "fdb/flush", "dpif-netdev/pmd-stats-show", "dpif-netdev/pmd-stats-clear",
             "dpif-netdev/pmd-rxq-show", "dpif/show", "dpctl/show", "qos/show", "qos/show-types",
             "ovs/route/show", "ovs/route/add", "ovs/route/del", "ovs/route/lookup",
-            "tnl/neigh/show", "tnl/neigh/flush", "tnl/neigh/set", "tnl/arp/show", "tnl/arp/flush", "tnl/arp/set");
+            "tnl/neigh/show", "tnl/neigh/flush", "tnl/neigh/set", "tnl/arp/show", "tnl/arp/flush", "tnl/arp/set",
+            "tnl/egress_port_range");
 
     public static final String DB_FILE = "conf.db";
     public static final String DB_SOCKET = "db.sock";

@@ -112,6 +112,20 @@ public final class Forwarder {
     private final int[][] savedSetOutput = new int[MAX_TUNNEL_DEPTH][MAX_SET_OUTPUTS];
     private final long[][] savedSetOutputArg = new long[MAX_TUNNEL_DEPTH][MAX_SET_OUTPUTS];
     private final long[] tunnelStats = new long[TUNNEL_STATS];
+    /**
+     * Vport traffic not yet added to the vport's counters: consecutive packets of one vport share one
+     * atomic add (added when the vport changes and at the end of the batch).
+     */
+    private io.vswitch.datapath.port.PortCounters txTally, rxTally;
+    private long txTallyPackets, txTallyBytes, rxTallyPackets, rxTallyBytes;
+    /** The last route looked up (the view's tunnels, destination, route) and neighbour resolved (while the cache is unchanged, within a second). */
+    private Tunnels routedIn;
+    private int routedDst, routed;
+    private io.vswitch.datapath.tunnel.NeighbourCache resolvedIn;
+    private long resolved = -1, resolvedMac;
+    private int resolvedGeneration, resolvedAt;
+    /** The last neighbour a decapsulated packet taught (port << 32 | ip, MAC, clock): a flow's packets learn once a second. */
+    private long learnedKey = -1, learnedMac, learnedAt;
     /** Indexes into {@link #tunnelStats}, in the order of {@code PmdCounters}' tunnel names. */
     public static final int TNL_PUSH = 0, TNL_POP = 1, TNL_NO_ROUTE = 2, TNL_NO_NEIGHBOUR = 3, TNL_TOO_BIG = 4, TNL_POP_ERRORS = 5,
             TNL_POP_NO_PORT = 6, TNL_ERRORS = 7, TNL_ARP_REQUESTS = 8, TUNNEL_STATS = 9;
@@ -185,6 +199,7 @@ public final class Forwarder {
         if (dropped > 0) in.counters().rxDropped.getAndAdd(dropped);
         flushHits();
         flushTables();
+        flushTallies();
         flush(batch, view);
     }
 
@@ -228,6 +243,7 @@ public final class Forwarder {
         apply(actions, actions.length, batch, 0, in, inOfport, bridge, view, now, 0, 0);
         flushHits();
         flushTables();
+        flushTallies();
         flush(batch, view);
     }
 
@@ -716,6 +732,8 @@ public final class Forwarder {
 
     private static final java.lang.foreign.ValueLayout.OfShort U16 =
             java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
+    private static final java.lang.foreign.ValueLayout.OfLong U64 =
+            java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     /** Tunnel counters (see {@code TNL_*}). */
     public long tunnelStat(int stat) {
@@ -736,7 +754,10 @@ public final class Forwarder {
         int base = i * FlowKey.WORDS;
         long tun = k[base + FlowKey.W_TUN_IPV4];
         int dst = s.remoteFlow() ? (int) tun : s.remoteIp();
-        int r = dst == 0 ? -1 : t.routes.lookup(dst);
+        int r = dst == 0 ? -1 : dst == routedDst && t == routedIn ? routed : t.routes.lookup(dst);
+        routedIn = t;                                        // a flow's packets come in runs: route once per run
+        routedDst = dst;
+        routed = r;
         if (r < 0) {
             tunnelDrop(vport, TNL_NO_ROUTE);
             return;
@@ -749,7 +770,15 @@ public final class Forwarder {
             return;
         }
         int hop = t.routes.gateway(r) != 0 ? t.routes.gateway(r) : dst;
-        long mac = t.neighbours.lookup(out.index(), hop, clock);
+        long neighbour = (long) out.index() << 32 | (hop & 0xffffffffL);
+        int generation = t.neighbours.generation();
+        long mac = neighbour == resolved && generation == resolvedGeneration && clock == resolvedAt && t.neighbours == resolvedIn
+                ? resolvedMac : t.neighbours.lookup(out.index(), hop, clock);
+        resolved = neighbour;
+        resolvedGeneration = generation;
+        resolvedAt = clock;
+        resolvedIn = t.neighbours;
+        resolvedMac = mac;
         if (mac < 0) {
             tunnelDrop(vport, TNL_NO_NEIGHBOUR);
             arpRequest(batch, i, out, t.mac[out.index()], t.routes.src(r), hop);
@@ -775,12 +804,52 @@ public final class Forwarder {
                 src, dst, ipLength);
         long key = s.outKeyFlow() ? k[base + FlowKey.W_TUN_ID] : s.outKey();
         long tnl = at + OuterHeader.ETH + OuterHeader.IPV4;
-        if (vxlan) Vxlan.write(m, tnl, Vxlan.sourcePort(flowHash(k, base)), s.dstPort(), key & 0xffffff, length, s.csum(), src, dst);
+        if (vxlan) Vxlan.write(m, tnl, Vxlan.sourcePort(flowHash(k, base), t.sourcePortMin, t.sourcePortSpan), s.dstPort(), key & 0xffffff, length, s.csum(), src, dst);
         else Gre.write(m, tnl, s.keyed(), key, s.csum(), length);
-        vport.counters().txPackets.getAndAdd(1);
-        vport.counters().txBytes.getAndAdd(length);
+        if (vport.counters() != txTally) {
+            flushTallies();
+            txTally = vport.counters();
+        }
+        txTallyPackets++;
+        txTallyBytes += length;
         tunnelStats[TNL_PUSH]++;
-        recirculate(batch, i, out, at, length + header, 0, 0, -1);
+        recirculate(batch, i, out, at, length + header, 0, 0, -1, true);
+    }
+
+    /** Adds the vport traffic counted so far to the vports' counters. */
+    private void flushTallies() {
+        if (txTally != null && txTallyPackets > 0) {
+            txTally.txPackets.getAndAdd(txTallyPackets);
+            txTally.txBytes.getAndAdd(txTallyBytes);
+        }
+        if (rxTally != null && rxTallyPackets > 0) {
+            rxTally.rxPackets.getAndAdd(rxTallyPackets);
+            rxTally.rxBytes.getAndAdd(rxTallyBytes);
+        }
+        txTally = rxTally = null;
+        txTallyPackets = txTallyBytes = rxTallyPackets = rxTallyBytes = 0;
+    }
+
+    /** Where {@link #outerKey} leaves the layers of a frame it describes: IPv4 at 14, its payload at 34. */
+    private static final int OUTER_LAYERS = OuterHeader.ETH | (OuterHeader.ETH + OuterHeader.IPV4) << 16;
+
+    /**
+     * The flow key of the outer headers this forwarder just wrote at {@code at} (what the parser would
+     * find there, read back from the fixed header positions instead of parsed), into {@code k} at
+     * {@code base}; returns its layers.
+     */
+    private static int outerKey(MemorySegment m, long at, long[] k, int base) {
+        for (int w = FlowKey.W_IPV6_SRC_HI; w < FlowKey.WORDS; w++) k[base + w] = 0;
+        k[base + FlowKey.W_VLAN] = 0;
+        k[base + FlowKey.W_ETH_DST] = m.get(U64, at) >>> 16;
+        k[base + FlowKey.W_ETH_SRC] = m.get(U64, at + 6) >>> 16;
+        long ip = at + OuterHeader.ETH;
+        int proto = m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ip + 9) & 0xff;
+        k[base + FlowKey.W_L3] = FlowKey.ETH_TYPE_IPV4 | (long) proto << 16 | (long) (m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ip + 1) & 0xff) << 24
+                | (long) (m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ip + 8) & 0xff) << 32;
+        k[base + FlowKey.W_IPV4] = m.get(U64, ip + 12);
+        k[base + FlowKey.W_TP] = proto == OuterHeader.PROTO_UDP ? (m.get(U64, ip + OuterHeader.IPV4) >>> 32) << 32 : 0;
+        return OUTER_LAYERS;
     }
 
     private void tunnelDrop(DpPort vport, int stat) {
@@ -832,11 +901,21 @@ public final class Forwarder {
             tunnelStats[TNL_ERRORS]++;
             return true;
         }
-        t.neighbours.learn(p, src, k[base + FlowKey.W_ETH_SRC], clock);   // as OVS: the sender answers at that address
-        vport.counters().rxPackets.getAndAdd(1);
-        vport.counters().rxBytes.getAndAdd(innerLength);
+        long sender = (long) p << 32 | (src & 0xffffffffL), senderMac = k[base + FlowKey.W_ETH_SRC];
+        if (sender != learnedKey || senderMac != learnedMac || clock != learnedAt) {
+            t.neighbours.learn(p, src, senderMac, clock);      // as OVS: the sender answers at that address
+            learnedKey = sender;
+            learnedMac = senderMac;
+            learnedAt = clock;
+        }
+        if (vport.counters() != rxTally) {
+            flushTallies();
+            rxTally = vport.counters();
+        }
+        rxTallyPackets++;
+        rxTallyBytes += innerLength;
         tunnelStats[TNL_POP]++;
-        recirculate(batch, i, vport, inner, innerLength, key, (long) src << 32 | (dst & 0xffffffffL), inner);
+        recirculate(batch, i, vport, inner, innerLength, key, (long) src << 32 | (dst & 0xffffffffL), inner, false);
         return true;
     }
 
@@ -904,7 +983,7 @@ public final class Forwarder {
         m.set(U16, at + 38, (short) (tpa >>> 16));
         m.set(U16, at + 40, (short) tpa);
         tunnelStats[TNL_ARP_REQUESTS]++;
-        recirculate(batch, i, out, at, 42, 0, 0, -1);
+        recirculate(batch, i, out, at, 42, 0, 0, -1, false);
     }
 
     /**
@@ -912,15 +991,15 @@ public final class Forwarder {
      * (or a frame made for it), through {@code in}'s bridge as if received on {@code in}, with the
      * tunnel metadata given; then puts packet i back as it was (OVS: recirculation, here without
      * leaving the PMD). {@code guarded}: an offset in front of which the bytes may be referenced by
-     * staged outputs (a decapsulated packet's outer header), -1 if none.
+     * staged outputs (a decapsulated packet's outer header), -1 if none. {@code outer}: the frame is
+     * one this forwarder just encapsulated, whose flow key {@link #outerKey} writes without parsing.
      */
-    private void recirculate(Batch batch, int i, DpPort in, long offset, int length, long tunId, long tunIps, long guarded) {
+    private void recirculate(Batch batch, int i, DpPort in, long offset, int length, long tunId, long tunIps, long guarded, boolean outer) {
         DpBridge bridge = current.bridges[in.bridgeIndex()];
         if (bridge == null) return;
         int d = tunnelDepth++;
         long[] k = batch.keys;
         int base = i * FlowKey.WORDS;
-        System.arraycopy(k, base, savedOuterKey[d], 0, FlowKey.WORDS);
         long[] sv = savedOuter;
         int o = d * 8;
         sv[o] = batch.offset[i];
@@ -938,6 +1017,8 @@ public final class Forwarder {
             System.arraycopy(actionSetOutputArg, 0, savedSetOutputArg[d], 0, MAX_SET_OUTPUTS);
         }
         savedPortMods[d] = portMods;
+        long[] saved = savedOuterKey[d];
+        System.arraycopy(k, base, saved, 0, FlowKey.WORDS);
 
         batch.offset[i] = offset;
         batch.length[i] = length;
@@ -945,7 +1026,7 @@ public final class Forwarder {
         for (int w = FlowKey.W_METADATA; w < FlowKey.W_ETH_DST; w++) k[base + w] = 0;
         k[base + FlowKey.W_TUN_ID] = tunId;
         k[base + FlowKey.W_TUN_IPV4] = tunIps;
-        batch.layers[i] = Parser.parse(batch.memory(), offset, length, k, base);
+        batch.layers[i] = outer ? outerKey(batch.memory(), offset, k, base) : Parser.parse(batch.memory(), offset, length, k, base);
         taggedLen[i] = NO_VARIANT;
         untaggedLen[i] = NO_VARIANT;
         encapAt[i] = guarded;
@@ -965,7 +1046,7 @@ public final class Forwarder {
             openflow(batch, i, in, in.ofport(), bridge, tables, current, clock);
         }
 
-        System.arraycopy(savedOuterKey[d], 0, k, base, FlowKey.WORDS);
+        System.arraycopy(saved, 0, k, base, FlowKey.WORDS);
         batch.offset[i] = sv[o];
         batch.length[i] = (int) sv[o + 1];
         batch.layers[i] = (int) sv[o + 2];
@@ -1049,6 +1130,7 @@ public final class Forwarder {
 
     /** Forgets staged outputs of a batch whose processing failed (the PMD drops that batch). */
     public void abort() {
+        flushTallies();
         for (int k = 0; k < touchedCount; k++) {
             tableLookups[touchedTables[k]] = 0;
             tableMatches[touchedTables[k]] = 0;

@@ -24,6 +24,12 @@ public final class NeighbourCache {
 
     private final long[] keys = new long[CAPACITY];
     private final long[] values = new long[CAPACITY];
+    /** Counts changes (a new or moved address, a removal): a PMD may reuse a lookup while it stays the same. */
+    private final java.util.concurrent.atomic.AtomicInteger generation = new java.util.concurrent.atomic.AtomicInteger();
+
+    public int generation() {
+        return generation.getAcquire();
+    }
 
     /** One entry, for {@code tnl/neigh/show}. */
     public record Entry(int port, int ip, long mac, int ageSeconds) {}
@@ -66,7 +72,11 @@ public final class NeighbourCache {
         for (int i = 0; i < PROBE; i++, s = (s + 1) & (CAPACITY - 1)) {
             long have = (long) LONGS.getAcquire(keys, s);
             if (have == k) {
-                if ((long) LONGS.getAcquire(values, s) != v) LONGS.setRelease(values, s, v);
+                long was = (long) LONGS.getAcquire(values, s);
+                if (was != v) {
+                    LONGS.setRelease(values, s, v);
+                    if (was >>> 16 != mac) generation.incrementAndGet();
+                }
                 return true;
             }
             if (have == TOMBSTONE && free < 0) free = s;
@@ -80,6 +90,7 @@ public final class NeighbourCache {
         if ((was != EMPTY && was != TOMBSTONE) || !LONGS.compareAndSet(keys, free, was, BUSY)) return false;  // lost a race: the next reply learns
         LONGS.setRelease(values, free, v);
         LONGS.setRelease(keys, free, k);
+        generation.incrementAndGet();
         return true;
     }
 
@@ -100,7 +111,7 @@ public final class NeighbourCache {
     }
 
     private void remove(int s, long k) {
-        LONGS.compareAndSet(keys, s, k, TOMBSTONE);
+        if (LONGS.compareAndSet(keys, s, k, TOMBSTONE)) generation.incrementAndGet();
     }
 
     public List<Entry> entries(int now) {

@@ -63,6 +63,7 @@ public final class TunnelControl {
     private final NeighbourCache neighbours = new NeighbourCache();
     private final List<UserRoute> userRoutes = new ArrayList<>();
     private Kernel kernel = Kernel.NONE;
+    private int sourcePortMin = Vxlan.SRC_PORT_MIN, sourcePortMax = Vxlan.SRC_PORT_MAX;
 
     public NeighbourCache neighbours() {
         return neighbours;
@@ -111,7 +112,7 @@ public final class TunnelControl {
                 any = true;
             }
         }
-        if (!any) return new Tunnels(specs, new int[0], new int[0], new long[0], new int[0], RouteTable.EMPTY, neighbours);
+        if (!any) return new Tunnels(specs, new int[0], new int[0], new long[0], new int[0], RouteTable.EMPTY, neighbours, sourcePortMin, sourcePortMax);
         Map<String, DpPort> byName = new HashMap<>();
         for (DpPort p : internalPorts(ports)) byName.put(p.name(), p);
         List<IfAddrs.Address> addrs = kernel.addresses().stream().filter(a -> byName.containsKey(a.device())).toList();
@@ -125,7 +126,7 @@ public final class TunnelControl {
             mac[i] = kernel.macs().getOrDefault(a.device(), -1L);
             mtu[i] = kernel.mtus().getOrDefault(a.device(), 1500);
         }
-        return new Tunnels(specs, ip, port, mac, mtu, new RouteTable(routes(byName)), neighbours);
+        return new Tunnels(specs, ip, port, mac, mtu, new RouteTable(routes(byName)), neighbours, sourcePortMin, sourcePortMax);
     }
 
     /** Cached routes (the internal ports' addresses and the kernel's routes through them) and user routes. */
@@ -280,6 +281,23 @@ public final class TunnelControl {
         long mac = 0;
         for (String part : m.split(":")) mac = mac << 8 | Integer.parseInt(part, 16);
         neighbours.learn(p.index(), ip, mac, now);
+        return "OK\n";
+    }
+
+    /** {@code tnl/egress_port_range [MIN MAX]}: shows or sets VXLAN's outer UDP source port range. */
+    public String egressPortRange(List<String> args) {
+        if (args.isEmpty()) return "Tunnel UDP source port range: " + sourcePortMin + "-" + sourcePortMax + "\n";
+        if (args.size() != 2) throw new IllegalArgumentException("usage: tnl/egress_port_range [min max]");
+        int min, max;
+        try {
+            min = Integer.parseInt(args.get(0));
+            max = Integer.parseInt(args.get(1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Invalid port range: use two numbers from 1 to 65535");
+        }
+        if (min < 1 || max > 65535 || min > max) throw new IllegalArgumentException("Invalid port range: use two numbers from 1 to 65535, the first not above the second");
+        sourcePortMin = min;
+        sourcePortMax = max;
         return "OK\n";
     }
 

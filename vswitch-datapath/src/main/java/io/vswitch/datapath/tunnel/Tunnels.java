@@ -18,7 +18,7 @@ import java.util.Arrays;
 public final class Tunnels {
     public static final byte VPORT = 1, ENDPOINT = 2;
     public static final Tunnels NONE = new Tunnels(new TunnelSpec[DatapathView.MAX_PORTS], new int[0], new int[0], new long[0],
-            new int[0], RouteTable.EMPTY, new NeighbourCache());
+            new int[0], RouteTable.EMPTY, new NeighbourCache(), Vxlan.SRC_PORT_MIN, Vxlan.SRC_PORT_MAX);
 
     /** By port index: 0, {@link #VPORT} or {@link #ENDPOINT}. */
     public final byte[] role = new byte[DatapathView.MAX_PORTS];
@@ -36,14 +36,18 @@ public final class Tunnels {
     public final boolean gre;
     public final RouteTable routes;
     public final NeighbourCache neighbours;
+    /** VXLAN's outer UDP source ports: {@code [sourcePortMin, sourcePortMin + sourcePortSpan)}. */
+    public final int sourcePortMin, sourcePortSpan;
 
     /**
      * @param endpointMac by endpoint entry: the Ethernet address of its port's device
      * @param endpointMtu by endpoint entry: its device's MTU
      */
     public Tunnels(TunnelSpec[] spec, int[] endpointIp, int[] endpointPort, long[] endpointMac, int[] endpointMtu,
-                   RouteTable routes, NeighbourCache neighbours) {
+                   RouteTable routes, NeighbourCache neighbours, int sourcePortMin, int sourcePortMax) {
         this.spec = spec;
+        this.sourcePortMin = sourcePortMin;
+        this.sourcePortSpan = sourcePortMax - sourcePortMin;
         this.routes = routes;
         this.neighbours = neighbours;
         int[] vp = new int[spec.length];

@@ -15,12 +15,15 @@ public final class Vxlan {
     /** Outer Ethernet + IPv4 + UDP + VXLAN. */
     public static final int HEADER = OuterHeader.ETH + OuterHeader.IPV4 + 8 + 8;
     private static final int FLAG_I = 0x0800_0000;
-    /** OVS's default range for the outer UDP source port (tnl_udp_port_min/max). */
-    static final int SRC_PORT_MIN = 32768, SRC_PORT_MAX = 61000;
+    /** OVS's default range for the outer UDP source port (tnl_udp_port_min/max; {@code tnl/egress_port_range}). */
+    public static final int SRC_PORT_MIN = 32768, SRC_PORT_MAX = 61000;
 
-    /** The outer UDP source port for a flow hash: spreads flows over the underlay's ECMP and RSS, as OVS does. */
-    public static int sourcePort(int hash) {
-        return SRC_PORT_MIN + (int) (((hash & 0xffffffffL) * (SRC_PORT_MAX - SRC_PORT_MIN)) >>> 32);
+    /**
+     * The outer UDP source port for a flow hash, in {@code [min, min + span)} (a span of 0: always
+     * {@code min}): spreads flows over the underlay's ECMP and RSS, as OVS does.
+     */
+    public static int sourcePort(int hash, int min, int span) {
+        return min + (int) (((hash & 0xffffffffL) * span) >>> 32);
     }
 
     /**

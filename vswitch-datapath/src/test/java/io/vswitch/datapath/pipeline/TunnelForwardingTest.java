@@ -344,4 +344,56 @@ class TunnelForwardingTest {
             assertArrayEquals(bcast, Arrays.copyOfRange(f, 50, f.length));
         }
     }
+
+    /** Encapsulating into the underlay and decapsulating into the overlay allocate nothing per packet. */
+    @Test
+    void tunnellingAllocatesNothing() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        learnPeer();
+        memory.ports.values().forEach(p -> p.record = false);
+        byte[][] out = new byte[Batch.MAX][], in = new byte[Batch.MAX][];
+        for (int i = 0; i < Batch.MAX; i++) {
+            out[i] = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1000 + i, 2, 30);
+            in[i] = vxlanFrame(REMOTE, LOCAL, 42, Frames.udp4(VM_A, VM_B, Frames.IP4_B, Frames.IP4_A, 2, 1000 + i, 30));
+        }
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        long before = 0;
+        for (int round = 0; round < 60_000; round++) {
+            if (round == 30_000) before = threads.getThreadAllocatedBytes(tid);
+            send("br-int", "p1", out);
+            send("br-phy", "eth", in);
+        }
+        long allocated = threads.getThreadAllocatedBytes(tid) - before;
+        assertEquals(30_000L * Batch.MAX, fwd.tunnelStat(TNL_PUSH) / 2, "every packet was encapsulated");
+        assertEquals(0, allocated, "bytes allocated while tunnelling " + 30_000L * 2 * Batch.MAX + " packets");
+    }
+
+    /** Random damage to the outer headers of VXLAN and GRE frames: never thrown, and whatever reaches p1 is an inner frame as sent. */
+    @Test
+    void damagedOuterHeadersNeverThrowNorLeakOuterBytes() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        port("br-int", "gre0", "gre", 3, Map.of("remote_ip", "172.31.0.2", "csum", "true", "key", "5"));
+        byte[] inner = Frames.udp4(VM_A, VM_B, Frames.IP4_B, Frames.IP4_A, 2, 1, 30);
+        ByteBuffer gre = ByteBuffer.allocate(12 + inner.length).putShort((short) 0xa000).putShort((short) 0x6558).putInt(0).putInt(5).put(inner);
+        byte[] greBody = gre.array();
+        long sum = 0;
+        for (int i = 0; i < greBody.length; i += 2) sum += (greBody[i] & 0xff) << 8 | (i + 1 < greBody.length ? greBody[i + 1] & 0xff : 0);
+        while ((sum >>> 16) != 0) sum = (sum & 0xffff) + (sum >>> 16);
+        greBody[4] = (byte) (~sum >>> 8);
+        greBody[5] = (byte) ~sum;
+        byte[][] good = {vxlanFrame(REMOTE, LOCAL, 42, inner),
+                Frames.ethernet(BR_MAC, PEER_MAC, Frames.ETH_TYPE_IPV4, Frames.ipv4(REMOTE, LOCAL, 47, greBody))};
+        send("br-phy", "eth", good);
+        assertEquals(2, sent("p1").size(), "both undamaged frames are delivered");
+        java.util.Random r = new java.util.Random(7);
+        for (int round = 0; round < 20_000; round++) {
+            byte[] f = good[round & 1].clone();
+            for (int k = 1 + r.nextInt(3); k > 0; k--) f[14 + r.nextInt(50 - 14)] = (byte) r.nextInt(256);
+            if (r.nextInt(8) == 0) f = Arrays.copyOf(f, 14 + r.nextInt(f.length - 14));
+            send("br-phy", "eth", f);
+            for (byte[] got : sent("p1")) assertArrayEquals(inner, got, "a damaged frame must not deliver anything but the inner frame");
+            sent("br-phy");
+        }
+    }
 }
