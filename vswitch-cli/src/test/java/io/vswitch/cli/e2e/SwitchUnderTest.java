@@ -12,14 +12,28 @@ import java.util.Map;
 final class SwitchUnderTest implements AutoCloseable {
     final Path runDir;
     private final Map<String, String> env;
+    /** The network namespace the switch's processes run in (its TAP and internal devices appear there), or null. */
+    private final String netns;
 
     SwitchUnderTest() throws IOException {
+        this(null);
+    }
+
+    /** A switch whose processes run in network namespace {@code netns} (a second switch beside the first). */
+    SwitchUnderTest(String netns) throws IOException {
         runDir = Files.createTempDirectory("vswitch-e2e-");
         env = Map.of("VSWITCH_RUNDIR", runDir.toString());
+        this.netns = netns;
     }
 
     Sh.Result vswitch(String... args) {
-        return Sh.run(env, Duration.ofSeconds(120), cmd("bin/vswitch", args));
+        String[] c = cmd("bin/vswitch", args);
+        if (netns != null) {
+            List<String> in = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+            in.addAll(List.of(c));
+            c = in.toArray(new String[0]);
+        }
+        return Sh.run(env, Duration.ofSeconds(120), c);
     }
 
     Sh.Result vsctl(String... args) {

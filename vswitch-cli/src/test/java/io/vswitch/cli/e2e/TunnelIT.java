@@ -32,7 +32,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>GRE (this kernel has no GRE module) is checked against real Open vSwitch: ovs-vswitchd with the
  * userspace ({@code netdev}) datapath in namespace o, behind our port tk3, with its own underlay
  * bridge (172.31.0.4) and a {@code gre} port to us; namespace b (10.21.0.1, behind our tb) pings its
- * internal port vm0 (10.21.0.2) over GRE key 77.
+ * internal port vm0 (10.21.0.2) over GRE key 77. And GRE against ourselves: a second switch runs in
+ * namespace s2; its TAP port tw2 and our tw1 are joined by a Linux bridge in namespace w (where
+ * tshark listens); namespace c (10.22.0.1, behind our tc) pings the second switch's internal port
+ * vm2 (10.22.0.2) over GRE key 99.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -105,18 +108,34 @@ class TunnelIT {
         return false;
     }
 
+    /**
+     * Pings once a second until tshark has decoded lines containing each of {@code expected} (tshark
+     * announces itself before its capture really runs, so the first pings may pass unseen), at most
+     * 20 s; returns what it decoded.
+     */
+    private static String decodeWhilePinging(Process tshark, Path capture, NetNs from, String to, String... expected) throws Exception {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < deadline && tshark.isAlive()) {
+            from.exec("ping", "-c", "1", "-W", "1", to);
+            String lines = Files.readString(capture);
+            if (java.util.Arrays.stream(expected).allMatch(lines::contains)) break;
+        }
+        tshark.destroy();
+        tshark.waitFor(10, TimeUnit.SECONDS);
+        return Files.readString(capture);
+    }
+
     @Test
     @Order(1)
     void pingsTheKernelsVxlanAndTsharkDecodesOuterAndInnerHeaders() throws Exception {
         Path capture = Files.createTempFile("tshark", ".txt");
-        Process tshark = k1.start(capture, "tshark", "-l", "-n", "-i", "tk1", "-a", "duration:8", "-f", "udp port 4789", "-Y", "icmp",
+        Process tshark = k1.start(capture, "tshark", "-l", "-n", "-i", "tk1", "-a", "duration:40", "-f", "udp port 4789", "-Y", "icmp",
                 "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "udp.dstport",
                 "-e", "vxlan.vni", "-e", "icmp.type");
         for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
         assertTrue(ping(a, "10.20.0.2"), "a reaches the kernel's VXLAN endpoint through vx0\n" + sw.appctl("tnl/neigh/show").out()
                 + sw.appctl("ovs/route/show").out() + sw.appctl("dpif-netdev/pmd-stats-show").out());
-        assertTrue(tshark.waitFor(20, TimeUnit.SECONDS), "tshark did not finish");
-        String lines = Files.readString(capture);
+        String lines = decodeWhilePinging(tshark, capture, a, "10.20.0.2", "\t4789\t42\t8", "\t4789\t42\t0");
         // our request (outer 172.31.0.1 -> .2, inner 10.20.0.1 -> .2, echo request 8) and the kernel's reply
         assertTrue(lines.contains("172.31.0.1,10.20.0.1\t172.31.0.2,10.20.0.2\t4789\t42\t8"), "our VXLAN frame, decoded:\n" + lines);
         assertTrue(lines.contains("172.31.0.2,10.20.0.2\t172.31.0.1,10.20.0.1\t4789\t42\t0"), "the kernel's answer, decoded:\n" + lines);
@@ -183,7 +202,7 @@ class TunnelIT {
         o.exec("ip", "link", "set", "vm0", "mtu", "1400", "up").ok();
 
         Path capture = Files.createTempFile("tshark", ".txt");
-        Process tshark = o.start(capture, "tshark", "-l", "-n", "-i", "tk3", "-a", "duration:15", "-f", "ip proto 47", "-Y", "icmp",
+        Process tshark = o.start(capture, "tshark", "-l", "-n", "-i", "tk3", "-a", "duration:40", "-f", "ip proto 47", "-Y", "icmp",
                 "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "gre.key", "-e", "gre.proto",
                 "-e", "icmp.type");
         for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
@@ -192,11 +211,57 @@ class TunnelIT {
                 "tnl/neigh/show").out();
         assertTrue(reached, "b reaches OVS's vm0 over GRE\nours:\n" + sw.appctl("tnl/neigh/show").out() + sw.appctl("dpif-netdev/pmd-stats-show").out()
                 + "OVS:\n" + ovsSide + Files.readString(dir.resolve("vswitchd.log")));
-        assertTrue(tshark.waitFor(25, TimeUnit.SECONDS), "tshark did not finish");
-        String lines = Files.readString(capture);
+        String lines = decodeWhilePinging(tshark, capture, b, "10.21.0.2", "0x6558\t8", "0x6558\t0");
         assertTrue(lines.contains("172.31.0.1,10.21.0.1\t172.31.0.4,10.21.0.2\t0x0000004d\t0x6558\t8"), "our GRE frame (key 77), decoded:\n" + lines);
         assertTrue(lines.contains("172.31.0.4,10.21.0.2\t172.31.0.1,10.21.0.1\t"), "OVS's GRE answer, decoded:\n" + lines);
         assertTrue(ovsSide.contains("172.31.0.1"), "OVS learned our endpoint:\n" + ovsSide);
+    }
+
+    @Test
+    @Order(6)
+    void greBetweenTwoOfOurSwitches() throws Exception {
+        NetNs s2 = NetNs.create("vsw-tun-s2");
+        namespaces.add(s2);
+        NetNs w = NetNs.create("vsw-tun-w");
+        namespaces.add(w);
+        w.exec("ip", "link", "add", "brw", "type", "bridge").ok();
+        w.exec("ip", "link", "set", "brw", "up").ok();
+        SwitchUnderTest other = new SwitchUnderTest(s2.name);
+        try {
+            other.vswitch("start").ok();
+            other.vsctl("set", "Open_vSwitch", ".", "other_config:pmd-sleep-max=50").ok();
+            other.vsctl("add-br", "br-phy2", "--", "add-port", "br-phy2", "tw2", "--", "set", "Interface", "tw2", "type=tap").ok();
+            other.vsctl("add-br", "br-int2", "--", "add-port", "br-int2", "gre9", "--", "set", "Interface", "gre9", "type=gre",
+                    "options:remote_ip=172.31.0.1", "options:key=99", "--", "add-port", "br-int2", "vm2", "--", "set", "Interface", "vm2", "type=internal").ok();
+            s2.exec("ip", "addr", "add", "172.31.0.5/24", "dev", "br-phy2").ok();
+            s2.exec("ip", "link", "set", "br-phy2", "up").ok();
+            s2.exec("ip", "addr", "add", "10.22.0.2/24", "dev", "vm2").ok();
+            s2.exec("ip", "link", "set", "vm2", "mtu", "1400", "up").ok();
+            ovsVsctl("add-port", "br-phy", "tw1", "--", "set", "Interface", "tw1", "type=tap").ok();
+            Sh.run("ip", "link", "set", "tw1", "netns", w.name).ok();
+            s2.exec("ip", "link", "set", "tw2", "netns", w.name).ok();
+            for (String dev : List.of("tw1", "tw2")) {
+                w.exec("ip", "link", "set", dev, "master", "brw").ok();
+                w.exec("ip", "link", "set", dev, "up").ok();
+            }
+            ovsVsctl("add-port", "br-int", "tc", "--", "set", "Interface", "tc", "type=tap").ok();
+            ovsVsctl("add-port", "br-int", "gr9", "--", "set", "Interface", "gr9", "type=gre", "options:remote_ip=172.31.0.5", "options:key=99").ok();
+            NetNs c = ns("vsw-tun-c", "tc", "10.22.0.1/24");
+            Sh.run("ip", "-n", c.name, "link", "set", "tc", "mtu", "1400").ok();
+
+            Path capture = Files.createTempFile("tshark", ".txt");
+            Process tshark = w.start(capture, "tshark", "-l", "-n", "-i", "brw", "-a", "duration:40", "-f", "ip proto 47", "-Y", "icmp",
+                    "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "gre.key", "-e", "icmp.type");
+            for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+            assertTrue(ping(c, "10.22.0.2"), "c reaches the other switch's vm2 over GRE\nours:\n" + sw.appctl("tnl/neigh/show").out()
+                    + sw.appctl("dpif-netdev/pmd-stats-show").out() + "theirs:\n" + other.appctl("tnl/neigh/show").out()
+                    + other.appctl("ovs/route/show").out() + other.appctl("dpif-netdev/pmd-stats-show").out() + other.log("vswitch-dp"));
+            String lines = decodeWhilePinging(tshark, capture, c, "10.22.0.2", "0x00000063\t8", "0x00000063\t0");
+            assertTrue(lines.contains("172.31.0.1,10.22.0.1\t172.31.0.5,10.22.0.2\t0x00000063\t8"), "our GRE request, decoded:\n" + lines);
+            assertTrue(lines.contains("172.31.0.5,10.22.0.2\t172.31.0.1,10.22.0.1\t0x00000063\t0"), "their GRE reply, decoded:\n" + lines);
+        } finally {
+            other.close();
+        }
     }
 
     @Test
