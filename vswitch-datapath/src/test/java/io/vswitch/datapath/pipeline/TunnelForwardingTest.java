@@ -358,15 +358,24 @@ class TunnelForwardingTest {
         }
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().threadId();
-        long before = 0;
-        for (int round = 0; round < 60_000; round++) {
-            if (round == 30_000) before = threads.getThreadAllocatedBytes(tid);
+        for (int round = 0; round < 30_000; round++) {                   // warm-up: C2 must have compiled the path
             send("br-int", "p1", out);
             send("br-phy", "eth", in);
         }
-        long allocated = threads.getThreadAllocatedBytes(tid) - before;
-        assertEquals(30_000L * Batch.MAX, fwd.tunnelStat(TNL_PUSH) / 2, "every packet was encapsulated");
-        assertEquals(0, allocated, "bytes allocated while tunnelling " + 30_000L * 2 * Batch.MAX + " packets");
+        // Four windows: a late compilation may allocate a few hundred bytes once (as in PmdAllocationTest)
+        long[] window = new long[4];
+        for (int w = 0; w < window.length; w++) {
+            long before = threads.getThreadAllocatedBytes(tid);
+            for (int round = 0; round < 7_500; round++) {
+                send("br-int", "p1", out);
+                send("br-phy", "eth", in);
+            }
+            window[w] = threads.getThreadAllocatedBytes(tid) - before;
+        }
+        assertEquals(60_000L * Batch.MAX, fwd.tunnelStat(TNL_PUSH), "every packet was encapsulated");
+        assertEquals(60_000L * Batch.MAX, fwd.tunnelStat(TNL_POP), "and every frame decapsulated");
+        String seen = Arrays.toString(window) + " bytes in windows of " + 7_500L * 2 * Batch.MAX + " packets";
+        assertTrue(Arrays.stream(window).filter(b -> b == 0).count() >= 3 && Arrays.stream(window).sum() < 1024, seen);
     }
 
     /** Random damage to the outer headers of VXLAN and GRE frames: never thrown, and whatever reaches p1 is an inner frame as sent. */
