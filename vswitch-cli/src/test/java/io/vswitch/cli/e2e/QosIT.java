@@ -75,9 +75,7 @@ class QosIT {
     }
 
     private Sh.Result ovsVsctl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("ovs-vsctl", "--db=unix:" + sw.runDir.resolve("db.sock"), "--timeout=20"));
-        cmd.addAll(List.of(args));
-        return Sh.run(cmd.toArray(new String[0]));
+        return sw.ovsVsctl(args);
     }
 
     /**

@@ -44,6 +44,13 @@ final class SwitchUnderTest implements AutoCloseable {
         return Sh.run(env, Duration.ofSeconds(120), cmd("bin/ofctl", args));
     }
 
+    /** The real ovs-vsctl against this switch's database. */
+    Sh.Result ovsVsctl(String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ovs-vsctl", "--db=unix:" + runDir.resolve("db.sock"), "--timeout=20"));
+        cmd.addAll(List.of(args));
+        return Sh.run(cmd.toArray(new String[0]));
+    }
+
     Sh.Result appctl(String... args) {
         return Sh.run(env, Duration.ofSeconds(60), cmd("bin/appctl", args));
     }

@@ -88,9 +88,7 @@ class TunnelIT {
     }
 
     private Sh.Result ovsVsctl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("ovs-vsctl", "--db=unix:" + sw.runDir.resolve("db.sock"), "--timeout=20"));
-        cmd.addAll(List.of(args));
-        return Sh.run(cmd.toArray(new String[0]));
+        return sw.ovsVsctl(args);
     }
 
     private Sh.Result ovsOfctl(String... args) {
