@@ -39,6 +39,11 @@ public final class MacTable {
     private final long[] values;
     private final int mask;
     private final AtomicInteger count = new AtomicInteger();
+    /**
+     * Counts changes that can alter a lookup's answer (an entry added, moved, revived, removed; the
+     * aging time): a PMD may reuse an answer while this and the second stay the same.
+     */
+    private final AtomicInteger generation = new AtomicInteger();
     private volatile int maxEntries;
     private volatile int agingSeconds;
 
@@ -60,6 +65,7 @@ public final class MacTable {
     /** Changes the aging time now; a larger size limit needs a new table (capacity is fixed). */
     public void setAgingSeconds(int seconds) {
         this.agingSeconds = seconds;
+        generation.incrementAndGet();
     }
 
     public void setMaxEntries(int max) {
@@ -80,6 +86,10 @@ public final class MacTable {
 
     public int size() {
         return count.get();
+    }
+
+    public int generation() {
+        return generation.getAcquire();
     }
 
     private static long key(int vlan, long mac) {
@@ -143,7 +153,9 @@ public final class MacTable {
                     if (!LONGS.compareAndSet(keys, i, key, BUSY)) continue attempts;   // changed under us: rescan
                     LONGS.setRelease(values, i, value);
                     LONGS.setRelease(keys, i, key);
-                    return (int) (v >>> 32) != port || expired(v, now);
+                    boolean changed = (int) (v >>> 32) != port || expired(v, now);
+                    if (changed) generation.incrementAndGet();
+                    return changed;
                 }
                 if (k == BUSY) {
                     busy = true;                          // maybe this very key, being written
@@ -175,6 +187,7 @@ public final class MacTable {
             if (seen == EMPTY || seen == TOMBSTONE) count.incrementAndGet();
             LONGS.setRelease(values, target, value);
             LONGS.setRelease(keys, target, key);
+            generation.incrementAndGet();
             return true;
         }
         return false;
@@ -208,6 +221,7 @@ public final class MacTable {
     private boolean remove(int i, long expectedKey) {
         if (LONGS.compareAndSet(keys, i, expectedKey, TOMBSTONE)) {
             count.decrementAndGet();
+            generation.incrementAndGet();
             return true;
         }
         return false;

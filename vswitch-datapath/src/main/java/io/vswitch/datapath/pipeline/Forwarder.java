@@ -89,6 +89,14 @@ public final class Forwarder {
 
     private long txPackets;
     private long txBursts;
+    /**
+     * NORMAL's last answer: in a bridge's MAC table unchanged since (its generation) and within the
+     * same second, a packet with the same input, VLAN and addresses learns nothing new and finds the
+     * same output, so a burst of one flow pays for learning and lookup once.
+     */
+    private MacTable memoMacs;
+    private int memoGeneration, memoNow, memoIn, memoVlan, memoOut;
+    private long memoSrc, memoDst;
 
     /** The view and clock (seconds) of the batch being forwarded: tunnels need them where outputs are staged. */
     private DatapathView current = DatapathView.EMPTY;
@@ -264,10 +272,27 @@ public final class Forwarder {
         }
         MacTable macs = bridge.macs();
         int inIndex = in == null ? -1 : in.index();
-        if (in != null && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
-
-        if (!FlowKey.isMulticast(dst)) {
-            int out = macs.lookup(vlan, dst, now);
+        if (FlowKey.isMulticast(dst)) {
+            if (in != null && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
+        } else {
+            int out;
+            int generation = macs.generation();
+            if (macs == memoMacs && generation == memoGeneration && now == memoNow && inIndex == memoIn && vlan == memoVlan
+                    && src == memoSrc && dst == memoDst) {
+                out = memoOut;                            // as the last packet: learning would change nothing, the lookup neither
+            } else {
+                if (in != null && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
+                generation = macs.generation();
+                out = macs.lookup(vlan, dst, now);
+                memoMacs = macs;
+                memoGeneration = generation;
+                memoNow = now;
+                memoIn = inIndex;
+                memoVlan = vlan;
+                memoSrc = src;
+                memoDst = dst;
+                memoOut = out;
+            }
             if (out >= 0) {
                 DpPort port = view.ports[out];
                 if (port != null && port.bridgeIndex() == bridge.index() && port.vlan().carries(vlan)) {

@@ -180,7 +180,16 @@ public final class Pmd implements Runnable {
             for (Rxq q : queues) {
                 DpPort port = v.ports[q.portIndex];
                 if (port == null) continue;
+                if (q.skip > 0) {                         // an idle TAP: spare the read(2) that would say EAGAIN
+                    q.skip--;
+                    continue;
+                }
                 int n = poll(q, port, v, now);
+                if (n == 0 && port.io().emptyPollIsSyscall()) {
+                    q.skip = Math.min(++q.emptyPolls, Rxq.MAX_SKIP);
+                } else {
+                    q.emptyPolls = 0;
+                }
                 if (n > 0) {
                     long t = System.nanoTime();
                     q.packets.setRelease(q.packets.get() + n);

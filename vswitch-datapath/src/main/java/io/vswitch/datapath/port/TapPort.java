@@ -52,6 +52,11 @@ final class TapPort implements Port {
     }
 
     @Override
+    public boolean emptyPollIsSyscall() {
+        return true;
+    }
+
+    @Override
     public int rxBurst(int queue, Batch batch, PmdIo io) {
         long base = batch.baseAddress();
         int n = 0;

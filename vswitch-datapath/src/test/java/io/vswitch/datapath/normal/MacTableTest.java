@@ -34,6 +34,22 @@ class MacTableTest {
     }
 
     @Test
+    void generationCountsChangesAnswersCouldSeeNotRefreshes() {
+        MacTable t = new MacTable(100, 300);
+        int g0 = t.generation();
+        t.learn(0, MAC, 1, 0);
+        int g1 = t.generation();
+        assertTrue(g1 != g0, "added");
+        t.learn(0, MAC, 1, 5);
+        assertEquals(g1, t.generation(), "a refresh changes no answer");
+        t.learn(0, MAC, 2, 6);
+        int g2 = t.generation();
+        assertTrue(g2 != g1, "moved");
+        t.flushPort(2);
+        assertTrue(t.generation() != g2, "removed");
+    }
+
+    @Test
     void entriesAgeOut() {
         MacTable t = new MacTable(100, 10);
         t.learn(0, MAC, 1, 100);

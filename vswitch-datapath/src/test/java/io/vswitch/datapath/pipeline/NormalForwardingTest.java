@@ -138,6 +138,24 @@ class NormalForwardingTest {
         assertTrue(sent("p1").isEmpty());
     }
 
+    /** The same flow again within the second reuses NORMAL's answer, but never past a change of the MAC table. */
+    @Test
+    void aMoveOrAFlushWithinTheSameSecondIsNotHiddenByTheLastAnswer() {
+        send("p1", bcast(A));
+        h.memory.ports.values().forEach(MemoryPort::takeSent);
+        send("p5", unicast(A, C), unicast(A, C));
+        assertEquals(2, sent("p1").size());
+        send("p2", bcast(A));                               // A moves to p2
+        h.memory.ports.values().forEach(MemoryPort::takeSent);
+        send("p5", unicast(A, C));
+        assertEquals(1, sent("p2").size(), "the moved address");
+        assertTrue(sent("p1").isEmpty());
+        dp.view().bridge("br0").macs().flush();
+        send("p5", unicast(A, C));
+        assertEquals(1, sent("p1").size(), "flooded again after the flush");
+        assertEquals(1, sent("p2").size());
+    }
+
     @Test
     void taggedFrameFromTrunkLeavesAccessPortsUntagged() {
         byte[] f = bcast(C);
