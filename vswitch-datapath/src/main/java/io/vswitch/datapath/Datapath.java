@@ -112,7 +112,7 @@ public final class Datapath implements AutoCloseable {
         changes.forEach((k, v) -> {
             if (v == null || v.isEmpty()) next.remove(k); else next.put(k, v);
         });
-        long[] mask = parseCpuMask(next.get("pmd-cpu-mask"), processCpus);
+        long[] mask = io.vswitch.datapath.sys.CpuPlacement.parseMask(next.get("pmd-cpu-mask"), processCpus);
         long sleep = parseNonNegative(next, "pmd-sleep-max", 0, MAX_PMD_SLEEP_MICROS);
         config.clear();
         config.putAll(next);
@@ -138,47 +138,8 @@ public final class Datapath implements AutoCloseable {
         }
     }
 
-    /**
-     * Parses an OVS pmd-cpu-mask (hex, optional 0x) against the CPUs this process may use; null or
-     * empty means the highest allowed CPU.
-     */
-    static long[] parseCpuMask(String s, long[] allowed) {
-        long[] mask = new long[16];
-        if (s == null || s.isBlank()) {
-            for (int cpu = 1023; cpu >= 0; cpu--) {
-                if ((allowed[cpu >>> 6] & (1L << cpu)) != 0) {
-                    mask[cpu >>> 6] |= 1L << cpu;
-                    return mask;
-                }
-            }
-            throw new IllegalStateException("sched_getaffinity reports no CPU for this process");
-        }
-        String hex = s.trim().toLowerCase();
-        if (hex.startsWith("0x")) hex = hex.substring(2);
-        if (hex.isEmpty() || !hex.matches("[0-9a-f]+") || hex.length() > 256) {
-            throw new IllegalArgumentException("invalid pmd-cpu-mask '" + s + "': use a hex CPU mask such as 0x2");
-        }
-        for (int i = 0; i < hex.length(); i++) {
-            int nibble = Character.digit(hex.charAt(hex.length() - 1 - i), 16);
-            for (int b = 0; b < 4; b++) {
-                if ((nibble & (1 << b)) == 0) continue;
-                int cpu = i * 4 + b;
-                if ((allowed[cpu >>> 6] & (1L << cpu)) == 0) {
-                    throw new IllegalArgumentException("invalid pmd-cpu-mask '" + s + "': core " + cpu
-                            + " does not exist or is not allowed for this process (allowed: " + cpuList(allowed) + ")");
-                }
-                mask[cpu >>> 6] |= 1L << cpu;
-            }
-        }
-        if (Arrays.stream(mask).allMatch(w -> w == 0)) {
-            throw new IllegalArgumentException("invalid pmd-cpu-mask '" + s + "': it selects no core");
-        }
-        return mask;
-    }
-
     private static String cpuList(long[] set) {
-        return java.util.stream.IntStream.range(0, 1024).filter(c -> (set[c >>> 6] & (1L << c)) != 0)
-                .mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
+        return io.vswitch.datapath.sys.CpuPlacement.list(set);
     }
 
     private void restartPmds() {
@@ -248,14 +209,8 @@ public final class Datapath implements AutoCloseable {
      * PMDs have every allowed core.
      */
     private void keepOtherThreadsOffPmdCores() {
-        long[] allowed = processCpus;
-        long[] others = new long[allowed.length];
-        boolean any = false;
-        for (int w = 0; w < allowed.length; w++) {
-            others[w] = allowed[w] & ~(w < cpuMask.length ? cpuMask[w] : 0);
-            any |= others[w] != 0;
-        }
-        if (!any) {
+        long[] others = io.vswitch.datapath.sys.CpuPlacement.without(processCpus, cpuMask);
+        if (Arrays.stream(others).allMatch(w -> w == 0)) {
             LOG.log(System.Logger.Level.INFO, "the PMDs have every core: other threads share them");
             return;
         }
@@ -264,35 +219,14 @@ public final class Datapath implements AutoCloseable {
             for (int i = 0; i < 1000 && p.tid() == 0 && p.isRunning(); i++) LockSupport.parkNanos(1_000_000);
             pmdTids.add(p.tid());
         }
-        int moved = 0;
-        try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
-            for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) tasks::iterator) {
-                int tid = Integer.parseInt(t.getFileName().toString());
-                if (pmdTids.contains(tid) || isCompilerThread(t)) continue;
-                try {
-                    io.vswitch.datapath.sys.Libc.pinThread(tid, others);
-                    moved++;
-                } catch (RuntimeException e) {
-                    // the thread ended meanwhile
-                }
-            }
+        try {
+            // The JIT's compiler threads may use every core: they work only while code warms up (after a
+            // start or a new traffic pattern), and confined to a core that a busy peer also polls they took
+            // half a minute to compile the PMD's path, which ran three times slower meanwhile.
+            int moved = io.vswitch.datapath.sys.CpuPlacement.pinThreads(others, pmdTids, true);
+            LOG.log(System.Logger.Level.INFO, moved + " non-PMD thread(s) kept off the PMD cores, on cores " + cpuList(others));
         } catch (java.io.IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "could not keep other threads off the PMD cores: " + e.getMessage());
-            return;
-        }
-        LOG.log(System.Logger.Level.INFO, moved + " non-PMD thread(s) kept off the PMD cores, on cores " + cpuList(others));
-    }
-
-    /**
-     * The JIT's compiler threads may use every core: they work only while code warms up (after a
-     * start or a new traffic pattern), and confined to a core that a busy peer also polls they took
-     * half a minute to compile the PMD's path, which ran three times slower meanwhile.
-     */
-    private static boolean isCompilerThread(java.nio.file.Path task) {
-        try {
-            return java.nio.file.Files.readString(task.resolve("comm")).contains("CompilerThre");
-        } catch (java.io.IOException e) {
-            return false;
         }
     }
 

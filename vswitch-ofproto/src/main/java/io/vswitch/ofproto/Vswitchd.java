@@ -55,6 +55,7 @@ public final class Vswitchd implements AutoCloseable {
     private final Reconciler reconciler = new Reconciler();
     private final UnixctlServer unixctl;
     private final BridgeReconciler bridges;
+    private final PmdCoreAvoidance pmdCoreAvoidance = new PmdCoreAvoidance();
     private final io.vswitch.ofproto.bridge.StatisticsWriter statistics;
     private final io.vswitch.ofproto.bridge.OpenFlowBridges openflow;
     private final io.vswitch.ofproto.bridge.FlowSync flowSync;
@@ -87,7 +88,10 @@ public final class Vswitchd implements AutoCloseable {
         this.bridges = new BridgeReconciler(ovsdb, reconciler, this::datapath);
         this.statistics = new io.vswitch.ofproto.bridge.StatisticsWriter(ovsdb, runDir);
         this.flowSync = new io.vswitch.ofproto.bridge.FlowSync(this::datapath, runDir);
-        bridges.onDataplaneState(flowSync::check);
+        bridges.onDataplaneState(state -> {
+            flowSync.check(state);
+            pmdCoreAvoidance.follow(state);
+        });
         this.openflow = new io.vswitch.ofproto.bridge.OpenFlowBridges(ovsdb, runDir, flowSync);
         this.packetIns = new io.vswitch.ofproto.bridge.PacketInPump(this::datapath, openflow::packetIns);
         unixctl.register("ofproto/trace", "BRIDGE FLOW", 2, 2, a -> {
@@ -239,6 +243,7 @@ public final class Vswitchd implements AutoCloseable {
             java.util.List<String> remotes = new java.util.ArrayList<>();
             for (String a : args) if (a.startsWith("--remote=")) remotes.add(a.substring(9));
             d = new Vswitchd(runDir, remotes);
+            d.pmdCoreAvoidance.enable();
             d.start(Duration.ofSeconds(30));
         } catch (IOException | DatapathException | IllegalArgumentException e) {
             // e.g. a bad --remote, an unreadable database, no dataplane: one line, exit 1
