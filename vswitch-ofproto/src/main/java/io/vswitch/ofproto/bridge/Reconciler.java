@@ -101,6 +101,10 @@ public final class Reconciler {
                 PortSpec want = pe.getValue().toSpec(e.getKey(), pe.getKey());
                 try {
                     QosSpec.parse(want.qos());
+                    if (io.vswitch.datapath.tunnel.TunnelSpec.isTunnel(want.type()) && !want.qos().isEmpty()) {
+                        // its packets are encapsulated or decapsulated without passing its queues or policers
+                        throw new IllegalArgumentException("QoS on a " + want.type() + " port is not supported: police or shape the underlay's port instead");
+                    }
                     qosErrors.remove(pe.getKey());
                 } catch (IllegalArgumentException ex) {
                     // Refused here, so the port keeps running with the QoS it has (none if new).

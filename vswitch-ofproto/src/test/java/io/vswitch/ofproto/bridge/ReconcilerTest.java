@@ -250,6 +250,21 @@ class ReconcilerTest {
         assertEquals(Set.of("bad", "nodev0", "p1", "p2", "p3"), dataplane.ports().keySet());
     }
 
+    /** A tunnel port's packets never pass a queue or policer of its own: QoS there is refused, the port works without. */
+    @Test
+    void qosOnATunnelPortIsRefusedAndThePortStillWorks() throws Exception {
+        SwitchConfig c = sample();
+        SwitchConfig.PortConfig vx = port("vxlan", 7);
+        vx.options.put("remote_ip", "192.0.2.9");
+        vx.qos.put("ingress_policing_rate", "1000");
+        c.bridges.get("br0").ports.put("vx0", vx);
+        reconciler.reconcile(c, dataplane.client);
+        assertNotNull(dataplane.dpPort("vx0"));
+        assertNull(dataplane.dpPort("vx0").qos(), "no QoS applied");
+        assertEquals("QoS: QoS on a vxlan port is not supported: police or shape the underlay's port instead",
+                reconciler.qosErrors().get("vx0"));
+    }
+
     /** A saved setting the dataplane now refuses (a core this host lacks) must not stop forwarding. */
     @Test
     void aRefusedSwitchSettingIsRecordedAndBridgesAreStillProgrammed() throws Exception {
