@@ -63,6 +63,16 @@ public final class TunnelControl {
     private final NeighbourCache neighbours = new NeighbourCache();
     private final List<UserRoute> userRoutes = new ArrayList<>();
     private Kernel kernel = Kernel.NONE;
+    /** Counts changes of the user's settings (routes, source port range). */
+    private int revision;
+    /**
+     * The last view part built, and from what: a view published for other reasons (flow tables, a
+     * bridge setting) reuses it instead of allocating a new one each time.
+     */
+    private DpPort[] builtFrom;
+    private Kernel builtWith;
+    private int builtAt = -1;
+    private Tunnels built;
     private int sourcePortMin = Vxlan.SRC_PORT_MIN, sourcePortMax = Vxlan.SRC_PORT_MAX;
 
     public NeighbourCache neighbours() {
@@ -72,6 +82,7 @@ public final class TunnelControl {
     public void useUnderlay(Underlay u) {
         underlay = u;
         kernel = Kernel.NONE;
+        revision++;
     }
 
     /** Re-reads the kernel's view of the internal ports; true if it changed (then publish a new view). */
@@ -104,6 +115,15 @@ public final class TunnelControl {
 
     /** The tunnel part of a view with these ports. */
     public Tunnels build(DpPort[] ports) {
+        if (ports == builtFrom && kernel == builtWith && revision == builtAt) return built;
+        built = buildNew(ports);
+        builtFrom = ports;
+        builtWith = kernel;
+        builtAt = revision;
+        return built;
+    }
+
+    private Tunnels buildNew(DpPort[] ports) {
         TunnelSpec[] specs = new TunnelSpec[DatapathView.MAX_PORTS];
         boolean any = false;
         for (DpPort p : ports) {
@@ -212,6 +232,7 @@ public final class TunnelControl {
         int s = src != 0 ? src : onLink;
         userRoutes.removeIf(u -> u.prefix() == (prefix[0] & RouteTable.mask(prefix[1])) && u.plen() == prefix[1]);
         userRoutes.add(new UserRoute(prefix[0] & RouteTable.mask(prefix[1]), prefix[1], dev, gw, s));
+        revision++;
         return "OK\n";
     }
 
@@ -225,6 +246,7 @@ public final class TunnelControl {
         }
         boolean removed = userRoutes.removeIf(u -> u.prefix() == (p[0] & RouteTable.mask(p[1])) && u.plen() == p[1]);
         if (!removed) throw new IllegalArgumentException("Not found");
+        revision++;
         return "OK\n";
     }
 
@@ -298,6 +320,7 @@ public final class TunnelControl {
         if (min < 1 || max > 65535 || min > max) throw new IllegalArgumentException("Invalid port range: use two numbers from 1 to 65535, the first not above the second");
         sourcePortMin = min;
         sourcePortMax = max;
+        revision++;
         return "OK\n";
     }
 
