@@ -569,9 +569,14 @@ public final class Datapath implements AutoCloseable {
     /** Publishes a new view if the kernel's addresses, routes, MACs or MTUs of the internal ports changed. */
     private synchronized void refreshTunnels() {
         DatapathView v = view.get();
-        if (tunnels.refresh(v.ports)) {
-            publish(v.ports, v.bridges);
-            LOG.log(System.Logger.Level.INFO, "tunnel endpoints and routes updated");
+        try {
+            if (tunnels.refresh(v.ports)) {
+                publish(v.ports, v.bridges);
+                LOG.log(System.Logger.Level.INFO, "tunnel endpoints and routes updated");
+            }
+        } catch (RuntimeException e) {
+            // getifaddrs or /proc/net/route unreadable: keep the routes we have, try again next second
+            LOG.log(System.Logger.Level.WARNING, "could not read the internal ports' addresses and routes: " + e.getMessage());
         }
     }
 

@@ -51,11 +51,6 @@ public final class TunnelPort implements Port {
     }
 
     @Override
-    public Map<String, String> status() {
-        return Map.of("tunnel_type", spec.typeName());
-    }
-
-    @Override
     public void close() {
     }
 

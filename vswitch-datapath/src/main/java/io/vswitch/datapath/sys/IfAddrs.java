@@ -80,11 +80,15 @@ public final class IfAddrs {
         }
         for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
             String[] f = line.trim().split("\\s+");
-            if (f.length < 8 || (Integer.parseInt(f[3], 16) & 1) == 0) continue;       // RTF_UP
-            int dst = Integer.reverseBytes(Integer.parseUnsignedInt(f[1], 16));
-            int gw = Integer.reverseBytes(Integer.parseUnsignedInt(f[2], 16));
-            int mask = Integer.reverseBytes(Integer.parseUnsignedInt(f[7], 16));
-            out.add(new KernelRoute(f[0], dst, Integer.bitCount(mask), gw));
+            try {
+                if (f.length < 8 || (Integer.parseInt(f[3], 16) & 1) == 0) continue;       // RTF_UP
+                int dst = Integer.reverseBytes(Integer.parseUnsignedInt(f[1], 16));
+                int gw = Integer.reverseBytes(Integer.parseUnsignedInt(f[2], 16));
+                int mask = Integer.reverseBytes(Integer.parseUnsignedInt(f[7], 16));
+                out.add(new KernelRoute(f[0], dst, Integer.bitCount(mask), gw));
+            } catch (NumberFormatException e) {
+                // a line in a format this code does not know: skip it, keep the others
+            }
         }
         return out;
     }
