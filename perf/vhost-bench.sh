@@ -27,6 +27,14 @@
 #                                              | encapsulate, route via br-phy (172.31.9.1/24), neighbour set by tnl/neigh/set
 #   testpmd port 1 <=> vh1 on br-phy (NORMAL) <-+
 #
+# Flow scaling (the same traffic as p2p, larger tables; testpmd's frames are all 198.18.0.1 -> 198.18.0.2):
+# flows1k, flows100k, flows1m = 1 000 / 100 000 / 1 000 000 exact flows "ip,in_port=1,nw_dst=..." in
+# table 0, of which two (one per direction) match the traffic; multi100k = a three-table pipeline of
+# 100 004 flows: table 0 sends each port to table 1, table 1 has 50 001 flows on ip,nw_src that write
+# metadata and go to table 2, table 2 has 50 003 flows on metadata (and in_port for the traffic's
+# two) that output. Both switches get the same flow file through ovs-ofctl add-flows; the install
+# time is printed. PLOT=FILE.png draws Mpps against table size for both switches (gnuplot).
+#
 # testpmd forwards in "5tswap" mode, each port back to itself (--port-topology=loop): it swaps the
 # outermost MACs, IPs and UDP ports, so an
 # encapsulated frame comes back as one from 172.31.9.2 to br-phy's address and MAC, which the switch
@@ -136,8 +144,41 @@ flows() {   # CASE OFCTL-TARGET-PREFIX...: installs the case's flows with ovs-of
         normal) "$@" add-flow br0 actions=NORMAL ;;
         shaper) "$@" add-flow br0 in_port=1,actions=set_queue:1,output:2; "$@" add-flow br0 in_port=2,actions=set_queue:2,output:1 ;;
         vxlan) "$@" add-flow br0 in_port=1,actions=output:3; "$@" add-flow br0 in_port=3,actions=output:1 ;;
+        flows*|multi*)
+            flow_file "$case" >"$W/flows.txt"
+            local t0=$SECONDS n; n=$(wc -l <"$W/flows.txt")
+            echo "vhost-bench: installing $n flows ($case) ..." >&2
+            "$@" add-flows br0 "$W/flows.txt"
+            echo "vhost-bench: $n flows installed in $((SECONDS - t0)) s" >&2 ;;
         *) "$@" add-flow br0 in_port=1,actions=output:2; "$@" add-flow br0 in_port=2,actions=output:1 ;;
     esac
+}
+
+flow_file() {   # CASE: the flow-scaling case's flows, in ovs-ofctl add-flows syntax
+    python3 - "$1" <<'PY'
+import sys
+case = sys.argv[1]
+out = sys.stdout
+def ip(i):
+    return "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255)
+if case.startswith("flows"):
+    n = {"flows1k": 1000, "flows100k": 100000, "flows1m": 1000000}[case]
+    out.write("priority=100,ip,in_port=1,nw_dst=198.18.0.2,actions=output:2\n")
+    out.write("priority=100,ip,in_port=2,nw_dst=198.18.0.2,actions=output:1\n")
+    for i in range(n - 2):
+        out.write("priority=100,ip,in_port=1,nw_dst=%s,actions=output:2\n" % ip(i))
+elif case == "multi100k":
+    half = 50000
+    out.write("table=0,priority=10,in_port=1,actions=goto_table:1\ntable=0,priority=10,in_port=2,actions=goto_table:1\n")
+    out.write("table=1,priority=100,ip,nw_src=198.18.0.1,actions=write_metadata:0x1,goto_table:2\n")
+    out.write("table=2,priority=100,metadata=0x1,in_port=1,actions=output:2\n")
+    out.write("table=2,priority=100,metadata=0x1,in_port=2,actions=output:1\n")
+    for i in range(half):
+        out.write("table=1,priority=100,ip,nw_src=%s,actions=write_metadata:%#x,goto_table:2\n" % (ip(i), i + 2))
+        out.write("table=2,priority=100,metadata=%#x,actions=output:2\n" % (i + 2))
+else:
+    sys.exit("vhost-bench: unknown flow-scaling case " + case)
+PY
 }
 
 qos() {   # CASE VSCTL...: the case's QoS on vh0 and vh1 (the same ovs-vsctl syntax for both switches)
@@ -263,3 +304,36 @@ for label in rows:
         if other and med[other] > 0:
             print(f"ratio vswitch / OVS-DPDK, {case}: {med[label] / med[other]:.2f}")
 PY
+
+if [ -n "${PLOT:-}" ]; then   # Mpps (median) against table size: p2p counts as 2 flows
+    command -v gnuplot >/dev/null || { echo "vhost-bench: installing gnuplot-nox ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null; }
+    python3 - "$W/results" "$W/plot.dat" <<'PY'
+import sys, statistics, collections
+size = {"p2p": 2, "flows1k": 1000, "flows100k": 100000, "flows1m": 1000000}
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]).read().splitlines():
+    label, nums = line[:34].strip(), line[34:].split()
+    parts = label.split()
+    if len(parts) >= 2 and parts[-1] in size:
+        rows[(parts[0], size[parts[-1]])].append(float(nums[0]))
+with open(sys.argv[2], "w") as f:
+    for who in ("vswitch", "OVS-DPDK"):
+        for n in sorted(size.values()):
+            if (who, n) in rows:
+                f.write("%d %.3f\n" % (n, statistics.median(rows[(who, n)])))
+        f.write("\n\n")
+PY
+    gnuplot <<GP
+set terminal pngcairo size 800,500
+set output "$PLOT"
+set title "Mpps against exact flows in the table, 64 B, 1 PMD core (perf/vhost-bench.sh)"
+set xlabel "flows in table 0"
+set ylabel "Mpps (median)"
+set logscale x
+set yrange [0:*]
+set key bottom left
+set grid
+plot "$W/plot.dat" index 0 with linespoints lw 2 title "vswitch", "$W/plot.dat" index 1 with linespoints lw 2 title "OVS-DPDK $OVS_VERSION"
+GP
+    echo "vhost-bench: plot written to $PLOT"
+fi

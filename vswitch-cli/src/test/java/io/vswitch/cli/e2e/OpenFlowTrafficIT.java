@@ -173,6 +173,13 @@ class OpenFlowTrafficIT {
         ofctl("add-flow", "table=1,metadata=0x1,actions=output:2");
         ofctl("add-flow", "table=1,metadata=0x2,actions=output:1");
         assertTrue(reaches(a, "10.12.0.2"), "through two tables:\n" + flows());
+        // pmd-perf-show: every pass through the bridge's tables is seen, with its lookups; one mask per table, one probe per lookup.
+        sw.appctl("dpif-netdev/pmd-stats-clear").ok();
+        a.exec("ping", "-c", "3", "-i", "0.2", "10.12.0.2");
+        String perf = sw.appctl("dpif-netdev/pmd-perf-show").ok().out();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("OpenFlow tables: +(\\d+) +\\( *[0-9.]+ %, ([0-9.]+) table lookups/pass, ([0-9.]+) subtbl lookups/lookup\\)").matcher(perf);
+        assertTrue(m.find() && Long.parseLong(m.group(1)) >= 6 && Double.parseDouble(m.group(2)) > 1.5 && Double.parseDouble(m.group(2)) <= 2.0
+                && m.group(3).equals("1.00") && perf.contains("Measurement duration: "), perf);
         String trace = sw.appctl("ofproto/trace", "brt", "icmp,in_port=1,nw_dst=10.12.0.2").ok().out();
         assertTrue(trace.contains(" 0. in_port=1, priority 32768\n    write_metadata:0x1\n    goto_table:1\n")
                 && trace.contains(" 1. metadata=0x1, priority 32768\n    output:2\n") && trace.endsWith("Datapath actions: 2\n"), trace);

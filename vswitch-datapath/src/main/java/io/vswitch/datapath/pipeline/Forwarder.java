@@ -49,6 +49,12 @@ public final class Forwarder {
     private int spareBusy;
     /** Packets an OpenFlow table missed. */
     private long tableMisses;
+    /**
+     * Passes through a bridge (received packets and recirculated tunnel packets): by the direct
+     * NORMAL path, by the OpenFlow tables; table lookups, and subtables probed by them ([0]).
+     */
+    private long normalPasses, openflowPasses, lookups;
+    private final long[] subtableProbes = new long[1];
     private long ttlDrops;
     /** Hits not yet added to the pipeline's counters: consecutive packets of one rule share one atomic add. */
     private OfPipeline hitPipeline;
@@ -199,10 +205,14 @@ public final class Forwarder {
             in.counters().rxDropped.getAndAdd(n);                // port-mod: down, or not receiving
             return;
         }
+        for (int i = 0; i < n; i++) parse(batch, i, mem, keys, in.index());
+        if (tables != null) readAhead += tables.readAhead(keys, n, in.ofport());
         for (int i = 0; i < n; i++) {
-            begin(batch, i, mem, keys, in.index());
+            clearPacketState();
             if (!(tables == null ? normal(batch, i, in, bridge, view, now) : openflow(batch, i, in, in.ofport(), bridge, tables, view, now))) dropped++;
         }
+        if (tables == null) normalPasses += n;
+        else openflowPasses += n;
         if (flows != null && tables == null) flows.hitNormalOnly(n, bytes);
         if (dropped > 0) in.counters().rxDropped.getAndAdd(dropped);
         flushHits();
@@ -212,7 +222,7 @@ public final class Forwarder {
     }
 
     /** Parses packet i into its flow key and clears its per-packet state. */
-    private void begin(Batch batch, int i, MemorySegment mem, long[] keys, int inIndex) {
+    private void parse(Batch batch, int i, MemorySegment mem, long[] keys, int inIndex) {
         int base = i * FlowKey.WORDS;
         keys[base + FlowKey.W_IN_PORT] = inIndex;
         for (int w = FlowKey.W_METADATA; w < FlowKey.W_ETH_DST; w++) keys[base + w] = 0;
@@ -220,10 +230,17 @@ public final class Forwarder {
         taggedLen[i] = NO_VARIANT;
         untaggedLen[i] = NO_VARIANT;
         encapAt[i] = -1;
+    }
+
+    /** Clears what the forwarder keeps about the packet it works on (one packet at a time). */
+    private void clearPacketState() {
         spareBusy = 0;
         actionSet = 0;
         actionSetOutputs = 0;
     }
+
+    /** Sum of what {@link OfPipeline#readAhead} read, kept so that the JIT cannot drop the reads. */
+    private int readAhead;
 
     /**
      * Runs a packet-out (OVS: {@code ofproto_packet_out}): packet 0 of {@code batch}, which the caller
@@ -236,7 +253,8 @@ public final class Forwarder {
         portMods = tables != null && tables.hasPortConfigs() ? tables : null;
         current = view;
         clock = now;
-        begin(batch, 0, mem, batch.keys, in == null ? -1 : in.index());
+        parse(batch, 0, mem, batch.keys, in == null ? -1 : in.index());
+        clearPacketState();
         referenced = false;
         accepted = true;
         packetOuts++;
@@ -384,7 +402,8 @@ public final class Forwarder {
         accepted = true;
         int table = 0;
         while (true) {
-            OfRule r = flows.lookup(table, keys, base, inOfport);
+            OfRule r = flows.lookup(table, keys, base, inOfport, subtableProbes);
+            lookups++;
             countLookup(flows, table, r != null);
             if (r == null) {
                 tableMisses++;
@@ -1065,9 +1084,11 @@ public final class Forwarder {
         referenced = guarded >= 0;
         accepted = true;
         if (tables == null) {
+            normalPasses++;
             normal(batch, i, in, bridge, current, clock);
             if (flows != null) flows.hitNormalOnly(1, length);
         } else {
+            openflowPasses++;
             openflow(batch, i, in, in.ofport(), bridge, tables, current, clock);
         }
 
@@ -1095,6 +1116,26 @@ public final class Forwarder {
     /** Packets dropped by an OpenFlow table miss. */
     public long tableMisses() {
         return tableMisses;
+    }
+
+    /** Passes through a bridge by the direct NORMAL path (its tables are just the default flow). */
+    public long normalPasses() {
+        return normalPasses;
+    }
+
+    /** Passes through a bridge's OpenFlow tables. */
+    public long openflowPasses() {
+        return openflowPasses;
+    }
+
+    /** OpenFlow table lookups (a pass through several tables makes several). */
+    public long tableLookups() {
+        return lookups;
+    }
+
+    /** Subtables (distinct masks) probed by those lookups. */
+    public long subtableProbes() {
+        return subtableProbes[0];
     }
 
     public long packetInsSent() {

@@ -2,22 +2,20 @@ package io.vswitch.datapath.pipeline;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A bridge's OpenFlow tables as the PMDs run them: immutable, replaced whole when vswitchd sends new
  * tables (published with the datapath view, so a PMD sees the old tables or the new ones, never a
- * mix). Each table is its rules by descending priority; a lookup returns the first that matches,
- * which is OpenFlow's highest-priority match (rules of equal priority that overlap are ambiguous in
- * the specification too). This is the slow path the caches of the performance issue will sit in
- * front of; a linear scan per table is what it costs until then.
+ * mix). Each table is a {@link FlowTable} (a tuple space: one hash probe per distinct mask); a
+ * lookup returns OpenFlow's highest-priority match, ties broken by the order vswitchd sent the
+ * rules (rules of equal priority that overlap are ambiguous in the specification).
  */
 public final class OfPipeline {
     public static final int TABLES = 254;
 
-    private final OfRule[][] tables = new OfRule[TABLES][];
+    private final FlowTable[] tables = new FlowTable[TABLES];
     /** Groups by position; a rule's or packet-out's {@code group} action argument is a position here. */
     private final OfGroup[] groups;
     /** Meters by position, like groups. */
@@ -48,12 +46,8 @@ public final class OfPipeline {
         List<List<OfRule>> byTable = new ArrayList<>();
         for (int t = 0; t < TABLES; t++) byTable.add(new ArrayList<>());
         for (OfRule r : rules) byTable.get(r.table).add(r);
-        for (int t = 0; t < TABLES; t++) {
-            List<OfRule> list = byTable.get(t);
-            list.sort(Comparator.comparingInt((OfRule r) -> r.priority).reversed());
-            tables[t] = list.toArray(new OfRule[0]);
-        }
-        normalOnly = rules.size() == 1 && tables[0].length == 1 && tables[0][0].isPlainNormal();
+        for (int t = 0; t < TABLES; t++) tables[t] = FlowTable.build(byTable.get(t));
+        normalOnly = rules.size() == 1 && tables[0].rules.length == 1 && tables[0].rules[0].isPlainNormal();
     }
 
     /**
@@ -212,7 +206,7 @@ public final class OfPipeline {
 
     /** Counts {@code packets} hits of the single NORMAL rule ({@link #normalOnly} tables). */
     void hitNormalOnly(long packets, long bytes) {
-        hit(tables[0][0], packets, bytes);
+        hit(tables[0].rules[0], packets, bytes);
         countTable(0, packets, packets);
     }
 
@@ -230,10 +224,18 @@ public final class OfPipeline {
         if (matches != 0) tableCounts.getAndAdd(2 * t + 1, matches);
     }
 
-    /** The highest-priority rule of {@code table} matching the packet, or null (a table miss). */
-    OfRule lookup(int table, long[] keys, int base, int inOfport) {
-        for (OfRule r : tables[table]) if (r.matches(keys, base, inOfport)) return r;
-        return null;
+    /** The highest-priority rule of {@code table} matching the packet, or null (a table miss); adds the subtables probed to {@code probes[0]}. */
+    OfRule lookup(int table, long[] keys, int base, int inOfport, long[] probes) {
+        return tables[table].lookup(keys, base, inOfport, probes);
+    }
+
+    /**
+     * Reads, for each of the {@code n} keys, where its table-0 lookup will go (see
+     * {@link FlowTable#readAhead}), so that the cache misses of a whole batch are in flight together
+     * instead of one after the other; returns a sum of what it read (the caller keeps it).
+     */
+    int readAhead(long[] keys, int n, int inOfport) {
+        return tables[0].readAhead(keys, n, inOfport);
     }
 
     /** Adds hits to a rule's counters (several PMDs may share a rule, hence atomics; the forwarder batches them). */
@@ -259,6 +261,6 @@ public final class OfPipeline {
 
     @Override
     public String toString() {
-        return "OfPipeline[" + ruleCount + " rules, generation " + generation + ", tables " + Arrays.stream(tables).filter(t -> t.length > 0).count() + "]";
+        return "OfPipeline[" + ruleCount + " rules, generation " + generation + ", tables " + Arrays.stream(tables).filter(t -> t.rules.length > 0).count() + "]";
     }
 }

@@ -48,9 +48,10 @@ public final class OfRule {
     final long metadata;
     final long metadataMask;
     final long cookie;
-    private final int[] words;
-    private final long[] masks;
-    private final long[] values;
+    /** The match: terms of (flow-key word, mask, value), value already masked. */
+    final int[] words;
+    final long[] masks;
+    final long[] values;
     /** Pairs: opcode, argument. */
     final long[] actions;
     /** Index of this rule's packet/byte counters in its pipeline. */

@@ -218,6 +218,11 @@ public final class Pmd implements Runnable {
                 counters.set(PmdCounters.METER_DROPS, forwarder.meterDrops());
                 counters.set(PmdCounters.GROUP_LOOP_DROPS, forwarder.groupLoopDrops());
                 for (int t = 0; t < Forwarder.TUNNEL_STATS; t++) counters.set(PmdCounters.TUNNEL + t, forwarder.tunnelStat(t));
+                counters.add(PmdCounters.BUSY_ITERATIONS, 1);
+                counters.set(PmdCounters.NORMAL_PASSES, forwarder.normalPasses());
+                counters.set(PmdCounters.OPENFLOW_PASSES, forwarder.openflowPasses());
+                counters.set(PmdCounters.TABLE_LOOKUPS, forwarder.tableLookups());
+                counters.set(PmdCounters.SUBTABLE_PROBES, forwarder.subtableProbes());
                 idle.idle(work);
             } else if (queues.length == 0) {
                 // Nothing to poll: sleep instead of spinning (a PMD without ports costs no core, as in

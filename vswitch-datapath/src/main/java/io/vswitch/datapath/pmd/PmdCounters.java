@@ -12,7 +12,9 @@ public final class PmdCounters implements AutoCloseable {
         "table_misses", "ttl_drops", "meter_drops", "group_loop_drops",
         // tunnels, in the order of Forwarder's TNL_* indexes
         "tnl_push", "tnl_pop", "tnl_push_no_route", "tnl_push_no_neighbour", "tnl_push_too_big", "tnl_pop_errors",
-        "tnl_pop_no_port", "tnl_errors", "tnl_arp_requests"
+        "tnl_pop_no_port", "tnl_errors", "tnl_arp_requests",
+        // pmd-perf-show
+        "busy_iterations", "normal_passes", "openflow_passes", "table_lookups", "subtable_probes"
     };
     final AtomicCounter[] all = new AtomicCounter[NAMES.length];
 
@@ -44,6 +46,7 @@ public final class PmdCounters implements AutoCloseable {
     static final int GROUP_LOOP_DROPS = 14;
     /** The first tunnel counter; tunnel counter j is {@code TUNNEL + j}. */
     static final int TUNNEL = 15;
+    static final int BUSY_ITERATIONS = 24, NORMAL_PASSES = 25, OPENFLOW_PASSES = 26, TABLE_LOOKUPS = 27, SUBTABLE_PROBES = 28;
 
     void add(int stat, long delta) {
         all[stat].getAndAddRelease(delta);
