@@ -30,8 +30,8 @@
 # Flow scaling (the same traffic as p2p, larger tables; testpmd's frames are all 198.18.0.1 -> 198.18.0.2):
 # flows1k, flows100k, flows1m = 1 000 / 100 000 / 1 000 000 exact flows "ip,in_port=1,nw_dst=..." in
 # table 0, of which two (one per direction) match the traffic; multi100k = a three-table pipeline of
-# 100 004 flows: table 0 sends each port to table 1, table 1 has 50 001 flows on ip,nw_src that write
-# metadata and go to table 2, table 2 has 50 003 flows on metadata (and in_port for the traffic's
+# 100 005 flows: table 0 sends each port to table 1, table 1 has 50 001 flows on ip,nw_src that write
+# metadata and go to table 2, table 2 has 50 002 flows on metadata (and in_port for the traffic's
 # two) that output. Both switches get the same flow file through ovs-ofctl add-flows; the install
 # time is printed. PLOT=FILE.png draws Mpps against table size for both switches (gnuplot).
 #
