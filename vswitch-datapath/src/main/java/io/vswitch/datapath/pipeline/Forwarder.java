@@ -56,11 +56,17 @@ public final class Forwarder {
     private long normalPasses, openflowPasses, lookups;
     private final long[] subtableProbes = new long[1];
     private long ttlDrops;
-    /** Hits not yet added to the pipeline's counters: consecutive packets of one rule share one atomic add. */
-    private OfPipeline hitPipeline;
-    private OfRule hitRule;
-    private long hitPackets;
-    private long hitBytes;
+    /**
+     * Hits not yet added to the rules' counters: the (few) rules a batch went through, each added
+     * with one atomic add per batch. A multi-table pipeline alternates between rules from packet to
+     * packet, so only remembering the last rule would cost two atomic adds per rule and packet.
+     */
+    private static final int HIT_SLOTS = 8;
+    private final OfRule[] hitRule = new OfRule[HIT_SLOTS];
+    private final OfPipeline[] hitPipeline = new OfPipeline[HIT_SLOTS];
+    private final long[] hitPackets = new long[HIT_SLOTS];
+    private final long[] hitBytes = new long[HIT_SLOTS];
+    private int hitCount, hitLast;
     private long copyFailures;
     private long meterDrops;
     /** Packet-ins written to the events ring, refused by the bridge's rate limit, lost to a full ring. */
@@ -409,13 +415,7 @@ public final class Forwarder {
                 tableMisses++;
                 return accepted;
             }
-            if (r != hitRule) {
-                flushHits();
-                hitPipeline = flows;
-                hitRule = r;
-            }
-            hitPackets++;
-            hitBytes += batch.length[i];
+            countHit(flows, r, batch.length[i]);
             if (!apply(r.actions, r.actions.length, batch, i, in, inOfport, bridge, view, now, table, r.cookie)) return accepted;
             if (r.writeMetadata) {
                 keys[base + FlowKey.W_METADATA] = (keys[base + FlowKey.W_METADATA] & ~r.metadataMask) | (r.metadata & r.metadataMask);
@@ -692,12 +692,41 @@ public final class Forwarder {
         countedTables = null;
     }
 
+    /** Counts a packet of {@code bytes} on rule {@code r} of {@code flows}: into its slot, or a new one (all slots taken: they are added first). */
+    private void countHit(OfPipeline flows, OfRule r, int bytes) {
+        int k = hitLast;
+        if (hitRule[k] != r) {
+            k = 0;
+            while (k < hitCount && hitRule[k] != r) k++;
+            if (k == hitCount) {
+                if (k == HIT_SLOTS) {
+                    flushHits();
+                    k = 0;
+                }
+                hitRule[k] = r;
+                hitPipeline[k] = flows;
+                hitCount = k + 1;
+            }
+            hitLast = k;
+        }
+        hitPackets[k]++;
+        hitBytes[k] += bytes;
+    }
+
     private void flushHits() {
-        if (hitRule != null) hitPipeline.hit(hitRule, hitPackets, hitBytes);
-        hitRule = null;
-        hitPipeline = null;
-        hitPackets = 0;
-        hitBytes = 0;
+        for (int k = 0; k < hitCount; k++) hitPipeline[k].hit(hitRule[k], hitPackets[k], hitBytes[k]);
+        forgetHits();
+    }
+
+    private void forgetHits() {
+        for (int k = 0; k < hitCount; k++) {
+            hitRule[k] = null;
+            hitPipeline[k] = null;
+            hitPackets[k] = 0;
+            hitBytes[k] = 0;
+        }
+        hitCount = 0;
+        hitLast = 0;
     }
 
     /** Moves packet i into a spare slot no output refers to; false if both are taken. */
@@ -1203,10 +1232,7 @@ public final class Forwarder {
         }
         touchedCount = 0;
         countedTables = null;
-        hitRule = null;
-        hitPipeline = null;
-        hitPackets = 0;
-        hitBytes = 0;
+        forgetHits();
         for (int d = 0; d < dirtyCount; d++) stagedCount[dirty[d]] = 0;
         dirtyCount = 0;
     }

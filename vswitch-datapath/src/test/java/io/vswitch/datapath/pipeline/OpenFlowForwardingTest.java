@@ -104,6 +104,31 @@ class OpenFlowForwardingTest {
         assertTrue(sent("p3").isEmpty());
     }
 
+    /** Rules hit in turn by the packets of one batch (a pipeline of tables, more rules than the forwarder tallies at once) all count exactly. */
+    @Test
+    void everyRuleOfAMultiTablePipelineCountsItsPacketsAndBytes() {
+        // table 0: one rule per destination 10.0.0.k (k = 0..11) writes metadata k and goes to table 1; table 1: one rule per metadata value
+        String[] rules = new String[24];
+        for (int k = 0; k < 12; k++) {
+            rules[k] = "0 1 - 1 " + Integer.toHexString(k) + "/ff ; c:ffff:800 d:ffffffff:" + Integer.toHexString(0x0a000000 + k) + " ; ";
+            rules[12 + k] = "1 1 - - - ; 1:ff:" + Integer.toHexString(k) + " ; output:2";
+        }
+        flows(rules);
+        byte[][] batch = new byte[30][];
+        long[] expected = new long[48];
+        for (int i = 0; i < batch.length; i++) {
+            int k = (i * 7) % 12;                      // destinations interleaved: consecutive packets hit other rules
+            batch[i] = Frames.udp4(B, A, Frames.IP4_A, 0x0a000000 + k, 1000, 2000, 18 + k);
+            for (int rule : new int[] {k, 12 + k}) {
+                expected[2 * rule]++;
+                expected[2 * rule + 1] += batch[i].length;
+            }
+        }
+        send("p1", batch);
+        assertEquals(30, sent("p2").size());
+        assertArrayEquals(expected, dp.view().bridge("br0").flows().counters());
+    }
+
     @Test
     void laterTablesMatchWhatEarlierOnesMadeOfThePacket() {
         // table 0 tags with VLAN 7 and goes on; table 1 matches vlan_vid=7 (with OFPVID_PRESENT)
