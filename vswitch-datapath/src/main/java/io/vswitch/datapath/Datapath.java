@@ -529,12 +529,12 @@ public final class Datapath implements AutoCloseable {
         List<PortSpec> ports = new ArrayList<>();
         Map<String, Map<String, String>> status = new LinkedHashMap<>();
         Map<String, Long> generations = new LinkedHashMap<>();
-        Map<String, long[]> flowCounters = new LinkedHashMap<>();
+        Map<String, io.vswitch.datapath.ipc.FlowCounters> flowCounters = new LinkedHashMap<>();
         for (DpBridge b : v.bridges) {
             if (b == null) continue;
             bridges.put(b.name(), b.config());
             generations.put(b.name(), b.flows() == null ? 0L : b.flows().generation);
-            flowCounters.put(b.name(), b.flows() == null ? new long[0] : b.flows().countersWithTables());
+            flowCounters.put(b.name(), b.flows() == null ? io.vswitch.datapath.ipc.FlowCounters.NONE : b.flows().nonZeroCounters());
             for (DpPort p : b.ports()) {
                 ports.add(specs.get(p.index()));
                 Map<String, String> st = p.io().status();

@@ -171,7 +171,8 @@ public final class DatapathClient implements AutoCloseable {
         List<PortSpec> ports = new ArrayList<>();
         Map<String, Map<String, String>> status = new LinkedHashMap<>();
         Map<String, Long> generations = new LinkedHashMap<>();
-        Map<String, long[]> counters = new LinkedHashMap<>();
+        Map<String, List<long[]>> counters = new LinkedHashMap<>();   // pairs (index, value), a part per message
+        Map<String, Integer> lengths = new LinkedHashMap<>();
         long epoch = 0;
         for (Message m : parts) {
             Map<String, String> b = new LinkedHashMap<>(m.body());
@@ -188,12 +189,17 @@ public final class DatapathClient implements AutoCloseable {
                     bridges.put(name, b);
                 }
                 case "flow-counters" -> {
-                    long[] c = counters.computeIfAbsent(b.get("name"), n -> new long[Integer.parseInt(b.get("length"))]);
-                    int at = Integer.parseInt(b.get("from"));
+                    String name = b.get("name");
+                    lengths.put(name, Integer.parseInt(b.get("length")));
                     String values = b.get("values");
-                    if (!values.isEmpty()) {
-                        for (String v : values.split(",")) if (at < c.length) c[at++] = Long.parseLong(v);
+                    String[] items = values.isEmpty() ? new String[0] : values.split(",");
+                    long[] part = new long[2 * items.length];
+                    for (int k = 0; k < items.length; k++) {
+                        int colon = items[k].indexOf(':');
+                        part[2 * k] = Long.parseLong(items[k].substring(0, colon));
+                        part[2 * k + 1] = Long.parseLong(items[k].substring(colon + 1));
                     }
+                    counters.computeIfAbsent(name, n -> new ArrayList<>()).add(part);
                 }
                 case "port" -> {
                     PortSpec p = PortSpec.fromMap(b);
@@ -207,7 +213,18 @@ public final class DatapathClient implements AutoCloseable {
                 default -> { }
             }
         }
-        return new DatapathState(epoch, config, bridges, ports, status, generations, counters);
+        Map<String, FlowCounters> flowCounters = new LinkedHashMap<>();
+        lengths.forEach((name, length) -> {
+            List<long[]> received = counters.getOrDefault(name, List.of());
+            long[] pairs = new long[received.stream().mapToInt(a -> a.length).sum()];
+            int at = 0;
+            for (long[] a : received) {
+                System.arraycopy(a, 0, pairs, at, a.length);
+                at += a.length;
+            }
+            flowCounters.put(name, new FlowCounters(length, pairs));
+        });
+        return new DatapathState(epoch, config, bridges, ports, status, generations, flowCounters);
     }
 
     /**

@@ -167,15 +167,17 @@ public final class DatapathServer {
             m.put("name", name);
             m.put(FLOW_GENERATION, Long.toString(s.flowGenerations().getOrDefault(name, 0L)));
             send(Message.STATE, correlation, m);
-            long[] counters = s.flowCounters().getOrDefault(name, new long[0]);
-            for (int from = 0; from < counters.length; from += 2 * COUNTERS_PER_MESSAGE) {
+            FlowCounters counters = s.flowCounters().getOrDefault(name, FlowCounters.NONE);
+            long[] pairs = counters.pairs();
+            int from = 0;
+            do {                                          // at least one message: it carries the length
                 StringBuilder values = new StringBuilder();
-                for (int i = from; i < Math.min(counters.length, from + 2 * COUNTERS_PER_MESSAGE); i++) {
-                    values.append(i == from ? "" : ",").append(counters[i]);
-                }
-                send(Message.STATE, correlation, Map.of("kind", "flow-counters", "name", name, "length", Integer.toString(counters.length),
-                        "from", Integer.toString(from), "values", values.toString()));
-            }
+                int to = Math.min(pairs.length, from + 2 * COUNTERS_PER_MESSAGE);
+                for (int k = from; k < to; k += 2) values.append(k == from ? "" : ",").append(pairs[k]).append(':').append(pairs[k + 1]);
+                send(Message.STATE, correlation, Map.of("kind", "flow-counters", "name", name, "length", Integer.toString(counters.length()),
+                        "values", values.toString()));
+                from = to;
+            } while (from < pairs.length);
         });
         for (PortSpec p : s.ports()) {
             Map<String, String> m = new LinkedHashMap<>(p.toMap());

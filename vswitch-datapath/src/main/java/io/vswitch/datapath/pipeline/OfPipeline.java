@@ -218,6 +218,21 @@ public final class OfPipeline {
         return out;
     }
 
+    /** {@link #countersWithTables}, listing only the counters that are not zero (no array of all of them is made). */
+    public io.vswitch.datapath.ipc.FlowCounters nonZeroCounters() {
+        int rules = counters.length();
+        long[] pairs = new long[16];
+        int n = 0;
+        for (int i = 0; i < rules + 2 * TABLES; i++) {
+            long v = i < rules ? counters.get(i) : tableCounts.get(i - rules);
+            if (v == 0) continue;
+            if (n == pairs.length) pairs = java.util.Arrays.copyOf(pairs, 2 * n);
+            pairs[n++] = i;
+            pairs[n++] = v;
+        }
+        return new io.vswitch.datapath.ipc.FlowCounters(rules + 2 * TABLES, java.util.Arrays.copyOf(pairs, n));
+    }
+
     /** Adds lookups and matches to table {@code t}'s counters (the forwarder adds a batch's at once). */
     void countTable(int t, long lookups, long matches) {
         tableCounts.getAndAdd(2 * t, lookups);

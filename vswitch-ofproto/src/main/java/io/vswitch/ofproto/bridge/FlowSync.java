@@ -104,8 +104,8 @@ public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.Data
                 dirty.put(bridge, true);
                 wake.release();
             } else {
-                long[] c = state.flowCounters().get(bridge);
-                if (c != null) counterSink.counters(bridge, have, c);
+                io.vswitch.datapath.ipc.FlowCounters c = state.flowCounters().get(bridge);
+                if (c != null) counterSink.counters(bridge, have, c.dense());
             }
         });
     }
