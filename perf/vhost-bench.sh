@@ -33,7 +33,12 @@
 # 100 005 flows: table 0 sends each port to table 1, table 1 has 50 001 flows on ip,nw_src that write
 # metadata and go to table 2, table 2 has 50 002 flows on metadata (and in_port for the traffic's
 # two) that output. Both switches get the same flow file through ovs-ofctl add-flows; the install
-# time is printed. PLOT=FILE.png draws Mpps against table size for both switches (gnuplot).
+# time is printed. PLOT=FILE.png draws Mpps against table size for both switches (gnuplot, through
+# perf/flow-scaling-plot.sh). flowmods = p2p while perf/flowmod-load.py adds and deletes other flows
+# (priority 50, ip,nw_dst=10.200.x.y) at 1000 flow-mods/s during the whole measurement; the line
+# after it gives the flow-mods the switch took and the packets it dropped on the two ports meanwhile
+# (rx_dropped + tx_dropped; ours also table misses). For our switch every case also prints how many
+# collections the dataplane's GC log shows during the measurement window.
 #
 # testpmd forwards in "5tswap" mode, each port back to itself (--port-topology=loop): it swaps the
 # outermost MACs, IPs and UDP ports, so an
@@ -123,13 +128,40 @@ measure() {
     echo "start tx_first 16" >&3
     sleep 6                      # warm-up: our JIT compiles the PMD loop for this traffic; OVS needs none
     $3 >/dev/null
-    local r0 r1 ns
+    local r0 r1 ns load= d0 gc0
+    d0=$($DROPS)
+    gc0=$(gc_count)
+    case $1 in *flowmods) python3 "$HERE/flowmod-load.py" "$MGMT" 1000 "$SECS" >"$W/flowmod-load.txt" 2>&1 & load=$! ;; esac
     r0=$(rx_total)
     sleep "$SECS"
     r1=$(rx_total)
     ns=$($4)
     echo "stop" >&3
     printf '%-34s %10.3f %10s\n' "$1" "$(echo "($r1 - $r0) / $SECS / 1000000" | bc -l)" "$( [ -n "$ns" ] && printf '%.0f' "$ns" || echo -)"
+    if [ -n "$load" ]; then
+        wait "$load" || true
+        echo "  $(tail -1 "$W/flowmod-load.txt"); packets dropped meanwhile: $(( $($DROPS) - d0 ))" >&2
+    fi
+    [ "$gc0" = - ] || echo "  dataplane GC collections during the measurement: $(( $(gc_count) - gc0 ))" >&2
+}
+
+# Packets the switch dropped on vh0/vh1 (rx_dropped + tx_dropped), for the flowmods case.
+drops() {   # VSCTL...
+    local sum=0 v
+    for p in vh0 vh1; do
+        for k in rx_dropped tx_dropped; do
+            v=$("$@" get Interface $p statistics:$k 2>/dev/null | tr -d '"') || v=0
+            sum=$((sum + ${v:-0}))
+        done
+    done
+    echo $sum
+}
+ours_drops() { echo $(( $(drops $V) + $("$VSWITCH_HOME/bin/appctl" dpif-netdev/pmd-stats-show | sed -n 's/.*table miss \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}') )); }
+ovs_drops() { drops $O; }
+gc_count() {   # collections in our dataplane's GC log so far; "-" for OVS
+    [ "$DROPS" = ours_drops ] || { echo -; return; }
+    local n; n=$(grep -c 'Collection (.*) .*->' "$W/vsw/vswitch-dp-gc.log" 2>/dev/null || true)
+    echo "${n:-0}"
 }
 
 V="$VSWITCH_HOME/bin/vsctl"
@@ -148,7 +180,7 @@ flows() {   # CASE OFCTL-TARGET-PREFIX...: installs the case's flows with ovs-of
             flow_file "$case" >"$W/flows.txt"
             local t0=$SECONDS n; n=$(wc -l <"$W/flows.txt")
             echo "vhost-bench: installing $n flows ($case) ..." >&2
-            "$@" add-flows br0 "$W/flows.txt"
+            "$@" --verbose=console:err add-flows br0 "$W/flows.txt"
             echo "vhost-bench: $n flows installed in $((SECONDS - t0)) s" >&2 ;;
         *) "$@" add-flow br0 in_port=1,actions=output:2; "$@" add-flow br0 in_port=2,actions=output:1 ;;
     esac
@@ -227,6 +259,7 @@ ovs_up() { [ "$($O get Interface vh0 link_state)" = up ] && [ "$($O get Interfac
 
 run_vswitch() {
     export VSWITCH_RUNDIR=$W/vsw
+    MGMT=$W/vsw/br0.mgmt DROPS=ours_drops
     "$VSWITCH_HOME/bin/vswitch" start >/dev/null
     $V set Open_vSwitch . other_config:pmd-cpu-mask=0x2
     $V --may-exist add-br br0
@@ -246,6 +279,7 @@ run_vswitch() {
 }
 
 run_ovs() {   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1, the same ports and flows
+    MGMT=$W/ovs/br0.mgmt DROPS=ovs_drops
     mkdir -p "$W/ovs"
     export OVS_RUNDIR=$W/ovs OVS_LOGDIR=$W/ovs OVS_DBDIR=$W/ovs
     [ -f "$W/ovs/conf.db" ] || ovsdb-tool create "$W/ovs/conf.db" /usr/share/openvswitch/vswitch.ovsschema
@@ -305,35 +339,5 @@ for label in rows:
             print(f"ratio vswitch / OVS-DPDK, {case}: {med[label] / med[other]:.2f}")
 PY
 
-if [ -n "${PLOT:-}" ]; then   # Mpps (median) against table size: p2p counts as 2 flows
-    command -v gnuplot >/dev/null || { echo "vhost-bench: installing gnuplot-nox ..."; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null; }
-    python3 - "$W/results" "$W/plot.dat" <<'PY'
-import sys, statistics, collections
-size = {"p2p": 2, "flows1k": 1000, "flows100k": 100000, "flows1m": 1000000}
-rows = collections.defaultdict(list)
-for line in open(sys.argv[1]).read().splitlines():
-    label, nums = line[:34].strip(), line[34:].split()
-    parts = label.split()
-    if len(parts) >= 2 and parts[-1] in size:
-        rows[(parts[0], size[parts[-1]])].append(float(nums[0]))
-with open(sys.argv[2], "w") as f:
-    for who in ("vswitch", "OVS-DPDK"):
-        for n in sorted(size.values()):
-            if (who, n) in rows:
-                f.write("%d %.3f\n" % (n, statistics.median(rows[(who, n)])))
-        f.write("\n\n")
-PY
-    gnuplot <<GP
-set terminal pngcairo size 800,500
-set output "$PLOT"
-set title "Mpps against exact flows in the table, 64 B, 1 PMD core (perf/vhost-bench.sh)"
-set xlabel "flows in table 0"
-set ylabel "Mpps (median)"
-set logscale x
-set yrange [0:*]
-set key bottom left
-set grid
-plot "$W/plot.dat" index 0 with linespoints lw 2 title "vswitch", "$W/plot.dat" index 1 with linespoints lw 2 title "OVS-DPDK $OVS_VERSION"
-GP
-    echo "vhost-bench: plot written to $PLOT"
-fi
+echo "vhost-bench: results in $W/results"
+[ -z "${PLOT:-}" ] || "$HERE/flow-scaling-plot.sh" "$PLOT" "$W/results"
