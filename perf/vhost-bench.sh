@@ -127,6 +127,7 @@ measure() {
     case $1 in *vxlan) echo "set fwd 5tswap retry" >&3 ;; *) echo "set fwd mac retry" >&3 ;; esac
     echo "start tx_first 16" >&3
     sleep 6                      # warm-up: our JIT compiles the PMD loop for this traffic; OVS needs none
+    gc_quiet
     $3 >/dev/null
     local r0 r1 ns load= d0 gc0
     d0=$($DROPS)
@@ -158,6 +159,25 @@ drops() {   # VSCTL...
 }
 ours_drops() { echo $(( $(drops $V) + $("$VSWITCH_HOME/bin/appctl" dpif-netdev/pmd-stats-show | sed -n 's/.*table miss \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}') )); }
 ovs_drops() { drops $O; }
+# Our dataplane: waits (up to 180 s) until its GC log has shown no collection running or starting for
+# 5 s. After a large table transfer (a million flows: some GB of rules, text and the tables they
+# replace) the concurrent collector works for up to a minute, and its barriers slow the PMD; the
+# cases measure the steady state a switch reaches after that, and the wait is printed.
+gc_quiet() {
+    [ "$DROPS" = ours_drops ] || return 0
+    local log=$W/vsw/vswitch-dp-gc.log t0=$SECONDS last= n=0
+    while [ $((SECONDS - t0)) -lt 180 ]; do
+        local now; now=$(wc -l <"$log" 2>/dev/null || echo 0)
+        if [ "$now" = "$last" ] && tail -1 "$log" 2>/dev/null | grep -q -- '->'; then
+            n=$((n + 1)); [ $n -ge 5 ] && break
+        else
+            n=0
+        fi
+        last=$now; sleep 1
+    done
+    [ $((SECONDS - t0)) -le 6 ] || echo "  (waited $((SECONDS - t0)) s for the dataplane's collector to finish)" >&2
+}
+
 gc_count() {   # collections in our dataplane's GC log so far; "-" for OVS
     [ "$DROPS" = ours_drops ] || { echo -; return; }
     local n; n=$(grep -c 'Collection (.*) .*->' "$W/vsw/vswitch-dp-gc.log" 2>/dev/null || true)
