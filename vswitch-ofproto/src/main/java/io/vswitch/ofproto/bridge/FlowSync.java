@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * Keeps each bridge's OpenFlow tables in the dataplane equal to vswitchd's. The OpenFlow loop
  * {@link #offer}s a bridge's whole tables (compiled rules) after a change; this thread sends the
  * latest to the dataplane, so a burst of flow-mods becomes one transfer and the OpenFlow loop never
- * waits for the dataplane. Each transfer carries a generation; when a state dump shows the
+ * waits for the dataplane. Each transfer carries a generation; when state dumps show the
  * dataplane with another one (it restarted, or a transfer failed), the tables are sent again.
  */
 public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.DataplaneLink, AutoCloseable {
@@ -27,6 +27,15 @@ public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.Data
     /** Bridges whose newest tables the dataplane has not acknowledged. */
     private final Map<String, Boolean> dirty = new ConcurrentHashMap<>();
     private final Semaphore wake = new Semaphore(0);
+    /**
+     * Bridges whose tables are being sent now, and per bridge the older generation the last state
+     * dump showed. A dump that crosses a transfer (a million flows take seconds to send and apply)
+     * shows the old generation once; the tables are sent again only when two dumps in a row, with
+     * no transfer of the bridge in flight or finished in between, show the same other generation.
+     * Re-sending on the first such dump re-sent a million-flow table again and again.
+     */
+    private final java.util.Set<String> sending = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> behind = new ConcurrentHashMap<>();
     /** The generation whose transfer last failed, per bridge (to log a persistent failure once). */
     private final Map<String, Long> failedGeneration = new ConcurrentHashMap<>();
     private final Thread thread;
@@ -101,9 +110,15 @@ public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.Data
             Long have = state.flowGenerations().get(bridge);
             if (have == null) return;
             if (have != t.generation()) {
-                dirty.put(bridge, true);
-                wake.release();
+                if (sending.contains(bridge)) return;
+                Long before = behind.put(bridge, have);
+                if (before != null && before == have) {
+                    behind.remove(bridge);
+                    dirty.put(bridge, true);
+                    wake.release();
+                }
             } else {
+                behind.remove(bridge);
                 io.vswitch.datapath.ipc.FlowCounters c = state.flowCounters().get(bridge);
                 if (c != null) counterSink.counters(bridge, have, c.dense());
             }
@@ -128,6 +143,7 @@ public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.Data
                         break;                                // no dataplane: retried every second
                     }
                     dirty.remove(bridge);
+                    sending.add(bridge);
                     try {
                         dp.setFlows(bridge, t.generation(), t.rules());
                     } catch (DatapathException e) {
@@ -140,6 +156,9 @@ public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.Data
                         }
                         dirty.putIfAbsent(bridge, true);
                         continue;
+                    } finally {
+                        sending.remove(bridge);
+                        behind.remove(bridge);
                     }
                     failedGeneration.remove(bridge);
                 }
