@@ -168,7 +168,8 @@ gc_quiet() {
     local log=$W/vsw/vswitch-dp-gc.log t0=$SECONDS last= n=0
     while [ $((SECONDS - t0)) -lt 180 ]; do
         local now; now=$(wc -l <"$log" 2>/dev/null || echo 0)
-        if [ "$now" = "$last" ] && tail -1 "$log" 2>/dev/null | grep -q -- '->'; then
+        # quiet: no new line, and the last one is not a collection that started ("... Collection (Cause)")
+        if [ "$now" = "$last" ] && ! tail -1 "$log" 2>/dev/null | grep -q 'Collection ([^)]*)$'; then
             n=$((n + 1)); [ $n -ge 5 ] && break
         else
             n=0
