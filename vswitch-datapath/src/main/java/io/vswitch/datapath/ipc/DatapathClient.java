@@ -196,8 +196,12 @@ public final class DatapathClient implements AutoCloseable {
                     long[] part = new long[2 * items.length];
                     for (int k = 0; k < items.length; k++) {
                         int colon = items[k].indexOf(':');
-                        part[2 * k] = Long.parseLong(items[k].substring(0, colon));
-                        part[2 * k + 1] = Long.parseLong(items[k].substring(colon + 1));
+                        try {
+                            part[2 * k] = Long.parseLong(items[k].substring(0, Math.max(0, colon)));
+                            part[2 * k + 1] = Long.parseLong(items[k].substring(colon + 1));
+                        } catch (NumberFormatException e) {
+                            throw new DatapathException("malformed flow counter '" + items[k] + "' from the dataplane (expected INDEX:VALUE)");
+                        }
                     }
                     counters.computeIfAbsent(name, n -> new ArrayList<>()).add(part);
                 }

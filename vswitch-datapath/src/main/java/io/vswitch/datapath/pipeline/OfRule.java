@@ -90,6 +90,10 @@ public final class OfRule {
         return inPort < 0 && words.length == 0 && gotoTable < 0 && !writeMetadata && actions.length == 2 && actions[0] == NORMAL;
     }
 
+    /**
+     * Whether the packet matches this rule: the definition. PMDs look rules up through
+     * {@link FlowTable}, which must agree with it ({@code FlowTableTest} checks that on random tables).
+     */
     boolean matches(long[] keys, int base, int inOfport) {
         if (inPort >= 0 && inPort != inOfport) return false;
         for (int j = 0; j < words.length; j++) {
