@@ -40,6 +40,10 @@ import java.util.concurrent.TimeUnit;
  *   table 2, which has {@code flows/2} rules on {@code ip,metadata} that output (three lookups per
  *   packet).</li>
  * </ul>
+ * With {@code cache=on} (the default) a packet is answered by the exact-match cache or a megaflow
+ * once its destination has been seen; the megaflow cache holds 200 000 flows (flow-limit), so with
+ * 1 000 000 destinations most packets miss it and run the tables as well. {@code cache=off} is the
+ * tables alone.
  * <pre>
  * java --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
  *     -cp "perf/target/classes:perf/target/lib/*" org.openjdk.jmh.Main FlowScalingBenchmark -f 1 -wi 3 -i 5 -w 1s -r 1s
@@ -59,6 +63,10 @@ public class FlowScalingBenchmark {
 
     @Param({"exact", "multi"})
     public String pipeline;
+
+    /** {@code on}: the PMD's caches in front of the tables (the default); {@code off}: flow-limit 0, every packet runs the tables. */
+    @Param({"on", "off"})
+    public String cache;
 
     private Arena arena;
     private CountersFile counters;
@@ -100,6 +108,7 @@ public class FlowScalingBenchmark {
             dst[k] = ip(random.nextInt(pipeline.equals("exact") ? flows : half));
         }
         forwarder = new Forwarder(new PmdIo(0, arena), null);
+        if (cache.equals("off")) forwarder.cacheSettings(0, Forwarder.DEFAULT_MAX_IDLE_MS);
         batch = new Batch(new PacketPool(arena, 4 * BATCH));
         for (int i = 0; i < BATCH; i++) {
             byte[] frame = ParseBenchmark.udp4(18);

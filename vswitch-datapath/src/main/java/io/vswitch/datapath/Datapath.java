@@ -47,6 +47,10 @@ public final class Datapath implements AutoCloseable {
     public static final long DEFAULT_PACKET_IN_RATE = 1000;
     /** As OVS: a PMD never sleeps longer than 10 ms, so grace periods and stops stay short. */
     public static final long MAX_PMD_SLEEP_MICROS = 10_000;
+    /** Megaflows per PMD at most (each costs some 300 bytes); OVS's own ceiling is far higher, its default the same 200 000. */
+    public static final long MAX_FLOW_LIMIT = 10_000_000;
+    /** OVS refuses a max-idle below 500 ms. */
+    public static final long MIN_MAX_IDLE_MS = 500;
 
     private final AtomicReference<DatapathView> view = new AtomicReference<>(DatapathView.EMPTY);
     private final CountersManager countersManager;
@@ -63,6 +67,9 @@ public final class Datapath implements AutoCloseable {
     private long version;
     private long[] cpuMask;
     private long sleepMaxMicros;
+    /** other_config:flow-limit and max-idle (ms), as every PMD has them. */
+    private int flowLimit = io.vswitch.datapath.pipeline.Forwarder.DEFAULT_FLOW_LIMIT;
+    private int maxIdleMillis = io.vswitch.datapath.pipeline.Forwarder.DEFAULT_MAX_IDLE_MS;
 
     private boolean isolatePmdCores;
     /** Where the PMDs write packet-ins (the IPC channel's events ring), or null. */
@@ -105,7 +112,8 @@ public final class Datapath implements AutoCloseable {
 
     /**
      * Applies Open_vSwitch other_config keys the dataplane understands: {@code pmd-cpu-mask} (hex,
-     * like OVS) and {@code pmd-sleep-max} (µs). Starts the default PMD if none runs yet.
+     * like OVS), {@code pmd-sleep-max} (µs), and the megaflow caches' {@code flow-limit} (0 turns
+     * them off) and {@code max-idle} (ms). Starts the default PMD if none runs yet.
      */
     public synchronized void configure(Map<String, String> changes) {
         Map<String, String> next = new TreeMap<>(config);
@@ -114,8 +122,16 @@ public final class Datapath implements AutoCloseable {
         });
         long[] mask = io.vswitch.datapath.sys.CpuPlacement.parseMask(next.get("pmd-cpu-mask"), processCpus);
         long sleep = parseNonNegative(next, "pmd-sleep-max", 0, MAX_PMD_SLEEP_MICROS);
+        int flowLimit = (int) parseNonNegative(next, "flow-limit", io.vswitch.datapath.pipeline.Forwarder.DEFAULT_FLOW_LIMIT, MAX_FLOW_LIMIT);
+        long maxIdle = parseNonNegative(next, "max-idle", io.vswitch.datapath.pipeline.Forwarder.DEFAULT_MAX_IDLE_MS, Integer.MAX_VALUE);
+        if (maxIdle < MIN_MAX_IDLE_MS) throw new IllegalArgumentException("invalid max-idle '" + maxIdle + "': use at least " + MIN_MAX_IDLE_MS + " (ms)");
         config.clear();
         config.putAll(next);
+        if (flowLimit != this.flowLimit || maxIdle != maxIdleMillis) {
+            this.flowLimit = flowLimit;
+            maxIdleMillis = (int) maxIdle;
+            for (Pmd p : pmds) p.cacheSettings(flowLimit, maxIdleMillis);
+        }
         if (sleep != sleepMaxMicros) {
             sleepMaxMicros = sleep;
             for (Pmd p : pmds) p.setSleepMax(sleep);
@@ -159,6 +175,7 @@ public final class Datapath implements AutoCloseable {
                 int core = w * 64 + b;
                 Pmd p = new Pmd(index, core, view, new PmdCounters(countersManager, index, core), clockOrigin, POOL_SLOTS, events);
                 p.setSleepMax(sleepMaxMicros);
+                p.cacheSettings(flowLimit, maxIdleMillis);
                 p.start();
                 pmds.add(p);
                 index++;

@@ -42,6 +42,8 @@ final class DataplaneCommands {
         s.register("dpif-netdev/pmd-rxq-show", "", 0, 0, a -> pmdRxqShow());
         s.register("dpif/show", "", 0, 0, a -> dpifShow());
         s.register("dpctl/show", "[-s]", 0, 1, a -> dpctlShow(a.contains("-s")));
+        s.register("dpctl/dump-flows", "[-m]", 0, 1, a -> dumpFlows());
+        s.register("dpctl/del-flows", "", 0, 0, a -> delFlows());
         s.register("qos/show", "interface", 1, 1, a -> qosShow(a.get(0)));
         s.register("qos/show-types", "interface", 1, 1, a -> qosShowTypes(a.get(0)));
         s.register("ovs/route/show", "", 0, 0, a -> tunnel("ovs/route/show", a));
@@ -148,6 +150,12 @@ final class DataplaneCommands {
             sb.append(String.format("  packets received: %d%n", rx));
             sb.append(String.format("  batches received: %d%n", batches));
             sb.append(String.format("  avg. packets per batch: %.2f%n", batches == 0 ? 0.0 : (double) rx / batches));
+            long emc = v[PmdCounters.EMC_HITS], megaflow = v[PmdCounters.MEGAFLOW_HITS], upcalls = v[PmdCounters.UPCALLS];
+            sb.append(String.format("  emc hits: %d%n  megaflow hits: %d%n", emc, megaflow));
+            sb.append(String.format("  avg. subtable lookups per megaflow hit: %.2f%n",
+                    megaflow == 0 ? 0.0 : (double) v[PmdCounters.MEGAFLOW_PROBES] / megaflow));
+            sb.append(String.format("  miss with success upcall: %d%n", upcalls));
+            sb.append(String.format("  upcalls not installed: %d%n", v[PmdCounters.UPCALLS_UNINSTALLED]));
             sb.append(String.format("  packets sent: %d%n", tx));
             sb.append(String.format("  avg. packets per output batch: %.2f%n", txBatches == 0 ? 0.0 : (double) tx / txBatches));
             sb.append(String.format("  idle ns: %d (%.2f%%)%n", idle, total == 0 ? 0.0 : 100.0 * idle / total));
@@ -178,9 +186,9 @@ final class DataplaneCommands {
      * OVS's pmd-perf-show, for what this datapath has: iterations (busy/idle), received packets and
      * the PMD's time per packet, passes through a bridge (received plus recirculated tunnel packets)
      * by the direct NORMAL path or the OpenFlow tables, with the table lookups per pass and the
-     * subtables (distinct masks) probed per lookup, transmitted packets and batches. There is no
-     * datapath flow cache in front of the tables (so no EMC/megaflow hits and no upcalls): every
-     * pass runs them.
+     * passes through the tables split by cache level (EMC hits, megaflow hits with the subtables
+     * probed per hit, upcalls that ran the tables with their lookups), the megaflows installed, and
+     * transmitted packets and batches.
      */
     synchronized String pmdPerfShow(List<String> args) throws UnixctlException {
         int core = -1;
@@ -201,8 +209,10 @@ final class DataplaneCommands {
             long[] v = values(p.counters());
             long[] base = pmdBaseline.getOrDefault(p.index, new long[v.length]);
             for (int i = 0; i < v.length; i++) v[i] -= base[i];
-            long iterations = v[6], busyIt = v[24], rx = v[0], tx = v[2], txBatches = v[3], busy = v[4], idle = v[5];
-            long normal = v[25], openflow = v[26], lookups = v[27], probes = v[28], passes = normal + openflow;
+            long iterations = v[6], busyIt = v[PmdCounters.BUSY_ITERATIONS], rx = v[0], tx = v[2], txBatches = v[3], busy = v[4], idle = v[5];
+            long normal = v[PmdCounters.NORMAL_PASSES], openflow = v[PmdCounters.OPENFLOW_PASSES], lookups = v[PmdCounters.TABLE_LOOKUPS],
+                    probes = v[PmdCounters.SUBTABLE_PROBES], passes = normal + openflow;
+            long emc = v[PmdCounters.EMC_HITS], megaflow = v[PmdCounters.MEGAFLOW_HITS], upcalls = v[PmdCounters.UPCALLS];
             long used = busy + idle;
             sb.append(String.format("pmd thread numa_id 0 core_id %d:%n%n", p.core));
             sb.append(String.format("  Iterations:        %12d  (%.2f us/it)%n", iterations, iterations == 0 ? 0.0 : used / 1e3 / iterations));
@@ -216,13 +226,55 @@ final class DataplaneCommands {
             sb.append(String.format("  Rx packets:        %12d  (%.0f Kpps, %.1f ns/pkt)%n", rx, rx / seconds / 1e3, (double) busy / rx));
             sb.append(String.format("  Datapath passes:   %12d  (%.2f passes/pkt)%n", passes, (double) passes / rx));
             sb.append(String.format("  - NORMAL only:     %12d  (%5.1f %%)%n", normal, passes == 0 ? 0.0 : 100.0 * normal / passes));
-            sb.append(String.format("  - OpenFlow tables: %12d  (%5.1f %%, %.2f table lookups/pass, %.2f subtbl lookups/lookup)%n", openflow,
-                    passes == 0 ? 0.0 : 100.0 * openflow / passes, openflow == 0 ? 0.0 : (double) lookups / openflow,
+            sb.append(String.format("  - OpenFlow tables: %12d  (%5.1f %%)%n", openflow, passes == 0 ? 0.0 : 100.0 * openflow / passes));
+            sb.append(String.format("    - EMC hits:      %12d  (%5.1f %%)%n", emc, openflow == 0 ? 0.0 : 100.0 * emc / openflow));
+            sb.append(String.format("    - Megaflow hits: %12d  (%5.1f %%, %.2f subtbl lookups/hit)%n", megaflow,
+                    openflow == 0 ? 0.0 : 100.0 * megaflow / openflow, megaflow == 0 ? 0.0 : (double) v[PmdCounters.MEGAFLOW_PROBES] / megaflow));
+            sb.append(String.format("    - Upcalls:       %12d  (%5.1f %%, %.2f table lookups/upcall, %.2f subtbl lookups/lookup)%n", upcalls,
+                    openflow == 0 ? 0.0 : 100.0 * upcalls / openflow, upcalls == 0 ? 0.0 : (double) lookups / upcalls,
                     lookups == 0 ? 0.0 : (double) probes / lookups));
+            sb.append(String.format("    - Not installed: %12d  (flow limit, or a pass that runs per packet: packet-in, group)%n",
+                    v[PmdCounters.UPCALLS_UNINSTALLED]));
+            sb.append(String.format("  Megaflows:         %12d  (evicted: %d)%n", v[PmdCounters.MEGAFLOWS] + base[PmdCounters.MEGAFLOWS],
+                    v[PmdCounters.MEGAFLOWS_EVICTED]));
             sb.append(String.format("  Tx packets:        %12d  (%.0f Kpps)%n", tx, tx / seconds / 1e3));
             sb.append(String.format("  Tx batches:        %12d  (%.2f pkts/batch)%n%n", txBatches, txBatches == 0 ? 0.0 : (double) tx / txBatches));
         }
         return sb.toString();
+    }
+
+    /**
+     * OVS's dpctl/dump-flows for the userspace datapath: every PMD's megaflows, each PMD's under a
+     * {@code flow-dump from pmd on cpu core: N} line. The PMDs write their own dumps between two
+     * batches (nothing else may read their caches).
+     */
+    String dumpFlows() throws UnixctlException {
+        StringBuilder sb = new StringBuilder();
+        for (Pmd p : dp.pmds()) {
+            String flows = onPmd(p, (f, v, now) -> f.dumpFlows(v, now));
+            if (flows.isEmpty()) continue;
+            sb.append("flow-dump from pmd on cpu core: ").append(p.core).append('\n').append(flows);
+        }
+        return sb.toString();
+    }
+
+    /** OVS's dpctl/del-flows: empties every PMD's caches (the next packets are translated again). */
+    String delFlows() throws UnixctlException {
+        for (Pmd p : dp.pmds()) onPmd(p, (f, v, now) -> Integer.toString(f.flushFlows()));
+        return "";
+    }
+
+    private static String onPmd(Pmd p, Pmd.ForwarderTask task) throws UnixctlException {
+        try {
+            return p.onPmd(task).get(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new UnixctlException("pmd on core " + p.core + " did not answer within 2 s (is it running?)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new UnixctlException("pmd on core " + p.core + ": " + e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UnixctlException("interrupted");
+        }
     }
 
     synchronized String pmdStatsClear() {

@@ -141,6 +141,12 @@ class DatapathTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> dp.configure(Map.of("pmd-sleep-max", "10001")))
                 .getMessage().contains("from 0 to 10000"), "capped at 10 ms like OVS");
         assertEquals("10", dp.config().get("pmd-sleep-max"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> dp.configure(Map.of("flow-limit", "-1")))
+                .getMessage().contains("invalid flow-limit '-1': use a number from 0 to"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> dp.configure(Map.of("max-idle", "100")))
+                .getMessage().contains("use at least 500 (ms)"), "OVS's floor");
+        dp.configure(Map.of("flow-limit", "0", "max-idle", "2000"));
+        assertEquals("0", dp.config().get("flow-limit"));
         dp.addBridge("br0", Map.of());
         assertThrows(IllegalArgumentException.class, () -> dp.addBridge("br0", Map.of("mac-table-size", "0")));
         assertTrue(assertThrows(IllegalArgumentException.class,

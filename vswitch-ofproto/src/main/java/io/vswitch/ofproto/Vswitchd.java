@@ -39,7 +39,7 @@ public final class Vswitchd implements AutoCloseable {
     /** Dataplane commands that vswitchd answers by asking vswitch-dp (so one default target serves all). */
     private static final List<String> DATAPLANE_COMMANDS = List.of(
             "fdb/show", "fdb/flush", "dpif-netdev/pmd-stats-show", "dpif-netdev/pmd-stats-clear", "dpif-netdev/pmd-perf-show",
-            "dpif-netdev/pmd-rxq-show", "dpif/show", "dpctl/show", "qos/show", "qos/show-types",
+            "dpif-netdev/pmd-rxq-show", "dpif/show", "dpctl/show", "dpctl/dump-flows", "dpctl/del-flows", "qos/show", "qos/show-types",
             "ovs/route/show", "ovs/route/add", "ovs/route/del", "ovs/route/lookup",
             "tnl/neigh/show", "tnl/neigh/flush", "tnl/neigh/set", "tnl/arp/show", "tnl/arp/flush", "tnl/arp/set",
             "tnl/egress_port_range");

@@ -57,13 +57,18 @@ final class FlowTable {
     /** Priority descending, then the order vswitchd sent them. */
     static final Comparator<OfRule> BEST_FIRST = Comparator.comparingInt((OfRule r) -> r.priority).reversed().thenComparingInt(r -> r.id);
 
-    /** The highest-priority rule matching the packet (ties: the lowest id), or null; adds the subtables probed to {@code probes[0]}. */
-    OfRule lookup(long[] keys, int base, int inOfport, long[] probes) {
+    /**
+     * The highest-priority rule matching the packet (ties: the lowest id), or null; adds the subtables
+     * probed to {@code probes[0]}. {@code unwildcard}, if not null, gets the masks of the subtables
+     * probed: the bits the answer depended on (a megaflow's mask).
+     */
+    OfRule lookup(long[] keys, int base, int inOfport, long[] probes, long[] unwildcard) {
         OfRule best = null;
         int probed = 0;
         for (Subtable s : subtables) {
             if (best != null && s.maxPriority < best.priority) break;
             probed++;
+            if (unwildcard != null) s.unwildcard(unwildcard);
             OfRule r = s.find(keys, base, inOfport);
             if (r != null && (best == null || r.priority > best.priority || (r.priority == best.priority && r.id < best.id))) best = r;
         }
@@ -177,6 +182,11 @@ final class FlowTable {
                 OfRule r = slotRule[slot];
                 if (r == null || sameKey(slot, k, base, port)) return r;
             }
+        }
+
+        /** Adds this subtable's mask to {@code mask} (a flow-key mask; the input port is always in a megaflow's). */
+        void unwildcard(long[] mask) {
+            for (int j = 0; j < words.length; j++) mask[words[j]] |= masks[j];
         }
 
         /** Reads what a lookup of the key reads first: its first slot's key and rule, the rule's actions; returns a sum of them. */

@@ -1,5 +1,8 @@
 package io.vswitch.datapath.pipeline;
 
+import io.vswitch.datapath.cache.ExactMatchCache;
+import io.vswitch.datapath.cache.MegaflowCache;
+import io.vswitch.datapath.cache.Translation;
 import io.vswitch.datapath.flow.FlowKey;
 import io.vswitch.datapath.flow.Parser;
 import io.vswitch.datapath.ipc.PacketIn;
@@ -62,7 +65,7 @@ public final class Forwarder {
      * packet, so only remembering the last rule would cost two atomic adds per rule and packet.
      */
     private static final int HIT_SLOTS = 8;
-    private final OfRule[] hitRule = new OfRule[HIT_SLOTS];
+    private final int[] hitRule = new int[HIT_SLOTS];
     private final OfPipeline[] hitPipeline = new OfPipeline[HIT_SLOTS];
     private final long[] hitPackets = new long[HIT_SLOTS];
     private final long[] hitBytes = new long[HIT_SLOTS];
@@ -101,6 +104,22 @@ public final class Forwarder {
 
     private long txPackets;
     private long txBursts;
+    /**
+     * The datapath flow caches in front of the OpenFlow tables (OVS: EMC, then dpcls, then an upcall
+     * into ofproto): a pass through the tables is recorded ({@link #translation}) and installed as a
+     * megaflow; later packets it matches replay the recording instead of looking up every table.
+     * Bridges whose tables are just the NORMAL flow bypass them (NORMAL runs per packet either way).
+     */
+    private final MegaflowCache megaflows = new MegaflowCache(DEFAULT_FLOW_LIMIT);
+    private final ExactMatchCache emc = new ExactMatchCache();
+    private final Translation translation = new Translation();
+    /** Per packet of the batch: its exact-match hash and the entry the exact-match cache gave for it (-1: none). */
+    private final int[] emcHash = new int[Batch.MAX], emcEntry = new int[Batch.MAX];
+    public static final int DEFAULT_FLOW_LIMIT = 200_000, DEFAULT_MAX_IDLE_MS = 10_000;
+    /** other_config:flow-limit (0: no megaflows, every pass runs the tables) and max-idle (ms); set by the control thread. */
+    private volatile int flowLimit = DEFAULT_FLOW_LIMIT, maxIdleMillis = DEFAULT_MAX_IDLE_MS;
+    private long emcHits, megaflowHits, upcalls, uninstalled, evicted;
+    private final long[] megaflowProbes = new long[1];
     /**
      * NORMAL's last answer: in a bridge's MAC table unchanged since (its generation) and within the
      * same second, a packet with the same input, VLAN and addresses learns nothing new and finds the
@@ -212,10 +231,25 @@ public final class Forwarder {
             return;
         }
         for (int i = 0; i < n; i++) parse(batch, i, mem, keys, in.index());
-        if (tables != null) readAhead += tables.readAhead(keys, n, in.ofport());
+        int limit = flowLimit;
+        if (limit != megaflows.limit()) megaflows.limit(limit);
+        boolean cached = tables != null && limit > 0;
+        if (cached) {
+            // The batch's hashes and exact-match slots first: independent chains of multiplies and loads overlap.
+            for (int i = 0; i < n; i++) {
+                int h = ExactMatchCache.hash(keys, i * FlowKey.WORDS);
+                emcHash[i] = h;
+                emcEntry[i] = emc.lookup(h);
+            }
+        } else if (tables != null) {
+            readAhead += tables.readAhead(keys, n, in.ofport());
+        }
         for (int i = 0; i < n; i++) {
             clearPacketState();
-            if (!(tables == null ? normal(batch, i, in, bridge, view, now) : openflow(batch, i, in, in.ofport(), bridge, tables, view, now))) dropped++;
+            boolean accepted = tables == null ? normal(batch, i, in, bridge, view, now)
+                    : cached ? cachedPass(batch, i, in, bridge, tables, view, now)
+                    : openflow(batch, i, in, in.ofport(), bridge, tables, view, now);
+            if (!accepted) dropped++;
         }
         if (tables == null) normalPasses += n;
         else openflowPasses += n;
@@ -408,15 +442,21 @@ public final class Forwarder {
         accepted = true;
         int table = 0;
         while (true) {
-            OfRule r = flows.lookup(table, keys, base, inOfport, subtableProbes);
+            Translation t = translation;
+            OfRule r = flows.lookup(table, keys, base, inOfport, subtableProbes, t.active() ? t.mask : null);
             lookups++;
             countLookup(flows, table, r != null);
             if (r == null) {
                 tableMisses++;
+                t.step(Translation.MISS, table);
                 return accepted;
             }
-            countHit(flows, r, batch.length[i]);
-            if (!apply(r.actions, r.actions.length, batch, i, in, inOfport, bridge, view, now, table, r.cookie)) return accepted;
+            t.rule(table, r.id);
+            countHit(flows, r.id, batch.length[i]);
+            if (!apply(r.actions, r.actions.length, batch, i, in, inOfport, bridge, view, now, table, r.cookie)) {
+                t.refuse();                              // stopped early (meter, TTL, no room to copy): not the same for the next packet
+                return accepted;
+            }
             if (r.writeMetadata) {
                 keys[base + FlowKey.W_METADATA] = (keys[base + FlowKey.W_METADATA] & ~r.metadataMask) | (r.metadata & r.metadataMask);
             }
@@ -455,14 +495,17 @@ public final class Forwarder {
             }
             if (op >= OfRule.PUSH_VLAN) {                // an edit
                 long expired = ttlDrops;
+                if (op == OfRule.DEC_TTL) translation.unwildcard(FlowKey.W_L3, DEC_TTL_READS);
                 if (!change(batch, i, mem, op, arg, keys, base)) {
                     // As OVS: a TTL that dec_ttl cannot decrement goes to the controllers (reason invalid_ttl; only those that asked get it)
                     if (ttlDrops != expired) packetIn(batch, i, bridge, PacketIn.REASON_INVALID_TTL, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], 0xffff);
                     return false;
                 }
+                translation.step(op, arg);
                 continue;
             }
             if (op == OfRule.METER) {
+                translation.step(op, arg);
                 OfPipeline flows = bridge.flows();
                 if (!meter(flows, flows.meter((int) arg), batch, i, mem, keys, base)) return false;
                 continue;
@@ -470,17 +513,17 @@ public final class Forwarder {
             switch (op) {
                 case OfRule.OUTPUT, OfRule.LOCAL -> {
                     DpPort p = bridge.portByOfport(op == OfRule.LOCAL ? DpPort.OFPP_LOCAL : (int) arg);
-                    if (p != null && p.index() != inIndex) stage(p, batch.offset[i], batch.length[i], batch, i);
+                    boolean out = p != null && p.index() != inIndex;
+                    translation.step(Translation.PORT, out ? p.index() : -1);
+                    if (out) stage(p, batch.offset[i], batch.length[i], batch, i);
                 }
-                case OfRule.IN_PORT -> {
-                    if (in != null) stage(in, batch.offset[i], batch.length[i], batch, i);
+                case OfRule.IN_PORT, OfRule.FLOOD, OfRule.ALL, OfRule.NORMAL -> {
+                    translation.step(op, 0);
+                    accepted &= output(op, batch, i, in, bridge, view, now);
                 }
-                case OfRule.FLOOD, OfRule.ALL -> {
-                    for (DpPort p : bridge.ports()) if (p.index() != inIndex) stage(p, batch.offset[i], batch.length[i], batch, i);
-                }
-                case OfRule.NORMAL -> accepted &= normal(batch, i, in, bridge, view, now);
                 case OfRule.CONTROLLER -> packetIn(batch, i, bridge, PacketIn.REASON_ACTION, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], (int) arg);
                 case OfRule.GROUP -> {
+                    translation.refuse();                // select depends on the 5-tuple, all clones: run per packet
                     if (arg >= 0) group(bridge.flows().group((int) arg), batch, i, in, inOfport, bridge, view, now, table, cookie);   // -1: a bucket's missing group
                 }
                 case OfRule.TABLE -> {
@@ -493,6 +536,112 @@ public final class Forwarder {
             referenced = true;
         }
         return true;
+    }
+
+    /** Bits of the L3 word dec_ttl's outcome depends on: dl_type and the TTL (an expired TTL goes to the controller). */
+    private static final long DEC_TTL_READS = 0xff_0000_ffffL;
+
+    /** Runs IN_PORT, FLOOD, ALL or NORMAL for packet i; false if NORMAL refused the packet on input. */
+    private boolean output(int op, Batch batch, int i, DpPort in, DpBridge bridge, DatapathView view, int now) {
+        int inIndex = in == null ? -1 : in.index();
+        switch (op) {
+            case OfRule.IN_PORT -> {
+                if (in != null) stage(in, batch.offset[i], batch.length[i], batch, i);
+            }
+            case OfRule.FLOOD, OfRule.ALL -> {
+                for (DpPort p : bridge.ports()) if (p.index() != inIndex) stage(p, batch.offset[i], batch.length[i], batch, i);
+            }
+            default -> {
+                return normal(batch, i, in, bridge, view, now);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A pass of packet i through the bridge's tables by way of the caches: an exact-match hit, else
+     * a megaflow hit, replays what the tables did for an earlier packet of that megaflow; a miss (or
+     * an entry made from older tables) runs the tables while recording, and installs the result.
+     */
+    private boolean cachedPass(Batch batch, int i, DpPort in, DpBridge bridge, OfPipeline flows, DatapathView view, int now) {
+        long[] keys = batch.keys;
+        int base = i * FlowKey.WORDS;
+        int h = emcHash[i];
+        int e = emcEntry[i];
+        boolean exact = e >= 0 && megaflows.matches(e, keys, base);
+        if (!exact) e = megaflows.lookup(keys, base, megaflowProbes);
+        if (e >= 0) {
+            if (megaflows.bridge(e) == bridge) {
+                if (exact) {
+                    emcHits++;
+                } else {
+                    megaflowHits++;
+                    emc.insert(h, e);
+                }
+                megaflows.hit(e, batch.length[i], now);
+                return replay(e, batch, i, in, bridge, flows, view, now);
+            }
+            megaflows.remove(e);                         // translated against older tables or ports: translate again
+        }
+        upcalls++;
+        Translation t = translation;
+        t.start(keys, base);
+        boolean accepted = openflow(batch, i, in, in.ofport(), bridge, flows, view, now);
+        if (t.finish()) {
+            e = megaflows.insert(t, bridge, now);
+            if (e >= 0) emc.insert(h, e);
+            else uninstalled++;
+        } else {
+            uninstalled++;
+        }
+        t.forget();
+        return accepted;
+    }
+
+    /**
+     * Runs megaflow {@code e}'s recorded program on packet i: the edits, meters and outputs its
+     * translation made, in order, and the OpenFlow counters of the tables and rules it went
+     * through. Edits run on this packet's own bytes and parse; NORMAL, FLOOD, ALL, meters and
+     * tunnel outputs decide again (they depend on state the tables do not hold).
+     */
+    private boolean replay(int e, Batch batch, int i, DpPort in, DpBridge bridge, OfPipeline flows, DatapathView view, int now) {
+        long[] program = megaflows.program(e);
+        int n = megaflows.programLength(e);
+        long[] keys = batch.keys;
+        int base = i * FlowKey.WORDS;
+        MemorySegment mem = batch.memory();
+        referenced = false;
+        accepted = true;
+        for (int j = 0; j < n; j += 2) {
+            int op = (int) program[j];
+            long arg = program[j + 1];
+            switch (op) {
+                case Translation.RULE -> {
+                    countLookup(flows, (int) (arg >>> 32), true);
+                    countHit(flows, (int) arg, batch.length[i]);
+                }
+                case Translation.MISS -> {
+                    countLookup(flows, (int) arg, false);
+                    tableMisses++;
+                }
+                case Translation.PORT -> {
+                    DpPort p = arg < 0 ? null : view.ports[(int) arg];
+                    if (p != null) stage(p, batch.offset[i], batch.length[i], batch, i);
+                    referenced = true;
+                }
+                case OfRule.METER -> {
+                    if (!meter(flows, flows.meter((int) arg), batch, i, mem, keys, base)) return accepted;
+                }
+                case OfRule.IN_PORT, OfRule.FLOOD, OfRule.ALL, OfRule.NORMAL -> {
+                    accepted &= output(op, batch, i, in, bridge, view, now);
+                    referenced = true;
+                }
+                default -> {
+                    if (!change(batch, i, mem, op, arg, keys, base)) return accepted;
+                }
+            }
+        }
+        return accepted;
     }
 
     /**
@@ -652,6 +801,7 @@ public final class Forwarder {
 
     /** Sends packet i, as it is now, to the bridge's controllers, within the bridge's packet-in rate. */
     private void packetIn(Batch batch, int i, DpBridge bridge, int reason, int table, long cookie, int inOfport, long metadata, int maxLen) {
+        translation.refuse();                            // the controller sees every such packet
         if (portMods != null && (portMods.portConfig(inOfport) & OfPipeline.NO_PACKET_IN) != 0) return;
         if (packetIns == null || !bridge.packetInLimit().tryTake(System.nanoTime())) {
             packetInsLimited++;
@@ -692,18 +842,18 @@ public final class Forwarder {
         countedTables = null;
     }
 
-    /** Counts a packet of {@code bytes} on rule {@code r} of {@code flows}: into its slot, or a new one (all slots taken: they are added first). */
-    private void countHit(OfPipeline flows, OfRule r, int bytes) {
+    /** Counts a packet of {@code bytes} on rule {@code id} of {@code flows}: into its slot, or a new one (all slots taken: they are added first). */
+    private void countHit(OfPipeline flows, int id, int bytes) {
         int k = hitLast;
-        if (hitRule[k] != r) {
+        if (hitRule[k] != id || hitPipeline[k] != flows) {
             k = 0;
-            while (k < hitCount && hitRule[k] != r) k++;
+            while (k < hitCount && (hitRule[k] != id || hitPipeline[k] != flows)) k++;
             if (k == hitCount) {
                 if (k == HIT_SLOTS) {
                     flushHits();
                     k = 0;
                 }
-                hitRule[k] = r;
+                hitRule[k] = id;
                 hitPipeline[k] = flows;
                 hitCount = k + 1;
             }
@@ -720,7 +870,6 @@ public final class Forwarder {
 
     private void forgetHits() {
         for (int k = 0; k < hitCount; k++) {
-            hitRule[k] = null;
             hitPipeline[k] = null;
             hitPackets[k] = 0;
             hitBytes[k] = 0;
@@ -1070,6 +1219,7 @@ public final class Forwarder {
     private void recirculate(Batch batch, int i, DpPort in, long offset, int length, long tunId, long tunIps, long guarded, boolean outer) {
         DpBridge bridge = current.bridges[in.bridgeIndex()];
         if (bridge == null) return;
+        boolean recording = translation.suspend(false); // the recirculated pass is not part of this packet's megaflow (replay re-runs it)
         int d = tunnelDepth++;
         long[] k = batch.keys;
         int base = i * FlowKey.WORDS;
@@ -1140,6 +1290,85 @@ public final class Forwarder {
         savedPortMods[d] = null;
         referenced = true;                                   // outputs now refer to these bytes (or bytes around them)
         tunnelDepth--;
+        translation.suspend(recording);
+    }
+
+    /**
+     * Sets the megaflow cache's limits (other_config:flow-limit and max-idle, milliseconds); the
+     * PMD applies them at its next batch. A flow limit of 0 turns the caches off.
+     */
+    public void cacheSettings(int flowLimit, int maxIdleMillis) {
+        if (flowLimit < 0 || maxIdleMillis < 1) throw new IllegalArgumentException("flow-limit >= 0, max-idle >= 1 ms");
+        this.maxIdleMillis = maxIdleMillis;
+        this.flowLimit = flowLimit;
+    }
+
+    /**
+     * Cache upkeep between batches (OVS: revalidators and the idle sweep, here on the PMD itself in
+     * small steps): looks at a few megaflows (a full round over 200 000 takes some 10 000 iterations) and removes those that were idle for max-idle or were made
+     * from tables or ports since replaced. Returns how many it removed.
+     */
+    public int upkeep(DatapathView view, int now) {
+        int limit = flowLimit;
+        if (limit != megaflows.limit()) megaflows.limit(limit);
+        int removed = megaflows.sweep(view, now, Math.max(1, (maxIdleMillis + 999) / 1000), SWEEP_BUDGET);
+        evicted += removed;
+        return removed;
+    }
+
+    private static final int SWEEP_BUDGET = 16;
+
+    /** The megaflows as {@code dpctl/dump-flows} lists them, one per line (call on the PMD thread). */
+    public String dumpFlows(DatapathView view, int now) {
+        StringBuilder sb = new StringBuilder();
+        for (int e = megaflows.next(0); e >= 0; e = megaflows.next(e + 1)) {
+            megaflows.dump(e, sb, now);
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Removes every megaflow (call on the PMD thread); returns how many there were. */
+    public int flushFlows() {
+        int n = megaflows.size();
+        megaflows.clear();
+        emc.clear();
+        return n;
+    }
+
+    /** Passes answered by the exact-match cache. */
+    public long emcHits() {
+        return emcHits;
+    }
+
+    /** Passes answered by a megaflow (the exact-match cache missed). */
+    public long megaflowHits() {
+        return megaflowHits;
+    }
+
+    /** Subtables probed by megaflow lookups (hits and misses). */
+    public long megaflowProbes() {
+        return megaflowProbes[0];
+    }
+
+    /** Passes that ran the tables (no cached answer): OVS's upcalls. */
+    public long upcalls() {
+        return upcalls;
+    }
+
+    /** Upcalls whose result was not installed: flow limit reached, or a pass that must run per packet (packet-in, group). */
+    public long uninstalled() {
+        return uninstalled;
+    }
+
+    /** Megaflows removed as idle or stale. */
+    public long evicted() {
+        return evicted;
+    }
+
+    /** Megaflows installed now. */
+    public int megaflowCount() {
+        return megaflows.size();
     }
 
     /** Packets dropped by an OpenFlow table miss. */
@@ -1225,6 +1454,7 @@ public final class Forwarder {
 
     /** Forgets staged outputs of a batch whose processing failed (the PMD drops that batch). */
     public void abort() {
+        translation.forget();
         flushTallies();
         for (int k = 0; k < touchedCount; k++) {
             tableLookups[touchedTables[k]] = 0;

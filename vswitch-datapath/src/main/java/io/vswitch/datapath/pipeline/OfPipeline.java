@@ -206,7 +206,7 @@ public final class OfPipeline {
 
     /** Counts {@code packets} hits of the single NORMAL rule ({@link #normalOnly} tables). */
     void hitNormalOnly(long packets, long bytes) {
-        hit(tables[0].rules[0], packets, bytes);
+        hit(tables[0].rules[0].id, packets, bytes);
         countTable(0, packets, packets);
     }
 
@@ -239,9 +239,12 @@ public final class OfPipeline {
         if (matches != 0) tableCounts.getAndAdd(2 * t + 1, matches);
     }
 
-    /** The highest-priority rule of {@code table} matching the packet, or null (a table miss); adds the subtables probed to {@code probes[0]}. */
-    OfRule lookup(int table, long[] keys, int base, int inOfport, long[] probes) {
-        return tables[table].lookup(keys, base, inOfport, probes);
+    /**
+     * The highest-priority rule of {@code table} matching the packet, or null (a table miss); adds the
+     * subtables probed to {@code probes[0]} and, if {@code unwildcard} is not null, their masks to it.
+     */
+    OfRule lookup(int table, long[] keys, int base, int inOfport, long[] probes, long[] unwildcard) {
+        return tables[table].lookup(keys, base, inOfport, probes, unwildcard);
     }
 
     /**
@@ -254,9 +257,9 @@ public final class OfPipeline {
     }
 
     /** Adds hits to a rule's counters (several PMDs may share a rule, hence atomics; the forwarder batches them). */
-    void hit(OfRule r, long packets, long bytes) {
-        counters.getAndAdd(2 * r.id, packets);
-        counters.getAndAdd(2 * r.id + 1, bytes);
+    void hit(int ruleId, long packets, long bytes) {
+        counters.getAndAdd(2 * ruleId, packets);
+        counters.getAndAdd(2 * ruleId + 1, bytes);
     }
 
     public int size() {

@@ -144,6 +144,66 @@ public final class OfRule {
         return new OfRule(id, table, priority, inPort, gotoTable, writeMeta, meta, metaMask, cookie, words, masks, values, actions);
     }
 
+    /** Action names by opcode (as vswitchd writes them in rule lines); null where no action has that code. */
+    private static final String[] ACTION_NAMES = new String[SET_TUN_DST + 1];
+    static {
+        ACTION_NAMES[OUTPUT] = "output";
+        ACTION_NAMES[IN_PORT] = "in_port";
+        ACTION_NAMES[NORMAL] = "normal";
+        ACTION_NAMES[FLOOD] = "flood";
+        ACTION_NAMES[ALL] = "all";
+        ACTION_NAMES[LOCAL] = "local";
+        ACTION_NAMES[CONTROLLER] = "controller";
+        ACTION_NAMES[TABLE] = "table";
+        ACTION_NAMES[GROUP] = "group";
+        ACTION_NAMES[METER] = "meter";
+        ACTION_NAMES[PUSH_VLAN] = "push_vlan";
+        ACTION_NAMES[POP_VLAN] = "pop_vlan";
+        ACTION_NAMES[SET_VLAN_VID] = "set_vlan_vid";
+        ACTION_NAMES[SET_VLAN_PCP] = "set_vlan_pcp";
+        ACTION_NAMES[SET_ETH_SRC] = "set_eth_src";
+        ACTION_NAMES[SET_ETH_DST] = "set_eth_dst";
+        ACTION_NAMES[SET_IPV4_SRC] = "set_ipv4_src";
+        ACTION_NAMES[SET_IPV4_DST] = "set_ipv4_dst";
+        ACTION_NAMES[SET_IP_DSCP] = "set_ip_dscp";
+        ACTION_NAMES[SET_TP_SRC] = "set_tp_src";
+        ACTION_NAMES[SET_TP_DST] = "set_tp_dst";
+        ACTION_NAMES[DEC_TTL] = "dec_ttl";
+        ACTION_NAMES[CLEAR_ACTIONS] = "clear_actions";
+        ACTION_NAMES[SET_IP_ECN] = "set_ip_ecn";
+        ACTION_NAMES[SET_ICMP_TYPE] = "set_icmp_type";
+        ACTION_NAMES[SET_ICMP_CODE] = "set_icmp_code";
+        ACTION_NAMES[SET_ARP_OP] = "set_arp_op";
+        ACTION_NAMES[SET_ARP_SPA] = "set_arp_spa";
+        ACTION_NAMES[SET_ARP_TPA] = "set_arp_tpa";
+        ACTION_NAMES[SET_ARP_SHA] = "set_arp_sha";
+        ACTION_NAMES[SET_ARP_THA] = "set_arp_tha";
+        ACTION_NAMES[SET_IPV6_SRC_HI] = "set_ipv6_src_hi";
+        ACTION_NAMES[SET_IPV6_SRC_LO] = "set_ipv6_src_lo";
+        ACTION_NAMES[SET_IPV6_DST_HI] = "set_ipv6_dst_hi";
+        ACTION_NAMES[SET_IPV6_DST_LO] = "set_ipv6_dst_lo";
+        ACTION_NAMES[SET_IPV6_LABEL] = "set_ipv6_label";
+        ACTION_NAMES[SET_TUN_ID] = "set_tun_id";
+        ACTION_NAMES[SET_ND_TARGET_HI] = "set_nd_target_hi";
+        ACTION_NAMES[SET_ND_TARGET_LO] = "set_nd_target_lo";
+        ACTION_NAMES[SET_ND_SLL] = "set_nd_sll";
+        ACTION_NAMES[SET_ND_TLL] = "set_nd_tll";
+        ACTION_NAMES[SET_QUEUE] = "set_queue";
+        ACTION_NAMES[SET_TUN_SRC] = "set_tun_src";
+        ACTION_NAMES[SET_TUN_DST] = "set_tun_dst";
+    }
+
+    /** The opcode of action {@code name}; throws IllegalArgumentException if there is none. */
+    private static int opcode(String name) {
+        for (int op = 0; op < ACTION_NAMES.length; op++) if (name.equals(ACTION_NAMES[op])) return op;
+        throw new IllegalArgumentException("unknown action " + name);
+    }
+
+    /** The name of action {@code op} (as in rule lines). */
+    public static String actionName(int op) {
+        return ACTION_NAMES[op];
+    }
+
     /** Parses space-separated actions into (opcode, argument) pairs; throws IllegalArgumentException naming what is wrong. */
     public static long[] parseActions(String text) {
         String[] acts = text.trim().isEmpty() ? new String[0] : SPACES.split(text.trim());
@@ -151,53 +211,7 @@ public final class OfRule {
         for (int j = 0; j < acts.length; j++) {
             boolean write = acts[j].startsWith("w/");
             String[] a = (write ? acts[j].substring(2) : acts[j]).split(":", 2);
-            int op = switch (a[0]) {
-                case "output" -> OUTPUT;
-                case "in_port" -> IN_PORT;
-                case "normal" -> NORMAL;
-                case "flood" -> FLOOD;
-                case "all" -> ALL;
-                case "local" -> LOCAL;
-                case "controller" -> CONTROLLER;
-                case "table" -> TABLE;
-                case "group" -> GROUP;
-                case "meter" -> METER;
-                case "push_vlan" -> PUSH_VLAN;
-                case "pop_vlan" -> POP_VLAN;
-                case "set_vlan_vid" -> SET_VLAN_VID;
-                case "set_vlan_pcp" -> SET_VLAN_PCP;
-                case "set_eth_src" -> SET_ETH_SRC;
-                case "set_eth_dst" -> SET_ETH_DST;
-                case "set_ipv4_src" -> SET_IPV4_SRC;
-                case "set_ipv4_dst" -> SET_IPV4_DST;
-                case "set_ip_dscp" -> SET_IP_DSCP;
-                case "set_tp_src" -> SET_TP_SRC;
-                case "set_tp_dst" -> SET_TP_DST;
-                case "dec_ttl" -> DEC_TTL;
-                case "clear_actions" -> CLEAR_ACTIONS;
-                case "set_ip_ecn" -> SET_IP_ECN;
-                case "set_icmp_type" -> SET_ICMP_TYPE;
-                case "set_icmp_code" -> SET_ICMP_CODE;
-                case "set_arp_op" -> SET_ARP_OP;
-                case "set_arp_spa" -> SET_ARP_SPA;
-                case "set_arp_tpa" -> SET_ARP_TPA;
-                case "set_arp_sha" -> SET_ARP_SHA;
-                case "set_arp_tha" -> SET_ARP_THA;
-                case "set_ipv6_src_hi" -> SET_IPV6_SRC_HI;
-                case "set_ipv6_src_lo" -> SET_IPV6_SRC_LO;
-                case "set_ipv6_dst_hi" -> SET_IPV6_DST_HI;
-                case "set_ipv6_dst_lo" -> SET_IPV6_DST_LO;
-                case "set_ipv6_label" -> SET_IPV6_LABEL;
-                case "set_tun_id" -> SET_TUN_ID;
-                case "set_nd_target_hi" -> SET_ND_TARGET_HI;
-                case "set_nd_target_lo" -> SET_ND_TARGET_LO;
-                case "set_nd_sll" -> SET_ND_SLL;
-                case "set_nd_tll" -> SET_ND_TLL;
-                case "set_queue" -> SET_QUEUE;
-                case "set_tun_src" -> SET_TUN_SRC;
-                case "set_tun_dst" -> SET_TUN_DST;
-                default -> throw new IllegalArgumentException("unknown action " + a[0]);
-            };
+            int op = opcode(a[0]);
             boolean needsArg = op == OUTPUT || op == CONTROLLER || op == GROUP || op == METER || op == PUSH_VLAN || (op >= SET_VLAN_VID && op <= SET_TP_DST)
                     || op >= SET_IP_ECN;
             if (needsArg != (a.length == 2)) throw new IllegalArgumentException("action " + a[0] + (needsArg ? " needs" : " takes no") + " argument");

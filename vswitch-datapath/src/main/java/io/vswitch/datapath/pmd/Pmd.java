@@ -54,6 +54,27 @@ public final class Pmd implements Runnable {
     /** Packet-outs waiting for this PMD (it transmits them on its own tx queues, as it does its traffic). */
     private final ManyToOneConcurrentArrayQueue<PacketOut> packetOuts = new ManyToOneConcurrentArrayQueue<>(1024);
 
+    /** Work other threads hand to the PMD because only it may touch its forwarder (dumps of its caches). */
+    private final ManyToOneConcurrentArrayQueue<Task> tasks = new ManyToOneConcurrentArrayQueue<>(16);
+
+    /** Something to run on the PMD thread with its forwarder, the current view and clock. */
+    public interface ForwarderTask {
+        String run(Forwarder forwarder, DatapathView view, int now);
+    }
+
+    private record Task(ForwarderTask work, java.util.concurrent.CompletableFuture<String> done) {}
+
+    /**
+     * Runs {@code work} on the PMD thread between two batches; the future completes with its result
+     * (exceptionally if it threw, or if the queue is full).
+     */
+    public java.util.concurrent.CompletableFuture<String> onPmd(ForwarderTask work) {
+        var done = new java.util.concurrent.CompletableFuture<String>();
+        if (!tasks.offer(new Task(work, done))) done.completeExceptionally(new IllegalStateException("pmd" + index + " is busy with other requests"));
+        wake();
+        return done;
+    }
+
     /** A controller's packet: run {@code actions} on {@code frame} as if received on OpenFlow port {@code inOfport} of {@code bridge}. */
     public record PacketOut(String bridge, int inOfport, long[] actions, byte[] frame) {}
 
@@ -200,6 +221,11 @@ public final class Pmd implements Runnable {
                 }
             }
             if (!packetOuts.isEmpty()) work += runPacketOuts(v, now);
+            if (!tasks.isEmpty()) runTasks(v, now);
+            if (forwarder.upkeep(v, now) > 0) {
+                counters.set(PmdCounters.MEGAFLOWS, forwarder.megaflowCount());
+                counters.set(PmdCounters.MEGAFLOWS_EVICTED, forwarder.evicted());
+            }
             if (v.shaped.length > 0) work += serviceShapers(v);
             quiescent.set(++iterations);                  // volatile: ordered before the next view load
             long end = System.nanoTime();
@@ -223,6 +249,13 @@ public final class Pmd implements Runnable {
                 counters.set(PmdCounters.OPENFLOW_PASSES, forwarder.openflowPasses());
                 counters.set(PmdCounters.TABLE_LOOKUPS, forwarder.tableLookups());
                 counters.set(PmdCounters.SUBTABLE_PROBES, forwarder.subtableProbes());
+                counters.set(PmdCounters.EMC_HITS, forwarder.emcHits());
+                counters.set(PmdCounters.MEGAFLOW_HITS, forwarder.megaflowHits());
+                counters.set(PmdCounters.MEGAFLOW_PROBES, forwarder.megaflowProbes());
+                counters.set(PmdCounters.UPCALLS, forwarder.upcalls());
+                counters.set(PmdCounters.UPCALLS_UNINSTALLED, forwarder.uninstalled());
+                counters.set(PmdCounters.MEGAFLOWS, forwarder.megaflowCount());
+                counters.set(PmdCounters.MEGAFLOWS_EVICTED, forwarder.evicted());
                 idle.idle(work);
             } else if (queues.length == 0) {
                 // Nothing to poll: sleep instead of spinning (a PMD without ports costs no core, as in
@@ -238,6 +271,22 @@ public final class Pmd implements Runnable {
             }
         }
         LOG.log(System.Logger.Level.INFO, "pmd" + index + " on core " + core + " stopped");
+    }
+
+    private void runTasks(DatapathView v, int now) {
+        Task t;
+        while ((t = tasks.poll()) != null) {
+            try {
+                t.done().complete(t.work().run(forwarder, v, now));
+            } catch (RuntimeException e) {
+                t.done().completeExceptionally(e);
+            }
+        }
+    }
+
+    /** The megaflow cache limits (other_config:flow-limit, max-idle in ms); see {@link Forwarder#cacheSettings}. */
+    public void cacheSettings(int flowLimit, int maxIdleMillis) {
+        forwarder.cacheSettings(flowLimit, maxIdleMillis);
     }
 
     /** Runs up to one batch worth of queued packet-outs; returns how many. */

@@ -14,7 +14,9 @@ public final class PmdCounters implements AutoCloseable {
         "tnl_push", "tnl_pop", "tnl_push_no_route", "tnl_push_no_neighbour", "tnl_push_too_big", "tnl_pop_errors",
         "tnl_pop_no_port", "tnl_errors", "tnl_arp_requests",
         // pmd-perf-show
-        "busy_iterations", "normal_passes", "openflow_passes", "table_lookups", "subtable_probes"
+        "busy_iterations", "normal_passes", "openflow_passes", "table_lookups", "subtable_probes",
+        // datapath flow caches
+        "emc_hits", "megaflow_hits", "megaflow_probes", "upcalls", "upcalls_uninstalled", "megaflows", "megaflows_evicted"
     };
     final AtomicCounter[] all = new AtomicCounter[NAMES.length];
 
@@ -46,7 +48,9 @@ public final class PmdCounters implements AutoCloseable {
     static final int GROUP_LOOP_DROPS = 14;
     /** The first tunnel counter; tunnel counter j is {@code TUNNEL + j}. */
     static final int TUNNEL = 15;
-    static final int BUSY_ITERATIONS = 24, NORMAL_PASSES = 25, OPENFLOW_PASSES = 26, TABLE_LOOKUPS = 27, SUBTABLE_PROBES = 28;
+    public static final int BUSY_ITERATIONS = 24, NORMAL_PASSES = 25, OPENFLOW_PASSES = 26, TABLE_LOOKUPS = 27, SUBTABLE_PROBES = 28;
+    public static final int EMC_HITS = 29, MEGAFLOW_HITS = 30, MEGAFLOW_PROBES = 31, UPCALLS = 32, UPCALLS_UNINSTALLED = 33,
+            MEGAFLOWS = 34, MEGAFLOWS_EVICTED = 35;
 
     void add(int stat, long delta) {
         all[stat].getAndAddRelease(delta);

@@ -54,7 +54,7 @@ class FlowTableTest {
                         break;
                     }
                 }
-                assertSame(expected, table.lookup(key, FlowKey.WORDS, inPort, probes), "round " + round + " packet " + p);
+                assertSame(expected, table.lookup(key, FlowKey.WORDS, inPort, probes, null), "round " + round + " packet " + p);
                 checked++;
                 if (expected == null) misses++;
                 else if (expected.words.length > 0) specific++;
@@ -74,15 +74,15 @@ class FlowTableTest {
         long[] key0 = new long[FlowKey.WORDS];
         key0[FlowKey.W_IPV4] = 0x0a000005;
         probes[0] = 0;
-        assertEquals(5, table.lookup(key0, 0, 1, probes).id);
+        assertEquals(5, table.lookup(key0, 0, 1, probes, null).id);
         assertEquals(1, probes[0], "a match at priority 100 ends the search before the catch-all's subtable");
         long[] key = new long[FlowKey.WORDS];
         for (int id = 0; id < 100_000; id += 997) {
             key[FlowKey.W_IPV4] = 0x0a000000 + id;
-            assertEquals(id, table.lookup(key, 0, 1, probes).id);
+            assertEquals(id, table.lookup(key, 0, 1, probes, null).id);
         }
         key[FlowKey.W_IPV4] = 0x0b000000;
-        assertEquals(100_000, table.lookup(key, 0, 1, probes).id);         // only the catch-all
+        assertEquals(100_000, table.lookup(key, 0, 1, probes, null).id);         // only the catch-all
     }
 
     @Test
@@ -91,8 +91,8 @@ class FlowTableTest {
         long[] key = new long[FlowKey.WORDS];
         key[FlowKey.W_IPV4] = 1;
         assertTrue(!never.matches(key, 0, 1));
-        assertNull(FlowTable.build(List.of(never)).lookup(key, 0, 1, probes));
-        assertNull(FlowTable.build(List.of()).lookup(key, 0, 1, probes));
+        assertNull(FlowTable.build(List.of(never)).lookup(key, 0, 1, probes, null));
+        assertNull(FlowTable.build(List.of()).lookup(key, 0, 1, probes, null));
     }
 
     private static String randomRule(Random random) {

@@ -1,0 +1,234 @@
+package io.vswitch.datapath.pipeline;
+
+import io.vswitch.datapath.flow.Frames;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The datapath flow caches change nothing but speed: two bridges with the same random tables, one
+ * forwarder with the caches and one without (flow-limit 0, every packet runs the tables), get the
+ * same packets; every port must transmit the same bytes, the controller must get the same
+ * packet-ins, and every rule and table must count the same.
+ */
+class CachedForwardingTest {
+    static final long A = 0x0200_0000_000aL, B = 0x0200_0000_000bL, C = 0x0200_0000_000cL, BCAST = 0xffff_ffff_ffffL;
+    static final int[] IPS = {0x0a000001, 0x0a000002, 0x0a000102, 0x0b000001};
+
+    private BridgeHarness cached, plain;
+
+    @BeforeEach
+    void setUp() {
+        cached = new BridgeHarness();
+        plain = new BridgeHarness();
+        plain.forwarder.cacheSettings(0, Forwarder.DEFAULT_MAX_IDLE_MS);
+        for (BridgeHarness h : List.of(cached, plain)) {
+            h.dp.addBridge("br0", java.util.Map.of("controller-rate-limit", "0"));   // no rate limit: packet-ins must not depend on timing
+            for (int p = 1; p <= 3; p++) h.add("p" + p, p, null, -1, "");
+        }
+    }
+
+    @AfterEach
+    void tearDown() {
+        cached.close();
+        plain.close();
+    }
+
+    private void flows(String... rules) {
+        String text = String.join("\n", rules);
+        for (BridgeHarness h : List.of(cached, plain)) h.dp.setFlows("br0", OfPipeline.parse(text, 1));
+    }
+
+    /** Sends the batch to both and checks both did the same. */
+    private void sendBoth(String in, byte[]... frames) {
+        cached.send(in, frames);
+        plain.send(in, frames);
+        for (int p = 1; p <= 3; p++) {
+            List<byte[]> a = cached.sent("p" + p), b = plain.sent("p" + p);
+            assertEquals(b.size(), a.size(), "packets sent on p" + p);
+            for (int k = 0; k < a.size(); k++) assertArrayEquals(b.get(k), a.get(k), "packet " + k + " on p" + p);
+        }
+        var want = plain.packetIns();
+        var got = cached.packetIns();
+        assertEquals(want.size(), got.size(), "packet-ins");
+        for (int k = 0; k < got.size(); k++) {
+            var w = want.get(k);
+            var g = got.get(k);
+            assertEquals(List.of(w.reason(), w.table(), w.inPort(), w.cookie(), w.metadata(), w.totalLength()),
+                    List.of(g.reason(), g.table(), g.inPort(), g.cookie(), g.metadata(), g.totalLength()), "packet-in " + k);
+            assertArrayEquals(want.get(k).data(), got.get(k).data(), "packet-in " + k);
+        }
+    }
+
+    private void assertSameCounters() {
+        assertArrayEquals(plain.dp.view().bridge("br0").flows().countersWithTables(), cached.dp.view().bridge("br0").flows().countersWithTables(),
+                "rule, group and table counters");
+        assertEquals(plain.forwarder.tableMisses(), cached.forwarder.tableMisses());
+        assertEquals(plain.forwarder.ttlDrops(), cached.forwarder.ttlDrops());
+    }
+
+    @Test
+    void randomTablesForwardExactlyAsWithoutCaches() {
+        Random rnd = new Random(7);
+        List<byte[]> frames = frames(rnd);
+        long hits = 0;
+        for (int round = 0; round < 40; round++) {
+            flows(randomTables(rnd));
+            for (int b = 0; b < 20; b++) {
+                byte[][] batch = new byte[1 + rnd.nextInt(32)][];
+                for (int i = 0; i < batch.length; i++) batch[i] = frames.get(rnd.nextInt(frames.size()));
+                sendBoth("p" + (1 + rnd.nextInt(3)), batch);
+            }
+            assertSameCounters();
+            hits = cached.forwarder.emcHits() + cached.forwarder.megaflowHits();
+        }
+        assertTrue(hits > 5_000 && hits > cached.forwarder.upcalls(), "the cached side answered most passes from its caches: " + hits + " hits, "
+                + cached.forwarder.upcalls() + " upcalls");
+        assertTrue(cached.forwarder.megaflowHits() > 0 && cached.forwarder.emcHits() > 0, "both cache levels hit");
+        assertEquals(0, plain.forwarder.emcHits() + plain.forwarder.megaflowHits(), "flow-limit 0: no caches");
+    }
+
+    /** A megaflow made from older tables is translated again when the tables change, not replayed. */
+    @Test
+    void newTablesAreNotAnsweredFromOldMegaflows() {
+        byte[] f = Frames.udp4(B, A, Frames.IP4_A, IPS[1], 1000, 2000, 18);
+        flows("0 1 - - - ; c:ffff:800 ; output:2");
+        sendBoth("p1", f, f, f);
+        flows("0 1 - - - ; c:ffff:800 ; output:3");
+        sendBoth("p1", f, f);
+        assertTrue(cached.forwarder.upcalls() == 2, "one upcall per table version: " + cached.forwarder.upcalls());
+        assertSameCounters();
+    }
+
+    /** dec_ttl's outcome depends on the TTL: a packet whose TTL expires goes to the controller, the others are forwarded. */
+    @Test
+    void theTtlDecTtlTestsIsPartOfTheMegaflow() {
+        flows("0 1 - - - ; c:ffff:800 ; dec_ttl output:2");
+        byte[] live = Frames.udp4(B, A, Frames.IP4_A, IPS[1], 1000, 2000, 18);
+        byte[] dying = live.clone();
+        dying[22] = 1;
+        sendBoth("p1", live, dying, live, dying, live);
+        sendBoth("p1", dying, live);
+        assertEquals(3, plain.forwarder.ttlDrops(), "three expired");
+        assertSameCounters();
+    }
+
+    @Test
+    void theFlowLimitCapsTheMegaflowsAndTheRestStillForward() {
+        cached.forwarder.cacheSettings(2, Forwarder.DEFAULT_MAX_IDLE_MS);
+        flows("0 1 - - - ; d:ffffffff:a000001 ; output:2", "0 1 - - - ; d:ffffffff:a000002 ; output:2",
+                "0 1 - - - ; d:ffffffff:a000102 ; output:3", "0 0 - - - ; ; output:3");
+        byte[][] batch = new byte[4][];
+        for (int k = 0; k < 4; k++) batch[k] = Frames.udp4(B, A, Frames.IP4_A, IPS[k], 1000, 2000, 18);
+        sendBoth("p1", batch);
+        sendBoth("p1", batch);
+        assertEquals(2, cached.forwarder.megaflowCount());
+        assertEquals(4, cached.forwarder.uninstalled(), "two packets of each round found no room");
+        assertSameCounters();
+    }
+
+    @Test
+    void idleMegaflowsAndThoseOfReplacedTablesAreSweptAway() {
+        flows("0 1 - - - ; d:ffffffff:a000001 ; output:2", "0 0 - - - ; ; output:3");
+        sendBoth("p1", Frames.udp4(B, A, Frames.IP4_A, IPS[0], 1000, 2000, 18), Frames.udp4(B, A, Frames.IP4_A, IPS[1], 1000, 2000, 18));
+        assertEquals(2, cached.forwarder.megaflowCount());
+        DatapathView v = cached.dp.view();
+        int now = cached.dp.now();
+        for (int k = 0; k < 100; k++) cached.forwarder.upkeep(v, now + 9);
+        assertEquals(2, cached.forwarder.megaflowCount(), "9 s idle: kept (max-idle 10 s)");
+        for (int k = 0; k < 100; k++) cached.forwarder.upkeep(v, now + 10);
+        assertEquals(0, cached.forwarder.megaflowCount(), "10 s idle: gone");
+
+        sendBoth("p1", Frames.udp4(B, A, Frames.IP4_A, IPS[0], 1000, 2000, 18));
+        assertEquals(1, cached.forwarder.megaflowCount());
+        flows("0 0 - - - ; ; output:3");
+        for (int k = 0; k < 100; k++) cached.forwarder.upkeep(cached.dp.view(), now);
+        assertEquals(0, cached.forwarder.megaflowCount(), "made from tables since replaced: gone");
+    }
+
+    /** dump-flows shows what the megaflow matches (only the bits the tables looked at) and its actions. */
+    @Test
+    void aDumpShowsTheMaskTheTablesConsultedAndTheActions() {
+        flows("0 5 - 1 - ; c:ffff:800 d:ffffff00:a000000 ; set_eth_dst:2000000000c", "0 1 - - - ; ; ",
+                "1 1 - - - ; c:ffffff:110800 13:ffff00000000:" + Long.toHexString(2000L << 32) + " ; output:3", "1 0 - - - ; ; output:2");
+        byte[] f = Frames.udp4(B, A, Frames.IP4_A, IPS[1], 1000, 2000, 18);
+        sendBoth("p1", f, f);
+        String dump = cached.forwarder.dumpFlows(cached.dp.view(), cached.dp.now());
+        DpBridge br = cached.dp.view().bridge("br0");
+        assertEquals("recirc_id(0),in_port(" + br.port("p1").index() + "),packet_type(ns=0,id=0),eth_type(0x0800),"
+                + "ipv4(dst=10.0.0.0/255.255.255.0,proto=17),udp(dst=2000), packets:1, bytes:60, used:0.0s, actions:set_eth_dst:2000000000c,"
+                + br.port("p3").index() + "\n", dump);
+    }
+
+    // ---------------------------------------------------------------- random tables and packets
+
+    private static List<byte[]> frames(Random rnd) {
+        List<byte[]> out = new ArrayList<>();
+        long[] macs = {A, B, C, BCAST};
+        for (long dst : macs) {
+            for (int ip : IPS) {
+                out.add(Frames.udp4(dst, A, Frames.IP4_A, ip, 1000, 2000 + rnd.nextInt(3), 18));
+                out.add(Frames.tcp4(dst, B, Frames.IP4_B, ip, 3000, 80, Frames.TCP_SYN, 10));
+            }
+        }
+        byte[] dying = Frames.udp4(B, A, Frames.IP4_A, IPS[1], 1000, 2000, 18);
+        dying[22] = 1;
+        out.add(dying);
+        out.add(Frames.dot1q(Frames.udp4(B, A, Frames.IP4_A, IPS[0], 1000, 2000, 18), 7));
+        out.add(Frames.dot1q(Frames.udp4(C, A, Frames.IP4_A, IPS[2], 1000, 2001, 18), 9));
+        out.add(Frames.arpRequest(A, Frames.IP4_A, IPS[1]));
+        out.add(Frames.udp6(B, A, 0xfe80L << 48, 1, 0xfe80L << 48, 2, 1000, 2000, 18));
+        return out;
+    }
+
+    private static String[] randomTables(Random rnd) {
+        List<String> rules = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            int n = 2 + rnd.nextInt(6);
+            for (int r = 0; r < n; r++) {
+                String inPort = rnd.nextInt(4) == 0 ? Integer.toString(1 + rnd.nextInt(3)) : "-";
+                boolean go = t < 2 && rnd.nextBoolean();
+                String meta = go && rnd.nextBoolean() ? Integer.toHexString(rnd.nextInt(3)) + "/ff" : "-";
+                rules.add(t + " " + Integer.toHexString(rnd.nextInt(4)) + " " + inPort + " " + (go ? Integer.toString(t + 1 + rnd.nextInt(2 - t)) : "-")
+                        + " " + meta + " ; " + matches(rnd, t) + " ; " + actions(rnd));
+            }
+        }
+        return rules.toArray(new String[0]);
+    }
+
+    private static String matches(Random rnd, int table) {
+        List<String> m = new ArrayList<>();
+        if (rnd.nextInt(3) == 0) m.add("9:ffffffffffff:" + Long.toHexString(new long[] {A, B, C, BCAST}[rnd.nextInt(4)]));
+        if (rnd.nextInt(2) == 0) {
+            m.add("c:ffff:800");
+            switch (rnd.nextInt(4)) {
+                case 0 -> m.add("d:ffffffff:" + Integer.toHexString(IPS[rnd.nextInt(IPS.length)]));
+                case 1 -> m.add("d:ffffff00:" + Integer.toHexString(IPS[rnd.nextInt(IPS.length)] & 0xffffff00));
+                case 2 -> m.add("c:ff0000:" + (rnd.nextBoolean() ? "110000" : "60000"));
+                default -> { }
+            }
+            if (rnd.nextInt(4) == 0) m.add("13:ffff00000000:" + Long.toHexString((long) (2000 + rnd.nextInt(3)) << 32));
+        }
+        if (rnd.nextInt(5) == 0) m.add("b:1fff000000000000:" + Long.toHexString((0x1000L | (rnd.nextBoolean() ? 7 : 9)) << 48));
+        if (table > 0 && rnd.nextInt(3) == 0) m.add("1:ff:" + Integer.toHexString(rnd.nextInt(3)));
+        return String.join(" ", m);
+    }
+
+    private static String actions(Random rnd) {
+        String[] choices = {"output:1", "output:2", "output:3", "set_eth_dst:2000000000c", "set_ipv4_dst:a000005", "set_tp_dst:50",
+            "dec_ttl", "push_vlan:8100 set_vlan_vid:64", "pop_vlan", "normal", "flood", "in_port", "controller:ffff", "set_queue:1",
+            "w/output:2", "w/set_eth_src:20000000001", "clear_actions", "set_ip_dscp:2e"};
+        List<String> a = new ArrayList<>();
+        int n = rnd.nextInt(4);
+        for (int k = 0; k < n; k++) a.add(choices[rnd.nextInt(choices.length)]);
+        return String.join(" ", a);
+    }
+}
