@@ -683,7 +683,7 @@ public final class Forwarder {
         }
         actionSet = 0;
         actionSetOutputs = 0;
-        apply(run, n, batch, i, in, inOfport, bridge, view, now, table, cookie);
+        if (!apply(run, n, batch, i, in, inOfport, bridge, view, now, table, cookie)) translation.refuse();   // stopped early: as in openflow()
     }
 
     private static final int[] ACTION_SET_ORDER = {
