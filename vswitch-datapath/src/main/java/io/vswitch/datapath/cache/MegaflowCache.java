@@ -11,13 +11,15 @@ import java.util.Arrays;
  * through the OpenFlow tables ({@link Translation}s), each matching every packet equal to the one
  * that was translated under the bits that translation looked at.
  *
- * <p><b>Layout.</b> Entries are numbered; their fields are parallel arrays (a record of header
- * and masked key, statistics, the bridge, the program to replay). Entries of one mask form a
+ * <p><b>Layout.</b> Entries are numbered; each is a fixed-size record in one {@code long[]}
+ * (header, statistics, compact masked key, program) plus its bridge reference. Entries of one mask form a
  * <em>subtable</em>; a lookup visits the subtables in order of their recent hits (the busiest
  * first) and in each probes one open-addressing index, shared by all subtables, keyed by the
  * masked key hashed with the subtable's number. Megaflows do not overlap in a way that matters:
  * two that both match a packet were translated from packets the tables could not tell apart, so
  * either answer is the same, and the first found wins (no priorities, unlike OpenFlow tables).
+ *
+ * A mask on more than {@value #KEY_WORDS} key words is not cached (no such pass is installed).
  *
  * <p><b>Ownership.</b> One PMD reads and writes its cache; nothing here is shared, so there are
  * no locks or atomics. Other threads see it only through the PMD ({@code dpctl/dump-flows} is
@@ -66,21 +68,23 @@ public final class MegaflowCache {
     private int subtableCount;
 
     /**
-     * Per entry {@value #RECORD} longs: a header (subtable id + 1 in the high half, 0 for a free
-     * entry; the hash in the low half), then the masked key. What a probe compares sits together:
-     * a key on a few words costs one or two cache lines.
+     * Per entry one record of {@value #RECORD} longs (256 bytes, four cache lines read in order): a
+     * header (subtable id + 1 in the high half, 0 for a free entry; the hash in the low half),
+     * packets, bytes, last use (clock, s, high half) and program length (low half), the masked key
+     * compactly (the subtable's words only, at most {@value #KEY_WORDS}), then the program if it
+     * fits in {@value #INLINE_PROGRAM} longs (else in {@link #longProgram}). A hit reads one
+     * record and the entry's bridge reference, nothing else.
      */
-    private static final int RECORD = 1 + WORDS;
-    /** Per entry {@value #STATS} longs: packets, bytes, last use (clock, s), program length. */
-    private static final int STATS = 4;
+    private static final int RECORD = 32, PACKETS = 1, BYTES = 2, USED_LENGTH = 3, KEY = 4, KEY_WORDS = 12,
+            PROGRAM = KEY + KEY_WORDS, INLINE_PROGRAM = RECORD - PROGRAM;
 
     private int capacity;
     private int limit;
     private int size;
     private long[] records;
-    private long[] stats;
     private DpBridge[] bridge;
-    private long[][] program;
+    /** Programs too long for their record (a long chain of tables or actions), else null. */
+    private long[][] longProgram;
     /** Free entries below {@link #capacity} (a stack). */
     private int[] free;
     private int freeCount;
@@ -149,12 +153,11 @@ public final class MegaflowCache {
     }
 
     private boolean sameKey(int e, long[] k, int base, Subtable st) {
-        int at = e * RECORD + 1;
+        int at = e * RECORD + KEY;
         int[] words = st.words;
         long[] masks = st.wordMasks;
         for (int j = 0; j < words.length; j++) {
-            int w = words[j];
-            if (records[at + w] != (k[base + w] & masks[j])) return false;
+            if (records[at + j] != (k[base + words[j]] & masks[j])) return false;
         }
         return true;
     }
@@ -183,18 +186,20 @@ public final class MegaflowCache {
         if (freeCount == 0) allocate(Math.min(limit, 2 * capacity));
         int e = free[--freeCount];
         int at = e * RECORD;
-        for (int w = 0; w < WORDS; w++) records[at + 1 + w] = t.key[w] & t.mask[w];
-        int h = hash(records, at + 1, st);
+        for (int j = 0; j < st.words.length; j++) records[at + KEY + j] = t.key[st.words[j]] & st.wordMasks[j];
+        int h = hash(t.key, 0, st);
         records[at] = (long) (st.id + 1) << 32 | (h & 0xffffffffL);
         st.entries++;
         bridge[e] = b;
-        if (program[e] == null || program[e].length < t.length) program[e] = new long[Math.max(8, t.length)];
-        System.arraycopy(t.program, 0, program[e], 0, t.length);
-        int s = e * STATS;
-        stats[s] = 0;
-        stats[s + 1] = 0;
-        stats[s + 2] = now;
-        stats[s + 3] = t.length;
+        if (t.length <= INLINE_PROGRAM) {
+            System.arraycopy(t.program, 0, records, at + PROGRAM, t.length);
+            longProgram[e] = null;
+        } else {
+            longProgram[e] = Arrays.copyOf(t.program, t.length);
+        }
+        records[at + PACKETS] = 0;
+        records[at + BYTES] = 0;
+        records[at + USED_LENGTH] = (long) now << 32 | t.length;
         int slot = h & slotMask;
         while (slots[slot] != 0) slot = (slot + 1) & slotMask;
         slots[slot] = e + 1;
@@ -205,6 +210,9 @@ public final class MegaflowCache {
     private Subtable subtableFor(long[] mask) {
         for (int s = 0; s < subtableCount; s++) if (Arrays.equals(order[s].mask, mask)) return order[s];
         if (subtableCount == MAX_SUBTABLES) return null;
+        int words = 0;
+        for (long m : mask) if (m != 0) words++;
+        if (words > KEY_WORDS) return null;
         int id = 0;
         while (byId[id] != null) id++;
         Subtable st = new Subtable(id, mask);
@@ -236,6 +244,7 @@ public final class MegaflowCache {
         Subtable st = byId[(int) (header >>> 32) - 1];
         records[e * RECORD] = 0;
         bridge[e] = null;
+        longProgram[e] = null;
         if (--st.entries == 0) dropSubtable(st);
         free[freeCount++] = e;
         size--;
@@ -251,23 +260,31 @@ public final class MegaflowCache {
 
     /** Counts a packet of {@code length} bytes on entry {@code e} at clock {@code now}. */
     public void hit(int e, int length, int now) {
-        int s = e * STATS;
-        stats[s]++;
-        stats[s + 1] += length;
-        stats[s + 2] = now;
+        int at = e * RECORD;
+        records[at + PACKETS]++;
+        records[at + BYTES] += length;
+        records[at + USED_LENGTH] = (long) now << 32 | (records[at + USED_LENGTH] & 0xffffffffL);
     }
 
     public DpBridge bridge(int e) {
         return bridge[e];
     }
 
-    /** Entry {@code e}'s recorded program (see {@link Translation}); {@link #programLength} longs of it are valid. */
-    public long[] program(int e) {
-        return program[e];
+    /**
+     * The array holding entry {@code e}'s recorded program (see {@link Translation}), which starts
+     * at {@link #programStart} and is {@link #programLength} longs long.
+     */
+    public long[] programArray(int e) {
+        long[] p = longProgram[e];
+        return p == null ? records : p;
+    }
+
+    public int programStart(int e) {
+        return longProgram[e] == null ? e * RECORD + PROGRAM : 0;
     }
 
     public int programLength(int e) {
-        return (int) stats[e * STATS + 3];
+        return (int) records[e * RECORD + USED_LENGTH];
     }
 
     /**
@@ -284,7 +301,7 @@ public final class MegaflowCache {
             sweepCursor = e + 1 == capacity ? 0 : e + 1;
             if (records[e * RECORD] == 0) continue;
             DpBridge b = bridge[e];
-            if (now - (int) stats[e * STATS + 2] >= maxIdleSeconds || view.bridges[b.index()] != b) {
+            if (now - (int) (records[e * RECORD + USED_LENGTH] >>> 32) >= maxIdleSeconds || view.bridges[b.index()] != b) {
                 remove(e);
                 removed++;
             }
@@ -308,12 +325,17 @@ public final class MegaflowCache {
 
     /** Appends entry {@code e} as {@code dpctl/dump-flows} shows it (see {@link MegaflowFormat}). */
     public void dump(int e, StringBuilder sb, int now) {
-        MegaflowFormat.match(sb, records, e * RECORD + 1, byId[(int) (records[e * RECORD] >>> 32) - 1].mask);
-        int s = e * STATS;
-        sb.append(", packets:").append(stats[s]).append(", bytes:").append(stats[s + 1]).append(", used:");
-        if (stats[s] == 0) sb.append("never"); else sb.append(now - stats[s + 2]).append(".0s");
+        int at = e * RECORD;
+        Subtable st = byId[(int) (records[at] >>> 32) - 1];
+        long[] key = new long[WORDS];
+        for (int j = 0; j < st.words.length; j++) key[st.words[j]] = records[at + KEY + j];
+        MegaflowFormat.match(sb, key, 0, st.mask);
+        sb.append(", packets:").append(records[at + PACKETS]).append(", bytes:").append(records[at + BYTES]).append(", used:");
+        if (records[at + PACKETS] == 0) sb.append("never"); else sb.append(now - (records[at + USED_LENGTH] >>> 32)).append(".0s");
         sb.append(", ");
-        MegaflowFormat.actions(sb, program[e], programLength(e));
+        long[] p = programArray(e);
+        int from = programStart(e);
+        MegaflowFormat.actions(sb, Arrays.copyOfRange(p, from, from + programLength(e)), programLength(e));
     }
 
     /** The first entry in use from {@code from} on, or -1 (for dumps). */
@@ -326,9 +348,8 @@ public final class MegaflowCache {
         int old = capacity;
         if (n <= old) return;
         records = records == null ? new long[n * RECORD] : Arrays.copyOf(records, n * RECORD);
-        stats = stats == null ? new long[n * STATS] : Arrays.copyOf(stats, n * STATS);
         bridge = bridge == null ? new DpBridge[n] : Arrays.copyOf(bridge, n);
-        program = program == null ? new long[n][] : Arrays.copyOf(program, n);
+        longProgram = longProgram == null ? new long[n][] : Arrays.copyOf(longProgram, n);
         int[] f = new int[n];
         if (free != null) System.arraycopy(free, 0, f, 0, freeCount);
         for (int e = n - 1; e >= old; e--) f[freeCount++] = e;

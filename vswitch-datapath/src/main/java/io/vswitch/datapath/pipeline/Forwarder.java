@@ -605,14 +605,15 @@ public final class Forwarder {
      * tunnel outputs decide again (they depend on state the tables do not hold).
      */
     private boolean replay(int e, Batch batch, int i, DpPort in, DpBridge bridge, OfPipeline flows, DatapathView view, int now) {
-        long[] program = megaflows.program(e);
-        int n = megaflows.programLength(e);
+        long[] program = megaflows.programArray(e);
+        int from = megaflows.programStart(e);
+        int end = from + megaflows.programLength(e);
         long[] keys = batch.keys;
         int base = i * FlowKey.WORDS;
         MemorySegment mem = batch.memory();
         referenced = false;
         accepted = true;
-        for (int j = 0; j < n; j += 2) {
+        for (int j = from; j < end; j += 2) {
             int op = (int) program[j];
             long arg = program[j + 1];
             switch (op) {
