@@ -188,6 +188,7 @@ public final class Forwarder {
         return txPackets;
     }
 
+    /** Output batches that sent at least one packet. */
     public long txBursts() {
         return txBursts;
     }
@@ -1487,7 +1488,7 @@ public final class Forwarder {
             port.counters().txPackets.getAndAdd(sent);
             port.counters().txBytes.getAndAdd(bytes);
             txPackets += sent;
-            txBursts++;
+            if (sent > 0) txBursts++;                    // an output batch sent something (a full ring's burst is not one): Tx packets / batches stays a batch size
         }
         dirtyCount = 0;
     }
