@@ -26,11 +26,11 @@ import static io.vswitch.vhostuser.SplitRing.U64;
  * buffers: receive 0x10000 + i*2048, transmit 0x90000 + i*2048 (i < 256)
  * </pre>
  */
-final class GuestFrontend implements AutoCloseable {
+public final class GuestFrontend implements AutoCloseable {
     static final long UVA = 0x7f00_0000_0000L;
     static final long MEMORY = 2 << 20;
     static final long REGION = 1 << 20;
-    static final int SIZE = 256;
+    public static final int SIZE = 256;
     static final long RX_BUFFERS = 0x10000;
     static final long TX_BUFFERS = 0x90000;
     static final int BUFFER = 2048;
@@ -48,7 +48,7 @@ final class GuestFrontend implements AutoCloseable {
     private int txNext;
     private final int[] callFds = {-1, -1};
 
-    GuestFrontend() {
+    public GuestFrontend() {
         memFd = UnixSocket.memfd("guest", MEMORY);
         mem = Libc.mmapShared(memFd, MEMORY, 0, "map guest memory");
     }
@@ -65,7 +65,7 @@ final class GuestFrontend implements AutoCloseable {
         return 0x3000 + ring * 0x3000L;
     }
 
-    void connect(String path) {
+    public void connect(String path) {
         fd = UnixSocket.connect(path);
     }
 
@@ -109,7 +109,7 @@ final class GuestFrontend implements AutoCloseable {
     }
 
     /** The handshake QEMU and testpmd do, with REPLY_ACK on, both rings of pair 0 started and enabled. */
-    void handshake() {
+    public void handshake() {
         handshake(FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
     }
 
@@ -197,7 +197,7 @@ final class GuestFrontend implements AutoCloseable {
     }
 
     /** Transmits a frame the way Linux does: header and frame in one descriptor. Returns the head used. */
-    int send(byte[] frame) {
+    public int send(byte[] frame) {
         return send(new byte[HDR], frame);
     }
 
@@ -213,7 +213,7 @@ final class GuestFrontend implements AutoCloseable {
     }
 
     /** Offers {@code n} receive buffers of {@link #BUFFER} bytes (descriptors 0..n-1 of ring 0). */
-    void postRxBuffers(int n) {
+    public void postRxBuffers(int n) {
         for (int i = 0; i < n; i++) {
             putDesc(0, i, RX_BUFFERS + (long) i * BUFFER, BUFFER, SplitRing.F_WRITE, 0);
             offer(0, i);
@@ -239,7 +239,7 @@ final class GuestFrontend implements AutoCloseable {
     }
 
     /** Sets avail.flags (VRING_AVAIL_F_NO_INTERRUPT = 1). */
-    void setAvailFlags(int ring, int flags) {
+    public void setAvailFlags(int ring, int flags) {
         mem.set(U16, avail(ring), (short) flags);
     }
 
