@@ -107,12 +107,13 @@ public final class FlowSync implements io.vswitch.ofproto.openflow.OfSwitch.Data
      */
     public void check(io.vswitch.datapath.ipc.DatapathState state) {
         latest.forEach((bridge, t) -> {
-            Long have = state.flowGenerations().get(bridge);
-            if (have == null) return;
+            Long shown = state.flowGenerations().get(bridge);
+            if (shown == null) return;
+            long have = shown;                                   // compared as numbers: boxed Longs above 127 are distinct objects
             if (have != t.generation()) {
                 if (sending.contains(bridge)) return;
                 Long before = behind.put(bridge, have);
-                if (before != null && before == have) {
+                if (before != null && before.longValue() == have) {
                     behind.remove(bridge);
                     dirty.put(bridge, true);
                     wake.release();

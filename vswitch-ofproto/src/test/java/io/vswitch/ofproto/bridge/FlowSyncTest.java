@@ -20,24 +20,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * not make FlowSync send the whole tables again.
  */
 class FlowSyncTest {
+    /** Generations far from 0: a real switch counts one per flow-mod (and boxed Longs above 127 are distinct objects). */
+    private static final long G = 1_000_000;
+
     @Test
     void resendsOnlyWhenTwoDumpsInARowShowTheDataplaneBehind(@TempDir Path dir) throws Exception {
         try (InProcessDataplane dp = new InProcessDataplane(); FlowSync sync = new FlowSync(() -> dp.client, dir)) {
             dp.client.addBridge("br0", Map.of());
-            sync.tables("br0", 5, List.of("0 0 - - - ; ; normal"));
-            OfPipeline sent = awaitTables(dp, 5, null);
+            sync.tables("br0", G + 5, List.of("0 0 - - - ; ; normal"));
+            OfPipeline sent = awaitTables(dp, G + 5, null);
 
-            sync.check(dumpShowing(4));                             // a dump that crossed the transfer
+            sync.check(dumpShowing(G + 4));                             // a dump that crossed the transfer
             Thread.sleep(1500);
             assertSame(sent, dp.dp.view().bridge("br0").flows(), "one stale dump: nothing sent again");
 
-            sync.check(dumpShowing(5));                             // the next dump is current: the evidence is forgotten
-            sync.check(dumpShowing(4));
+            sync.check(dumpShowing(G + 5));                             // the next dump is current: the evidence is forgotten
+            sync.check(dumpShowing(G + 4));
             Thread.sleep(1500);
             assertSame(sent, dp.dp.view().bridge("br0").flows(), "stale, current, stale: nothing sent again");
 
-            sync.check(dumpShowing(4));                             // twice in a row: the dataplane is behind
-            OfPipeline again = awaitTables(dp, 5, sent);
+            sync.check(dumpShowing(G + 4));                             // twice in a row: the dataplane is behind
+            OfPipeline again = awaitTables(dp, G + 5, sent);
             assertNotSame(sent, again);
         }
     }
