@@ -47,8 +47,11 @@ public final class Datapath implements AutoCloseable {
     public static final long DEFAULT_PACKET_IN_RATE = 1000;
     /** As OVS: a PMD never sleeps longer than 10 ms, so grace periods and stops stay short. */
     public static final long MAX_PMD_SLEEP_MICROS = 10_000;
-    /** Megaflows per PMD at most (each costs some 300 bytes); OVS's own ceiling is far higher, its default the same 200 000. */
-    public static final long MAX_FLOW_LIMIT = 10_000_000;
+    /**
+     * Megaflows per PMD at most: each costs some 270 bytes of the dataplane's heap (-Xmx4g), so a
+     * million is 270 MB per PMD. OVS's default is the same 200 000.
+     */
+    public static final long MAX_FLOW_LIMIT = 1_000_000;
     /** OVS refuses a max-idle below 500 ms. */
     public static final long MIN_MAX_IDLE_MS = 500;
 

@@ -42,7 +42,12 @@ final class DataplaneCommands {
         s.register("dpif-netdev/pmd-rxq-show", "", 0, 0, a -> pmdRxqShow());
         s.register("dpif/show", "", 0, 0, a -> dpifShow());
         s.register("dpctl/show", "[-s]", 0, 1, a -> dpctlShow(a.contains("-s")));
-        s.register("dpctl/dump-flows", "[-m]", 0, 1, a -> dumpFlows());
+        s.register("dpctl/dump-flows", "[-m]", 0, 1, a -> {
+            if (!a.isEmpty() && !a.get(0).equals("-m")) {
+                throw new UnixctlException("unknown option '" + a.get(0) + "': dpctl/dump-flows takes only -m (this datapath always shows every field)");
+            }
+            return dumpFlows();
+        });
         s.register("dpctl/del-flows", "", 0, 0, a -> delFlows());
         s.register("qos/show", "interface", 1, 1, a -> qosShow(a.get(0)));
         s.register("qos/show-types", "interface", 1, 1, a -> qosShowTypes(a.get(0)));
@@ -233,7 +238,7 @@ final class DataplaneCommands {
             sb.append(String.format("    - Upcalls:       %12d  (%5.1f %%, %.2f table lookups/upcall, %.2f subtbl lookups/lookup)%n", upcalls,
                     openflow == 0 ? 0.0 : 100.0 * upcalls / openflow, upcalls == 0 ? 0.0 : (double) lookups / upcalls,
                     lookups == 0 ? 0.0 : (double) probes / lookups));
-            sb.append(String.format("    - Not installed: %12d  (flow limit, or a pass that runs per packet: packet-in, group)%n",
+            sb.append(String.format("    - Not installed: %12d  (flow limit or caches off; a pass that runs per packet: packet-in, group, tunnel recirculation)%n",
                     v[PmdCounters.UPCALLS_UNINSTALLED]));
             sb.append(String.format("  Megaflows:         %12d  (evicted: %d)%n", v[PmdCounters.MEGAFLOWS] + base[PmdCounters.MEGAFLOWS],
                     v[PmdCounters.MEGAFLOWS_EVICTED]));

@@ -193,6 +193,16 @@ class OpenFlowTrafficIT {
         assertTrue(dump.startsWith("flow-dump from pmd on cpu core: ") && java.util.regex.Pattern.compile(
                 "recirc_id\\(0\\),in_port\\(" + of1 + "\\),packet_type\\(ns=0,id=0\\), packets:[1-9][0-9]*, bytes:[0-9]+, used:[0-9.]+s, actions:" + of2 + "\n")
                 .matcher(dump).find() && dump.contains("in_port(" + of2 + "),packet_type(ns=0,id=0), packets:"), dp + dump);
+        // flow-limit=0 through the real ovs-vsctl turns the caches off: every pass runs the tables, nothing is installed
+        sw.ovsVsctl("set", "Open_vSwitch", ".", "other_config:flow-limit=0").ok();
+        assertTrue(Sh.within(10_000, () -> sw.appctl("dpctl/dump-flows").ok().out().isEmpty()), sw.appctl("dpctl/dump-flows").out());
+        sw.appctl("dpif-netdev/pmd-stats-clear").ok();
+        assertTrue(reaches(a, "10.12.0.2"), "through two tables without caches:\n" + flows());
+        String off = sw.appctl("dpif-netdev/pmd-stats-show").ok().out();
+        assertTrue(off.contains("  emc hits: 0\n") && off.contains("  megaflow hits: 0\n")
+                && !off.contains("  miss with success upcall: 0\n") && sw.appctl("dpctl/dump-flows").ok().out().isEmpty(), off);
+        sw.ovsVsctl("remove", "Open_vSwitch", ".", "other_config", "flow-limit").ok();
+        assertTrue(sw.appctl("dpctl/dump-flows", "--bogus").err().contains("unknown option '--bogus'"), "a bad option is named");
         String trace = sw.appctl("ofproto/trace", "brt", "icmp,in_port=1,nw_dst=10.12.0.2").ok().out();
         assertTrue(trace.contains(" 0. in_port=1, priority 32768\n    write_metadata:0x1\n    goto_table:1\n")
                 && trace.contains(" 1. metadata=0x1, priority 32768\n    output:2\n") && trace.endsWith("Datapath actions: 2\n"), trace);

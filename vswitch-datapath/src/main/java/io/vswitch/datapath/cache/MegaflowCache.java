@@ -80,6 +80,8 @@ public final class MegaflowCache {
 
     private int capacity;
     private int limit;
+    /** The size at which growing the store failed for want of heap (it is not tried again). */
+    private int heapCeiling = Integer.MAX_VALUE;
     private int size;
     private long[] records;
     private DpBridge[] bridge;
@@ -96,7 +98,7 @@ public final class MegaflowCache {
 
     public MegaflowCache(int limit) {
         this.limit = limit;
-        allocate(Math.min(MIN_CAPACITY, Math.max(limit, 1)));
+        if (!allocate(Math.min(MIN_CAPACITY, Math.max(limit, 1)))) throw new OutOfMemoryError("no heap for a megaflow cache");
     }
 
     public int size() {
@@ -180,10 +182,15 @@ public final class MegaflowCache {
      * another mask.
      */
     public int insert(Translation t, DpBridge b, int now) {
-        if (size >= limit) return -1;
+        if (size >= limit || size >= heapCeiling) return -1;
         Subtable st = subtableFor(t.mask);
         if (st == null) return -1;
-        if (freeCount == 0) allocate(Math.min(limit, 2 * capacity));
+        if (freeCount == 0 && !allocate(Math.min(limit, 2 * capacity))) {
+            heapCeiling = capacity;                      // the heap holds no bigger store: stay at this size (a pass not installed still forwards)
+            System.getLogger(MegaflowCache.class.getName()).log(System.Logger.Level.WARNING,
+                    "megaflow cache full at " + capacity + " entries: no heap for more (lower other_config:flow-limit or raise the dataplane's -Xmx)");
+            return -1;
+        }
         int e = free[--freeCount];
         int at = e * RECORD;
         for (int j = 0; j < st.words.length; j++) records[at + KEY + j] = t.key[st.words[j]] & st.wordMasks[j];
@@ -344,18 +351,34 @@ public final class MegaflowCache {
         return -1;
     }
 
-    private void allocate(int n) {
+    /**
+     * Grows the store to {@code n} entries. The new arrays are made before any is swapped in, so a
+     * heap that cannot hold them leaves the cache as it was (false).
+     */
+    private boolean allocate(int n) {
         int old = capacity;
-        if (n <= old) return;
-        records = records == null ? new long[n * RECORD] : Arrays.copyOf(records, n * RECORD);
-        bridge = bridge == null ? new DpBridge[n] : Arrays.copyOf(bridge, n);
-        longProgram = longProgram == null ? new long[n][] : Arrays.copyOf(longProgram, n);
-        int[] f = new int[n];
+        if (n <= old) return true;
+        long[] r;
+        DpBridge[] b;
+        long[][] lp;
+        int[] f, sl;
+        try {
+            r = records == null ? new long[n * RECORD] : Arrays.copyOf(records, n * RECORD);
+            b = bridge == null ? new DpBridge[n] : Arrays.copyOf(bridge, n);
+            lp = longProgram == null ? new long[n][] : Arrays.copyOf(longProgram, n);
+            f = new int[n];
+            sl = new int[Integer.highestOneBit(2 * n - 1) << 1];
+        } catch (OutOfMemoryError e) {
+            return false;
+        }
+        records = r;
+        bridge = b;
+        longProgram = lp;
         if (free != null) System.arraycopy(free, 0, f, 0, freeCount);
         for (int e = n - 1; e >= old; e--) f[freeCount++] = e;
         free = f;
         capacity = n;
-        slots = new int[Integer.highestOneBit(2 * n - 1) << 1];
+        slots = sl;
         slotMask = slots.length - 1;
         for (int e = 0; e < old; e++) {
             long header = records[e * RECORD];
@@ -364,5 +387,6 @@ public final class MegaflowCache {
             while (slots[slot] != 0) slot = (slot + 1) & slotMask;
             slots[slot] = e + 1;
         }
+        return true;
     }
 }

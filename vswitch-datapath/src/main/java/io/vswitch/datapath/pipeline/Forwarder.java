@@ -244,6 +244,8 @@ public final class Forwarder {
             }
         } else if (tables != null) {
             readAhead += tables.readAhead(keys, n, in.ofport());
+            upcalls += n;                                // caches off (flow-limit 0): every pass is a miss that runs the tables
+            uninstalled += n;
         }
         for (int i = 0; i < n; i++) {
             clearPacketState();
@@ -520,7 +522,7 @@ public final class Forwarder {
                 }
                 case OfRule.IN_PORT, OfRule.FLOOD, OfRule.ALL, OfRule.NORMAL -> {
                     translation.step(op, 0);
-                    accepted &= output(op, batch, i, in, bridge, view, now);
+                    accepted &= portAction(op, batch, i, in, bridge, view, now);
                 }
                 case OfRule.CONTROLLER -> packetIn(batch, i, bridge, PacketIn.REASON_ACTION, table, cookie, inOfport, keys[base + FlowKey.W_METADATA], (int) arg);
                 case OfRule.GROUP -> {
@@ -543,7 +545,7 @@ public final class Forwarder {
     private static final long DEC_TTL_READS = 0xff_0000_ffffL;
 
     /** Runs IN_PORT, FLOOD, ALL or NORMAL for packet i; false if NORMAL refused the packet on input. */
-    private boolean output(int op, Batch batch, int i, DpPort in, DpBridge bridge, DatapathView view, int now) {
+    private boolean portAction(int op, Batch batch, int i, DpPort in, DpBridge bridge, DatapathView view, int now) {
         int inIndex = in == null ? -1 : in.index();
         switch (op) {
             case OfRule.IN_PORT -> {
@@ -635,7 +637,7 @@ public final class Forwarder {
                     if (!meter(flows, flows.meter((int) arg), batch, i, mem, keys, base)) return accepted;
                 }
                 case OfRule.IN_PORT, OfRule.FLOOD, OfRule.ALL, OfRule.NORMAL -> {
-                    accepted &= output(op, batch, i, in, bridge, view, now);
+                    accepted &= portAction(op, batch, i, in, bridge, view, now);
                     referenced = true;
                 }
                 default -> {
@@ -1270,6 +1272,8 @@ public final class Forwarder {
             if (flows != null) flows.hitNormalOnly(1, length);
         } else {
             openflowPasses++;
+            upcalls++;                                       // a recirculated pass always runs the tables (its encapsulation is replayed, not cached)
+            uninstalled++;
             openflow(batch, i, in, in.ofport(), bridge, tables, current, clock);
         }
 
@@ -1353,12 +1357,15 @@ public final class Forwarder {
         return megaflowProbes[0];
     }
 
-    /** Passes that ran the tables (no cached answer): OVS's upcalls. */
+    /**
+     * Passes that ran the tables (no cached answer: a miss, caches off, or a recirculated tunnel
+     * pass): OVS's upcalls. With EMC and megaflow hits they add up to {@link #openflowPasses}.
+     */
     public long upcalls() {
         return upcalls;
     }
 
-    /** Upcalls whose result was not installed: flow limit reached, or a pass that must run per packet (packet-in, group). */
+    /** Upcalls whose result was not installed: flow limit reached or caches off, or a pass that runs per packet (packet-in, group, tunnel recirculation). */
     public long uninstalled() {
         return uninstalled;
     }

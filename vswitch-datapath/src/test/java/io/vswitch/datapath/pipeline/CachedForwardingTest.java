@@ -94,6 +94,10 @@ class CachedForwardingTest {
                 + cached.forwarder.upcalls() + " upcalls");
         assertTrue(cached.forwarder.megaflowHits() > 0 && cached.forwarder.emcHits() > 0, "both cache levels hit");
         assertEquals(0, plain.forwarder.emcHits() + plain.forwarder.megaflowHits(), "flow-limit 0: no caches");
+        assertEquals(plain.forwarder.openflowPasses(), plain.forwarder.upcalls(), "flow-limit 0: every pass is an upcall");
+        assertEquals(plain.forwarder.upcalls(), plain.forwarder.uninstalled(), "... and none is installed");
+        Forwarder f = cached.forwarder;
+        assertEquals(f.openflowPasses(), f.emcHits() + f.megaflowHits() + f.upcalls(), "every pass is a hit at one level or an upcall");
     }
 
     /** A megaflow made from older tables is translated again when the tables change, not replayed. */
