@@ -108,6 +108,15 @@ public final class MemoryTable {
         return -1;
     }
 
+    /** The region holding all {@code length} bytes at guest physical {@code addr}, or -1 (none, or they cross regions). */
+    public int region(long addr, long length) {
+        for (int i = 0; i < gpa.length; i++) {
+            long off = addr - gpa[i];
+            if (Long.compareUnsigned(off, size[i]) < 0) return length >= 0 && off + length <= size[i] ? i : -1;
+        }
+        return -1;
+    }
+
     /** Offset of guest physical {@code addr} in {@code segment(r)}. */
     public long offset(int r, long addr) {
         return addr - gpa[r];

@@ -99,6 +99,8 @@ public final class SplitRing {
     final int[] firstLen = new int[BURST];
     /** The first descriptor's flags, or -1 for a head outside the ring. */
     final int[] firstFlags = new int[BURST];
+    /** Receive: the region holding the whole first descriptor when it is a frame on its own, else -1. */
+    final int[] firstRegion = new int[BURST];
     /** Keeps the read-ahead loads of frame bytes from being optimised away. */
     int touched;
 

@@ -43,31 +43,48 @@ final class VirtioNet {
         MemoryTable mem = vq.memory;
         MemorySegment dst = batch.memory();
         vq.readAhead(0, n);
-        // Touch the first bytes of each single-buffer frame, so that those misses overlap too.
+        // Find the region of each single-buffer frame and touch its first bytes, so that those
+        // misses overlap too; the copy loop below uses the region found here.
         int touched = 0;
         for (int i = 0; i < n; i++) {
-            if (vq.firstFlags[i] != 0) continue;
-            long addr = vq.firstAddr[i] + hdrLen;
-            int r = mem.region(addr);
-            if (r >= 0) touched += mem.segment(r).get(ValueLayout.JAVA_BYTE, mem.offset(r, addr));
+            int r = -1;
+            long first = Integer.toUnsignedLong(vq.firstLen[i]);
+            if (vq.firstFlags[i] == 0 && first > hdrLen && first <= hdrLen + PacketPool.DATA_SIZE) {
+                long addr = vq.firstAddr[i];
+                r = mem.region(addr, first);
+                if (r >= 0) touched += mem.segment(r).get(ValueLayout.JAVA_BYTE, mem.offset(r, addr + hdrLen));
+            }
+            vq.firstRegion[i] = r;
         }
         vq.touched = touched;
         int k = 0;
         for (int i = 0; i < n; i++) {
             int head = vq.heads[i];
             long at = batch.rxOffset(k);
-            long first = Integer.toUnsignedLong(vq.firstLen[i]);
+            int r = vq.firstRegion[i];
             int len;
-            if (vq.firstFlags[i] == 0 && first > hdrLen && first <= hdrLen + PacketPool.DATA_SIZE) {
-                // One descriptor with header and frame (Linux, DPDK): copy from what was read ahead.
-                len = (int) first - hdrLen;
-                if (!mem.read(vq.firstAddr[i], hdrLen, vq.header, 0) || !mem.read(vq.firstAddr[i] + hdrLen, len, dst, at)) len = -1;
+            int hdrFlags;
+            int csumStart = 0;
+            int csumOffset = 0;
+            if (r >= 0) {
+                // One descriptor with header and frame, in one region (Linux, DPDK): copy the frame, and
+                // read each header field we use once (the guest may be changing them meanwhile).
+                MemorySegment g = mem.segment(r);
+                long off = mem.offset(r, vq.firstAddr[i]);
+                len = vq.firstLen[i] - hdrLen;
+                hdrFlags = g.get(ValueLayout.JAVA_BYTE, off);
+                if ((hdrFlags & Protocol.HDR_F_NEEDS_CSUM) != 0) {
+                    csumStart = Short.toUnsignedInt(g.get(SplitRing.U16, off + 6));
+                    csumOffset = Short.toUnsignedInt(g.get(SplitRing.U16, off + 8));
+                }
+                MemorySegment.copy(g, off + hdrLen, dst, at, len);
             } else {
                 len = copyIn(vq, mem, vq.walk(head, false, hdrLen + PacketPool.DATA_SIZE), hdrLen, dst, at);
+                hdrFlags = vq.header.get(ValueLayout.JAVA_BYTE, 0);
+                csumStart = Short.toUnsignedInt(vq.header.get(SplitRing.U16, 6));
+                csumOffset = Short.toUnsignedInt(vq.header.get(SplitRing.U16, 8));
             }
-            if (len > 0 && (vq.header.get(ValueLayout.JAVA_BYTE, 0) & Protocol.HDR_F_NEEDS_CSUM) != 0
-                    && !Checksum.complete(dst, at, len, Short.toUnsignedInt(vq.header.get(SplitRing.U16, 6)),
-                            Short.toUnsignedInt(vq.header.get(SplitRing.U16, 8)))) {
+            if (len > 0 && (hdrFlags & Protocol.HDR_F_NEEDS_CSUM) != 0 && !Checksum.complete(dst, at, len, csumStart, csumOffset)) {
                 len = -1;                                 // checksum offsets outside the frame
             }
             vq.putUsed(i, head, 0);
@@ -143,14 +160,15 @@ final class VirtioNet {
             long hdrOffset = 0;
             if (taken < ahead && vq.firstFlags[taken] == SplitRing.F_WRITE
                     && Integer.toUnsignedLong(vq.firstLen[taken]) >= hdrLen + len) {
-                // One buffer large enough for header and frame (the common case): no chain to walk.
+                // One buffer in one region, large enough for header and frame (the common case).
                 long addr = vq.firstAddr[taken];
-                int r = mem.region(addr);
-                long off = r < 0 ? 0 : mem.offset(r, addr);
-                if (r >= 0 && off + hdrLen <= mem.segment(r).byteSize() && mem.write(src, srcOff, addr + hdrLen, len)) {
-                    MemorySegment h = mem.segment(r);
-                    h.set(SplitRing.U64, off, 0L);
-                    if (hdrLen == 12) h.set(SplitRing.U32, off + 8, 1 << 16); else h.set(SplitRing.U16, off + 8, (short) 0);
+                int r = mem.region(addr, hdrLen + len);
+                if (r >= 0) {
+                    MemorySegment g = mem.segment(r);
+                    long off = mem.offset(r, addr);
+                    MemorySegment.copy(src, srcOff, g, off + hdrLen, len);
+                    g.set(SplitRing.U64, off, 0L);
+                    if (hdrLen == 12) g.set(SplitRing.U32, off + 8, 1 << 16); else g.set(SplitRing.U16, off + 8, (short) 0);
                     if (vq.log != null) vq.log.mark(addr, hdrLen + len);
                     vq.putUsed(usedCount++, vq.heads[taken++], hdrLen + len);
                     continue;

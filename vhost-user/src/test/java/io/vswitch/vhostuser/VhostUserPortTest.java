@@ -205,6 +205,19 @@ class VhostUserPortTest {
     }
 
     @Test
+    void aReceiveBufferCrossingTwoMemoryRegionsIsFilledPiecewise() {
+        long at = GuestFrontend.REGION - 40;                  // header and 28 frame bytes in region 0, the rest in region 1
+        guest.putDesc(0, 0, at, 2048, SplitRing.F_WRITE, 0);
+        guest.offer(0, 0);
+        byte[] f = frame(5, 300);
+        assertEquals(1, transmit(f));
+        assertEquals(1, guest.usedIdx(0));
+        assertEquals(GuestFrontend.HDR + f.length, guest.usedLen(0, 0));
+        assertArrayEquals(f, guest.read(at + GuestFrontend.HDR, f.length));
+        assertArrayEquals(new byte[] {1, 0}, guest.read(at + 10, 2));   // num_buffers
+    }
+
+    @Test
     void anIndirectTableIsFollowed() {
         long table = 0x80000;
         long data = GuestFrontend.TX_BUFFERS;

@@ -190,87 +190,103 @@ public final class Pmd implements Runnable {
             }
         }
         LOG.log(System.Logger.Level.INFO, "pmd" + index + " started on core " + core);
-        long iterations = 0;
-        while (running) {
-            long start = System.nanoTime();
-            Rxq[] queues = rxqs;
-            DatapathView v = view.getAcquire();
-            int now = (int) ((start - clockOrigin) / 1_000_000_000L);
-            int work = 0;
-            long mark = start;
-            for (Rxq q : queues) {
-                DpPort port = v.ports[q.portIndex];
-                if (port == null) continue;
-                if (q.skip > 0) {                         // an idle TAP: spare the read(2) that would say EAGAIN
-                    q.skip--;
-                    continue;
-                }
-                int n = poll(q, port, v, now);
-                if (n == 0 && port.io().emptyPollIsSyscall()) {
-                    q.skip = Math.min(++q.emptyPolls, Rxq.MAX_SKIP);
-                } else {
-                    q.emptyPolls = 0;
-                }
-                if (n > 0) {
-                    long t = System.nanoTime();
-                    q.packets.setRelease(q.packets.get() + n);
-                    q.busyNanos.setRelease(q.busyNanos.get() + (t - mark));
-                    mark = t;
-                    work += n;
-                    counters.add(PmdCounters.RX_BATCHES, 1);
-                }
+        while (running) iteration();
+        LOG.log(System.Logger.Level.INFO, "pmd" + index + " on core " + core + " stopped");
+    }
+
+    /** Loop iterations so far (the quiescent count, and {@code pmd-perf-show}'s iterations). */
+    private long iterations;
+
+    /**
+     * One pass over the rx queues, then housekeeping and the idle strategy (Agrona's {@code doWork}).
+     * A method of its own rather than the body of {@link #run}'s loop: a loop that never returns is
+     * only ever compiled by on-stack replacement, entered at whichever inner loop got hot first (the
+     * old loop had three such entries, recompiled after every deoptimisation); a method called once
+     * per iteration is compiled whole, from its start.
+     */
+    private void iteration() {
+        long start = System.nanoTime();
+        Rxq[] queues = rxqs;
+        DatapathView v = view.getAcquire();
+        int now = (int) ((start - clockOrigin) / 1_000_000_000L);
+        int work = 0;
+        long mark = start;
+        for (Rxq q : queues) {
+            DpPort port = v.ports[q.portIndex];
+            if (port == null) continue;
+            if (q.skip > 0) {                         // an idle TAP: spare the read(2) that would say EAGAIN
+                q.skip--;
+                continue;
             }
-            if (!packetOuts.isEmpty()) work += runPacketOuts(v, now);
-            if (!tasks.isEmpty()) runTasks(v, now);
-            if (forwarder.upkeep(v, now) > 0) {
-                counters.set(PmdCounters.MEGAFLOWS, forwarder.megaflowCount());
-                counters.set(PmdCounters.MEGAFLOWS_EVICTED, forwarder.evicted());
-            }
-            if (v.shaped.length > 0) work += serviceShapers(v);
-            quiescent.set(++iterations);                  // volatile: ordered before the next view load
-            long end = System.nanoTime();
-            if (work > 0) {
-                counters.add(PmdCounters.RX_PACKETS, work);
-                counters.add(PmdCounters.BUSY_NS, end - start);
-                counters.set(PmdCounters.TX_PACKETS, forwarder.txPackets());
-                counters.set(PmdCounters.TX_BATCHES, forwarder.txBursts());
-                counters.set(PmdCounters.ITERATIONS, iterations);
-                counters.set(PmdCounters.PACKET_INS, forwarder.packetInsSent());
-                counters.set(PmdCounters.PACKET_INS_LIMITED, forwarder.packetInsLimited());
-                counters.set(PmdCounters.PACKET_INS_LOST, forwarder.packetInsLost());
-                counters.set(PmdCounters.PACKET_OUTS, forwarder.packetOuts());
-                counters.set(PmdCounters.TABLE_MISSES, forwarder.tableMisses());
-                counters.set(PmdCounters.TTL_DROPS, forwarder.ttlDrops());
-                counters.set(PmdCounters.METER_DROPS, forwarder.meterDrops());
-                counters.set(PmdCounters.GROUP_LOOP_DROPS, forwarder.groupLoopDrops());
-                for (int t = 0; t < Forwarder.TUNNEL_STATS; t++) counters.set(PmdCounters.TUNNEL + t, forwarder.tunnelStat(t));
-                counters.add(PmdCounters.BUSY_ITERATIONS, 1);
-                counters.set(PmdCounters.NORMAL_PASSES, forwarder.normalPasses());
-                counters.set(PmdCounters.OPENFLOW_PASSES, forwarder.openflowPasses());
-                counters.set(PmdCounters.TABLE_LOOKUPS, forwarder.tableLookups());
-                counters.set(PmdCounters.SUBTABLE_PROBES, forwarder.subtableProbes());
-                counters.set(PmdCounters.EMC_HITS, forwarder.emcHits());
-                counters.set(PmdCounters.MEGAFLOW_HITS, forwarder.megaflowHits());
-                counters.set(PmdCounters.MEGAFLOW_PROBES, forwarder.megaflowProbes());
-                counters.set(PmdCounters.UPCALLS, forwarder.upcalls());
-                counters.set(PmdCounters.UPCALLS_UNINSTALLED, forwarder.uninstalled());
-                counters.set(PmdCounters.MEGAFLOWS, forwarder.megaflowCount());
-                counters.set(PmdCounters.MEGAFLOWS_EVICTED, forwarder.evicted());
-                idle.idle(work);
-            } else if (queues.length == 0) {
-                // Nothing to poll: sleep instead of spinning (a PMD without ports costs no core, as in
-                // OVS, where a datapath without polled ports has no PMD threads). offer() and
-                // assign() wake it; grace periods still see an iteration per millisecond.
-                counters.set(PmdCounters.ITERATIONS, iterations);
-                LockSupport.parkNanos(1_000_000);
-                counters.add(PmdCounters.IDLE_NS, System.nanoTime() - start);
+            int n = poll(q, port, v, now);
+            if (n == 0 && port.io().emptyPollIsSyscall()) {
+                q.skip = Math.min(++q.emptyPolls, Rxq.MAX_SKIP);
             } else {
-                counters.set(PmdCounters.ITERATIONS, iterations);
-                idle.idle(0);
-                counters.add(PmdCounters.IDLE_NS, System.nanoTime() - start);   // empty polls + back-off
+                q.emptyPolls = 0;
+            }
+            if (n > 0) {
+                long t = System.nanoTime();
+                q.packets.setRelease(q.packets.get() + n);
+                q.busyNanos.setRelease(q.busyNanos.get() + (t - mark));
+                mark = t;
+                work += n;
+                counters.add(PmdCounters.RX_BATCHES, 1);
             }
         }
-        LOG.log(System.Logger.Level.INFO, "pmd" + index + " on core " + core + " stopped");
+        if (!packetOuts.isEmpty()) work += runPacketOuts(v, now);
+        if (!tasks.isEmpty()) runTasks(v, now);
+        if (forwarder.upkeep(v, now) > 0) {
+            counters.set(PmdCounters.MEGAFLOWS, forwarder.megaflowCount());
+            counters.set(PmdCounters.MEGAFLOWS_EVICTED, forwarder.evicted());
+        }
+        if (v.shaped.length > 0) work += serviceShapers(v);
+        quiescent.set(++iterations);                  // volatile: ordered before the next view load
+        long end = System.nanoTime();
+        if (work > 0) {
+            publishCounters(work, end - start);
+            idle.idle(work);
+        } else if (queues.length == 0) {
+            // Nothing to poll: sleep instead of spinning (a PMD without ports costs no core, as in
+            // OVS, where a datapath without polled ports has no PMD threads). offer() and
+            // assign() wake it; grace periods still see an iteration per millisecond.
+            counters.set(PmdCounters.ITERATIONS, iterations);
+            LockSupport.parkNanos(1_000_000);
+            counters.add(PmdCounters.IDLE_NS, System.nanoTime() - start);
+        } else {
+            counters.set(PmdCounters.ITERATIONS, iterations);
+            idle.idle(0);
+            counters.add(PmdCounters.IDLE_NS, System.nanoTime() - start);   // empty polls + back-off
+        }
+    }
+
+    /** After a busy iteration: the forwarder's totals into the shared counters (pmd-perf-show reads them). */
+    private void publishCounters(int packets, long busyNanos) {
+        counters.add(PmdCounters.RX_PACKETS, packets);
+        counters.add(PmdCounters.BUSY_NS, busyNanos);
+        counters.set(PmdCounters.TX_PACKETS, forwarder.txPackets());
+        counters.set(PmdCounters.TX_BATCHES, forwarder.txBursts());
+        counters.set(PmdCounters.ITERATIONS, iterations);
+        counters.set(PmdCounters.PACKET_INS, forwarder.packetInsSent());
+        counters.set(PmdCounters.PACKET_INS_LIMITED, forwarder.packetInsLimited());
+        counters.set(PmdCounters.PACKET_INS_LOST, forwarder.packetInsLost());
+        counters.set(PmdCounters.PACKET_OUTS, forwarder.packetOuts());
+        counters.set(PmdCounters.TABLE_MISSES, forwarder.tableMisses());
+        counters.set(PmdCounters.TTL_DROPS, forwarder.ttlDrops());
+        counters.set(PmdCounters.METER_DROPS, forwarder.meterDrops());
+        counters.set(PmdCounters.GROUP_LOOP_DROPS, forwarder.groupLoopDrops());
+        for (int t = 0; t < Forwarder.TUNNEL_STATS; t++) counters.set(PmdCounters.TUNNEL + t, forwarder.tunnelStat(t));
+        counters.add(PmdCounters.BUSY_ITERATIONS, 1);
+        counters.set(PmdCounters.NORMAL_PASSES, forwarder.normalPasses());
+        counters.set(PmdCounters.OPENFLOW_PASSES, forwarder.openflowPasses());
+        counters.set(PmdCounters.TABLE_LOOKUPS, forwarder.tableLookups());
+        counters.set(PmdCounters.SUBTABLE_PROBES, forwarder.subtableProbes());
+        counters.set(PmdCounters.EMC_HITS, forwarder.emcHits());
+        counters.set(PmdCounters.MEGAFLOW_HITS, forwarder.megaflowHits());
+        counters.set(PmdCounters.MEGAFLOW_PROBES, forwarder.megaflowProbes());
+        counters.set(PmdCounters.UPCALLS, forwarder.upcalls());
+        counters.set(PmdCounters.UPCALLS_UNINSTALLED, forwarder.uninstalled());
+        counters.set(PmdCounters.MEGAFLOWS, forwarder.megaflowCount());
+        counters.set(PmdCounters.MEGAFLOWS_EVICTED, forwarder.evicted());
     }
 
     private void runTasks(DatapathView v, int now) {
