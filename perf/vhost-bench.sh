@@ -137,6 +137,8 @@ measure() {
     sleep "$SECS"
     r1=$(rx_total)
     ns=$($4)
+    # the PMD's own view of the window (batch sizes, idle share, cache hits), kept for a second look
+    ${3/pmd-stats-clear/pmd-perf-show} >"$W/stats.$(echo "$1" | tr ' ' '_').$SECONDS" 2>&1 || true
     echo "stop" >&3
     printf '%-34s %10.3f %10s\n' "$1" "$(echo "($r1 - $r0) / $SECS / 1000000" | bc -l)" "$( [ -n "$ns" ] && printf '%.0f' "$ns" || echo -)"
     if [ -n "$load" ]; then
@@ -360,5 +362,5 @@ for label in rows:
             print(f"ratio vswitch / OVS-DPDK, {case}: {med[label] / med[other]:.2f}")
 PY
 
-echo "vhost-bench: results in $W/results"
+echo "vhost-bench: results in $W/results (each window's pmd-perf-show in $W/stats.*)"
 [ -z "${PLOT:-}" ] || "$HERE/flow-scaling-plot.sh" "$PLOT" "$W/results"
