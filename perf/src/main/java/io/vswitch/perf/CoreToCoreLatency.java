@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class CoreToCoreLatency {
     private CoreToCoreLatency() {}
 
+    private static final int REPETITIONS = 5;
+
     public static void main(String[] args) throws InterruptedException {
         int a = args.length > 1 ? Integer.parseInt(args[0]) : 0;
         int b = args.length > 1 ? Integer.parseInt(args[1]) : 1;
@@ -26,7 +28,7 @@ public final class CoreToCoreLatency {
         int at = 8;
         Thread echo = new Thread(() -> {
             pin(b);
-            for (long v = 1; v < 8L * rounds; v += 2) {
+            for (long v = 1; v < 2L * REPETITIONS * rounds; v += 2) {   // one reply per hand-off of every repetition
                 while (line.getAcquire(at) != v) Thread.onSpinWait();
                 line.setRelease(at, v + 1);
             }
@@ -35,7 +37,7 @@ public final class CoreToCoreLatency {
         echo.start();
         pin(a);
         long v = 0;
-        for (int rep = 0; rep < 5; rep++) {            // the first repetitions warm up the JIT
+        for (int rep = 0; rep < REPETITIONS; rep++) {  // the first repetitions warm up the JIT
             long t0 = System.nanoTime();
             for (int i = 0; i < rounds; i++) {
                 line.setRelease(at, ++v);
