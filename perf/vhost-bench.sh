@@ -103,17 +103,28 @@ stop_testpmd() {
     TESTPMD=
 }
 
-rx_total() {   # sum of RX-packets over both ports, from a fresh "show port stats all"
-    local before; before=$(wc -l <"$W/testpmd.log")
+# rx_pps: testpmd's receive rate over both ports since the previous "show port stats all" (its Rx-pps
+# lines, timed by testpmd itself). Timing the window here instead overstated the rate by some 7 %:
+# each command's round trip (the 0.5 s wait for the output, and testpmd's main thread sharing CPU 0
+# with its forwarding thread) fell inside it.
+rx_pps() {
+    local before n; before=$(wc -l <"$W/testpmd.log")
     echo "show port stats all" >&3
-    sleep 0.5
-    tail -n +"$before" "$W/testpmd.log" | sed -n 's/.*RX-packets: *\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'
+    for _ in $(seq 100); do
+        n=$(tail -n +"$before" "$W/testpmd.log" | grep -c 'Rx-pps:' || true)
+        [ "$n" -ge 2 ] && break
+        sleep 0.05
+    done
+    tail -n +"$before" "$W/testpmd.log" | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'
 }
 
 TSC_MHZ=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
 [ -n "$TSC_MHZ" ] || TSC_MHZ=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -1)
 [ -n "$TSC_MHZ" ] || TSC_MHZ=$(awk '/cpu MHz/ {print $4; exit}' /proc/cpuinfo)
-ours_ns() { "$VSWITCH_HOME/bin/appctl" dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing ns per packet: \([0-9.]*\).*/\1/p' | head -1; }
+# Our dataplane's unixctl socket, through OVS's own C client: a JVM starting for each command (our
+# bin/appctl) would take CPU from testpmd or from the PMD next to the measurement window.
+OURS_APPCTL="ovs-appctl -t $W/vsw/vswitch-dp.ctl"
+ours_ns() { $OURS_APPCTL dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing ns per packet: \([0-9.]*\).*/\1/p' | head -1; }
 OVS_CTL=$W/ovs/vswitchd.ctl   # named after the program otherwise: ovs-vswitchd-dpdk.<pid>.ctl
 ovs_ns() {
     local c; c=$(ovs-appctl -t "$OVS_CTL" dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing cycles per packet: \([0-9.]*\).*/\1/p' | head -1)
@@ -128,19 +139,19 @@ measure() {
     echo "start tx_first 16" >&3
     sleep 6                      # warm-up: our JIT compiles the PMD loop for this traffic; OVS needs none
     gc_quiet
-    $3 >/dev/null
-    local r0 r1 ns load= d0 gc0
+    local pps ns load= d0 gc0
     d0=$($DROPS)
     gc0=$(gc_count)
     case $1 in *flowmods) python3 "$HERE/flowmod-load.py" "$MGMT" 1000 "$SECS" >"$W/flowmod-load.txt" 2>&1 & load=$! ;; esac
-    r0=$(rx_total)
+    $3 >/dev/null                 # the switch's PMD statistics and testpmd's rate cover the same window
+    rx_pps >/dev/null
     sleep "$SECS"
-    r1=$(rx_total)
+    pps=$(rx_pps)
     ns=$($4)
     # the PMD's own view of the window (batch sizes, idle share, cache hits), kept for a second look
     ${3/pmd-stats-clear/pmd-perf-show} >"$W/stats.$(echo "$1" | tr ' ' '_').$SECONDS" 2>&1 || true
     echo "stop" >&3
-    printf '%-34s %10.3f %10s\n' "$1" "$(echo "($r1 - $r0) / $SECS / 1000000" | bc -l)" "$( [ -n "$ns" ] && printf '%.0f' "$ns" || echo -)"
+    printf '%-34s %10.3f %10s\n' "$1" "$(echo "$pps / 1000000" | bc -l)" "$( [ -n "$ns" ] && printf '%.0f' "$ns" || echo -)"
     if [ -n "$load" ]; then
         wait "$load" || true
         echo "  $(tail -1 "$W/flowmod-load.txt"); packets dropped meanwhile: $(( $($DROPS) - d0 ))" >&2
@@ -159,7 +170,7 @@ drops() {   # VSCTL...
     done
     echo $sum
 }
-ours_drops() { echo $(( $(drops $V) + $("$VSWITCH_HOME/bin/appctl" dpif-netdev/pmd-stats-show | sed -n 's/.*table miss \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}') )); }
+ours_drops() { echo $(( $(drops $V) + $($OURS_APPCTL dpif-netdev/pmd-stats-show | sed -n 's/.*table miss \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}') )); }
 ovs_drops() { drops $O; }
 # Our dataplane: waits (up to 180 s) until its GC log has shown no collection running or starting for
 # 5 s. After a large table transfer (a million flows: some GB of rules, text and the tables they
@@ -293,7 +304,7 @@ run_vswitch() {
         tunnel_setup "$c" "$VSWITCH_HOME/bin/appctl"
         start_testpmd
         flows "$c" env OVS_RUNDIR="$W/vsw" ovs-ofctl -O OpenFlow13
-        measure "vswitch $c" ours_up "$VSWITCH_HOME/bin/appctl dpif-netdev/pmd-stats-clear" ours_ns | tee -a "$W/results"
+        measure "vswitch $c" ours_up "$OURS_APPCTL dpif-netdev/pmd-stats-clear" ours_ns | tee -a "$W/results"
         del_ports "$c" $V
         stop_testpmd
     done

@@ -52,7 +52,13 @@ final class VirtioNet {
             if (vq.firstFlags[i] == 0 && first > hdrLen && first <= hdrLen + PacketPool.DATA_SIZE) {
                 long addr = vq.firstAddr[i];
                 r = mem.region(addr, first);
-                if (r >= 0) touched += mem.segment(r).get(ValueLayout.JAVA_BYTE, mem.offset(r, addr + hdrLen));
+                if (r >= 0) {
+                    // The header and the frame's start, often on two lines (DPDK puts the header just
+                    // before a 64-byte aligned frame).
+                    MemorySegment g = mem.segment(r);
+                    long off = mem.offset(r, addr);
+                    touched += g.get(ValueLayout.JAVA_BYTE, off) + g.get(ValueLayout.JAVA_BYTE, off + hdrLen);
+                }
             }
             vq.firstRegion[i] = r;
         }
@@ -150,9 +156,13 @@ final class VirtioNet {
         int touched = 0;
         for (int t = 0; t < ahead; t++) {
             if (vq.firstFlags[t] != SplitRing.F_WRITE) continue;
-            long addr = vq.firstAddr[t] + hdrLen;
-            int r = mem.region(addr);
-            if (r >= 0) touched += mem.segment(r).get(ValueLayout.JAVA_BYTE, mem.offset(r, addr));
+            long addr = vq.firstAddr[t];
+            int r = mem.region(addr, hdrLen + 1);
+            if (r >= 0) {
+                MemorySegment g = mem.segment(r);
+                long off = mem.offset(r, addr);
+                touched += g.get(ValueLayout.JAVA_BYTE, off) + g.get(ValueLayout.JAVA_BYTE, off + hdrLen);
+            }
         }
         vq.touched += touched;
         int taken = 0;
