@@ -14,10 +14,8 @@ public final class Rxq {
     public final int queue;
     final AtomicLong packets = new AtomicLong();
     final AtomicLong busyNanos = new AtomicLong();
-    /** For a port whose empty poll is a system call: empty polls in a row, and iterations left to skip (the PMD's own). */
-    int emptyPolls, skip;
-    /** The most iterations an idle queue is skipped: a TAP's first packet after a pause waits at most that many. */
-    static final int MAX_SKIP = 15;
+    /** Packets received in the PMD's current iteration (its own scratch: busy time is shared by packets). */
+    int burst;
 
     public Rxq(DpPort port, int queue) {
         this.portIndex = port.index();

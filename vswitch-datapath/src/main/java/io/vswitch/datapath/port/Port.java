@@ -25,14 +25,6 @@ public interface Port extends AutoCloseable {
      */
     int rxqCount();
 
-    /**
-     * Whether polling an empty queue costs a system call (a TAP's {@code read} returning EAGAIN): the
-     * PMD then polls a queue that stays empty less and less often, down to every 16th iteration.
-     */
-    default boolean emptyPollIsSyscall() {
-        return false;
-    }
-
     /** Receives up to {@link Batch#MAX} packets into {@code batch} (from index 0); returns the count. */
     int rxBurst(int queue, Batch batch, PmdIo io);
 

@@ -18,7 +18,8 @@ import java.util.Map;
  * <p>The tun driver exchanges exactly one frame per read(2)/write(2) and offers no batch call for
  * its fd (recvmmsg/sendmmsg work only on sockets), so a burst is a loop of non-blocking reads ending
  * at EAGAIN, the same as OVS's netdev-linux tap. The measured cost is in docs/perf.md; the batched
- * alternatives are AF_XDP and vhost-user ports.
+ * alternatives are AF_XDP and vhost-user ports. An idle TAP is not read at all: after
+ * {@link #IDLE_POLLS} empty reads it sleeps until {@link TapWatch} sees a frame on its fd.
  */
 final class TapPort implements Port {
     private final String name;
@@ -29,11 +30,36 @@ final class TapPort implements Port {
     private final PortCounters counters;
     private volatile boolean closed;
 
+    /** Empty bursts in a row after which the port sleeps (stops reading) until its device has a frame. */
+    static final int IDLE_POLLS = 16;
+    /** The polling PMD's count of empty bursts in a row. */
+    private int emptyPolls;
+    /** Set by the polling PMD, cleared by {@link TapWatch}: while true, rxBurst makes no call. */
+    private volatile boolean asleep;
+    private final boolean watched;
+    private final java.util.concurrent.atomic.LongAdder sleeps = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder wakeups = new java.util.concurrent.atomic.LongAdder();
+
     TapPort(String name, String type, int fd, PortCounters counters) {
         this.counters = counters;
         this.name = name;
         this.type = type;
         this.fd = fd;
+        this.watched = TapWatch.add(this);
+    }
+
+    int fd() {
+        return fd;
+    }
+
+    boolean asleep() {
+        return asleep;
+    }
+
+    /** {@link TapWatch}: the device has a frame. */
+    void wake() {
+        asleep = false;
+        wakeups.increment();
     }
 
     @Override
@@ -52,12 +78,8 @@ final class TapPort implements Port {
     }
 
     @Override
-    public boolean emptyPollIsSyscall() {
-        return true;
-    }
-
-    @Override
     public int rxBurst(int queue, Batch batch, PmdIo io) {
+        if (asleep) return 0;
         long base = batch.baseAddress();
         int n = 0;
         while (n < Batch.MAX) {
@@ -78,6 +100,14 @@ final class TapPort implements Port {
             n++;
         }
         batch.count = n;
+        if (n > 0) {
+            emptyPolls = 0;
+        } else if (++emptyPolls >= IDLE_POLLS && watched) {
+            emptyPolls = 0;
+            asleep = true;
+            sleeps.increment();
+            TapWatch.signal(rxErrno);
+        }
         return n;
     }
 
@@ -110,10 +140,17 @@ final class TapPort implements Port {
         return s;
     }
 
+    /** {@code dpctl/show -s}: how often the port fell asleep when idle, and was woken by a frame. */
+    @Override
+    public Map<String, Long> customStats() {
+        return Map.of("rx_idle_sleeps", sleeps.sum(), "rx_wakeups", wakeups.sum());
+    }
+
     @Override
     public void close() {
         if (closed) return;
         closed = true;
+        TapWatch.remove(this);
         Libc.close(fd);
         arena.close();
     }

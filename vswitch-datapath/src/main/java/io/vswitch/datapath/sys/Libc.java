@@ -47,6 +47,8 @@ public final class Libc {
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle IOCTL = bind("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), ERRNO,
             Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle EVENTFD = bind("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO);
+    private static final MethodHandle POLL = bind("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO);
     private static final MethodHandle SOCKET = bind("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO);
     private static final MethodHandle SCHED_SETAFFINITY = bind("sched_setaffinity",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), ERRNO);
@@ -142,6 +144,40 @@ public final class Libc {
             MemorySegment err = newErrnoSlot(a);
             int rc = (int) IOCTL.invokeExact(err, fd, request, arg);
             if (rc < 0) throw new SysException(what, errno(err));
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static final int EFD_NONBLOCK = 0x800;
+    private static final int EFD_CLOEXEC = 0x80000;
+    public static final short POLLIN = 1;
+
+    /** A non-blocking, close-on-exec eventfd(2) counting from 0. */
+    public static int eventfd() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment err = newErrnoSlot(a);
+            int fd = (int) EVENTFD.invokeExact(err, 0, EFD_NONBLOCK | EFD_CLOEXEC);
+            if (fd < 0) throw new SysException("eventfd", errno(err));
+            return fd;
+        } catch (SysException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * poll(2) on {@code count} {@code struct pollfd}s (8 bytes each: int fd, short events, short
+     * revents) in {@code fds}; the number ready, 0 on timeout or EINTR.
+     */
+    public static int poll(MemorySegment errnoSlot, MemorySegment fds, int count, int timeoutMillis) {
+        try {
+            int n = (int) POLL.invokeExact(errnoSlot, fds, (long) count, timeoutMillis);
+            if (n < 0 && errno(errnoSlot) != EINTR) throw new SysException("poll", errno(errnoSlot));
+            return Math.max(n, 0);
         } catch (SysException e) {
             throw e;
         } catch (Throwable t) {
