@@ -143,7 +143,10 @@ final class TapPort implements Port {
     /** {@code dpctl/show -s}: how often the port fell asleep when idle, and was woken by a frame. */
     @Override
     public Map<String, Long> customStats() {
-        return Map.of("rx_idle_sleeps", sleeps.sum(), "rx_wakeups", wakeups.sum());
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("rx_idle_sleeps", sleeps.sum());
+        m.put("rx_wakeups", wakeups.sum());
+        return m;
     }
 
     @Override
