@@ -41,6 +41,8 @@ final class TapWatch {
 
     private volatile int wakeFd = -1;
     private boolean started;
+    /** Poll sets built so far; a set built after a port's removal does not hold it. */
+    private volatile long rebuilds;
 
     private TapWatch() {}
 
@@ -49,8 +51,22 @@ final class TapWatch {
         return INSTANCE.register(port);
     }
 
+    /**
+     * Stops watching {@code port}, and returns once the watch's poll(2) no longer holds its fd: a
+     * poll holds a reference to every file it waits on, so a TAP closed while still in the poll set
+     * would live on (its device name taken) until that poll returned.
+     */
     static void remove(TapPort port) {
-        INSTANCE.ports.remove(port);
+        INSTANCE.unregister(port);
+    }
+
+    private void unregister(TapPort port) {
+        if (!ports.remove(port) || wakeFd < 0) return;
+        long seen = rebuilds;
+        try (Arena a = Arena.ofConfined()) {
+            Libc.writeFast(Libc.newErrnoSlot(a), wakeFd, ONE.address(), 8);
+        }
+        for (int i = 0; i < 2000 && rebuilds == seen; i++) java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
     }
 
     private synchronized boolean register(TapPort port) {
@@ -85,6 +101,7 @@ final class TapWatch {
         TapPort[] watched = new TapPort[capacity];
         while (true) {
             try {
+                rebuilds++;                            // only this thread writes it
                 int n = 0;
                 watched[n] = null;
                 setPollFd(fds, n++, wakeFd);

@@ -64,6 +64,17 @@ class TapPortTest {
         assertTrue(!port.asleep());
     }
 
+    @Test
+    void closingASleepingTapFreesItsDeviceAtOnce() {
+        String name = "vswtc" + ProcessHandle.current().pid() % 100_000;
+        port = new TapPort(name, "tap", NetDevice.openTap(name), new PortCounters(file.manager(), "br0", name, 0));
+        for (int i = 0; i < TapPort.IDLE_POLLS; i++) port.rxBurst(0, batch, io);
+        assertTrue(port.asleep());
+        port.close();
+        // The watch's poll(2) held the fd; the name is free again only once it let go.
+        port = new TapPort(name, "tap", NetDevice.openTap(name), new PortCounters(file.manager(), "br0", name, 0));
+    }
+
     private static void run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
