@@ -73,6 +73,13 @@ cleanup() {
     [ -n "$TESTPMD" ] && kill "$TESTPMD" 2>/dev/null || true
     VSWITCH_RUNDIR=$W/vsw "$VSWITCH_HOME/bin/vswitch" stop >/dev/null 2>&1 || true
     for p in "$W"/ovs/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true; done
+    # OVS's netdev datapath makes its bridges' TAPs persistent: remove the ones this run's OVS made.
+    if [ -d "$W/ovs" ]; then
+        sleep 0.5
+        for d in br0 br-phy ovs-netdev; do
+            ip -d link show "$d" 2>/dev/null | grep -q 'tun type tap .*persist on' && ip link del "$d" 2>/dev/null || true
+        done
+    fi
 }
 trap cleanup EXIT
 
