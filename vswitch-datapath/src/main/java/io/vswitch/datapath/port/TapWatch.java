@@ -123,8 +123,10 @@ final class TapWatch {
                 for (int i = 1; i < n; i++) {
                     if (revents(fds, i) != 0) watched[i].wake();
                 }
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "tap-watch: " + e.getMessage() + "; retrying in 100 ms", e);
+            } catch (RuntimeException | Error e) {
+                // This thread must outlive anything (an OutOfMemoryError included): a sleeping TAP
+                // is read again only when it wakes the port.
+                LOG.log(System.Logger.Level.ERROR, "tap-watch: " + e + "; retrying in 100 ms", e);
                 java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
             }
         }
