@@ -73,6 +73,11 @@ final class Protocol {
     /** The guest may leave TCP/UDP checksums to us (header flag NEEDS_CSUM); we complete them. */
     static final int F_CSUM = 0;
     static final int F_MTU = 3;
+    /** The guest may hand over TCP frames of up to 64 KiB (gso_type TCPV4/TCPV6) for us to segment. */
+    static final int F_HOST_TSO4 = 11;
+    static final int F_HOST_TSO6 = 12;
+    /** ... with ECN: the CWR flag then belongs on the first segment only (done for every frame anyway). */
+    static final int F_HOST_ECN = 13;
     static final int F_MRG_RXBUF = 15;
     static final int F_MQ = 22;
     /** VHOST_F_LOG_ALL: a live migration runs, log every write into guest memory. */
@@ -81,7 +86,7 @@ final class Protocol {
     static final int F_EVENT_IDX = 29;
     static final int F_PROTOCOL_FEATURES = 30;
     static final int F_VERSION_1 = 32;
-    static final long FEATURES = 1L << F_CSUM | 1L << F_MTU | 1L << F_MRG_RXBUF | 1L << F_MQ | 1L << F_LOG_ALL | 1L << F_INDIRECT_DESC
+    static final long FEATURES = 1L << F_CSUM | 1L << F_MTU | 1L << F_HOST_TSO4 | 1L << F_HOST_TSO6 | 1L << F_HOST_ECN | 1L << F_MRG_RXBUF | 1L << F_MQ | 1L << F_LOG_ALL | 1L << F_INDIRECT_DESC
             | 1L << F_EVENT_IDX | 1L << F_PROTOCOL_FEATURES | 1L << F_VERSION_1;
 
     /** Queue pairs a frontend may use (GET_QUEUE_NUM). */
@@ -93,6 +98,10 @@ final class Protocol {
 
     /** virtio_net_hdr.flags: the checksum from csum_start, stored at csum_start + csum_offset, is still to be done. */
     static final int HDR_F_NEEDS_CSUM = 1;
+    /** virtio_net_hdr.gso_type values we take (HOST_TSO4/6), and the ECN bit that may come with them. */
+    static final int GSO_TCPV4 = 1;
+    static final int GSO_TCPV6 = 4;
+    static final int GSO_ECN = 0x80;
 
     /** Device status bit (virtio 2.1): the guest driver is ready. */
     static final int STATUS_DRIVER_OK = 4;

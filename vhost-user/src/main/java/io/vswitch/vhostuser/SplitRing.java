@@ -104,6 +104,9 @@ public final class SplitRing {
     /** Keeps the read-ahead loads of frame bytes from being optimised away. */
     int touched;
 
+    /** Cuts the guest's large TCP frames (a receive ring once HOST_TSO4/6 is negotiated), else null. */
+    TcpSegmenter tso;
+
     /** The virtio-net header of the frame being received, copied out of guest memory once. */
     final MemorySegment header = java.lang.foreign.Arena.ofAuto().allocate(16, 8);
 

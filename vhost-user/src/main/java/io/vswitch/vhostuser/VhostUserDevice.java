@@ -126,7 +126,15 @@ final class VhostUserDevice {
                 hdrLen = (f & (1L << F_VERSION_1 | 1L << F_MRG_RXBUF)) != 0 ? 12 : 10;
                 mergeable = (f & (1L << F_MRG_RXBUF)) != 0;
                 boolean eventIdx = (f & (1L << F_EVENT_IDX)) != 0;
-                for (SplitRing r : rings) update(r, () -> r.eventIdx = eventIdx);
+                boolean tso = (f & (1L << F_HOST_TSO4 | 1L << F_HOST_TSO6)) != 0;
+                for (SplitRing r : rings) {
+                    // Odd rings carry the guest's frames to us; 64 KiB each, so only when negotiated.
+                    TcpSegmenter segmenter = tso && (r.index & 1) == 1 && r.tso == null ? new TcpSegmenter() : r.tso;
+                    update(r, () -> {
+                        r.eventIdx = eventIdx;
+                        r.tso = segmenter;
+                    });
+                }
                 if ((f & (1L << F_LOG_ALL)) != 0 && log == null) LOG.log(System.Logger.Level.WARNING, port + ": LOG_ALL without a log (SET_LOG_BASE) yet");
             }
             case SET_OWNER -> { }
@@ -331,6 +339,7 @@ final class VhostUserDevice {
                 r.lastAvail = r.lastUsed = 0;
                 r.memory = MemoryTable.EMPTY;
                 r.log = null;
+                if (r.tso != null) r.tso.clear();
                 r.refresh();
             } finally {
                 r.unlock();

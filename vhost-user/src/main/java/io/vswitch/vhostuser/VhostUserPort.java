@@ -178,14 +178,23 @@ final class VhostUserPort implements Port {
     public Map<String, Long> customStats() {
         long bad = 0;
         long interrupts = 0;
+        long tsoFrames = 0;
+        long tsoSegments = 0;
         for (SplitRing r : device.rings) {
             bad += r.badChains;
             interrupts += r.interrupts;
+            TcpSegmenter tso = r.tso;
+            if (tso != null) {
+                tsoFrames += tso.frames;
+                tsoSegments += tso.segments;
+            }
         }
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("tx_retries", txRetries.get());
         m.put("bad_descriptor_chains", bad);
         m.put("guest_notifications", interrupts);
+        m.put("rx_tso_frames", tsoFrames);
+        m.put("rx_tso_segments", tsoSegments);
         m.put("connections", connection.connections());
         return m;
     }

@@ -9,10 +9,12 @@ import java.lang.foreign.ValueLayout;
 /**
  * Moves virtio-net frames between a {@link SplitRing} in guest memory and switch memory, copying
  * (virtio 1.x section 5.1.6). Every frame in guest memory starts with a virtio-net header: 12 bytes
- * when VERSION_1 or MRG_RXBUF is negotiated ({@code num_buffers} at byte 10), else 10. The only
- * offload offered is CSUM: a guest may leave a TCP/UDP checksum to us ({@code NEEDS_CSUM},
- * {@code csum_start}, {@code csum_offset}), and we complete it in our copy of the frame, since no
- * output port takes partial checksums yet. Headers to the guest are all zero but {@code num_buffers}.
+ * when VERSION_1 or MRG_RXBUF is negotiated ({@code num_buffers} at byte 10), else 10. Offloads offered:
+ * CSUM, a guest may leave a TCP/UDP checksum to us ({@code NEEDS_CSUM}, {@code csum_start},
+ * {@code csum_offset}), and we complete it in our copy of the frame, since no output port takes
+ * partial checksums yet; HOST_TSO4/6, a guest may hand over TCP frames of up to 64 KiB
+ * ({@code gso_type}, {@code gso_size}), which {@link TcpSegmenter} cuts into segments as they enter.
+ * Headers to the guest are all zero but {@code num_buffers}.
  *
  * <p>Frames from the guest are copied into the PMD's packet slots before anything looks at them, so
  * the guest cannot change a frame after the switch has classified it.
@@ -31,15 +33,21 @@ final class VirtioNet {
      * chains and frames are counted in {@code vq.rxErrors}.
      */
     static int receive(SplitRing vq, int hdrLen, Batch batch) {
+        TcpSegmenter tso = vq.tso;
+        int k = 0;
+        if (tso != null && tso.pending()) {
+            k = tso.emit(batch, 0);                           // what is left of the last large frame first
+            if (k == Batch.MAX) return k;
+        }
         int pending = vq.pending();
         if (pending <= 0) {
             if (pending < 0 && vq.newBadAvail()) {
                 vq.badChains++;
                 vq.rxErrors++;
             }
-            return 0;
+            return k;
         }
-        int n = Math.min(pending, Batch.MAX);
+        int n = Math.min(pending, Batch.MAX - k);
         MemoryTable mem = vq.memory;
         MemorySegment dst = batch.memory();
         vq.readAhead(0, n);
@@ -63,38 +71,41 @@ final class VirtioNet {
             vq.firstRegion[i] = r;
         }
         vq.touched = touched;
-        int k = 0;
         for (int i = 0; i < n; i++) {
             int head = vq.heads[i];
             long at = batch.rxOffset(k);
             int r = vq.firstRegion[i];
             int len;
-            int hdrFlags;
-            int csumStart = 0;
-            int csumOffset = 0;
             if (r >= 0) {
                 // One descriptor with header and frame, in one region (Linux, DPDK): copy the frame, and
                 // read each header field we use once (the guest may be changing them meanwhile).
                 MemorySegment g = mem.segment(r);
                 long off = mem.offset(r, vq.firstAddr[i]);
-                len = vq.firstLen[i] - hdrLen;
-                hdrFlags = g.get(ValueLayout.JAVA_BYTE, off);
-                if ((hdrFlags & Protocol.HDR_F_NEEDS_CSUM) != 0) {
-                    csumStart = Short.toUnsignedInt(g.get(SplitRing.U16, off + 6));
-                    csumOffset = Short.toUnsignedInt(g.get(SplitRing.U16, off + 8));
+                int hdr = Short.toUnsignedInt(g.get(SplitRing.U16, off));     // flags | gso_type << 8
+                if (hdr >>> 8 != 0) {
+                    len = LARGE;
+                } else {
+                    len = vq.firstLen[i] - hdrLen;
+                    int csumStart = 0;
+                    int csumOffset = 0;
+                    if ((hdr & Protocol.HDR_F_NEEDS_CSUM) != 0) {
+                        csumStart = Short.toUnsignedInt(g.get(SplitRing.U16, off + 6));
+                        csumOffset = Short.toUnsignedInt(g.get(SplitRing.U16, off + 8));
+                    }
+                    MemorySegment.copy(g, off + hdrLen, dst, at, len);
+                    if ((hdr & Protocol.HDR_F_NEEDS_CSUM) != 0 && !Checksum.complete(dst, at, len, csumStart, csumOffset)) len = -1;
                 }
-                MemorySegment.copy(g, off + hdrLen, dst, at, len);
             } else {
-                len = copyIn(vq, mem, vq.walk(head, false, hdrLen + PacketPool.DATA_SIZE), hdrLen, dst, at);
-                hdrFlags = vq.header.get(ValueLayout.JAVA_BYTE, 0);
-                csumStart = Short.toUnsignedInt(vq.header.get(SplitRing.U16, 6));
-                csumOffset = Short.toUnsignedInt(vq.header.get(SplitRing.U16, 8));
-            }
-            if (len > 0 && (hdrFlags & Protocol.HDR_F_NEEDS_CSUM) != 0 && !Checksum.complete(dst, at, len, csumStart, csumOffset)) {
-                len = -1;                                 // checksum offsets outside the frame
+                len = receiveChain(vq, mem, head, hdrLen, dst, at);
             }
             vq.putUsed(i, head, 0);
-            if (len >= MIN_FRAME) {
+            if (len == LARGE) {
+                k = cut(vq, mem, head, hdrLen, r >= 0, batch, k);
+                if (tso != null && tso.pending()) {                 // the batch is full: the rest next burst
+                    n = i + 1;
+                    break;
+                }
+            } else if (len >= MIN_FRAME) {
                 batch.offset[k] = at;
                 batch.length[k] = len;
                 k++;
@@ -104,7 +115,59 @@ final class VirtioNet {
             }
         }
         vq.publishUsed(n, n);
-        batch.count = k;
+        return k;
+    }
+
+    /** What {@link #receiveChain} returns for a large frame, to be cut into segments. */
+    private static final int LARGE = Integer.MIN_VALUE;
+
+    /**
+     * Copies the frame of a descriptor chain into the slot at {@code at} and completes a checksum the
+     * guest left to us; returns its length, -1 if malformed, or {@link #LARGE} for a frame to cut
+     * (then it is in the segmenter's buffer already).
+     */
+    private static int receiveChain(SplitRing vq, MemoryTable mem, int head, int hdrLen, MemorySegment dst, long at) {
+        TcpSegmenter tso = vq.tso;
+        int len;
+        if (tso == null) {
+            len = copyIn(vq, mem, vq.walk(head, false, hdrLen + PacketPool.DATA_SIZE), hdrLen, dst, at);
+        } else {
+            // Large frames are possible: copy into the segmenter's buffer, and from there into the slot
+            // when it is an ordinary frame (chains are the rare case).
+            len = copyIn(vq, mem, vq.walk(head, false, hdrLen + TcpSegmenter.MAX_FRAME), hdrLen, tso.frame, 0);
+            if (len > 0 && vq.header.get(ValueLayout.JAVA_BYTE, 1) != 0) {
+                tso.copied = len;
+                return LARGE;
+            }
+            if (len > PacketPool.DATA_SIZE) return -1;
+            if (len > 0) MemorySegment.copy(tso.frame, 0, dst, at, len);
+        }
+        if (len <= 0) return -1;
+        int flags = vq.header.get(ValueLayout.JAVA_BYTE, 0);
+        if (vq.header.get(ValueLayout.JAVA_BYTE, 1) != 0) return -1;        // gso_type without HOST_TSO
+        if ((flags & Protocol.HDR_F_NEEDS_CSUM) != 0 && !Checksum.complete(dst, at, len,
+                Short.toUnsignedInt(vq.header.get(SplitRing.U16, 6)), Short.toUnsignedInt(vq.header.get(SplitRing.U16, 8)))) {
+            return -1;                                                        // checksum offsets outside the frame
+        }
+        return len;
+    }
+
+    /**
+     * Cuts the large frame of chain {@code head} (HOST_TSO4/6) into segments from batch index
+     * {@code k}; returns the next index. A frame found in one buffer is copied into the segmenter's
+     * buffer first; its header is read again from there, never from guest memory twice.
+     */
+    private static int cut(SplitRing vq, MemoryTable mem, int head, int hdrLen, boolean oneBuffer, Batch batch, int k) {
+        TcpSegmenter tso = vq.tso;
+        int len = -1;
+        if (tso != null) {
+            len = oneBuffer ? copyIn(vq, mem, vq.walk(head, false, hdrLen + TcpSegmenter.MAX_FRAME), hdrLen, tso.frame, 0) : tso.copied;
+            int gso = vq.header.get(ValueLayout.JAVA_BYTE, 1) & 0xff;
+            int mss = Short.toUnsignedInt(vq.header.get(SplitRing.U16, 4));
+            if (len > 0 && tso.stage(gso, mss, len)) return tso.emit(batch, k);
+        }
+        if (len < 0) vq.badChains++;
+        vq.rxErrors++;
         return k;
     }
 

@@ -23,7 +23,8 @@ import static io.vswitch.vhostuser.SplitRing.U64;
  *   region 1: gpa 0x100000-0x1fffff   file offset 0x100000  frontend address UVA + gpa
  * ring r (0 = guest receive, 1 = guest transmit), size 256:
  *   desc 0x1000 + r*0x3000, avail 0x2000 + r*0x3000, used 0x3000 + r*0x3000
- * buffers: receive 0x10000 + i*2048, transmit 0x90000 + i*2048 (i < 256)
+ * buffers: receive 0x10000 + i*2048, transmit 0x90000 + i*2048 (i < 256),
+ *          large frames 0x120000 and 0x140000 (alternately, 128 KiB each)
  * </pre>
  */
 public final class GuestFrontend implements AutoCloseable {
@@ -33,6 +34,7 @@ public final class GuestFrontend implements AutoCloseable {
     public static final int SIZE = 256;
     static final long RX_BUFFERS = 0x10000;
     static final long TX_BUFFERS = 0x90000;
+    static final long LARGE_BUFFERS = 0x120000;
     static final int BUFFER = 2048;
     static final int HDR = 12;
     static final long FEATURES = 1L << Protocol.F_VERSION_1 | 1L << Protocol.F_MRG_RXBUF | 1L << Protocol.F_PROTOCOL_FEATURES
@@ -46,6 +48,7 @@ public final class GuestFrontend implements AutoCloseable {
     private int fd = -1;
     private final int[] availIdx = new int[2];
     private int txNext;
+    private int largeNext;
     private final int[] callFds = {-1, -1};
 
     public GuestFrontend() {
@@ -210,6 +213,27 @@ public final class GuestFrontend implements AutoCloseable {
         putDesc(1, i, at, HDR + frame.length, 0, 0);
         offer(1, i);
         return i;
+    }
+
+    /**
+     * Transmits a frame of up to 128 KiB as a chain of descriptors of {@code piece} bytes each (the
+     * header in the first), the way Linux sends a large TCP frame. Returns the head used.
+     */
+    int sendChain(byte[] header, byte[] frame, int piece) {
+        long at = LARGE_BUFFERS + (largeNext++ & 1) * 0x20000L;
+        write(at, header);
+        write(at + header.length, frame);
+        int total = header.length + frame.length;
+        int pieces = (total + piece - 1) / piece;
+        int head = txNext % SIZE;
+        for (int p = 0; p < pieces; p++) {
+            int i = (txNext + p) % SIZE;
+            boolean last = p == pieces - 1;
+            putDesc(1, i, at + (long) p * piece, last ? total - p * piece : piece, last ? 0 : SplitRing.F_NEXT, (i + 1) % SIZE);
+        }
+        txNext += pieces;
+        offer(1, head);
+        return head;
     }
 
     /** Offers {@code n} receive buffers of {@link #BUFFER} bytes (descriptors 0..n-1 of ring 0). */

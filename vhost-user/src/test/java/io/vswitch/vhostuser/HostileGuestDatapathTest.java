@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A real datapath with a PMD thread and three vhost-user ports on a NORMAL bridge: two well-behaved
  * guests exchange frames while the third fills both its rings with random descriptors (addresses,
- * lengths, flags, next indexes, head numbers). Every frame between the good guests arrives intact,
+ * lengths, flags, next indexes, head numbers; large-frame headers with TSO negotiated). Every frame between the good guests arrives intact,
  * the hostile guest's garbage is counted as errors, and the PMD keeps running.
  */
 class HostileGuestDatapathTest {
@@ -55,7 +55,9 @@ class HostileGuestDatapathTest {
             dp.addPort(new PortSpec("br0", NAMES[i], VhostUserPortProvider.SERVER, i + 1, null, -1, "", Map.of()));
             guests[i] = new GuestFrontend();
             guests[i].connect(dir.resolve(NAMES[i]).toString());
-            guests[i].handshake();
+            if (i < 2) guests[i].handshake();
+            else guests[i].handshake(GuestFrontend.FEATURES | 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4 | 1L << Protocol.F_HOST_TSO6,
+                    1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);   // the hostile one may send large frames
         }
     }
 
@@ -89,6 +91,13 @@ class HostileGuestDatapathTest {
                 int d = r.nextInt(GuestFrontend.SIZE);
                 long addr = r.nextBoolean() ? r.nextLong() : r.nextInt((int) GuestFrontend.MEMORY + 4096);
                 int len = r.nextBoolean() ? r.nextInt() : r.nextInt(3000);
+                if (addr >= 0 && addr + 128 < GuestFrontend.MEMORY && r.nextBoolean()) {
+                    // A virtio-net header announcing a large TCP frame, over random bytes.
+                    byte[] junk = new byte[128];
+                    r.nextBytes(junk);
+                    junk[1] = (byte) (r.nextBoolean() ? Protocol.GSO_TCPV4 : Protocol.GSO_TCPV6);
+                    evil.write(addr, junk);
+                }
                 evil.putDesc(ring, d, addr, len, r.nextInt(8), r.nextBoolean() ? r.nextInt(65536) : r.nextInt(GuestFrontend.SIZE));
                 evil.offer(ring, r.nextInt(10) == 0 ? r.nextInt(65536) : d);
             }

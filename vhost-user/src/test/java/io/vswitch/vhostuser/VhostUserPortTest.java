@@ -452,6 +452,54 @@ class VhostUserPortTest {
         assertEquals(1, counters.rxErrors.get());
     }
 
+    /** A virtio-net header announcing a large TCP frame (gso_type, gso_size), checksum left to us as Linux does. */
+    private static byte[] gsoHeader(int gsoType, int mss, int l4) {
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(GuestFrontend.HDR).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        h.put(0, (byte) Protocol.HDR_F_NEEDS_CSUM).put(1, (byte) gsoType).putShort(2, (short) (l4 + 32)).putShort(4, (short) mss)
+                .putShort(6, (short) l4).putShort(8, (short) 16);
+        return h.array();
+    }
+
+    /**
+     * HOST_TSO4/6: a guest hands over a 60000-byte TCP frame as a chain of 4 KiB descriptors; it leaves
+     * as 42 segments over two bursts, in order before the guest's next frame, and its buffers go back at
+     * once. A small frame with gso_type set in one descriptor is cut too.
+     */
+    @Test
+    void largeTcpFramesFromTheGuestAreCutIntoSegments() {
+        long tso = 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4 | 1L << Protocol.F_HOST_TSO6;
+        reconnect(GuestFrontend.FEATURES | tso, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        byte[] large = TcpSegmenterTest.tcpFrame(true, 0, 60_000, 0x18);
+        guest.sendChain(gsoHeader(Protocol.GSO_TCPV4, 1448, 34), large, 4096);
+        byte[] after = frame(1, 64);
+        guest.send(after);
+        assertEquals(Batch.MAX, receive());
+        assertEquals(34 + 32 + 1448, batch.length[0]);
+        assertEquals(1, guest.usedIdx(1), "the large frame's buffers are back with the guest; the next frame waits");
+        assertEquals(42 - Batch.MAX + 1, receive(), "the rest of the segments, then the next frame");
+        assertEquals(2, guest.usedIdx(1));
+        assertEquals(34 + 32 + 60_000 - 41 * 1448, batch.length[9]);
+        assertArrayEquals(after, rxFrame(10));
+        guest.send(gsoHeader(Protocol.GSO_TCPV6, 500, 54), TcpSegmenterTest.tcpFrame(false, 0, 1000, 0x10));
+        assertEquals(2, receive());
+        assertEquals(54 + 32 + 500, batch.length[1]);
+        assertEquals(2L, port.customStats().get("rx_tso_frames"));
+        assertEquals(44L, port.customStats().get("rx_tso_segments"));
+        assertEquals(0, counters.rxErrors.get());
+    }
+
+    /** A guest that did not negotiate TSO but sends a large frame anyway: dropped and counted. */
+    @Test
+    void aLargeFrameWithoutTsoNegotiatedIsDropped() {
+        guest.sendChain(gsoHeader(Protocol.GSO_TCPV4, 1448, 34), TcpSegmenterTest.tcpFrame(true, 0, 20_000, 0x10), 4096);
+        guest.send(gsoHeader(Protocol.GSO_TCPV4, 500, 34), TcpSegmenterTest.tcpFrame(true, 0, 1000, 0x10));
+        byte[] f = frame(1, 64);
+        guest.send(f);
+        assertEquals(1, receive());
+        assertArrayEquals(f, rxFrame(0));
+        assertEquals(2, counters.rxErrors.get());
+    }
+
     /** The UDP checksum of an IPv4 frame, computed from scratch. */
     private static int udpChecksum(byte[] f) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(f);

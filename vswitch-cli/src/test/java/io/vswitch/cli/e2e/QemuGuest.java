@@ -52,6 +52,13 @@ final class QemuGuest implements AutoCloseable {
         return console.await("ECHO-([A-Za-z0-9]*)-END", from, 60_000).group(1);
     }
 
+    /** Sends {@code kib} KiB of zeros to the TCP echo server at {@code ip}; returns how many bytes came back. */
+    long tcpBulk(String ip, int kib) {
+        int from = console.mark();
+        console.type("echo BULK-$(dd if=/dev/zero bs=1024 count=" + kib + " 2>/dev/null | nc -w 3 " + ip + " 7 | wc -c)-END");
+        return Long.parseLong(console.await("BULK-\\s*([0-9]+)-END", from, 120_000).group(1));
+    }
+
     @Override
     public void close() {
         console.close();

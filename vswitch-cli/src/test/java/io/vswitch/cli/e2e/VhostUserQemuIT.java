@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two real Linux guests under QEMU (TCG) ping each other through the switch: guest A on a
@@ -59,6 +60,14 @@ class VhostUserQemuIT {
         assertEquals("up", state, port + ": " + sw.vsctl("list", "Interface", port).out());
     }
 
+    /** Large TCP frames the switch cut into segments for a port's guest (dpctl/show -s). */
+    private long tsoFrames(String port) {
+        String s = sw.appctl("dpctl/show", "-s").ok().out();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(": " + port + " \\(dpdkvhostuser(?:client)?\\)\\n(?:\\s+.*\\n)*?\\s+rx_tso_frames:(\\d+)").matcher(s);
+        assertTrue(m.find(), s);
+        return Long.parseLong(m.group(1));
+    }
+
     /** Pings until one succeeds (ARP, links settling), then requires a loss-free ping. */
     private void pingBothWays(String when) {
         for (int i = 0; i < 10 && b.ping("10.20.0.1", 1) != 0; i++) Sh.sleep(500);
@@ -81,6 +90,11 @@ class VhostUserQemuIT {
         assertEquals(1, Long.decode(features.replace("\"", "")) & 1, "the guest leaves checksums to the switch (CSUM)");
         // TCP from B to A's echo server: B's kernel leaves the checksums to us (CSUM), A's verifies them.
         assertEquals("vsw42", b.tcpEcho("10.20.0.1", "vsw42"), "TCP through the switch with checksums completed by it");
+        // Bulk TCP both ways: both kernels hand over large frames (HOST_TSO4), the switch cuts them into
+        // segments, and each kernel's TCP verifies every segment's checksums and sequence numbers.
+        assertEquals(1L << 11, Long.decode(features.replace("\"", "")) & 1L << 11, "the guest sends large TCP frames (HOST_TSO4)");
+        assertEquals(512 * 1024, b.tcpBulk("10.20.0.1", 512), "512 KiB echoed through the switch");
+        assertTrue(tsoFrames("vhua") > 0 && tsoFrames("vhub") > 0, sw.appctl("dpctl/show", "-s").out());
 
         a.close();
         a = guestA();
