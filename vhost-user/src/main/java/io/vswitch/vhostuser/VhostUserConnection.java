@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
 import static io.vswitch.vhostuser.Protocol.*;
-import static io.vswitch.vhostuser.SplitRing.U32;
+import static io.vswitch.vhostuser.Virtqueue.U32;
 
 /**
  * The thread that owns a vhost-user port's socket. In server mode ({@code dpdkvhostuser}) it listens

@@ -6,8 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 import static io.vswitch.vhostuser.Protocol.*;
-import static io.vswitch.vhostuser.SplitRing.U32;
-import static io.vswitch.vhostuser.SplitRing.U64;
+import static io.vswitch.vhostuser.Virtqueue.U32;
+import static io.vswitch.vhostuser.Virtqueue.U64;
 
 /**
  * The backend side of one vhost-user connection: answers the frontend's messages and configures the
@@ -29,7 +29,7 @@ final class VhostUserDevice {
     }
 
     private final String port;
-    final SplitRing[] rings = new SplitRing[2 * MAX_QUEUE_PAIRS];
+    final Virtqueue[] rings = new Virtqueue[2 * MAX_QUEUE_PAIRS];
     /** Negotiated; written by the connection thread, read by status. */
     volatile long features;
     volatile long protocolFeatures;
@@ -52,7 +52,7 @@ final class VhostUserDevice {
 
     VhostUserDevice(String port) {
         this.port = port;
-        for (int i = 0; i < rings.length; i++) rings[i] = new SplitRing(i);
+        for (int i = 0; i < rings.length; i++) rings[i] = new Virtqueue(i);
     }
 
     /**
@@ -100,7 +100,7 @@ final class VhostUserDevice {
         return p.get(U32, off);
     }
 
-    private SplitRing ring(int index) {
+    private Virtqueue ring(int index) {
         if (index < 0 || index >= rings.length) throw new Refused("vring index " + index + " (0 to " + (rings.length - 1) + " allowed)");
         return rings[index];
     }
@@ -127,7 +127,7 @@ final class VhostUserDevice {
                 mergeable = (f & (1L << F_MRG_RXBUF)) != 0;
                 boolean eventIdx = (f & (1L << F_EVENT_IDX)) != 0;
                 boolean tso = (f & (1L << F_HOST_TSO4 | 1L << F_HOST_TSO6)) != 0;
-                for (SplitRing r : rings) {
+                for (Virtqueue r : rings) {
                     // Odd rings carry the guest's frames to us; 64 KiB each, so only when negotiated.
                     TcpSegmenter segmenter = tso && (r.index & 1) == 1 && r.tso == null ? new TcpSegmenter() : r.tso;
                     update(r, () -> {
@@ -164,22 +164,22 @@ final class VhostUserDevice {
                 }
                 DirtyLog old = log;
                 log = next;
-                for (SplitRing r : rings) update(r, () -> { });
+                for (Virtqueue r : rings) update(r, () -> { });
                 if (old != null) old.unmap();            // no PMD holds it: each ring's lock was taken since
                 LOG.log(System.Logger.Level.INFO, port + ": dirty-page log of " + size64 + " bytes (live migration)");
                 return 0;                                // QEMU expects an empty reply
             }
             case SET_LOG_FD -> { }                       // an eventfd for log syncs we never need; closed
             case SET_VRING_NUM -> {
-                SplitRing r = ring(u32(p, size, 0));
+                Virtqueue r = ring(u32(p, size, 0));
                 int num = u32(p, size, 4);
-                if (num < 1 || num > SplitRing.MAX_SIZE || Integer.bitCount(num) != 1) {
-                    throw new Refused("vring " + r.index + " size " + num + " (a power of 2 up to " + SplitRing.MAX_SIZE + " is required)");
+                if (num < 1 || num > Virtqueue.MAX_SIZE || Integer.bitCount(num) != 1) {
+                    throw new Refused("vring " + r.index + " size " + num + " (a power of 2 up to " + Virtqueue.MAX_SIZE + " is required)");
                 }
                 update(r, () -> r.size = num);
             }
             case SET_VRING_ADDR -> {
-                SplitRing r = ring(u32(p, size, 0));
+                Virtqueue r = ring(u32(p, size, 0));
                 long desc = u64(p, size, 8);
                 long used = u64(p, size, 16);
                 long avail = u64(p, size, 24);
@@ -193,7 +193,7 @@ final class VhostUserDevice {
                 });
             }
             case SET_VRING_BASE -> {
-                SplitRing r = ring(u32(p, size, 0));
+                Virtqueue r = ring(u32(p, size, 0));
                 int base = u32(p, size, 4);
                 update(r, () -> {
                     r.lastAvail = base & 0xffff;
@@ -201,7 +201,7 @@ final class VhostUserDevice {
                 });
             }
             case GET_VRING_BASE -> {
-                SplitRing r = ring(u32(p, size, 0));
+                Virtqueue r = ring(u32(p, size, 0));
                 int[] base = new int[1];
                 update(r, () -> {
                     r.started = false;
@@ -215,7 +215,7 @@ final class VhostUserDevice {
             }
             case SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR -> {
                 long v = u64(p, size, 0);
-                SplitRing r = ring((int) (v & VRING_INDEX_MASK));
+                Virtqueue r = ring((int) (v & VRING_INDEX_MASK));
                 int fd = (v & VRING_NOFD) != 0 ? -1 : take(fds, 0);
                 if (request == SET_VRING_CALL) {
                     update(r, () -> {
@@ -237,7 +237,7 @@ final class VhostUserDevice {
                 }
             }
             case SET_VRING_ENABLE -> {
-                SplitRing r = ring(u32(p, size, 0));
+                Virtqueue r = ring(u32(p, size, 0));
                 boolean enable = u32(p, size, 4) != 0;
                 update(r, () -> r.enabled = enable);
             }
@@ -269,8 +269,8 @@ final class VhostUserDevice {
      * a backend before us used it (we restarted, the guest did not; DPDK frontends then send base 0).
      * Continue from what the guest has seen, as DPDK's backend does.
      */
-    private void adoptUsedIndex(SplitRing r) {
-        int usedIdx = Short.toUnsignedInt(r.used.get(SplitRing.U16, 2));
+    private void adoptUsedIndex(Virtqueue r) {
+        int usedIdx = Short.toUnsignedInt(r.used.get(Virtqueue.U16, 2));
         if (usedIdx != r.lastUsed) {
             LOG.log(System.Logger.Level.INFO, port + ": vring " + r.index + " resumes at used index " + usedIdx + " (base was " + r.lastUsed + ")");
             r.lastUsed = usedIdx;
@@ -294,13 +294,13 @@ final class VhostUserDevice {
         }
         MemoryTable old = memory;
         memory = next;
-        for (SplitRing r : rings) update(r, () -> r.memory = next);
+        for (Virtqueue r : rings) update(r, () -> r.memory = next);
         old.unmap();                                     // no PMD holds it: each ring's lock was taken since
         LOG.log(System.Logger.Level.INFO, port + ": guest memory: " + n + " region(s), " + (next.totalSize() >> 20) + " MiB");
     }
 
     /** Changes a ring under its lock and recomputes what PMDs see. */
-    private void update(SplitRing r, Runnable change) {
+    private void update(Virtqueue r, Runnable change) {
         r.lock();
         try {
             change.run();
@@ -327,7 +327,7 @@ final class VhostUserDevice {
 
     /** Forgets the connection: rings stopped, descriptors closed, guest memory unmapped. */
     void reset() {
-        for (SplitRing r : rings) {
+        for (Virtqueue r : rings) {
             r.lock();
             try {
                 closeFd(r.kickFd);

@@ -58,7 +58,7 @@ final class VhostUserPort implements Port {
     @Override
     public int rxBurst(int queue, Batch batch, PmdIo io) {
         VhostUserDevice d = device;
-        SplitRing vq = d.rings[2 * queue + 1];
+        Virtqueue vq = d.rings[2 * queue + 1];
         if (!vq.tryLock()) return 0;                    // being reconfigured: skip it this time
         int n = 0;
         try {
@@ -105,7 +105,7 @@ final class VhostUserPort implements Port {
     @Override
     public int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count) {
         VhostUserDevice d = device;
-        SplitRing vq = d.rings[2 * (io.pmdIndex % d.queuePairs)];
+        Virtqueue vq = d.rings[2 * (io.pmdIndex % d.queuePairs)];
         vq.lock();                                       // held by another PMD for one burst at most
         int sent = 0;
         int stop = 0;
@@ -166,7 +166,7 @@ final class VhostUserPort implements Port {
         s.put("num_negotiated_tx_queues", Integer.toString(d.queuePairs));
         if (d.mtu > 0) s.put("mtu", Integer.toString(d.mtu));
         for (int q = 0; q < 2 * d.queuePairs; q++) {
-            SplitRing r = d.rings[q];
+            Virtqueue r = d.rings[q];
             if (r.size > 0) s.put("vring_" + q + "_size", Integer.toString(r.size));
         }
         s.put("admin_state", "up");
@@ -180,7 +180,7 @@ final class VhostUserPort implements Port {
         long interrupts = 0;
         long tsoFrames = 0;
         long tsoSegments = 0;
-        for (SplitRing r : device.rings) {
+        for (Virtqueue r : device.rings) {
             bad += r.badChains;
             interrupts += r.interrupts;
             TcpSegmenter tso = r.tso;

@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Moves virtio-net frames between a {@link SplitRing} in guest memory and switch memory, copying
+ * Moves virtio-net frames between a {@link Virtqueue} in guest memory and switch memory, copying
  * (virtio 1.x section 5.1.6). Every frame in guest memory starts with a virtio-net header: 12 bytes
  * when VERSION_1 or MRG_RXBUF is negotiated ({@code num_buffers} at byte 10), else 10. Offloads offered:
  * CSUM, a guest may leave a TCP/UDP checksum to us ({@code NEEDS_CSUM}, {@code csum_start},
@@ -32,7 +32,7 @@ final class VirtioNet {
      * (from index 0); returns how many. Every head taken is returned to the guest, good or bad; bad
      * chains and frames are counted in {@code vq.rxErrors}.
      */
-    static int receive(SplitRing vq, int hdrLen, Batch batch) {
+    static int receive(Virtqueue vq, int hdrLen, Batch batch) {
         TcpSegmenter tso = vq.tso;
         int k = 0;
         if (tso != null && tso.pending()) {
@@ -81,7 +81,7 @@ final class VirtioNet {
                 // read each header field we use once (the guest may be changing them meanwhile).
                 MemorySegment g = mem.segment(r);
                 long off = mem.offset(r, vq.firstAddr[i]);
-                int hdr = Short.toUnsignedInt(g.get(SplitRing.U16, off));     // flags | gso_type << 8
+                int hdr = Short.toUnsignedInt(g.get(Virtqueue.U16, off));     // flags | gso_type << 8
                 if (hdr >>> 8 != 0) {
                     len = LARGE;
                 } else {
@@ -89,8 +89,8 @@ final class VirtioNet {
                     int csumStart = 0;
                     int csumOffset = 0;
                     if ((hdr & Protocol.HDR_F_NEEDS_CSUM) != 0) {
-                        csumStart = Short.toUnsignedInt(g.get(SplitRing.U16, off + 6));
-                        csumOffset = Short.toUnsignedInt(g.get(SplitRing.U16, off + 8));
+                        csumStart = Short.toUnsignedInt(g.get(Virtqueue.U16, off + 6));
+                        csumOffset = Short.toUnsignedInt(g.get(Virtqueue.U16, off + 8));
                     }
                     MemorySegment.copy(g, off + hdrLen, dst, at, len);
                     if ((hdr & Protocol.HDR_F_NEEDS_CSUM) != 0 && !Checksum.complete(dst, at, len, csumStart, csumOffset)) len = -1;
@@ -126,7 +126,7 @@ final class VirtioNet {
      * guest left to us; returns its length, -1 if malformed, or {@link #LARGE} for a frame to cut
      * (then it is in the segmenter's buffer already).
      */
-    private static int receiveChain(SplitRing vq, MemoryTable mem, int head, int hdrLen, MemorySegment dst, long at) {
+    private static int receiveChain(Virtqueue vq, MemoryTable mem, int head, int hdrLen, MemorySegment dst, long at) {
         TcpSegmenter tso = vq.tso;
         int len;
         if (tso == null) {
@@ -146,7 +146,7 @@ final class VirtioNet {
         int flags = vq.header.get(ValueLayout.JAVA_BYTE, 0);
         if (vq.header.get(ValueLayout.JAVA_BYTE, 1) != 0) return -1;        // gso_type without HOST_TSO
         if ((flags & Protocol.HDR_F_NEEDS_CSUM) != 0 && !Checksum.complete(dst, at, len,
-                Short.toUnsignedInt(vq.header.get(SplitRing.U16, 6)), Short.toUnsignedInt(vq.header.get(SplitRing.U16, 8)))) {
+                Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 6)), Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 8)))) {
             return -1;                                                        // checksum offsets outside the frame
         }
         return len;
@@ -157,13 +157,13 @@ final class VirtioNet {
      * {@code k}; returns the next index. A frame found in one buffer is copied into the segmenter's
      * buffer first; its header is read again from there, never from guest memory twice.
      */
-    private static int cut(SplitRing vq, MemoryTable mem, int head, int hdrLen, boolean oneBuffer, Batch batch, int k) {
+    private static int cut(Virtqueue vq, MemoryTable mem, int head, int hdrLen, boolean oneBuffer, Batch batch, int k) {
         TcpSegmenter tso = vq.tso;
         int len = -1;
         if (tso != null) {
             len = oneBuffer ? copyIn(vq, mem, vq.walk(head, false, hdrLen + TcpSegmenter.MAX_FRAME), hdrLen, tso.frame, 0) : tso.copied;
             int gso = vq.header.get(ValueLayout.JAVA_BYTE, 1) & 0xff;
-            int mss = Short.toUnsignedInt(vq.header.get(SplitRing.U16, 4));
+            int mss = Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 4));
             if (len > 0 && tso.stage(gso, mss, len)) return tso.emit(batch, k);
         }
         if (len < 0) vq.badChains++;
@@ -172,7 +172,7 @@ final class VirtioNet {
     }
 
     /** Copies the chain collected in {@code vq} minus its header into {@code dst}; the frame length, or -1. */
-    private static int copyIn(SplitRing vq, MemoryTable mem, int pieces, int hdrLen, MemorySegment dst, long at) {
+    private static int copyIn(Virtqueue vq, MemoryTable mem, int pieces, int hdrLen, MemorySegment dst, long at) {
         if (pieces <= 0) return -1;
         int skip = hdrLen;
         int len = 0;
@@ -202,7 +202,7 @@ final class VirtioNet {
      * index after the last frame delivered. {@code vq.stopReason} says why it stopped early: {@link #FULL}
      * (no buffers: worth a retry) or {@link #BAD} (a malformed buffer chain, consumed).
      */
-    static int transmit(SplitRing vq, int hdrLen, boolean mergeable, MemorySegment src, long[] offsets, int[] lengths,
+    static int transmit(Virtqueue vq, int hdrLen, boolean mergeable, MemorySegment src, long[] offsets, int[] lengths,
                         int from, int count) {
         vq.stopReason = 0;
         int pending = vq.pending();
@@ -212,13 +212,13 @@ final class VirtioNet {
             return from;
         }
         MemoryTable mem = vq.memory;
-        int ahead = Math.min(pending, Math.min(count - from, SplitRing.BURST));
+        int ahead = Math.min(pending, Math.min(count - from, Virtqueue.BURST));
         vq.readAhead(0, ahead);
         // Touch where each buffer's frame will start, so that the misses on buffers the guest's core
         // last wrote overlap instead of stalling the copies one at a time (as receive does).
         int touched = 0;
         for (int t = 0; t < ahead; t++) {
-            if (vq.firstFlags[t] != SplitRing.F_WRITE) continue;
+            if (vq.firstFlags[t] != Virtqueue.F_WRITE) continue;
             long addr = vq.firstAddr[t];
             int r = mem.region(addr, hdrLen + 1);
             if (r >= 0) {
@@ -241,7 +241,7 @@ final class VirtioNet {
             int buffers = 0;
             int hdrRegion = -1;
             long hdrOffset = 0;
-            if (taken < ahead && vq.firstFlags[taken] == SplitRing.F_WRITE
+            if (taken < ahead && vq.firstFlags[taken] == Virtqueue.F_WRITE
                     && Integer.toUnsignedLong(vq.firstLen[taken]) >= hdrLen + len) {
                 // One buffer in one region, large enough for header and frame (the common case).
                 long addr = vq.firstAddr[taken];
@@ -250,8 +250,8 @@ final class VirtioNet {
                     MemorySegment g = mem.segment(r);
                     long off = mem.offset(r, addr);
                     MemorySegment.copy(src, srcOff, g, off + hdrLen, len);
-                    g.set(SplitRing.U64, off, 0L);
-                    if (hdrLen == 12) g.set(SplitRing.U32, off + 8, 1 << 16); else g.set(SplitRing.U16, off + 8, (short) 0);
+                    g.set(Virtqueue.U64, off, 0L);
+                    if (hdrLen == 12) g.set(Virtqueue.U32, off + 8, 1 << 16); else g.set(Virtqueue.U16, off + 8, (short) 0);
                     if (vq.log != null) vq.log.mark(addr, hdrLen + len);
                     vq.putUsed(usedCount++, vq.heads[taken++], hdrLen + len);
                     continue;
@@ -289,15 +289,15 @@ final class VirtioNet {
                 buffers++;
             }
             MemorySegment h = mem.segment(hdrRegion);
-            h.set(SplitRing.U64, hdrOffset, 0L);
-            if (hdrLen == 12) h.set(SplitRing.U32, hdrOffset + 8, buffers << 16); else h.set(SplitRing.U16, hdrOffset + 8, (short) 0);
+            h.set(Virtqueue.U64, hdrOffset, 0L);
+            if (hdrLen == 12) h.set(Virtqueue.U32, hdrOffset + 8, buffers << 16); else h.set(Virtqueue.U16, hdrOffset + 8, (short) 0);
         }
         if (usedCount > 0) vq.publishUsed(usedCount, taken);
         return j;
     }
 
     /** Writes up to {@code left} bytes into the chain's pieces after {@code skip} bytes; the count, or -1. */
-    private static int fill(SplitRing vq, MemoryTable mem, int pieces, int skip, MemorySegment src, long srcOff, int left) {
+    private static int fill(Virtqueue vq, MemoryTable mem, int pieces, int skip, MemorySegment src, long srcOff, int left) {
         if (pieces <= 0) return -1;
         int written = 0;
         for (int p = 0; p < pieces && written < left; p++) {

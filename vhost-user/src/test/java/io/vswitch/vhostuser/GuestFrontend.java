@@ -9,9 +9,9 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
-import static io.vswitch.vhostuser.SplitRing.U16;
-import static io.vswitch.vhostuser.SplitRing.U32;
-import static io.vswitch.vhostuser.SplitRing.U64;
+import static io.vswitch.vhostuser.Virtqueue.U16;
+import static io.vswitch.vhostuser.Virtqueue.U32;
+import static io.vswitch.vhostuser.Virtqueue.U64;
 
 /**
  * A vhost-user frontend written for the tests: it plays a guest's virtio-net driver with full control
@@ -229,7 +229,7 @@ public final class GuestFrontend implements AutoCloseable {
         for (int p = 0; p < pieces; p++) {
             int i = (txNext + p) % SIZE;
             boolean last = p == pieces - 1;
-            putDesc(1, i, at + (long) p * piece, last ? total - p * piece : piece, last ? 0 : SplitRing.F_NEXT, (i + 1) % SIZE);
+            putDesc(1, i, at + (long) p * piece, last ? total - p * piece : piece, last ? 0 : Virtqueue.F_NEXT, (i + 1) % SIZE);
         }
         txNext += pieces;
         offer(1, head);
@@ -239,7 +239,7 @@ public final class GuestFrontend implements AutoCloseable {
     /** Offers {@code n} receive buffers of {@link #BUFFER} bytes (descriptors 0..n-1 of ring 0). */
     public void postRxBuffers(int n) {
         for (int i = 0; i < n; i++) {
-            putDesc(0, i, RX_BUFFERS + (long) i * BUFFER, BUFFER, SplitRing.F_WRITE, 0);
+            putDesc(0, i, RX_BUFFERS + (long) i * BUFFER, BUFFER, Virtqueue.F_WRITE, 0);
             offer(0, i);
         }
     }

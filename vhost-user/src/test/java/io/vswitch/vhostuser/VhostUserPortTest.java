@@ -173,7 +173,7 @@ class VhostUserPortTest {
     void aFrameLargerThanOneBufferIsMergedAcrossBuffers() {
         // Small buffers: 1000 bytes each, so a 2000-byte frame plus header takes three.
         for (int i = 0; i < 3; i++) {
-            guest.putDesc(0, i, GuestFrontend.RX_BUFFERS + i * 2048L, 1000, SplitRing.F_WRITE, 0);
+            guest.putDesc(0, i, GuestFrontend.RX_BUFFERS + i * 2048L, 1000, Virtqueue.F_WRITE, 0);
             guest.offer(0, i);
         }
         byte[] f = frame(7, 2000);
@@ -207,7 +207,7 @@ class VhostUserPortTest {
     @Test
     void aReceiveBufferCrossingTwoMemoryRegionsIsFilledPiecewise() {
         long at = GuestFrontend.REGION - 40;                  // header and 28 frame bytes in region 0, the rest in region 1
-        guest.putDesc(0, 0, at, 2048, SplitRing.F_WRITE, 0);
+        guest.putDesc(0, 0, at, 2048, Virtqueue.F_WRITE, 0);
         guest.offer(0, 0);
         byte[] f = frame(5, 300);
         assertEquals(1, transmit(f));
@@ -225,10 +225,10 @@ class VhostUserPortTest {
         guest.mem.asSlice(data, GuestFrontend.HDR).fill((byte) 0);
         guest.write(data + GuestFrontend.HDR, f);
         // Header alone, then the frame in two pieces, as Linux posts with indirect descriptors.
-        putTableDesc(table, 0, data, GuestFrontend.HDR, SplitRing.F_NEXT, 1);
-        putTableDesc(table, 1, data + GuestFrontend.HDR, 100, SplitRing.F_NEXT, 2);
+        putTableDesc(table, 0, data, GuestFrontend.HDR, Virtqueue.F_NEXT, 1);
+        putTableDesc(table, 1, data + GuestFrontend.HDR, 100, Virtqueue.F_NEXT, 2);
         putTableDesc(table, 2, data + GuestFrontend.HDR + 100, 200, 0, 0);
-        guest.putDesc(1, 0, table, 48, SplitRing.F_INDIRECT, 0);
+        guest.putDesc(1, 0, table, 48, Virtqueue.F_INDIRECT, 0);
         guest.offer(1, 0);
         assertEquals(1, receive());
         assertArrayEquals(f, rxFrame(0));
@@ -236,10 +236,10 @@ class VhostUserPortTest {
 
     private void putTableDesc(long table, int i, long addr, int len, int flags, int next) {
         long at = table + 16L * i;
-        guest.mem.set(SplitRing.U64, at, addr);
-        guest.mem.set(SplitRing.U32, at + 8, len);
-        guest.mem.set(SplitRing.U16, at + 12, (short) flags);
-        guest.mem.set(SplitRing.U16, at + 14, (short) next);
+        guest.mem.set(Virtqueue.U64, at, addr);
+        guest.mem.set(Virtqueue.U32, at + 8, len);
+        guest.mem.set(Virtqueue.U16, at + 12, (short) flags);
+        guest.mem.set(Virtqueue.U16, at + 14, (short) next);
     }
 
     /**
@@ -254,23 +254,23 @@ class VhostUserPortTest {
             () -> guest.putDesc(1, 200, GuestFrontend.MEMORY - 20, 100, 0, 0),                  // runs off the end
             () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 0xffff_fff0, 0, 0),           // huge length
             () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 0, 0, 0),                     // zero length
-            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 100, SplitRing.F_WRITE, 0),   // device-writable in a tx chain
+            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 100, Virtqueue.F_WRITE, 0),   // device-writable in a tx chain
             () -> {                                                                            // a loop
-                guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 201);
-                guest.putDesc(1, 201, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 200);
+                guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 20, Virtqueue.F_NEXT, 201);
+                guest.putDesc(1, 201, GuestFrontend.TX_BUFFERS, 20, Virtqueue.F_NEXT, 200);
             },
-            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 999),   // next outside the table
-            () -> guest.putDesc(1, 200, table, 40, SplitRing.F_INDIRECT, 0),                    // partial indirect descriptor
-            () -> guest.putDesc(1, 200, 0x4000_0000L, 32, SplitRing.F_INDIRECT, 0),             // indirect table outside memory
-            () -> guest.putDesc(1, 200, GuestFrontend.REGION - 16, 32, SplitRing.F_INDIRECT, 0), // indirect table across regions
+            () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 20, Virtqueue.F_NEXT, 999),   // next outside the table
+            () -> guest.putDesc(1, 200, table, 40, Virtqueue.F_INDIRECT, 0),                    // partial indirect descriptor
+            () -> guest.putDesc(1, 200, 0x4000_0000L, 32, Virtqueue.F_INDIRECT, 0),             // indirect table outside memory
+            () -> guest.putDesc(1, 200, GuestFrontend.REGION - 16, 32, Virtqueue.F_INDIRECT, 0), // indirect table across regions
             () -> {                                                                            // nested indirect
-                putTableDesc(table, 0, table + 64, 16, SplitRing.F_INDIRECT, 0);
-                guest.putDesc(1, 200, table, 16, SplitRing.F_INDIRECT, 0);
+                putTableDesc(table, 0, table + 64, 16, Virtqueue.F_INDIRECT, 0);
+                guest.putDesc(1, 200, table, 16, Virtqueue.F_INDIRECT, 0);
             },
             () -> {                                                                            // indirect table that loops
-                putTableDesc(table, 0, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 1);
-                putTableDesc(table, 1, GuestFrontend.TX_BUFFERS, 20, SplitRing.F_NEXT, 0);
-                guest.putDesc(1, 200, table, 32, SplitRing.F_INDIRECT, 0);
+                putTableDesc(table, 0, GuestFrontend.TX_BUFFERS, 20, Virtqueue.F_NEXT, 1);
+                putTableDesc(table, 1, GuestFrontend.TX_BUFFERS, 20, Virtqueue.F_NEXT, 0);
+                guest.putDesc(1, 200, table, 32, Virtqueue.F_INDIRECT, 0);
             },
             () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, 5, 0, 0),                     // shorter than the header
             () -> guest.putDesc(1, 200, GuestFrontend.TX_BUFFERS, GuestFrontend.HDR + 3, 0, 0), // a runt frame
@@ -299,7 +299,7 @@ class VhostUserPortTest {
 
     @Test
     void hostileReceiveBuffersAreCountedAndDoNotStopLaterFrames() {
-        guest.putDesc(0, 0, 0x4000_0000L, 2048, SplitRing.F_WRITE, 0);   // outside memory
+        guest.putDesc(0, 0, 0x4000_0000L, 2048, Virtqueue.F_WRITE, 0);   // outside memory
         guest.offer(0, 0);
         assertEquals(0, transmit(frame(1, 64)));
         assertEquals(1, counters.txErrors.get());
@@ -309,7 +309,7 @@ class VhostUserPortTest {
         guest.offer(0, 1);
         assertEquals(0, transmit(frame(2, 64)));
         assertEquals(2, counters.txErrors.get());
-        guest.putDesc(0, 2, GuestFrontend.RX_BUFFERS + 2 * 2048, 2048, SplitRing.F_WRITE, 0);
+        guest.putDesc(0, 2, GuestFrontend.RX_BUFFERS + 2 * 2048, 2048, Virtqueue.F_WRITE, 0);
         guest.offer(0, 2);
         byte[] f = frame(3, 64);
         assertEquals(1, transmit(f));

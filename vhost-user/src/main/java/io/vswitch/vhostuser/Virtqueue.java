@@ -31,7 +31,7 @@ import java.nio.ByteOrder;
  * must be whole descriptors inside one region and may not nest; addresses are checked against the
  * memory table by {@link MemoryTable}. A bad chain is an error for that packet only.
  */
-public final class SplitRing {
+public final class Virtqueue {
     public static final int MAX_SIZE = 32768;
     /** Longest descriptor chain accepted (Linux uses at most 19, DPDK's limit is 256). */
     public static final int MAX_CHAIN = 256;
@@ -54,7 +54,7 @@ public final class SplitRing {
 
     static {
         try {
-            LOCK = MethodHandles.lookup().findVarHandle(SplitRing.class, "lock", int.class);
+            LOCK = MethodHandles.lookup().findVarHandle(Virtqueue.class, "lock", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -122,7 +122,7 @@ public final class SplitRing {
     /** Why the last transmit stopped early ({@link VirtioNet#FULL}, {@link VirtioNet#BAD}) or 0. */
     int stopReason;
 
-    SplitRing(int index) {
+    Virtqueue(int index) {
         this.index = index;
     }
 
