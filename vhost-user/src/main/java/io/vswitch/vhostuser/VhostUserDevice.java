@@ -127,11 +127,13 @@ final class VhostUserDevice {
                 mergeable = (f & (1L << F_MRG_RXBUF)) != 0;
                 boolean eventIdx = (f & (1L << F_EVENT_IDX)) != 0;
                 boolean tso = (f & (1L << F_HOST_TSO4 | 1L << F_HOST_TSO6)) != 0;
+                boolean packed = (f & (1L << F_RING_PACKED)) != 0;
                 for (Virtqueue r : rings) {
                     // Odd rings carry the guest's frames to us; 64 KiB each, so only when negotiated.
                     TcpSegmenter segmenter = tso && (r.index & 1) == 1 && r.tso == null ? new TcpSegmenter() : r.tso;
                     update(r, () -> {
                         r.eventIdx = eventIdx;
+                        r.packed = packed;
                         r.tso = segmenter;
                     });
                 }
@@ -173,8 +175,10 @@ final class VhostUserDevice {
             case SET_VRING_NUM -> {
                 Virtqueue r = ring(u32(p, size, 0));
                 int num = u32(p, size, 4);
-                if (num < 1 || num > Virtqueue.MAX_SIZE || Integer.bitCount(num) != 1) {
-                    throw new Refused("vring " + r.index + " size " + num + " (a power of 2 up to " + Virtqueue.MAX_SIZE + " is required)");
+                boolean packed = (features & (1L << F_RING_PACKED)) != 0;
+                if (num < 1 || num > Virtqueue.MAX_SIZE || !packed && Integer.bitCount(num) != 1) {
+                    throw new Refused("vring " + r.index + " size " + num + " (" + (packed ? "1" : "a power of 2")
+                            + " up to " + Virtqueue.MAX_SIZE + " is required)");
                 }
                 update(r, () -> r.size = num);
             }
@@ -195,17 +199,14 @@ final class VhostUserDevice {
             case SET_VRING_BASE -> {
                 Virtqueue r = ring(u32(p, size, 0));
                 int base = u32(p, size, 4);
-                update(r, () -> {
-                    r.lastAvail = base & 0xffff;
-                    r.lastUsed = base & 0xffff;
-                });
+                update(r, () -> r.setBase(base));
             }
             case GET_VRING_BASE -> {
                 Virtqueue r = ring(u32(p, size, 0));
                 int[] base = new int[1];
                 update(r, () -> {
                     r.started = false;
-                    base[0] = r.lastAvail;
+                    base[0] = r.base();
                     closeFd(r.kickFd);
                     r.kickFd = -1;
                 });
@@ -278,6 +279,16 @@ final class VhostUserDevice {
         }
     }
 
+    /** The same for a packed ring, whose state is only in its descriptors' flags (see {@link Virtqueue#packedResumePoint}). */
+    private void adoptPackedPosition(Virtqueue r) {
+        int resume = r.packedResumePoint();
+        if (resume < 0) return;
+        LOG.log(System.Logger.Level.INFO, port + ": vring " + r.index + " resumes at position " + (resume & 0x7fff) + " wrap "
+                + (resume >>> 15) + " (base was " + r.lastAvail + " wrap " + (r.availWrap ? 1 : 0) + ")");
+        r.lastAvail = r.lastUsed = resume & 0x7fff;
+        r.availWrap = r.usedWrap = (resume & 0x8000) != 0;
+    }
+
     private void setMemTable(MemorySegment p, int size, int[] fds) {
         int n = u32(p, size, 0);
         if (n < 1 || n > MemoryTable.MAX_REGIONS) throw new Refused(n + " memory regions (1 to " + MemoryTable.MAX_REGIONS + " allowed)");
@@ -308,7 +319,8 @@ final class VhostUserDevice {
             r.log = (features & (1L << F_LOG_ALL)) != 0 ? log : null;
             r.refresh();
             if (r.ready && r.syncUsed) {
-                adoptUsedIndex(r);
+                if (r.packed) adoptPackedPosition(r);
+                else adoptUsedIndex(r);
                 r.syncUsed = false;
             }
         } finally {
@@ -337,6 +349,8 @@ final class VhostUserDevice {
                 r.size = 0;
                 r.started = r.enabled = r.syncUsed = false;
                 r.lastAvail = r.lastUsed = 0;
+                r.availWrap = r.usedWrap = true;
+                r.packed = false;
                 r.memory = MemoryTable.EMPTY;
                 r.log = null;
                 if (r.tso != null) r.tso.clear();

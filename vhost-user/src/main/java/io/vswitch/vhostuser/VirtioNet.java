@@ -39,18 +39,16 @@ final class VirtioNet {
             k = tso.emit(batch, 0);                           // what is left of the last large frame first
             if (k == Batch.MAX) return k;
         }
-        int pending = vq.pending();
-        if (pending <= 0) {
-            if (pending < 0 && vq.newBadAvail()) {
+        int n = vq.available(0, Batch.MAX - k);
+        if (n <= 0) {
+            if (n < 0 && vq.newBadAvail()) {
                 vq.badChains++;
                 vq.rxErrors++;
             }
             return k;
         }
-        int n = Math.min(pending, Batch.MAX - k);
         MemoryTable mem = vq.memory;
         MemorySegment dst = batch.memory();
-        vq.readAhead(0, n);
         // Find the region of each single-buffer frame and touch its first bytes, so that those
         // misses overlap too; the copy loop below uses the region found here.
         int touched = 0;
@@ -72,7 +70,6 @@ final class VirtioNet {
         }
         vq.touched = touched;
         for (int i = 0; i < n; i++) {
-            int head = vq.heads[i];
             long at = batch.rxOffset(k);
             int r = vq.firstRegion[i];
             int len;
@@ -96,11 +93,11 @@ final class VirtioNet {
                     if ((hdr & Protocol.HDR_F_NEEDS_CSUM) != 0 && !Checksum.complete(dst, at, len, csumStart, csumOffset)) len = -1;
                 }
             } else {
-                len = receiveChain(vq, mem, head, hdrLen, dst, at);
+                len = receiveChain(vq, mem, i, hdrLen, dst, at);
             }
-            vq.putUsed(i, head, 0);
+            vq.putUsed(i, 0);
             if (len == LARGE) {
-                k = cut(vq, mem, head, hdrLen, r >= 0, batch, k);
+                k = cut(vq, mem, i, hdrLen, r >= 0, batch, k);
                 if (tso != null && tso.pending()) {                 // the batch is full: the rest next burst
                     n = i + 1;
                     break;
@@ -114,7 +111,7 @@ final class VirtioNet {
                 vq.rxErrors++;
             }
         }
-        vq.publishUsed(n, n);
+        vq.publishUsed(n);
         return k;
     }
 
@@ -126,15 +123,15 @@ final class VirtioNet {
      * guest left to us; returns its length, -1 if malformed, or {@link #LARGE} for a frame to cut
      * (then it is in the segmenter's buffer already).
      */
-    private static int receiveChain(Virtqueue vq, MemoryTable mem, int head, int hdrLen, MemorySegment dst, long at) {
+    private static int receiveChain(Virtqueue vq, MemoryTable mem, int chain, int hdrLen, MemorySegment dst, long at) {
         TcpSegmenter tso = vq.tso;
         int len;
         if (tso == null) {
-            len = copyIn(vq, mem, vq.walk(head, false, hdrLen + PacketPool.DATA_SIZE), hdrLen, dst, at);
+            len = copyIn(vq, mem, vq.walk(chain, false, hdrLen + PacketPool.DATA_SIZE), hdrLen, dst, at);
         } else {
             // Large frames are possible: copy into the segmenter's buffer, and from there into the slot
             // when it is an ordinary frame (chains are the rare case).
-            len = copyIn(vq, mem, vq.walk(head, false, hdrLen + TcpSegmenter.MAX_FRAME), hdrLen, tso.frame, 0);
+            len = copyIn(vq, mem, vq.walk(chain, false, hdrLen + TcpSegmenter.MAX_FRAME), hdrLen, tso.frame, 0);
             if (len > 0 && vq.header.get(ValueLayout.JAVA_BYTE, 1) != 0) {
                 tso.copied = len;
                 return LARGE;
@@ -153,15 +150,15 @@ final class VirtioNet {
     }
 
     /**
-     * Cuts the large frame of chain {@code head} (HOST_TSO4/6) into segments from batch index
+     * Cuts the large frame of chain {@code chain} (HOST_TSO4/6) into segments from batch index
      * {@code k}; returns the next index. A frame found in one buffer is copied into the segmenter's
      * buffer first; its header is read again from there, never from guest memory twice.
      */
-    private static int cut(Virtqueue vq, MemoryTable mem, int head, int hdrLen, boolean oneBuffer, Batch batch, int k) {
+    private static int cut(Virtqueue vq, MemoryTable mem, int chain, int hdrLen, boolean oneBuffer, Batch batch, int k) {
         TcpSegmenter tso = vq.tso;
         int len = -1;
         if (tso != null) {
-            len = oneBuffer ? copyIn(vq, mem, vq.walk(head, false, hdrLen + TcpSegmenter.MAX_FRAME), hdrLen, tso.frame, 0) : tso.copied;
+            len = oneBuffer ? copyIn(vq, mem, vq.walk(chain, false, hdrLen + TcpSegmenter.MAX_FRAME), hdrLen, tso.frame, 0) : tso.copied;
             int gso = vq.header.get(ValueLayout.JAVA_BYTE, 1) & 0xff;
             int mss = Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 4));
             if (len > 0 && tso.stage(gso, mss, len)) return tso.emit(batch, k);
@@ -205,15 +202,13 @@ final class VirtioNet {
     static int transmit(Virtqueue vq, int hdrLen, boolean mergeable, MemorySegment src, long[] offsets, int[] lengths,
                         int from, int count) {
         vq.stopReason = 0;
-        int pending = vq.pending();
-        if (pending < 0) {
+        int ahead = vq.available(0, Math.min(count - from, Virtqueue.BURST));
+        if (ahead < 0) {
             if (vq.newBadAvail()) vq.badChains++;
             vq.stopReason = BAD;
             return from;
         }
         MemoryTable mem = vq.memory;
-        int ahead = Math.min(pending, Math.min(count - from, Virtqueue.BURST));
-        vq.readAhead(0, ahead);
         // Touch where each buffer's frame will start, so that the misses on buffers the guest's core
         // last wrote overlap instead of stalling the copies one at a time (as receive does).
         int touched = 0;
@@ -229,14 +224,12 @@ final class VirtioNet {
         }
         vq.touched += touched;
         int taken = 0;
-        int usedCount = 0;
         int j = from;
         packets:
         for (; j < count; j++) {
             int len = lengths[j];
             long srcOff = offsets[j];
             int startTaken = taken;
-            int startUsed = usedCount;
             int written = 0;
             int buffers = 0;
             int hdrRegion = -1;
@@ -253,20 +246,19 @@ final class VirtioNet {
                     g.set(Virtqueue.U64, off, 0L);
                     if (hdrLen == 12) g.set(Virtqueue.U32, off + 8, 1 << 16); else g.set(Virtqueue.U16, off + 8, (short) 0);
                     if (vq.log != null) vq.log.mark(addr, hdrLen + len);
-                    vq.putUsed(usedCount++, vq.heads[taken++], hdrLen + len);
+                    vq.putUsed(taken++, hdrLen + len);
                     continue;
                 }
             }
             while (written < len || buffers == 0) {
-                if (taken == pending) {                     // out of buffers: undo this frame, retry later
-                    taken = startTaken;
-                    usedCount = startUsed;
+                if (taken == ahead && (ahead = vq.available(ahead, Virtqueue.BURST)) <= taken) {
+                    taken = startTaken;                     // out of buffers: undo this frame, retry later
                     vq.stopReason = FULL;
                     break packets;
                 }
-                int head = vq.head(taken++);
+                int chain = taken++;
                 int pieces = buffers > 0 && !mergeable ? -1   // one buffer per frame, and it was too small
-                        : vq.walk(head, true, MAX_RX_CHAIN_BYTES);
+                        : vq.walk(chain, true, MAX_RX_CHAIN_BYTES);
                 int skip = 0;
                 if (buffers == 0 && pieces > 0 && Integer.toUnsignedLong(vq.chainLen[0]) >= hdrLen) {
                     // The header must sit in the first buffer, in one region.
@@ -279,12 +271,11 @@ final class VirtioNet {
                 if (w < 0) {
                     // Drop the frame; every buffer it took goes back to the guest empty.
                     vq.badChains++;
-                    for (int t = startTaken; t < taken; t++) vq.putUsed(startUsed + t - startTaken, vq.head(t), 0);
-                    usedCount = startUsed + taken - startTaken;
+                    for (int t = startTaken; t < taken; t++) vq.putUsed(t, 0);
                     vq.stopReason = BAD;
                     break packets;
                 }
-                vq.putUsed(usedCount++, head, skip + w);
+                vq.putUsed(chain, skip + w);
                 written += w;
                 buffers++;
             }
@@ -292,7 +283,7 @@ final class VirtioNet {
             h.set(Virtqueue.U64, hdrOffset, 0L);
             if (hdrLen == 12) h.set(Virtqueue.U32, hdrOffset + 8, buffers << 16); else h.set(Virtqueue.U16, hdrOffset + 8, (short) 0);
         }
-        if (usedCount > 0) vq.publishUsed(usedCount, taken);
+        vq.publishUsed(taken);
         return j;
     }
 

@@ -7,17 +7,35 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * One split virtqueue (virtio 1.x section 2.7) living in guest memory, and its state on our side.
+ * One virtqueue living in guest memory, in either layout the guest negotiated, and its state on our
+ * side. The PMD-side operations ({@link #available}, {@link #walk}, {@link #putUsed},
+ * {@link #publishUsed}) are the same for both, so {@link VirtioNet} has one receive and one transmit.
  *
+ * <p><b>Split</b> (virtio 1.x section 2.7):
  * <pre>
  *   desc[size]   16 B each: addr u64 (guest physical), len u32, flags u16 (NEXT, WRITE, INDIRECT), next u16
  *   avail        flags u16 | idx u16 | ring[size] u16 (heads the driver offers) | used_event u16
  *   used         flags u16 | idx u16 | ring[size] {id u32, len u32} (heads we return) | avail_event u16
  * </pre>
- *
  * The driver (guest) publishes heads and then {@code avail.idx} with a release store; we read the
  * index with acquire and only then the entries. We write used entries and then {@code used.idx} with
  * a release store. Indexes are free-running 16-bit counters.
+ *
+ * <p><b>Packed</b> (VIRTIO_F_RING_PACKED, virtio 1.1 section 2.8): one ring of descriptors that both
+ * sides write, plus two 4-byte event suppression areas (SET_VRING_ADDR's "avail" is the driver's,
+ * "used" the device's):
+ * <pre>
+ *   desc[size]   16 B each: addr u64, len u32, id u16 (buffer id, in a chain's last descriptor), flags u16
+ *                flags: NEXT, WRITE, INDIRECT, AVAIL (bit 7), USED (bit 15)
+ *   driver area  off_wrap u16 | flags u16 (ENABLE 0, DISABLE 1, DESC 2: when we should interrupt)
+ *   device area  off_wrap u16 | flags u16 (we write DISABLE: we poll, the driver need not kick)
+ * </pre>
+ * A descriptor is available when its AVAIL bit equals the driver's wrap counter and its USED bit
+ * does not; a chain is consecutive descriptors. We take chains in ring order and use them in the
+ * same order, so chain i's used descriptor goes where its first descriptor was: id and length
+ * first, then the flags (AVAIL = USED = our wrap counter) with release, the burst's first chain
+ * last so the driver never sees part of a burst. The wrap counters start at 1 and flip at the end
+ * of the ring; the size need not be a power of 2.
  *
  * <p><b>Who touches it.</b> The vhost-user connection thread sets it up and tears it down; PMDs move
  * packets. Both hold {@link #tryLock the ring's lock} while they touch it: a PMD only tries it (a
@@ -27,7 +45,7 @@ import java.nio.ByteOrder;
  * connection thread swaps the memory table under every ring's lock and unmaps the old table after.
  *
  * <p><b>Untrusted input.</b> Every descriptor field is read once into a local (no double fetch);
- * chains are bounded by {@link #MAX_CHAIN} and the table size (a loop ends there); indirect tables
+ * chains are bounded by {@link #MAX_CHAIN} and the ring size (a loop ends there); indirect tables
  * must be whole descriptors inside one region and may not nest; addresses are checked against the
  * memory table by {@link MemoryTable}. A bad chain is an error for that packet only.
  */
@@ -37,9 +55,16 @@ public final class Virtqueue {
     public static final int MAX_CHAIN = 256;
     /** Most heads one burst takes (a PMD batch). */
     static final int BURST = io.vswitch.datapath.packet.Batch.MAX;
+    /** Most chains one transmit call may take: two buffers for each frame of a burst. */
+    static final int WINDOW = 2 * BURST;
     static final int F_NEXT = 1;
     static final int F_WRITE = 2;
     static final int F_INDIRECT = 4;
+    private static final int F_AVAIL = 1 << 7;
+    private static final int F_USED = 1 << 15;
+    /** Packed event suppression flags. */
+    private static final int EVENTS_DISABLE = 1;
+    private static final int EVENTS_DESC = 2;
     /** used.flags: we poll, the driver need not kick. */
     private static final short USED_F_NO_NOTIFY = 1;
     /** avail.flags: the driver polls, we need not interrupt it. */
@@ -69,8 +94,13 @@ public final class Virtqueue {
     long availUser;
     long usedUser;
     long logGuest = -1;
+    /** VIRTIO_F_RING_PACKED negotiated. */
+    boolean packed;
+    /** Split: free-running 16-bit indexes. Packed: ring positions (0..size-1) and their wrap counters. */
     int lastAvail;
     int lastUsed;
+    boolean availWrap = true;
+    boolean usedWrap = true;
     int kickFd = -1;
     int callFd = -1;
     int errFd = -1;
@@ -86,7 +116,7 @@ public final class Virtqueue {
     MemoryTable memory = MemoryTable.EMPTY;
     /** The dirty log while a migration runs (VHOST_F_LOG_ALL), else null. */
     DirtyLog log;
-    /** Guest physical address of the used ring (for the log), or -1. */
+    /** Guest physical address of the used ring (packed: the descriptor ring) for the log, or -1. */
     long usedGuest = -1;
     MemorySegment desc;
     MemorySegment avail;
@@ -94,13 +124,22 @@ public final class Virtqueue {
     boolean ready;
 
     // ---- PMD scratch: a burst's heads and first descriptors, read ahead of the copies ----
-    final int[] heads = new int[BURST];
-    final long[] firstAddr = new long[BURST];
-    final int[] firstLen = new int[BURST];
-    /** The first descriptor's flags, or -1 for a head outside the ring. */
-    final int[] firstFlags = new int[BURST];
+    /** Split: the chains' heads. Packed: the positions of their first descriptors. */
+    final int[] heads = new int[WINDOW];
+    final long[] firstAddr = new long[WINDOW];
+    final int[] firstLen = new int[WINDOW];
+    /** The first descriptor's NEXT/WRITE/INDIRECT flags, or -1 for a chain that cannot be right. */
+    final int[] firstFlags = new int[WINDOW];
     /** Receive: the region holding the whole first descriptor when it is a frame on its own, else -1. */
-    final int[] firstRegion = new int[BURST];
+    final int[] firstRegion = new int[WINDOW];
+    /** Packed: each chain's buffer id, number of descriptors, wrap counter at its start, used length. */
+    private final int[] ids = new int[WINDOW];
+    private final int[] counts = new int[WINDOW];
+    private final boolean[] wraps = new boolean[WINDOW];
+    private final int[] usedLens = new int[WINDOW];
+    /** Packed: where the scan for more chains goes on. */
+    private int scanPos;
+    private boolean scanWrap;
     /** Keeps the read-ahead loads of frame bytes from being optimised away. */
     int touched;
 
@@ -143,14 +182,67 @@ public final class Virtqueue {
     void refresh() {
         ready = false;
         desc = avail = used = null;
-        if (!started || !enabled || size == 0) return;
+        if (!started || !enabled || size == 0 || !packed && Integer.bitCount(size) != 1) return;
         desc = memory.sliceUser(descUser, 16L * size);
-        avail = memory.sliceUser(availUser, 6L + 2L * size);
-        used = memory.sliceUser(usedUser, 6L + 8L * size);
-        if (desc == null || avail == null || used == null || (avail.address() & 1) != 0 || (used.address() & 3) != 0) return;
-        usedGuest = logGuest >= 0 ? logGuest : memory.userToGuest(usedUser);
+        avail = memory.sliceUser(availUser, packed ? 4 : 6L + 2L * size);
+        used = memory.sliceUser(usedUser, packed ? 4 : 6L + 8L * size);
+        if (desc == null || avail == null || used == null || (avail.address() & (packed ? 3 : 1)) != 0 || (used.address() & 3) != 0
+                || packed && (desc.address() & 15) != 0) {
+            return;                                       // misaligned: the flags and indexes need atomic access
+        }
+        usedGuest = packed ? memory.userToGuest(descUser) : logGuest >= 0 ? logGuest : memory.userToGuest(usedUser);
         ready = true;
-        if (!eventIdx) used.set(U16, 0, USED_F_NO_NOTIFY);
+        if (packed) used.set(U16, 2, (short) EVENTS_DISABLE);
+        else if (!eventIdx) used.set(U16, 0, USED_F_NO_NOTIFY);
+    }
+
+    /** SET_VRING_BASE: split, the next avail index; packed, positions and wrap counters (vhost-user spec). */
+    void setBase(int base) {
+        if (!packed) {
+            lastAvail = lastUsed = base & 0xffff;
+            return;
+        }
+        lastAvail = base & 0x7fff;
+        availWrap = (base & 0x8000) != 0;
+        boolean usedGiven = (base >>> 16) != 0;          // older frontends send only the avail half
+        lastUsed = usedGiven ? base >>> 16 & 0x7fff : lastAvail;
+        usedWrap = usedGiven ? base < 0 : availWrap;
+    }
+
+    /** GET_VRING_BASE: what {@link #setBase} takes to resume here. */
+    int base() {
+        if (!packed) return lastAvail;
+        return lastAvail | (availWrap ? 0x8000 : 0) | lastUsed << 16 | (usedWrap ? 1 << 31 : 0);
+    }
+
+    /**
+     * Packed, when a started ring first becomes usable: where the ring itself says to resume, or -1 if
+     * that is where the base already points. A frontend whose backend died cannot know how far it
+     * got (QEMU then sends the base of the previous start; a split ring has its used index in guest
+     * memory for that, a packed one nothing). The ring shows it: in ring order the driver's available
+     * descriptors (AVAIL != USED) start at the oldest one, where the run begins or the AVAIL bit breaks
+     * its lap pattern (it flips only at position 0); with none available, the used descriptors of the
+     * current lap end where the USED bit breaks that pattern. Returns {@code position | wrap << 15}.
+     */
+    int packedResumePoint() {
+        int start = -1;
+        int boundary = -1;
+        int prev = Short.toUnsignedInt(desc.get(U16, 16L * (size - 1) + 14));
+        for (int i = 0; i < size; i++) {
+            int flags = Short.toUnsignedInt(desc.get(U16, 16L * i + 14));
+            boolean avail = (flags & F_AVAIL) != 0;
+            boolean usedBit = (flags & F_USED) != 0;
+            boolean prevAvail = (prev & F_AVAIL) != 0;
+            boolean prevUsed = (prev & F_USED) != 0;
+            boolean flip = i == 0;                        // the lap pattern: bits flip at position 0 only
+            if (avail != usedBit && start < 0 && (prevAvail == prevUsed || (prevAvail != flip) != avail)) {
+                start = i | (avail ? 0x8000 : 0);
+            }
+            if (avail == usedBit && boundary < 0 && (prevUsed != flip) != usedBit) boundary = i | (usedBit ? 0 : 0x8000);
+            prev = flags;
+        }
+        int resume = start >= 0 ? start : boundary >= 0 ? boundary : 0x8000;
+        return resume == (lastAvail | (availWrap ? 0x8000 : 0)) ? -1 : resume;
     }
 
     // ---- PMD side (lock held) ----
@@ -158,35 +250,34 @@ public final class Virtqueue {
     /** The impossible avail index last counted: a driver stuck on one is counted once, not on every poll. */
     private int badAvail = -1;
 
-    /** Whether the current (impossible) avail index is one not counted yet; remembers it. */
+    /** Whether the current (impossible) avail index is one not counted yet; remembers it (split only). */
     boolean newBadAvail() {
+        if (packed) return false;
         int idx = Short.toUnsignedInt((short) IDX.getAcquire(avail, 2L));
         if (idx == badAvail) return false;
         badAvail = idx;
         return true;
     }
 
-    /** Heads the driver has made available and we have not taken; -1 if its index is impossible. */
-    int pending() {
-        int idx = Short.toUnsignedInt((short) IDX.getAcquire(avail, 2L));
-        int n = (idx - lastAvail) & 0xffff;
-        return n > size ? -1 : n;
-    }
-
-    /** The i-th available head after {@link #lastAvail}. */
-    int head(int i) {
-        return Short.toUnsignedInt(avail.get(U16, 4L + 2L * ((lastAvail + i) & (size - 1))));
-    }
-
     /**
-     * Reads heads {@code from..from+n-1} after {@link #lastAvail} and their first descriptors into
-     * {@link #heads} etc. (from index 0). The loads are independent of one another, so the CPU
-     * overlaps their cache misses (the guest's core wrote these lines) instead of taking them one
-     * frame at a time. Used only to choose the fast path; {@link #walk} reads a chain afresh.
+     * Makes up to {@code max} more of the driver's chains visible as chains {@code have..} of this
+     * burst, reading their first descriptors into {@link #heads} etc. Returns the new number of
+     * chains (at most {@link #WINDOW}), or -1 if the split avail index is impossible. The loads are
+     * independent of one another, so the CPU overlaps their cache misses (the guest's core wrote these
+     * lines) instead of taking them one frame at a time. {@link #walk} reads a chain afresh.
      */
-    void readAhead(int from, int n) {
-        for (int i = 0; i < n; i++) {
-            int head = head(from + i);
+    int available(int have, int max) {
+        max = Math.min(max, WINDOW - have);
+        return packed ? scanPacked(have, max) : readAhead(have, max);
+    }
+
+    private int readAhead(int have, int max) {
+        int idx = Short.toUnsignedInt((short) IDX.getAcquire(avail, 2L));
+        int pending = (idx - lastAvail) & 0xffff;
+        if (pending > size) return -1;
+        int n = Math.min(pending - have, max);
+        for (int i = have; i < have + n; i++) {
+            int head = Short.toUnsignedInt(avail.get(U16, 4L + 2L * ((lastAvail + i) & (size - 1))));
             heads[i] = head;
             if (head >= size) {
                 firstFlags[i] = -1;
@@ -195,17 +286,74 @@ public final class Virtqueue {
             long off = 16L * head;
             firstAddr[i] = desc.get(U64, off);
             firstLen[i] = desc.get(U32, off + 8);
-            firstFlags[i] = Short.toUnsignedInt(desc.get(U16, off + 12));
+            firstFlags[i] = Short.toUnsignedInt(desc.get(U16, off + 12)) & (F_NEXT | F_WRITE | F_INDIRECT);
         }
+        return Math.max(have, have + n);
+    }
+
+    /** Whether the packed descriptor flags say "available" for wrap counter {@code wrap}. */
+    private static boolean isAvailable(int flags, boolean wrap) {
+        return ((flags & F_AVAIL) != 0) == wrap && ((flags & F_USED) != 0) != wrap;
+    }
+
+    private int scanPacked(int have, int max) {
+        int pos = have == 0 ? lastAvail : scanPos;
+        boolean wrap = have == 0 ? availWrap : scanWrap;
+        int i = have;
+        for (; i < have + max; i++) {
+            long off = 16L * pos;
+            int flags = Short.toUnsignedInt((short) IDX.getAcquire(desc, off + 14));   // then the rest of it
+            if (!isAvailable(flags, wrap)) break;
+            heads[i] = pos;
+            wraps[i] = wrap;
+            firstAddr[i] = desc.get(U64, off);
+            firstLen[i] = desc.get(U32, off + 8);
+            int first = flags & (F_NEXT | F_WRITE | F_INDIRECT);
+            int count = 1;
+            int last = pos;
+            boolean lastWrap = wrap;
+            while ((flags & F_NEXT) != 0) {                 // the chain goes on in the next slot
+                if (count == Math.min(size, MAX_CHAIN)) {
+                    first = -1;                             // too long (or all NEXT): consumed as bad
+                    break;
+                }
+                if (++last == size) {
+                    last = 0;
+                    lastWrap = !lastWrap;
+                }
+                flags = Short.toUnsignedInt((short) IDX.getAcquire(desc, 16L * last + 14));
+                if (!isAvailable(flags, lastWrap)) return finishScan(i, pos, wrap);   // not all written yet
+                count++;
+            }
+            firstFlags[i] = first;
+            ids[i] = Short.toUnsignedInt(desc.get(U16, 16L * last + 12));
+            counts[i] = count;
+            pos += count;
+            if (pos >= size) {
+                pos -= size;
+                wrap = !wrap;
+            }
+        }
+        return finishScan(i, pos, wrap);
+    }
+
+    private int finishScan(int n, int pos, boolean wrap) {
+        scanPos = pos;
+        scanWrap = wrap;
+        return n;
     }
 
     /**
-     * Collects the chain starting at {@code head} into {@link #chainAddr}/{@link #chainLen}; every
+     * Collects chain {@code t} of this burst into {@link #chainAddr}/{@link #chainLen}; every
      * descriptor must be device-writable ({@code writable}) or device-readable. Returns the number of
      * pieces, or -1 for a malformed chain.
      */
-    int walk(int head, boolean writable, long maxBytes) {
-        if (head >= size) return -1;
+    int walk(int t, boolean writable, long maxBytes) {
+        if (firstFlags[t] < 0) return -1;
+        return packed ? walkPacked(t, writable, maxBytes) : walkSplit(heads[t], writable, maxBytes);
+    }
+
+    private int walkSplit(int head, boolean writable, long maxBytes) {
         MemorySegment table = desc;
         int limit = size;
         int i = head;
@@ -240,22 +388,96 @@ public final class Virtqueue {
         }
     }
 
-    /** Writes used entry {@code k} (after {@link #lastUsed}); published by {@link #publishUsed}. */
-    void putUsed(int k, int id, int len) {
-        long off = 4L + 8L * ((lastUsed + k) & (size - 1));
-        used.set(U32, off, id);
+    private int walkPacked(int t, boolean writable, long maxBytes) {
+        int pos = heads[t];
+        int count = counts[t];
+        long total = 0;
+        for (int n = 0; n < count; n++) {
+            long off = 16L * pos;
+            long addr = desc.get(U64, off);
+            int len = desc.get(U32, off + 8);
+            int flags = Short.toUnsignedInt(desc.get(U16, off + 14));
+            if ((flags & F_INDIRECT) != 0) {
+                // Only as the sole descriptor of its chain, holding whole descriptors, in one region.
+                if (count != 1 || len == 0 || (len & 15) != 0 || len / 16 > MAX_CHAIN) return -1;
+                MemorySegment table = memory.slice(addr, Integer.toUnsignedLong(len));
+                if (table == null) return -1;
+                int entries = len / 16;
+                for (int e = 0; e < entries; e++) {      // only WRITE counts in an indirect entry
+                    long a = table.get(U64, 16L * e);
+                    int l = table.get(U32, 16L * e + 8);
+                    int f = Short.toUnsignedInt(table.get(U16, 16L * e + 14));
+                    if (((f & F_WRITE) != 0) != writable || l == 0) return -1;
+                    total += Integer.toUnsignedLong(l);
+                    if (total > maxBytes) return -1;
+                    chainAddr[e] = a;
+                    chainLen[e] = l;
+                }
+                return entries;
+            }
+            if (((flags & F_WRITE) != 0) != writable || len == 0) return -1;
+            total += Integer.toUnsignedLong(len);
+            if (total > maxBytes) return -1;
+            chainAddr[n] = addr;
+            chainLen[n] = len;
+            if (++pos == size) pos = 0;
+        }
+        return count;
+    }
+
+    /** Returns chain {@code t} of this burst to the driver with {@code len} bytes written; published by {@link #publishUsed}. */
+    void putUsed(int t, int len) {
+        if (packed) {
+            // Kept aside: the used descriptor overwrites the chain's first, so it is written only
+            // when published (a frame undone for want of buffers leaves the ring untouched).
+            usedLens[t] = len;
+            return;
+        }
+        long off = 4L + 8L * ((lastUsed + t) & (size - 1));
+        used.set(U32, off, heads[t]);
         used.set(U32, off + 4, len);
     }
 
-    /** Makes {@code count} used entries visible to the driver and takes {@code taken} heads off avail. */
-    void publishUsed(int count, int taken) {
+    /** Makes chains {@code 0..n-1} of this burst, all put with {@link #putUsed}, visible to the driver as used. */
+    void publishUsed(int n) {
+        if (n == 0) return;
+        if (packed) {
+            publishPacked(n);
+            return;
+        }
         int old = lastUsed;
-        lastUsed = (lastUsed + count) & 0xffff;
-        lastAvail = (lastAvail + taken) & 0xffff;
+        lastUsed = (lastUsed + n) & 0xffff;
+        lastAvail = (lastAvail + n) & 0xffff;
         IDX.setRelease(used, 2L, (short) lastUsed);
         if (eventIdx) used.set(U16, 4L + 8L * size, (short) (lastAvail - 1));   // no kicks: we poll
         if (log != null) log.mark(usedGuest, used.byteSize());
-        if (callFd >= 0 && count > 0 && wantsInterrupt(old, lastUsed)) {
+        if (callFd >= 0 && wantsInterrupt(old, lastUsed)) {
+            interrupts++;
+            Notifier.signal(callFd);
+        }
+    }
+
+    private void publishPacked(int n) {
+        for (int t = n - 1; t >= 0; t--) {                  // the first chain last
+            long off = 16L * heads[t];
+            int len = usedLens[t];
+            desc.set(U16, off + 12, (short) ids[t]);
+            desc.set(U32, off + 8, len);
+            IDX.setRelease(desc, off + 14, (short) ((wraps[t] ? F_AVAIL | F_USED : 0) | (len > 0 ? F_WRITE : 0)));
+        }
+        if (log != null) {
+            for (int t = 0; t < n; t++) log.mark(usedGuest + 16L * heads[t], 16);
+        }
+        int old = lastUsed;
+        int pos = heads[n - 1] + counts[n - 1];
+        boolean wrap = wraps[n - 1];
+        if (pos >= size) {
+            pos -= size;
+            wrap = !wrap;
+        }
+        lastAvail = lastUsed = pos;
+        availWrap = usedWrap = wrap;
+        if (callFd >= 0 && wantsInterruptPacked(old, pos)) {
             interrupts++;
             Notifier.signal(callFd);
         }
@@ -267,5 +489,18 @@ public final class Virtqueue {
         if (!eventIdx) return (avail.get(U16, 0) & AVAIL_F_NO_INTERRUPT) == 0;
         int usedEvent = Short.toUnsignedInt(avail.get(U16, 4L + 2L * size));
         return ((now - usedEvent - 1) & 0xffff) < ((now - old) & 0xffff);
+    }
+
+    /** Packed: the driver's event suppression area says whether to interrupt for positions {@code old..now} (2.8.10). */
+    private boolean wantsInterruptPacked(int old, int now) {
+        VarHandle.fullFence();                              // used flags stores before the driver's fields load
+        int flags = avail.get(U16, 2) & 3;
+        if (flags != EVENTS_DESC) return flags != EVENTS_DISABLE;
+        if (!eventIdx) return true;
+        int offWrap = Short.toUnsignedInt(avail.get(U16, 0));
+        int event = offWrap & 0x7fff;
+        if (now <= old) old -= size;                        // positions wrapped in between
+        if ((offWrap >>> 15 != 0) != usedWrap) event -= size;
+        return ((now - event - 1) & 0xffff) < ((now - old) & 0xffff);
     }
 }

@@ -17,8 +17,9 @@ final class QemuGuest implements AutoCloseable {
     /**
      * @param chardev the {@code -chardev socket} options after the id (path, server=on, reconnect=...)
      * @param cmdline the {@code vsw.*} kernel parameters
+     * @param device   more {@code virtio-net-pci} options ("" or e.g. ",packed=on")
      */
-    QemuGuest(String name, String chardev, String mac, String cmdline) {
+    QemuGuest(String name, String chardev, String mac, String cmdline, String device) {
         console = new ConsoleProcess(name, List.of("qemu-system-x86_64", "-accel", "tcg,thread=multi", "-cpu", "max",
                 "-m", "256", "-nographic", "-no-reboot",
                 "-object", "memory-backend-memfd,id=mem,size=256M,share=on", "-machine", "memory-backend=mem",
@@ -26,7 +27,7 @@ final class QemuGuest implements AutoCloseable {
                 "-append", "console=ttyS0 quiet mitigations=off panic=-1 " + cmdline,
                 "-chardev", "socket,id=c0," + chardev, "-netdev", "vhost-user,id=n0,chardev=c0",
                 // vectors=0: QEMU 7.2 with TCG and vhost-user crashes with MSI-X (shared/interop facts).
-                "-device", "virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=" + mac),
+                "-device", "virtio-net-pci,netdev=n0,vectors=0,romfile=,mac=" + mac + device),
                 "bin/guest-image installs it");
     }
 

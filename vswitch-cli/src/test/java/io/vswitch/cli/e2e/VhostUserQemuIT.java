@@ -49,7 +49,7 @@ class VhostUserQemuIT {
 
     private QemuGuest guestA() {
         return new QemuGuest("guest A", "path=" + sw.runDir.resolve("vhua") + ",reconnect=1", "52:54:00:00:00:0a",
-                "vsw.ip=10.20.0.1/24");
+                "vsw.ip=10.20.0.1/24", ",packed=on");                // A's rings are packed, B's split
     }
 
     private void awaitLinkUp(String port) {
@@ -78,7 +78,7 @@ class VhostUserQemuIT {
     @Test
     void twoGuestsPingThroughRestartsOfAGuestAndOfTheDataplane() throws Exception {
         b = new QemuGuest("guest B", "path=" + sw.runDir.resolve("b.sock") + ",server=on,wait=off", "52:54:00:00:00:0b",
-                "vsw.ip=10.20.0.2/24");
+                "vsw.ip=10.20.0.2/24", "");
         a = guestA();
         a.await("VSW-READY 10.20.0.1", 0, 120_000);
         b.await("VSW-READY 10.20.0.2", 0, 120_000);
@@ -88,6 +88,7 @@ class VhostUserQemuIT {
         String features = sw.vsctl("get", "Interface", "vhua", "status:features").ok().out().trim();
         System.out.println("guest A negotiated " + features);
         assertEquals(1, Long.decode(features.replace("\"", "")) & 1, "the guest leaves checksums to the switch (CSUM)");
+        assertEquals(1L << 34, Long.decode(features.replace("\"", "")) & 1L << 34, "guest A's rings are packed (RING_PACKED)");
         // TCP from B to A's echo server: B's kernel leaves the checksums to us (CSUM), A's verifies them.
         assertEquals("vsw42", b.tcpEcho("10.20.0.1", "vsw42"), "TCP through the switch with checksums completed by it");
         // Bulk TCP both ways: both kernels hand over large frames (HOST_TSO4), the switch cuts them into

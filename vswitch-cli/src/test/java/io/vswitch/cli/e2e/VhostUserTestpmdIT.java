@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * accounted for: what the generator sent is what A received; B sent or dropped each of them; what B
  * sent is what the sink received. Server mode ({@code dpdkvhostuser}) and client mode
  * ({@code dpdkvhostuserclient}), including a sink restart and a dataplane restart (kill -9), after
- * which the client ports reconnect by themselves.
+ * which the client ports reconnect by themselves; and packed virtqueues.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -212,5 +212,28 @@ class VhostUserTestpmdIT {
                 sink.close();
             }
         }
+    }
+
+    /** testpmd with packed virtqueues (VIRTIO_F_RING_PACKED): the same traffic, every frame counted. */
+    @Test
+    @Order(4)
+    void packedRingsCarryTestpmdTraffic() {
+        sw.vsctl("add-port", "br0", "vhp0", "--", "set", "Interface", "vhp0", "type=dpdkvhostuser").ok();
+        sw.vsctl("add-port", "br0", "vhp1", "--", "set", "Interface", "vhp1", "type=dpdkvhostuser").ok();
+        String packed = ",packed_vq=1";
+        try (Testpmd sink = new Testpmd("vsw-sink", List.of(vdev(sw.runDir.resolve("vhp1").toString(), SINK_MAC, false) + packed), "rxonly");
+             Testpmd gen = new Testpmd("vsw-gen", List.of(vdev(sw.runDir.resolve("vhp0").toString(), GEN_MAC, false) + packed), "txonly",
+                     "--eth-peer=0," + SINK_MAC)) {
+            awaitInterface("vhp0", "up", "connected");
+            awaitInterface("vhp1", "up", "connected");
+            for (String port : List.of("vhp0", "vhp1")) {
+                long features = Long.decode(sw.vsctl("get", "Interface", port, "status:features").ok().out().trim().replace("\"", ""));
+                assertEquals(1L << 34, features & 1L << 34, port + " negotiated RING_PACKED");
+            }
+            trafficFlows(gen, sink, "vhp0", "vhp1");
+            trafficFlows(gen, sink, "vhp0", "vhp1");               // the rings have wrapped many times by now
+        }
+        sw.vsctl("del-port", "vhp0").ok();
+        sw.vsctl("del-port", "vhp1").ok();
     }
 }
