@@ -126,7 +126,8 @@ public final class GuestFrontend implements AutoCloseable {
         setMemTable();
         for (int r = 0; r < 2; r++) {
             check(request(Protocol.SET_VRING_NUM, true, new int[0], r | (long) SIZE << 32), "SET_VRING_NUM");
-            check(request(Protocol.SET_VRING_BASE, true, new int[0], r), "SET_VRING_BASE");
+            boolean packed = (features & 1L << Protocol.F_RING_PACKED) != 0;
+            check(request(Protocol.SET_VRING_BASE, true, new int[0], r | (packed ? 0x8000L << 32 : 0)), "SET_VRING_BASE");   // wrap counter 1
             check(request(Protocol.SET_VRING_ADDR, true, new int[0], r, UVA + desc(r), UVA + used(r), UVA + avail(r), 0), "SET_VRING_ADDR");
             callFds[r] = UnixSocket.eventfd();
             check(request(Protocol.SET_VRING_CALL, true, new int[] {callFds[r]}, r), "SET_VRING_CALL");
@@ -253,6 +254,81 @@ public final class GuestFrontend implements AutoCloseable {
 
     int numBuffers(int k) {
         return Short.toUnsignedInt(mem.get(U16, RX_BUFFERS + (long) usedId(0, k) * BUFFER + 10));
+    }
+
+    // ---- packed rings (RING_PACKED negotiated): the driver's side of virtio 1.1 section 2.8 ----
+
+    static final int F_AVAIL = 1 << 7;
+    static final int F_USED = 1 << 15;
+    private final int[] nextAvail = new int[2];
+    private final boolean[] availWrap = {true, true};
+    private final int[] nextUsed = new int[2];
+    private final boolean[] usedWrap = {true, true};
+    private final int[][] chainSize = new int[2][SIZE];
+
+    /**
+     * Makes a chain of elements (address, length) available on {@code ring} with buffer id {@code id}
+     * and {@code flags} (WRITE, INDIRECT) on each; the first descriptor's flags are written last.
+     */
+    void packedOffer(int ring, int id, int flags, long[] addrs, int[] lens) {
+        int first = nextAvail[ring];
+        int firstFlags = 0;
+        for (int e = 0; e < addrs.length; e++) {
+            long at = desc(ring) + 16L * nextAvail[ring];
+            mem.set(U64, at, addrs[e]);
+            mem.set(U32, at + 8, lens[e]);
+            mem.set(U16, at + 12, (short) id);
+            int f = flags | (e < addrs.length - 1 ? Virtqueue.F_NEXT : 0) | (availWrap[ring] ? F_AVAIL : F_USED);
+            if (e == 0) firstFlags = f; else IDX.setRelease(mem, at + 14, (short) f);
+            if (++nextAvail[ring] == SIZE) {
+                nextAvail[ring] = 0;
+                availWrap[ring] = !availWrap[ring];
+            }
+        }
+        chainSize[ring][id] = addrs.length;
+        IDX.setRelease(mem, desc(ring) + 16L * first + 14, (short) firstFlags);
+    }
+
+    /** Transmits a frame in one descriptor (header and frame), buffer id = its slot; returns the id. */
+    int packedSend(byte[] frame) {
+        int id = txNext++ % SIZE;
+        long at = TX_BUFFERS + (long) id * BUFFER;
+        write(at, new byte[HDR]);
+        write(at + HDR, frame);
+        packedOffer(1, id, 0, new long[] {at}, new int[] {HDR + frame.length});
+        return id;
+    }
+
+    /** Offers receive buffer {@code id} (of {@link #BUFFER} bytes) on ring 0. */
+    void packedPostRx(int id) {
+        packedOffer(0, id, Virtqueue.F_WRITE, new long[] {RX_BUFFERS + (long) id * BUFFER}, new int[] {BUFFER});
+    }
+
+    /** The next used descriptor of {@code ring} as {id, len, flags}, or null if the device has not used it yet. */
+    int[] packedUsed(int ring) {
+        long at = desc(ring) + 16L * nextUsed[ring];
+        int flags = Short.toUnsignedInt((short) IDX.getAcquire(mem, at + 14));
+        boolean w = usedWrap[ring];
+        if (((flags & F_USED) != 0) != w || ((flags & F_AVAIL) != 0) != w) return null;
+        int id = Short.toUnsignedInt(mem.get(U16, at + 12));
+        int len = mem.get(U32, at + 8);
+        nextUsed[ring] += chainSize[ring][id];
+        if (nextUsed[ring] >= SIZE) {
+            nextUsed[ring] -= SIZE;
+            usedWrap[ring] = !usedWrap[ring];
+        }
+        return new int[] {id, len, flags};
+    }
+
+    /** Sets the driver event suppression area of {@code ring}: flags (0 enable, 1 disable, 2 desc) and off_wrap. */
+    void packedDriverEvent(int ring, int flags, int offWrap) {
+        mem.set(U16, avail(ring), (short) offWrap);
+        mem.set(U16, avail(ring) + 2, (short) flags);
+    }
+
+    /** The device event suppression flags of {@code ring} (1: the device asks for no kicks). */
+    int packedDeviceEventFlags(int ring) {
+        return Short.toUnsignedInt(mem.get(U16, used(ring) + 2));
     }
 
     /** How often the switch signalled ring {@code ring}'s call eventfd since the last look (reads and resets it). */

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A real datapath with a PMD thread and three vhost-user ports on a NORMAL bridge: two well-behaved
  * guests exchange frames while the third fills both its rings with random descriptors (addresses,
- * lengths, flags, next indexes, head numbers; large-frame headers with TSO negotiated). Every frame between the good guests arrives intact,
+ * lengths, flags; packed rings, so availability and chaining at random too; large-frame headers with
+ * TSO negotiated). Every frame between the good guests arrives intact,
  * the hostile guest's garbage is counted as errors, and the PMD keeps running.
  */
 class HostileGuestDatapathTest {
@@ -56,8 +57,10 @@ class HostileGuestDatapathTest {
             guests[i] = new GuestFrontend();
             guests[i].connect(dir.resolve(NAMES[i]).toString());
             if (i < 2) guests[i].handshake();
-            else guests[i].handshake(GuestFrontend.FEATURES | 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4 | 1L << Protocol.F_HOST_TSO6,
-                    1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);   // the hostile one may send large frames
+            else guests[i].handshake(GuestFrontend.FEATURES | 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4 | 1L << Protocol.F_HOST_TSO6
+                    | 1L << Protocol.F_RING_PACKED, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+            // The hostile one has packed rings (its random descriptors' last u16 is then their flags:
+            // AVAIL, USED, NEXT, INDIRECT at random) and may send large frames.
         }
     }
 

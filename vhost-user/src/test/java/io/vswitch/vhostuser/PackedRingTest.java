@@ -1,0 +1,253 @@
+package io.vswitch.vhostuser;
+
+import io.vswitch.datapath.ipc.CountersFile;
+import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.PacketPool;
+import io.vswitch.datapath.pmd.PmdIo;
+import io.vswitch.datapath.port.Port;
+import io.vswitch.datapath.port.PortContext;
+import io.vswitch.datapath.port.PortCounters;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Packed virtqueues (VIRTIO_F_RING_PACKED) driven by {@link GuestFrontend}'s packed driver: frames both
+ * ways over many wraps of the ring, chained and indirect buffers, what a hostile driver can post,
+ * interrupts as the driver's event area asks, and where a restarted backend resumes.
+ */
+class PackedRingTest {
+    @TempDir
+    Path dir;
+
+    private final Arena arena = Arena.ofShared();
+    private final CountersFile countersFile = CountersFile.anonymous();
+    private PortCounters counters;
+    private Port port;
+    private GuestFrontend guest;
+    private Batch batch;
+    private PmdIo io;
+
+    @BeforeEach
+    void open() {
+        counters = new PortCounters(countersFile.manager(), "br0", "vhu0", 1);
+        port = new VhostUserPortProvider().open("vhu0", VhostUserPortProvider.SERVER, Map.of(), counters, new PortContext(dir, Map.of()));
+        batch = new Batch(new PacketPool(arena, 256));
+        io = new PmdIo(0, arena);
+        guest = new GuestFrontend();
+        guest.connect(dir.resolve("vhu0").toString());
+        guest.handshake(GuestFrontend.FEATURES | 1L << Protocol.F_RING_PACKED | 1L << Protocol.F_EVENT_IDX,
+                1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        for (int i = 0; i < 200 && !"up".equals(port.status().get("link_state")); i++) sleep(10);
+        assertEquals("up", port.status().get("link_state"));
+    }
+
+    @AfterEach
+    void close() {
+        guest.close();
+        port.close();
+        counters.close();
+        countersFile.close();
+        arena.close();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static byte[] frame(int seq, int length) {
+        byte[] f = new byte[length];
+        for (int i = 0; i < 6; i++) f[i] = (byte) 0xff;
+        f[6] = 2;
+        f[12] = 0x08;
+        for (int i = 14; i < length; i++) f[i] = (byte) (seq * 31 + i);
+        return f;
+    }
+
+    private int receive() {
+        batch.reset();
+        return port.rxBurst(0, batch, io);
+    }
+
+    private byte[] rxFrame(int i) {
+        byte[] b = new byte[batch.length[i]];
+        MemorySegment.copy(batch.memory(), ValueLayout.JAVA_BYTE, batch.offset[i], b, 0, b.length);
+        return b;
+    }
+
+    private int transmit(byte[] f) {
+        long at = batch.rxOffset(0);
+        MemorySegment.copy(f, 0, batch.pool().memory(), ValueLayout.JAVA_BYTE, at, f.length);
+        return port.txBurst(io, batch.pool().memory(), batch.pool().baseAddress(), new long[] {at}, new int[] {f.length}, 1);
+    }
+
+    @Test
+    void theDeviceAsksForNoKicks() {
+        assertEquals(1, guest.packedDeviceEventFlags(0));
+        assertEquals(1, guest.packedDeviceEventFlags(1));
+    }
+
+    /** 1000 frames each way through a 256-descriptor ring: single, chained and indirect buffers, ids echoed. */
+    @Test
+    void framesBothWaysOverManyWrapsOfTheRing() {
+        long table = GuestFrontend.LARGE_BUFFERS;                // an indirect table, reused (the switch copies at once)
+        for (int i = 0; i < 1000; i++) {
+            byte[] f = frame(i, 60 + i % 200);
+            int id = i % GuestFrontend.SIZE;
+            long at = GuestFrontend.TX_BUFFERS + (long) id * GuestFrontend.BUFFER;
+            guest.write(at, new byte[GuestFrontend.HDR]);
+            guest.write(at + GuestFrontend.HDR, f);
+            int total = GuestFrontend.HDR + f.length;
+            switch (i % 3) {
+                case 0 -> guest.packedOffer(1, id, 0, new long[] {at}, new int[] {total});
+                case 1 -> guest.packedOffer(1, id, 0, new long[] {at, at + 20}, new int[] {20, total - 20});
+                default -> {
+                    guest.mem.set(Virtqueue.U64, table, at);
+                    guest.mem.set(Virtqueue.U32, table + 8, 30);
+                    guest.mem.set(Virtqueue.U16, table + 14, (short) 0);
+                    guest.mem.set(Virtqueue.U64, table + 16, at + 30);
+                    guest.mem.set(Virtqueue.U32, table + 24, total - 30);
+                    guest.mem.set(Virtqueue.U16, table + 30, (short) 0);
+                    guest.packedOffer(1, id, Virtqueue.F_INDIRECT, new long[] {table}, new int[] {32});
+                }
+            }
+            assertEquals(1, receive(), "frame " + i);
+            assertArrayEquals(f, rxFrame(0), "frame " + i);
+            int[] used = guest.packedUsed(1);
+            assertNotNull(used, "frame " + i + "'s buffer came back");
+            assertEquals(id, used[0]);
+
+            guest.packedPostRx(id);
+            assertEquals(1, transmit(f), "frame " + i + " to the guest");
+            int[] rx = guest.packedUsed(0);
+            assertNotNull(rx);
+            assertEquals(id, rx[0]);
+            assertEquals(GuestFrontend.HDR + f.length, rx[1]);
+            assertEquals(Virtqueue.F_WRITE, rx[2] & Virtqueue.F_WRITE, "used with data written");
+            byte[] got = guest.read(GuestFrontend.RX_BUFFERS + (long) id * GuestFrontend.BUFFER + GuestFrontend.HDR, f.length);
+            assertArrayEquals(f, got, "frame " + i + " in the guest");
+        }
+        assertNull(guest.packedUsed(1));
+        assertEquals(0, counters.rxErrors.get());
+        assertEquals(0, counters.txDropped.get());
+    }
+
+    /** A burst of 40 frames: 32 in the first receive, the rest in the second, buffers back in ring order. */
+    @Test
+    void burstsAreBoundedAndBuffersComeBackInOrder() {
+        for (int i = 0; i < 40; i++) guest.packedSend(frame(i, 64));
+        assertEquals(Batch.MAX, receive());
+        assertArrayEquals(frame(31, 64), rxFrame(31));
+        assertEquals(8, receive());
+        assertArrayEquals(frame(39, 64), rxFrame(7));
+        for (int i = 0; i < 40; i++) assertEquals(i, guest.packedUsed(1)[0]);
+        // No receive buffers yet: the frame is dropped and counted, nothing written into the ring.
+        assertEquals(0, transmit(frame(1, 64)));
+        assertNull(guest.packedUsed(0));
+        assertEquals(1, counters.txDropped.get());
+    }
+
+    /** Hostile chains are returned unused and counted; the frame after each one arrives. */
+    @Test
+    void badChainsAreCountedAndTheNextFrameArrives() {
+        long good = GuestFrontend.TX_BUFFERS;
+        long table = GuestFrontend.LARGE_BUFFERS;
+        guest.mem.set(Virtqueue.U64, table, good);
+        guest.mem.set(Virtqueue.U32, table + 8, 64);
+        long[][] addrs = {
+                {0x7fff_0000_0000L},                             // outside guest memory
+                {good},                                          // zero length (below)
+                {GuestFrontend.MEMORY - 8},                      // runs off the end of guest memory
+                {table},                                         // indirect table of 24 bytes (not whole descriptors)
+                {table, good},                                   // indirect inside a chain
+        };
+        int[][] lens = {{76}, {0}, {76}, {24}, {16, 76}};
+        int[] flags = {0, 0, 0, Virtqueue.F_INDIRECT, Virtqueue.F_INDIRECT};
+        byte[] ok = frame(7, 64);
+        for (int c = 0; c < addrs.length; c++) {
+            guest.packedOffer(1, 100 + c, flags[c], addrs[c], lens[c]);
+            int id = guest.packedSend(ok);
+            assertEquals(1, receive(), "case " + c);
+            assertArrayEquals(ok, rxFrame(0));
+            assertEquals(100 + c, guest.packedUsed(1)[0], "the bad chain came back");
+            assertEquals(id, guest.packedUsed(1)[0]);
+        }
+        assertEquals(addrs.length, counters.rxErrors.get());
+        // A chain longer than the ring (NEXT on every descriptor) is consumed as one bad chain.
+        long[] all = new long[GuestFrontend.SIZE];
+        int[] lengths = new int[GuestFrontend.SIZE];
+        java.util.Arrays.fill(all, good);
+        java.util.Arrays.fill(lengths, 64);
+        int taken = addrs.length;                                // descriptors used so far: the frames' ...
+        for (int[] l : lens) taken += l.length;                  // ... and the bad chains'
+        guest.packedOffer(1, 9, 0, all, lengths);
+        guest.mem.set(Virtqueue.U16, GuestFrontend.desc(1) + 16L * ((taken + GuestFrontend.SIZE - 1) % GuestFrontend.SIZE) + 14,
+                (short) (Virtqueue.F_NEXT | GuestFrontend.F_USED));   // the last one says NEXT too (it is in lap 0)
+        assertEquals(0, receive());
+        assertEquals(addrs.length + 1L, counters.rxErrors.get());
+        assertTrue(port.customStats().get("bad_descriptor_chains") > addrs.length);
+    }
+
+    /** EVENT_IDX: interrupts as the driver's event area asks (disable, enable, a given descriptor). */
+    @Test
+    void interruptsFollowTheDriversEventArea() {
+        guest.packedDriverEvent(1, 1, 0);                        // disabled
+        guest.packedSend(frame(1, 64));
+        assertEquals(1, receive());
+        assertEquals(0, guest.interrupts(1));
+        guest.packedDriverEvent(1, 0, 0);                        // enabled
+        guest.packedSend(frame(2, 64));
+        assertEquals(1, receive());
+        assertEquals(1, guest.interrupts(1));
+        guest.packedDriverEvent(1, 2, 4 | 0x8000);               // when position 4 (wrap 1) is used
+        guest.packedSend(frame(3, 64));
+        assertEquals(1, receive());                              // position 2 used
+        assertEquals(0, guest.interrupts(1));
+        guest.packedSend(frame(4, 64));
+        guest.packedSend(frame(5, 64));
+        assertEquals(2, receive());                              // positions 3 and 4
+        assertEquals(1, guest.interrupts(1));
+    }
+
+    /** Where a ring resumes, read from its descriptors' flags alone (a backend restart). */
+    @Test
+    void aRestartedBackendResumesWhereTheDescriptorsSay() {
+        Virtqueue q = new Virtqueue(1);
+        q.packed = true;
+        q.size = 8;
+        q.desc = arena.allocate(16 * 8, 16);
+        q.lastAvail = 0;
+        q.availWrap = true;
+        int a1 = GuestFrontend.F_AVAIL;                          // available in lap 1
+        int a0 = GuestFrontend.F_USED;                           // available in lap 0
+        int u1 = GuestFrontend.F_AVAIL | GuestFrontend.F_USED;   // used in lap 1
+        assertEquals(-1, resume(q, 0, 0, 0, 0, 0, 0, 0, 0), "a fresh ring: where the base says (0, wrap 1)");
+        assertEquals(3 | 0x8000, resume(q, u1, u1, u1, a1, a1, 0, 0, 0), "after 3 used, 5 made available");
+        assertEquals(3 | 0x8000, resume(q, u1, u1, u1, 0, 0, 0, 0, 0), "3 used, nothing available");
+        assertEquals(5 | 0x8000, resume(q, a0, a0, a0, a0, a0, a1, a1, a1), "a full receive ring: the oldest lap-1 buffer");
+        assertEquals(0, resume(q, u1, u1, u1, u1, u1, u1, u1, u1), "a whole lap used: position 0, wrap 0");
+        assertEquals(0, resume(q, a0, a0, u1, u1, u1, u1, u1, u1), "lap 1 used up, lap 0 begun: its first available");
+    }
+
+    private static int resume(Virtqueue q, int... flags) {
+        for (int i = 0; i < flags.length; i++) q.desc.set(Virtqueue.U16, 16L * i + 14, (short) flags[i]);
+        return q.packedResumePoint();
+    }
+}
