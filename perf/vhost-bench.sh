@@ -15,7 +15,8 @@
 # faster than either switch (shared/interop reference: 7.35 Mpps with testpmd's own vhost PMD as the
 # "switch"), so the switch's single PMD core is the bottleneck.
 #
-# SWITCHES (environment, default "vswitch ovs") limits the run to one of them.
+# SWITCHES (environment, default "vswitch ovs") limits the run to one of them. VIRTIO_OPTS (environment)
+# adds net_virtio_user options to both ports, e.g. VIRTIO_OPTS=,packed_vq=1 for packed virtqueues.
 # CASES (default "p2p normal"): p2p = two flows in_port=1,actions=output:2 and back; normal = the
 # default NORMAL flow (MAC learning). QoS cost (p2p flows, rates far above what passes, so nothing is
 # dropped and the cost of the QoS path is measured): ingress = ingress policing on both ports (bytes;
@@ -90,8 +91,8 @@ start_testpmd() {
     rm -f "$W/s0" "$W/s1" "$W/cmd"
     mkfifo "$W/cmd"
     stdbuf -o0 dpdk-testpmd --lcores 0@0,1@0 --no-pci --in-memory --single-file-segments -m 1024 --file-prefix vhb \
-        --vdev "net_virtio_user0,path=$W/s0,server=1,queues=1,queue_size=1024,mac=$MAC0" \
-        --vdev "net_virtio_user1,path=$W/s1,server=1,queues=1,queue_size=1024,mac=$MAC1" -- \
+        --vdev "net_virtio_user0,path=$W/s0,server=1,queues=1,queue_size=1024,mac=$MAC0${VIRTIO_OPTS:-}" \
+        --vdev "net_virtio_user1,path=$W/s1,server=1,queues=1,queue_size=1024,mac=$MAC1${VIRTIO_OPTS:-}" -- \
         -i --nb-cores=1 --forward-mode=mac --eth-peer=0,$MAC1 --eth-peer=1,$MAC0 --txd=1024 --rxd=1024 $TOPOLOGY \
         --total-num-mbufs=32768 <"$W/cmd" >"$W/testpmd.log" 2>&1 &
     TESTPMD=$!
