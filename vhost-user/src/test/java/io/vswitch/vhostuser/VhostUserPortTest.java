@@ -1,8 +1,6 @@
 package io.vswitch.vhostuser;
 
-import io.vswitch.datapath.ipc.CountersFile;
 import io.vswitch.datapath.packet.Batch;
-import io.vswitch.datapath.packet.PacketPool;
 import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.port.Port;
 import io.vswitch.datapath.port.PortContext;
@@ -14,7 +12,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
@@ -36,8 +33,7 @@ class VhostUserPortTest {
     @TempDir
     Path dir;
 
-    private final Arena arena = Arena.ofShared();
-    private final CountersFile countersFile = CountersFile.anonymous();
+    private GuestPort gp;
     private PortCounters counters;
     private Port port;
     private GuestFrontend guest;
@@ -46,45 +42,31 @@ class VhostUserPortTest {
 
     @BeforeEach
     void open() {
-        counters = new PortCounters(countersFile.manager(), "br0", "vhu0", 1);
-        port = new VhostUserPortProvider().open("vhu0", VhostUserPortProvider.SERVER, Map.of(), counters, new PortContext(dir, Map.of()));
-        batch = new Batch(new PacketPool(arena, 256));
-        io = new PmdIo(0, arena);
-        guest = new GuestFrontend();
-        guest.connect(dir.resolve("vhu0").toString());
-        guest.handshake();
-        awaitLink("up");
+        gp = new GuestPort(dir, GuestFrontend.FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        counters = gp.counters;
+        port = gp.port;
+        guest = gp.guest;
+        batch = gp.batch;
+        io = gp.io;
     }
 
     @AfterEach
     void close() {
-        guest.close();
-        port.close();
-        counters.close();
-        countersFile.close();
-        arena.close();
+        gp.close();
     }
 
     private void awaitLink(String state) {
-        for (int i = 0; i < 200 && !state.equals(port.status().get("link_state")); i++) sleep(10);
-        assertEquals(state, port.status().get("link_state"), port.status().toString());
+        gp.awaitLink(state);
     }
 
     /** Replaces the frontend with a new one that connects and negotiates; waits for the link. */
     private void reconnect(long features, long protocolFeatures) {
-        guest.close();
-        guest = new GuestFrontend();
-        guest.connect(dir.resolve("vhu0").toString());
-        guest.handshake(features, protocolFeatures);
-        awaitLink("up");
+        gp.reconnect(features, protocolFeatures);
+        guest = gp.guest;
     }
 
     private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            throw new AssertionError(e);
-        }
+        GuestPort.sleep(ms);
     }
 
     private static byte[] frame(int seq, int length) {
@@ -98,26 +80,16 @@ class VhostUserPortTest {
     }
 
     private byte[] rxFrame(int i) {
-        byte[] b = new byte[batch.length[i]];
-        MemorySegment.copy(batch.memory(), ValueLayout.JAVA_BYTE, batch.offset[i], b, 0, b.length);
-        return b;
+        return gp.rxFrame(i);
     }
 
     private int receive() {
-        batch.reset();
-        return port.rxBurst(0, batch, io);
+        return gp.receive();
     }
 
-    /** Sends the pool packets given by length from the batch's receive slots into the guest. */
+    /** Sends the frames from the batch's receive slots into the guest. */
     private int transmit(byte[]... frames) {
-        long[] offsets = new long[frames.length];
-        int[] lengths = new int[frames.length];
-        for (int i = 0; i < frames.length; i++) {
-            offsets[i] = batch.rxOffset(i);
-            lengths[i] = frames[i].length;
-            MemorySegment.copy(frames[i], 0, batch.pool().memory(), ValueLayout.JAVA_BYTE, offsets[i], frames[i].length);
-        }
-        return port.txBurst(io, batch.pool().memory(), batch.pool().baseAddress(), offsets, lengths, frames.length);
+        return gp.transmit(frames);
     }
 
     @Test
