@@ -88,8 +88,10 @@ final class Protocol {
     static final int F_VERSION_1 = 32;
     /** The packed virtqueue layout (virtio 1.1 section 2.8). */
     static final int F_RING_PACKED = 34;
+    /** Buffers are used in the order they were made available (we always do), so drivers may take a simpler path. */
+    static final int F_IN_ORDER = 35;
     static final long FEATURES = 1L << F_CSUM | 1L << F_MTU | 1L << F_HOST_TSO4 | 1L << F_HOST_TSO6 | 1L << F_HOST_ECN | 1L << F_MRG_RXBUF | 1L << F_MQ | 1L << F_LOG_ALL | 1L << F_INDIRECT_DESC
-            | 1L << F_EVENT_IDX | 1L << F_PROTOCOL_FEATURES | 1L << F_VERSION_1 | 1L << F_RING_PACKED;
+            | 1L << F_EVENT_IDX | 1L << F_PROTOCOL_FEATURES | 1L << F_VERSION_1 | 1L << F_RING_PACKED | 1L << F_IN_ORDER;
 
     /** Queue pairs a frontend may use (GET_QUEUE_NUM). */
     static final int MAX_QUEUE_PAIRS = 16;
