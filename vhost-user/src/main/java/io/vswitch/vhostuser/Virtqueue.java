@@ -183,6 +183,7 @@ public final class Virtqueue {
         ready = false;
         desc = avail = used = null;
         if (!started || !enabled || size == 0 || !packed && Integer.bitCount(size) != 1) return;
+        if (packed && (lastAvail >= size || lastUsed >= size)) return;   // a base beyond the ring: never usable
         desc = memory.sliceUser(descUser, 16L * size);
         avail = memory.sliceUser(availUser, packed ? 4 : 6L + 2L * size);
         used = memory.sliceUser(usedUser, packed ? 4 : 6L + 8L * size);

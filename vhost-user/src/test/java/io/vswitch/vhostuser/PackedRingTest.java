@@ -235,6 +235,15 @@ class PackedRingTest {
         assertEquals(0, counters.txDropped.get());
     }
 
+    /** A base position beyond the ring leaves it unusable (no read outside the descriptor ring), not the PMD broken. */
+    @Test
+    void aBaseBeyondTheRingIsNeverUsed() {
+        GuestFrontend.check(guest.request(Protocol.SET_VRING_BASE, true, new int[0], 1 | (long) (0x8000 | 300) << 32), "SET_VRING_BASE");
+        guest.packedSend(frame(1, 64));
+        for (int i = 0; i < 3; i++) assertEquals(0, receive());
+        assertEquals(0, counters.rxErrors.get());
+    }
+
     /** Where a ring resumes, read from its descriptors' flags alone (a backend restart). */
     @Test
     void aRestartedBackendResumesWhereTheDescriptorsSay() {
