@@ -69,9 +69,8 @@ class VhostUserFuzzTest {
                         port.txBurst(io, batch.pool().memory(), batch.pool().baseAddress(), offsets, lengths, Batch.MAX);
                     }
                 }
-                awaitStatus(port, "listening");
+                awaitListening(port, conn + 1);
             }
-            awaitStatus(port, "listening");
             assertTrue(openFds() <= fdsBefore + 2, "descriptors leaked: " + fdsBefore + " before, " + openFds() + " after");
             try (GuestFrontend guest = new GuestFrontend()) {                  // still serves a correct frontend
                 guest.connect(path);
@@ -93,9 +92,21 @@ class VhostUserFuzzTest {
         return port.rxBurst(0, batch, io);
     }
 
-    private static void awaitStatus(Port port, String status) throws InterruptedException {
-        for (int i = 0; i < 300 && !status.equals(port.status().get("status")); i++) Thread.sleep(10);
-        assertEquals(status, port.status().get("status"));
+    /**
+     * Waits until the port has accepted {@code connections} frontends and is listening again. The
+     * count matters: right after a frontend closes, the port may not even have accepted it yet, and
+     * "listening" is then still the state from before it.
+     */
+    private static void awaitListening(Port port, long connections) throws InterruptedException {
+        long accepted = 0;
+        String status = "";
+        for (int i = 0; i < 300; i++) {
+            accepted = port.customStats().get("connections");       // first: a later "listening" is after it
+            status = port.status().get("status");
+            if (accepted >= connections && "listening".equals(status)) return;
+            Thread.sleep(10);
+        }
+        throw new AssertionError("after " + connections + " frontends: " + accepted + " accepted, status " + status);
     }
 
     /** A message: usually a known request with a random payload, sometimes a garbled header. */
