@@ -285,8 +285,8 @@ final class VhostUserDevice {
         if (resume < 0) return;
         LOG.log(System.Logger.Level.INFO, port + ": vring " + r.index + " resumes at position " + (resume & 0x7fff) + " wrap "
                 + (resume >>> 15) + " (base was " + r.lastAvail + " wrap " + (r.availWrap ? 1 : 0) + ")");
-        r.lastAvail = r.lastUsed = resume & 0x7fff;
-        r.availWrap = r.usedWrap = (resume & 0x8000) != 0;
+        r.lastAvail = resume & 0x7fff;
+        r.availWrap = (resume & 0x8000) != 0;
     }
 
     private void setMemTable(MemorySegment p, int size, int[] fds) {
@@ -349,7 +349,7 @@ final class VhostUserDevice {
                 r.size = 0;
                 r.started = r.enabled = r.syncUsed = false;
                 r.lastAvail = r.lastUsed = 0;
-                r.availWrap = r.usedWrap = true;
+                r.availWrap = true;
                 r.packed = false;
                 r.memory = MemoryTable.EMPTY;
                 r.log = null;

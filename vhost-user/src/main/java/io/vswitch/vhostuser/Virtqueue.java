@@ -96,11 +96,14 @@ public final class Virtqueue {
     long logGuest = -1;
     /** VIRTIO_F_RING_PACKED negotiated. */
     boolean packed;
-    /** Split: free-running 16-bit indexes. Packed: ring positions (0..size-1) and their wrap counters. */
+    /**
+     * Split: free-running 16-bit indexes. Packed: the ring position (0..size-1) and wrap counter where
+     * the next chain starts; the used side is the same place, since every chain taken is used in the
+     * burst that takes it (nothing is ever in flight).
+     */
     int lastAvail;
     int lastUsed;
     boolean availWrap = true;
-    boolean usedWrap = true;
     int kickFd = -1;
     int callFd = -1;
     int errFd = -1;
@@ -183,7 +186,7 @@ public final class Virtqueue {
         ready = false;
         desc = avail = used = null;
         if (!started || !enabled || size == 0 || !packed && Integer.bitCount(size) != 1) return;
-        if (packed && (lastAvail >= size || lastUsed >= size)) return;   // a base beyond the ring: never usable
+        if (packed && lastAvail >= size) return;          // a base beyond the ring: never usable
         desc = memory.sliceUser(descUser, 16L * size);
         avail = memory.sliceUser(availUser, packed ? 4 : 6L + 2L * size);
         used = memory.sliceUser(usedUser, packed ? 4 : 6L + 8L * size);
@@ -203,17 +206,15 @@ public final class Virtqueue {
             lastAvail = lastUsed = base & 0xffff;
             return;
         }
-        lastAvail = base & 0x7fff;
-        availWrap = (base & 0x8000) != 0;
-        boolean usedGiven = (base >>> 16) != 0;          // older frontends send only the avail half
-        lastUsed = usedGiven ? base >>> 16 & 0x7fff : lastAvail;
-        usedWrap = usedGiven ? base < 0 : availWrap;
+        lastAvail = base & 0x7fff;                      // the used half (bits 16-31) can only say the same:
+        availWrap = (base & 0x8000) != 0;               // we keep nothing in flight
     }
 
     /** GET_VRING_BASE: what {@link #setBase} takes to resume here. */
     int base() {
         if (!packed) return lastAvail;
-        return lastAvail | (availWrap ? 0x8000 : 0) | lastUsed << 16 | (usedWrap ? 1 << 31 : 0);
+        int half = lastAvail | (availWrap ? 0x8000 : 0);
+        return half | half << 16;
     }
 
     /**
@@ -469,15 +470,15 @@ public final class Virtqueue {
         if (log != null) {
             for (int t = 0; t < n; t++) log.mark(usedGuest + 16L * heads[t], 16);
         }
-        int old = lastUsed;
+        int old = lastAvail;
         int pos = heads[n - 1] + counts[n - 1];
         boolean wrap = wraps[n - 1];
         if (pos >= size) {
             pos -= size;
             wrap = !wrap;
         }
-        lastAvail = lastUsed = pos;
-        availWrap = usedWrap = wrap;
+        lastAvail = pos;
+        availWrap = wrap;
         if (callFd >= 0 && wantsInterruptPacked(old, pos)) {
             interrupts++;
             Notifier.signal(callFd);
@@ -501,7 +502,7 @@ public final class Virtqueue {
         int offWrap = Short.toUnsignedInt(avail.get(U16, 0));
         int event = offWrap & 0x7fff;
         if (now <= old) old -= size;                        // positions wrapped in between
-        if ((offWrap >>> 15 != 0) != usedWrap) event -= size;
+        if ((offWrap >>> 15 != 0) != availWrap) event -= size;      // our used wrap counter is the avail one
         return ((now - event - 1) & 0xffff) < ((now - old) & 0xffff);
     }
 }
