@@ -8,7 +8,8 @@ import io.vswitch.datapath.port.PortCounters;
 import io.vswitch.datapath.port.PortProviders;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -22,8 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A real datapath with a PMD thread and three vhost-user ports on a NORMAL bridge: two well-behaved
  * guests exchange frames while the third fills both its rings with random descriptors (addresses,
- * lengths, flags; packed rings, so availability and chaining at random too; large-frame headers with
- * TSO negotiated). Every frame between the good guests arrives intact,
+ * lengths, flags, next indexes, head numbers; large-frame headers with TSO negotiated; split or packed
+ * rings). Every frame between the good guests arrives intact,
  * the hostile guest's garbage is counted as errors, and the PMD keeps running.
  */
 class HostileGuestDatapathTest {
@@ -56,11 +57,7 @@ class HostileGuestDatapathTest {
             dp.addPort(new PortSpec("br0", NAMES[i], VhostUserPortProvider.SERVER, i + 1, null, -1, "", Map.of()));
             guests[i] = new GuestFrontend();
             guests[i].connect(dir.resolve(NAMES[i]).toString());
-            if (i < 2) guests[i].handshake();
-            else guests[i].handshake(GuestFrontend.FEATURES | 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4 | 1L << Protocol.F_HOST_TSO6
-                    | 1L << Protocol.F_RING_PACKED, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
-            // The hostile one has packed rings (its random descriptors' last u16 is then their flags:
-            // AVAIL, USED, NEXT, INDIRECT at random) and may send large frames.
+            if (i < 2) guests[i].handshake();                 // the hostile one negotiates in the test
         }
     }
 
@@ -107,11 +104,18 @@ class HostileGuestDatapathTest {
         }
     }
 
-    @Test
-    void goodGuestsKeepTalkingWhileAHostileOnePostsGarbage() throws Exception {
+    /**
+     * The hostile guest may send large frames (TSO), and its rings are split or packed: with packed
+     * rings its random descriptors' last u16 is their flags (AVAIL, USED, NEXT, INDIRECT at random).
+     */
+    @ParameterizedTest(name = "packed rings: {0}")
+    @ValueSource(booleans = {false, true})
+    void goodGuestsKeepTalkingWhileAHostileOnePostsGarbage(boolean packed) throws Exception {
         GuestFrontend a = guests[0];
         GuestFrontend b = guests[1];
         GuestFrontend evil = guests[2];
+        evil.handshake(GuestFrontend.FEATURES | 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4 | 1L << Protocol.F_HOST_TSO6
+                | (packed ? 1L << Protocol.F_RING_PACKED : 0), 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
         b.postRxBuffers(GuestFrontend.SIZE);
         Random r = new Random(42);
         int frames = 200;
