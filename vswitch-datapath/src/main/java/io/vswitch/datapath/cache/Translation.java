@@ -58,16 +58,9 @@ public final class Translation {
         active = false;
     }
 
-    /** Whether a pass is being recorded (false while a recirculated tunnel packet runs: its pass is not this packet's). */
+    /** Whether a pass is being recorded. */
     public boolean active() {
         return active;
-    }
-
-    /** Suspends or resumes recording around a nested pass (tunnel recirculation); returns the previous state. */
-    public boolean suspend(boolean on) {
-        boolean was = active;
-        active = on;
-        return was;
     }
 
     public void step(int op, long arg) {

@@ -112,7 +112,13 @@ public final class Forwarder {
      */
     private final MegaflowCache megaflows = new MegaflowCache(DEFAULT_FLOW_LIMIT);
     private final ExactMatchCache emc = new ExactMatchCache();
-    private final Translation translation = new Translation();
+    /**
+     * The recording of the pass in progress: {@code recordings[d]} for a pass {@code d} tunnel
+     * recirculations deep (a recirculated pass is a pass of its own, with its own megaflow, as
+     * OVS's recirculation ids make it; its outer pass resumes recording after it).
+     */
+    private Translation translation;
+    private final Translation[] recordings = new Translation[MAX_TUNNEL_DEPTH + 1];
     /** Per packet of the batch: its exact-match hash and the entry the exact-match cache gave for it (-1: none). */
     private final int[] emcHash = new int[Batch.MAX], emcEntry = new int[Batch.MAX];
     public static final int DEFAULT_FLOW_LIMIT = 200_000, DEFAULT_MAX_IDLE_MS = 10_000;
@@ -172,6 +178,8 @@ public final class Forwarder {
     public Forwarder(PmdIo io, PacketInWriter packetIns) {
         this.io = io;
         this.packetIns = packetIns;
+        for (int d = 0; d <= MAX_TUNNEL_DEPTH; d++) recordings[d] = new Translation();
+        translation = recordings[0];
         for (int p = 0; p < DatapathView.MAX_PORTS; p++) {
             stagedOffset[p] = new long[Batch.MAX];
             stagedLength[p] = new int[Batch.MAX];
@@ -250,7 +258,7 @@ public final class Forwarder {
         for (int i = 0; i < n; i++) {
             clearPacketState();
             boolean accepted = tables == null ? normal(batch, i, in, bridge, view, now)
-                    : cached ? cachedPass(batch, i, in, bridge, tables, view, now)
+                    : cached ? cachedPass(batch, i, in, bridge, tables, view, now, emcHash[i], emcEntry[i])
                     : openflow(batch, i, in, in.ofport(), bridge, tables, view, now);
             if (!accepted) dropped++;
         }
@@ -277,6 +285,7 @@ public final class Forwarder {
 
     /** Clears what the forwarder keeps about the packet it works on (one packet at a time). */
     private void clearPacketState() {
+        referenced = false;
         spareBusy = 0;
         actionSet = 0;
         actionSetOutputs = 0;
@@ -298,7 +307,6 @@ public final class Forwarder {
         clock = now;
         parse(batch, 0, mem, batch.keys, in == null ? -1 : in.index());
         clearPacketState();
-        referenced = false;
         accepted = true;
         packetOuts++;
         OfPipeline flows = bridge.flows();
@@ -441,7 +449,6 @@ public final class Forwarder {
     private boolean openflow(Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, OfPipeline flows, DatapathView view, int now) {
         long[] keys = batch.keys;
         int base = i * FlowKey.WORDS;
-        referenced = false;
         accepted = true;
         int table = 0;
         while (true) {
@@ -566,11 +573,9 @@ public final class Forwarder {
      * a megaflow hit, replays what the tables did for an earlier packet of that megaflow; a miss (or
      * an entry made from older tables) runs the tables while recording, and installs the result.
      */
-    private boolean cachedPass(Batch batch, int i, DpPort in, DpBridge bridge, OfPipeline flows, DatapathView view, int now) {
+    private boolean cachedPass(Batch batch, int i, DpPort in, DpBridge bridge, OfPipeline flows, DatapathView view, int now, int h, int e) {
         long[] keys = batch.keys;
         int base = i * FlowKey.WORDS;
-        int h = emcHash[i];
-        int e = emcEntry[i];
         boolean exact = e >= 0 && megaflows.matches(e, keys, base);
         if (!exact) e = megaflows.lookup(keys, base, megaflowProbes);
         if (e >= 0) {
@@ -614,7 +619,6 @@ public final class Forwarder {
         long[] keys = batch.keys;
         int base = i * FlowKey.WORDS;
         MemorySegment mem = batch.memory();
-        referenced = false;
         accepted = true;
         for (int j = from; j < end; j += 2) {
             int op = (int) program[j];
@@ -1223,8 +1227,8 @@ public final class Forwarder {
     private void recirculate(Batch batch, int i, DpPort in, long offset, int length, long tunId, long tunIps, long guarded, boolean outer) {
         DpBridge bridge = current.bridges[in.bridgeIndex()];
         if (bridge == null) return;
-        boolean recording = translation.suspend(false); // the recirculated pass is not part of this packet's megaflow (replay re-runs it)
         int d = tunnelDepth++;
+        translation = recordings[d + 1];                  // the recirculated pass is not part of this packet's megaflow (replay re-runs it)
         long[] k = batch.keys;
         int base = i * FlowKey.WORDS;
         long[] sv = savedOuter;
@@ -1270,9 +1274,13 @@ public final class Forwarder {
             normalPasses++;
             normal(batch, i, in, bridge, current, clock);
             if (flows != null) flows.hitNormalOnly(1, length);
+        } else if (megaflows.limit() > 0) {
+            openflowPasses++;
+            int h = ExactMatchCache.hash(k, base);
+            cachedPass(batch, i, in, bridge, tables, current, clock, h, emc.lookup(h));
         } else {
             openflowPasses++;
-            upcalls++;                                       // a recirculated pass always runs the tables (its encapsulation is replayed, not cached)
+            upcalls++;                                       // caches off: every pass runs the tables
             uninstalled++;
             openflow(batch, i, in, in.ofport(), bridge, tables, current, clock);
         }
@@ -1296,7 +1304,7 @@ public final class Forwarder {
         savedPortMods[d] = null;
         referenced = true;                                   // outputs now refer to these bytes (or bytes around them)
         tunnelDepth--;
-        translation.suspend(recording);
+        translation = recordings[d];
     }
 
     /**
@@ -1463,7 +1471,9 @@ public final class Forwarder {
 
     /** Forgets staged outputs of a batch whose processing failed (the PMD drops that batch). */
     public void abort() {
-        translation.forget();
+        for (Translation t : recordings) t.forget();
+        translation = recordings[0];
+        tunnelDepth = 0;                                  // a batch that failed inside a recirculation
         flushTallies();
         for (int k = 0; k < touchedCount; k++) {
             tableLookups[touchedTables[k]] = 0;

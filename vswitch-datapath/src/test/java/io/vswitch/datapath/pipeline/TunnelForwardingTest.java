@@ -222,6 +222,63 @@ class TunnelForwardingTest {
         assertEquals(42 << 8, u32(back, 46));
     }
 
+    /**
+     * The pass a decapsulated packet makes through the overlay's tables is a megaflow of its own (OVS:
+     * a recirculation id's flow), keyed by the vport and the tunnel fields the tables looked at: after
+     * the first packet, hits; after the tables change, translated again.
+     */
+    @Test
+    void aDecapsulatedPassIsCachedAsAMegaflowOfItsVport() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "flow"));
+        dp.setFlows("br-int", OfPipeline.parse("0 a 2 - - ; 6:ffffffffffffffff:2a ; output:1", 1));
+        byte[] inner = Frames.udp4(VM_A, VM_B, Frames.IP4_B, Frames.IP4_A, 1, 2, 30);
+        byte[] frame = vxlanFrame(REMOTE, LOCAL, 42, inner);
+        for (int round = 0; round < 3; round++) send("br-phy", "eth", frame, frame, frame, frame);
+        List<byte[]> got = sent("p1");
+        assertEquals(12, got.size());
+        for (byte[] f : got) assertArrayEquals(inner, f);
+        assertEquals(1, fwd.upcalls(), "only the first decapsulated packet ran the tables");
+        assertEquals(11, fwd.emcHits() + fwd.megaflowHits());
+        DatapathView v = dp.view();
+        String dump = fwd.dumpFlows(v, dp.now());
+        assertTrue(dump.contains("in_port(" + v.bridge("br-int").port("vx0").index() + "),tunnel(tun_id=0x2a)")
+                && dump.contains("actions:" + v.bridge("br-int").port("p1").index()), dump);
+
+        send("br-phy", "eth", vxlanFrame(REMOTE, LOCAL, 7, inner));
+        assertTrue(sent("p1").isEmpty(), "another VNI is another megaflow, and the flow does not match it");
+        dp.setFlows("br-int", OfPipeline.parse("0 a 2 - - ; 6:ffffffffffffffff:2a ; ", 2));
+        send("br-phy", "eth", frame);
+        assertTrue(sent("p1").isEmpty(), "new tables: the megaflow of the old ones is not replayed");
+        assertEquals(3, fwd.upcalls());
+    }
+
+    /**
+     * A frame the underlay sends to another port as well as to its tunnel endpoint: an edit the
+     * overlay makes to the decapsulated packet must not show in the outer frame (the inner bytes lie
+     * inside it), with and without the caches.
+     */
+    @Test
+    void editsAfterDecapsulationLeaveTheOuterFrameOtherOutputsSend() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        port("br-phy", "eth2", MemoryPort.TYPE, 2, Map.of());
+        dp.setFlows("br-phy", OfPipeline.parse("0 a 1 - - ; ; output:2 local", 1));
+        dp.setFlows("br-int", OfPipeline.parse("0 a 2 - - ; ; set_eth_dst:5254000000ff output:1", 1));
+        byte[] inner = Frames.udp4(VM_A, VM_B, Frames.IP4_B, Frames.IP4_A, 1, 2, 30);
+        byte[] frame = vxlanFrame(REMOTE, LOCAL, 42, inner);
+        for (String limit : new String[] {"200000", "0"}) {
+            fwd.cacheSettings(Integer.parseInt(limit), 10_000);
+            send("br-phy", "eth", frame, frame);
+            List<byte[]> copies = sent("eth2"), got = sent("p1");
+            assertEquals(2, copies.size());
+            for (byte[] f : copies) assertArrayEquals(frame, f, "the outer frame leaves eth2 as it came (flow-limit " + limit + ")");
+            assertEquals(2, got.size());
+            for (byte[] f : got) {
+                assertEquals(0x5254_0000_00ffL, mac(f, 0));
+                assertArrayEquals(Arrays.copyOfRange(inner, 6, inner.length), Arrays.copyOfRange(f, 6, f.length));
+            }
+        }
+    }
+
     @Test
     void wrongVniUnknownRemoteAndMalformedHeadersAreDroppedAndCounted() {
         vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
