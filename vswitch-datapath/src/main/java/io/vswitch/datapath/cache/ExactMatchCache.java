@@ -44,7 +44,6 @@ public final class ExactMatchCache {
         h = (h ^ k[base + FlowKey.W_VLAN] ^ k[base + FlowKey.W_L3]) * 0xBF58476D1CE4E5B9L;
         h = (h ^ k[base + FlowKey.W_IPV4]) * 0xBF58476D1CE4E5B9L;
         h = (h ^ k[base + FlowKey.W_IPV6_DST_LO] ^ k[base + FlowKey.W_IPV6_SRC_LO]) * 0xBF58476D1CE4E5B9L;
-        h = (h ^ k[base + FlowKey.W_TP]) * 0x94D049BB133111EBL;
-        return (int) (h ^ (h >>> 32));
+        return FlowKey.avalanche(h ^ k[base + FlowKey.W_TP]);
     }
 }

@@ -79,6 +79,18 @@ public final class FlowKey {
     /** dl_type for 802.3 frames (length field instead of an ethertype), as OVS's FLOW_DL_TYPE_NONE. */
     public static final int ETH_TYPE_NONE = 0x05ff;
 
+    /**
+     * The last step of a multiply-xor hash over key words: mixes every bit of {@code h} into every
+     * bit of the result (the splitmix64 finaliser), so that any slice of it, low bits included, can
+     * index a table. Without it a product only carries a word's bits upwards, and keys that differ
+     * in high bits alone (a UDP source port, the first octet of an address) share their low bits.
+     */
+    public static int avalanche(long h) {
+        h = (h ^ (h >>> 30)) * 0xBF58476D1CE4E5B9L;
+        h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
+        return (int) (h ^ (h >>> 31));
+    }
+
     public static int inPort(long[] k, int base) { return (int) k[base + W_IN_PORT]; }
     public static long ethDst(long[] k, int base) { return k[base + W_ETH_DST]; }
     public static long ethSrc(long[] k, int base) { return k[base + W_ETH_SRC]; }

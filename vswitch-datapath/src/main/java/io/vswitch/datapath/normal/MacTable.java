@@ -96,15 +96,9 @@ public final class MacTable {
         return VALID | ((long) (vlan & 0xfff) << 48) | (mac & 0xffff_ffff_ffffL);
     }
 
-    /** A full 64-bit mix (murmur3 fmix64): VLAN bits 48-59 must reach the low index bits too. */
+    /** A full mix: VLAN bits 48-59 must reach the low index bits too. */
     private static int hash(long key) {
-        long h = key;
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        h ^= h >>> 33;
-        return (int) h;
+        return io.vswitch.datapath.flow.FlowKey.avalanche(key);
     }
 
     private boolean expired(long value, int now) {

@@ -799,12 +799,12 @@ public final class Forwarder {
         if (dlType == 0x0800 || dlType == 0x86dd) {
             h = (h ^ k[base + FlowKey.W_IPV4]) * m;
             for (int w = FlowKey.W_IPV6_SRC_HI; w <= FlowKey.W_IPV6_DST_LO; w++) h = (h ^ k[base + w]) * m;
-            h = (h ^ (k[base + FlowKey.W_TP] >>> 32) ^ (long) FlowKey.nwProto(k, base) << 40) * m;
+            h ^= (k[base + FlowKey.W_TP] >>> 32) ^ (long) FlowKey.nwProto(k, base) << 40;
         } else {
             h = (h ^ k[base + FlowKey.W_ETH_SRC]) * m;
-            h = (h ^ k[base + FlowKey.W_ETH_DST]) * m;
+            h ^= k[base + FlowKey.W_ETH_DST];
         }
-        return (int) (h ^ (h >>> 29));
+        return FlowKey.avalanche(h);
     }
 
     /** Sends packet i, as it is now, to the bridge's controllers, within the bridge's packet-in rate. */

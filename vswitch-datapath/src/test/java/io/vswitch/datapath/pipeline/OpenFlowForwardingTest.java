@@ -361,16 +361,20 @@ class OpenFlowForwardingTest {
     @Test
     void aSelectGroupSpreadsFlowsAndKeepsEachFlowOnOneBucket() {
         flows("0 a - - - ; ; group:2", "g 2 select ; 1 1 output:2 ; 1 1 output:3 ; 0 5 output:1");
-        int[] perPort = new int[4];
-        for (int src = 0; src < 64; src++) {
-            byte[] f = Frames.udp4(B, A, Frames.IP4_A, Frames.IP4_B, 1000 + src, 2000, 18);
-            for (int again = 0; again < 3; again++) send("p1", f);
-            int p2 = sent("p2").size(), p3 = sent("p3").size();
-            assertEquals(3, p2 + p3, "one bucket per packet, never the dead one");
-            assertTrue(p2 == 0 || p3 == 0, "a flow stays on one bucket");
-            perPort[p2 > 0 ? 2 : 3]++;
+        // flows that differ in the source port only, then in the first octet of the source address only
+        for (String differing : new String[] {"source port", "source address"}) {
+            int[] perPort = new int[4];
+            for (int k = 0; k < 64; k++) {
+                boolean port = differing.equals("source port");
+                byte[] f = Frames.udp4(B, A, port ? Frames.IP4_A : k << 24 | 1, Frames.IP4_B, port ? 1000 + k : 1000, 2000, 18);
+                for (int again = 0; again < 3; again++) send("p1", f);
+                int p2 = sent("p2").size(), p3 = sent("p3").size();
+                assertEquals(3, p2 + p3, "one bucket per packet, never the dead one");
+                assertTrue(p2 == 0 || p3 == 0, "a flow stays on one bucket");
+                perPort[p2 > 0 ? 2 : 3]++;
+            }
+            assertTrue(perPort[2] > 16 && perPort[3] > 16, "64 flows by " + differing + " spread over both live buckets: " + perPort[2] + "/" + perPort[3]);
         }
-        assertTrue(perPort[2] > 16 && perPort[3] > 16, "64 flows spread over both live buckets: " + perPort[2] + "/" + perPort[3]);
     }
 
     @Test
