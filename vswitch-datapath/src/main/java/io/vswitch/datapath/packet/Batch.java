@@ -20,6 +20,13 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Batch {
     public static final int MAX = 32;
+    /**
+     * Packets the pipeline makes from a packet of the batch and runs through a bridge while that
+     * packet's own pass is still under way (a tunnel's encapsulated or decapsulated frame,
+     * recirculated, nested up to this deep) have indexes {@code MAX ..}: their own offset, length,
+     * layers and key, so the packet they came from keeps its own; they share its spare slots.
+     */
+    public static final int NESTED = 4;
 
     private final PacketPool pool;
     private final int[] rxSlot = new int[MAX];
@@ -33,13 +40,15 @@ public final class Batch {
     /** Number of packets in the batch. */
     public int count;
     /** Offset of each packet's first byte in {@link #memory()}. */
-    public final long[] offset = new long[MAX];
+    public final long[] offset = new long[MAX + NESTED];
     /** Length of each packet. */
-    public final int[] length = new int[MAX];
+    public final int[] length = new int[MAX + NESTED];
     /** Parser result per packet (see {@code Parser.l3Offset/l4Offset}). */
-    public final int[] layers = new int[MAX];
+    public final int[] layers = new int[MAX + NESTED];
     /** Flow keys, {@link FlowKey#WORDS} longs per packet. */
-    public final long[] keys = new long[MAX * FlowKey.WORDS];
+    public final long[] keys = new long[(MAX + NESTED) * FlowKey.WORDS];
+    /** For a nested packet {@code MAX + d}: the batch packet it was made from (whose spare slots it uses). */
+    private final int[] nestedFrom = new int[NESTED];
 
     public Batch(PacketPool pool) {
         if (pool.available() < 3 * MAX) throw new IllegalArgumentException("pool too small for a batch");
@@ -84,9 +93,15 @@ public final class Batch {
         return PacketPool.dataOffset(rxSlot[i]);
     }
 
-    /** Start of the data area of packet i's spare slot {@code k} (0 or 1). */
+    /** Start of the data area of packet i's spare slot {@code k} (0 or 1); a nested packet's are those of the packet it came from. */
     public long spareOffset(int i, int k) {
-        return spare[2 * i + k];
+        return spare[2 * (i < MAX ? i : nestedFrom[i - MAX]) + k];
+    }
+
+    /** Makes index {@code MAX + depth} a packet made from packet {@code from} (itself maybe nested); returns that index. */
+    public int nest(int depth, int from) {
+        nestedFrom[depth] = from < MAX ? from : nestedFrom[from - MAX];
+        return MAX + depth;
     }
 
     /** Room available in front of packet i inside its slot. */

@@ -46,8 +46,8 @@ public final class Forwarder {
     private final int[] dirty = new int[DatapathView.MAX_PORTS];
     private int dirtyCount;
     /** Per packet: length of its tagged / untagged copy in spare slot 0 / 1, or NO_VARIANT. */
-    private final int[] taggedLen = new int[Batch.MAX];
-    private final int[] untaggedLen = new int[Batch.MAX];
+    private final int[] taggedLen = new int[Batch.MAX + Batch.NESTED];
+    private final int[] untaggedLen = new int[Batch.MAX + Batch.NESTED];
     /** Spare slots of the current packet that hold bytes an output refers to (bit k: spare k). */
     private int spareBusy;
     /** Packets an OpenFlow table missed. */
@@ -142,12 +142,10 @@ public final class Forwarder {
      * Tunnels: per packet, the offset in front of which an encapsulation header was last written (or
      * a decapsulated outer header lies), -1 if none; a second header there first sends what is staged.
      */
-    private final long[] encapAt = new long[Batch.MAX];
+    private final long[] encapAt = new long[Batch.MAX + Batch.NESTED];
     /** Recirculations in progress (encapsulation into the underlay, decapsulation into the overlay). */
     private int tunnelDepth;
-    static final int MAX_TUNNEL_DEPTH = 4;
-    private final long[][] savedOuterKey = new long[MAX_TUNNEL_DEPTH][FlowKey.WORDS];
-    private final long[] savedOuter = new long[MAX_TUNNEL_DEPTH * 8];
+    static final int MAX_TUNNEL_DEPTH = Batch.NESTED;
     private final OfPipeline[] savedPortMods = new OfPipeline[MAX_TUNNEL_DEPTH];
     /** ARP requests for missing neighbours, at most one per second per next hop (per PMD): direct-mapped. */
     private final long[] arpAsked = new long[16];
@@ -1219,48 +1217,41 @@ public final class Forwarder {
     /**
      * Runs {@code length} bytes at {@code offset}, an encapsulated or decapsulated form of packet i
      * (or a frame made for it), through {@code in}'s bridge as if received on {@code in}, with the
-     * tunnel metadata given; then puts packet i back as it was (OVS: recirculation, here without
-     * leaving the PMD). {@code guarded}: an offset in front of which the bytes may be referenced by
-     * staged outputs (a decapsulated packet's outer header), -1 if none. {@code outer}: the frame is
-     * one this forwarder just encapsulated, whose flow key {@link #outerKey} writes without parsing.
+     * tunnel metadata given (OVS: recirculation, here without leaving the PMD). The frame is a
+     * packet of its own, nested in the batch ({@link Batch#nest}): packet i's offset, length and key
+     * stay as they are, only the forwarder's per-pass state is put back afterwards.
+     * {@code guarded}: an offset in front of which the bytes may be referenced by staged outputs (a
+     * decapsulated packet's outer header), -1 if none. {@code outer}: the frame is one this
+     * forwarder just encapsulated, whose flow key {@link #outerKey} writes without parsing.
      */
     private void recirculate(Batch batch, int i, DpPort in, long offset, int length, long tunId, long tunIps, long guarded, boolean outer) {
         DpBridge bridge = current.bridges[in.bridgeIndex()];
         if (bridge == null) return;
         int d = tunnelDepth++;
         translation = recordings[d + 1];                  // the recirculated pass is not part of this packet's megaflow (replay re-runs it)
-        long[] k = batch.keys;
-        int base = i * FlowKey.WORDS;
-        long[] sv = savedOuter;
-        int o = d * 8;
-        sv[o] = batch.offset[i];
-        sv[o + 1] = batch.length[i];
-        sv[o + 2] = batch.layers[i];
-        sv[o + 3] = taggedLen[i];
-        sv[o + 4] = untaggedLen[i];
-        sv[o + 5] = accepted ? 1 : 0;
-        sv[o + 6] = actionSet;
-        sv[o + 7] = encapAt[i];
+        boolean wasAccepted = accepted;
+        long set = actionSet;
         int setOutputs = actionSetOutputs;
-        if (actionSet != 0 || setOutputs != 0) {
+        if (set != 0 || setOutputs != 0) {
             System.arraycopy(actionSetArg, 0, savedSetArg[d], 0, 64);
             System.arraycopy(actionSetOutput, 0, savedSetOutput[d], 0, MAX_SET_OUTPUTS);
             System.arraycopy(actionSetOutputArg, 0, savedSetOutputArg[d], 0, MAX_SET_OUTPUTS);
         }
         savedPortMods[d] = portMods;
-        long[] saved = savedOuterKey[d];
-        System.arraycopy(k, base, saved, 0, FlowKey.WORDS);
 
-        batch.offset[i] = offset;
-        batch.length[i] = length;
+        int v = batch.nest(d, i);
+        long[] k = batch.keys;
+        int base = v * FlowKey.WORDS;
+        batch.offset[v] = offset;
+        batch.length[v] = length;
         k[base + FlowKey.W_IN_PORT] = in.index();
         for (int w = FlowKey.W_METADATA; w < FlowKey.W_ETH_DST; w++) k[base + w] = 0;
         k[base + FlowKey.W_TUN_ID] = tunId;
         k[base + FlowKey.W_TUN_IPV4] = tunIps;
-        batch.layers[i] = outer ? outerKey(batch.memory(), offset, k, base) : Parser.parse(batch.memory(), offset, length, k, base);
-        taggedLen[i] = NO_VARIANT;
-        untaggedLen[i] = NO_VARIANT;
-        encapAt[i] = guarded;
+        batch.layers[v] = outer ? outerKey(batch.memory(), offset, k, base) : Parser.parse(batch.memory(), offset, length, k, base);
+        taggedLen[v] = NO_VARIANT;
+        untaggedLen[v] = NO_VARIANT;
+        encapAt[v] = guarded;
         actionSet = 0;
         actionSetOutputs = 0;
         OfPipeline flows = bridge.flows();
@@ -1272,30 +1263,23 @@ public final class Forwarder {
         accepted = true;
         if (tables == null) {
             normalPasses++;
-            normal(batch, i, in, bridge, current, clock);
+            normal(batch, v, in, bridge, current, clock);
             if (flows != null) flows.hitNormalOnly(1, length);
         } else if (megaflows.limit() > 0) {
             openflowPasses++;
             int h = ExactMatchCache.hash(k, base);
-            cachedPass(batch, i, in, bridge, tables, current, clock, h, emc.lookup(h));
+            cachedPass(batch, v, in, bridge, tables, current, clock, h, emc.lookup(h));
         } else {
             openflowPasses++;
             upcalls++;                                       // caches off: every pass runs the tables
             uninstalled++;
-            openflow(batch, i, in, in.ofport(), bridge, tables, current, clock);
+            openflow(batch, v, in, in.ofport(), bridge, tables, current, clock);
         }
 
-        System.arraycopy(saved, 0, k, base, FlowKey.WORDS);
-        batch.offset[i] = sv[o];
-        batch.length[i] = (int) sv[o + 1];
-        batch.layers[i] = (int) sv[o + 2];
-        taggedLen[i] = (int) sv[o + 3];
-        untaggedLen[i] = (int) sv[o + 4];
-        accepted = sv[o + 5] != 0;
-        actionSet = sv[o + 6];
-        encapAt[i] = sv[o + 7];
+        accepted = wasAccepted;
+        actionSet = set;
         actionSetOutputs = setOutputs;
-        if (actionSet != 0 || setOutputs != 0) {
+        if (set != 0 || setOutputs != 0) {
             System.arraycopy(savedSetArg[d], 0, actionSetArg, 0, 64);
             System.arraycopy(savedSetOutput[d], 0, actionSetOutput, 0, MAX_SET_OUTPUTS);
             System.arraycopy(savedSetOutputArg[d], 0, actionSetOutputArg, 0, MAX_SET_OUTPUTS);
