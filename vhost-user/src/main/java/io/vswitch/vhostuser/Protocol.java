@@ -70,8 +70,10 @@ final class Protocol {
     static final long PROTOCOL_FEATURES = 1L << PF_MQ | 1L << PF_LOG_SHMFD | 1L << PF_RARP | 1L << PF_REPLY_ACK | 1L << PF_NET_MTU | 1L << PF_STATUS;
 
     // Virtio feature bits.
-    /** The guest may leave TCP/UDP checksums to us (header flag NEEDS_CSUM); we complete them. */
+    /** The guest may leave TCP/UDP checksums to us (header flag NEEDS_CSUM); we complete them where needed. */
     static final int F_CSUM = 0;
+    /** We may give the guest frames with a partial checksum (NEEDS_CSUM), as another guest left it. */
+    static final int F_GUEST_CSUM = 1;
     static final int F_MTU = 3;
     /** The guest may hand over TCP frames of up to 64 KiB (gso_type TCPV4/TCPV6) for us to segment. */
     static final int F_HOST_TSO4 = 11;
@@ -90,7 +92,7 @@ final class Protocol {
     static final int F_RING_PACKED = 34;
     /** Buffers are used in the order they were made available (we always do), so drivers may take a simpler path. */
     static final int F_IN_ORDER = 35;
-    static final long FEATURES = 1L << F_CSUM | 1L << F_MTU | 1L << F_HOST_TSO4 | 1L << F_HOST_TSO6 | 1L << F_HOST_ECN | 1L << F_MRG_RXBUF | 1L << F_MQ | 1L << F_LOG_ALL | 1L << F_INDIRECT_DESC
+    static final long FEATURES = 1L << F_CSUM | 1L << F_GUEST_CSUM | 1L << F_MTU | 1L << F_HOST_TSO4 | 1L << F_HOST_TSO6 | 1L << F_HOST_ECN | 1L << F_MRG_RXBUF | 1L << F_MQ | 1L << F_LOG_ALL | 1L << F_INDIRECT_DESC
             | 1L << F_EVENT_IDX | 1L << F_PROTOCOL_FEATURES | 1L << F_VERSION_1 | 1L << F_RING_PACKED | 1L << F_IN_ORDER;
 
     /** Queue pairs a frontend may use (GET_QUEUE_NUM). */

@@ -1,6 +1,7 @@
 package io.vswitch.vhostuser;
 
 import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.L4Checksum;
 import io.vswitch.datapath.packet.PacketPool;
 
 import java.lang.foreign.Arena;
@@ -141,7 +142,7 @@ final class TcpSegmenter {
                 dst.set(U16, at + l3 + 2, (short) (size - l3));
                 dst.set(U16, at + l3 + 4, (short) (frame.get(U16, l3 + 4) + index));
                 dst.set(U16, at + l3 + 10, (short) 0);
-                Checksum.complete(dst, at, l4, l3, 10);
+                L4Checksum.complete(dst, at, l4, l3, 10);
             } else {
                 dst.set(U16, at + l3 + 4, (short) (size - l4));
             }
@@ -153,7 +154,7 @@ final class TcpSegmenter {
             long pseudo = addressSum + 6 + (size - l4);
             while ((pseudo >>> 16) != 0) pseudo = (pseudo & 0xffff) + (pseudo >>> 16);
             dst.set(U16, at + l4 + 16, (short) pseudo);
-            Checksum.complete(dst, at, size, l4, 16);
+            L4Checksum.complete(dst, at, size, l4, 16);
             batch.offset[k] = at;
             batch.length[k] = size;
             k++;

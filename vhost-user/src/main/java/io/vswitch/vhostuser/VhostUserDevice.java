@@ -39,6 +39,8 @@ final class VhostUserDevice {
     // ---- published for PMDs (read without the ring lock: they only pick rings and header sizes) ----
     volatile int hdrLen = 12;
     volatile boolean mergeable;
+    /** GUEST_CSUM negotiated: frames with partial checksums may go to the guest as they are. */
+    volatile boolean guestCsum;
     volatile int queuePairs = 1;
     /** A MAC to announce with a RARP frame (SEND_RARP), or -1. */
     volatile long rarpMac = -1;
@@ -125,6 +127,7 @@ final class VhostUserDevice {
                 features = f;
                 hdrLen = (f & (1L << F_VERSION_1 | 1L << F_MRG_RXBUF)) != 0 ? 12 : 10;
                 mergeable = (f & (1L << F_MRG_RXBUF)) != 0;
+                guestCsum = (f & (1L << F_GUEST_CSUM)) != 0;
                 boolean eventIdx = (f & (1L << F_EVENT_IDX)) != 0;
                 boolean tso = (f & (1L << F_HOST_TSO4 | 1L << F_HOST_TSO6)) != 0;
                 boolean packed = (f & (1L << F_RING_PACKED)) != 0;
@@ -364,6 +367,7 @@ final class VhostUserDevice {
         if (log != null) log.unmap();
         log = null;
         features = protocolFeatures = 0;
+        guestCsum = false;
         deviceStatus = 0;
         mtu = 0;
         rarpMac = -1;

@@ -1,6 +1,7 @@
 package io.vswitch.vhostuser;
 
 import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.L4Checksum;
 import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.port.Port;
 import io.vswitch.datapath.port.PortCounters;
@@ -102,9 +103,24 @@ final class VhostUserPort implements Port {
         return n + 1;
     }
 
+    /** A guest that negotiated GUEST_CSUM takes frames with partial checksums as they are. */
+    @Override
+    public boolean takesPartialChecksums() {
+        return device.guestCsum;
+    }
+
     @Override
     public int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count) {
         VhostUserDevice d = device;
+        long partial = io.txPartial;
+        if (partial != 0 && !d.guestCsum) {
+            // The guest renegotiated without GUEST_CSUM since the frames were staged: complete them here.
+            for (long bits = partial; bits != 0; bits &= bits - 1) {
+                int j = Long.numberOfTrailingZeros(bits);
+                L4Checksum.complete(memory, offsets[j], lengths[j]);
+            }
+            partial = 0;
+        }
         Virtqueue vq = d.rings[2 * (io.pmdIndex % d.queuePairs)];
         vq.lock();                                       // held by another PMD for one burst at most
         int sent = 0;
@@ -115,7 +131,7 @@ final class VhostUserPort implements Port {
                 boolean mergeable = d.mergeable;
                 int attempt = 0;
                 while (true) {
-                    sent = VirtioNet.transmit(vq, hdr, mergeable, memory, offsets, lengths, sent, count);
+                    sent = VirtioNet.transmit(vq, hdr, mergeable, memory, offsets, lengths, partial, sent, count);
                     stop = vq.stopReason;
                     if (sent == count || stop != VirtioNet.FULL || attempt == txRetriesMax) break;
                     attempt++;
@@ -180,9 +196,12 @@ final class VhostUserPort implements Port {
         long interrupts = 0;
         long tsoFrames = 0;
         long tsoSegments = 0;
+        long rxPartial = 0;
+        long txPartial = 0;
         for (Virtqueue r : device.rings) {
             bad += r.badChains;
             interrupts += r.interrupts;
+            if ((r.index & 1) == 1) rxPartial += r.partialChecksums; else txPartial += r.partialChecksums;
             TcpSegmenter tso = r.tso;
             if (tso != null) {
                 tsoFrames += tso.frames;
@@ -195,6 +214,8 @@ final class VhostUserPort implements Port {
         m.put("guest_notifications", interrupts);
         m.put("rx_tso_frames", tsoFrames);
         m.put("rx_tso_segments", tsoSegments);
+        m.put("rx_partial_checksums", rxPartial);
+        m.put("tx_partial_checksums", txPartial);
         m.put("connections", connection.connections());
         return m;
     }

@@ -1,6 +1,7 @@
 package io.vswitch.vhostuser;
 
 import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.L4Checksum;
 import io.vswitch.datapath.packet.PacketPool;
 
 import java.lang.foreign.MemorySegment;
@@ -11,10 +12,12 @@ import java.lang.foreign.ValueLayout;
  * (virtio 1.x section 5.1.6). Every frame in guest memory starts with a virtio-net header: 12 bytes
  * when VERSION_1 or MRG_RXBUF is negotiated ({@code num_buffers} at byte 10), else 10. Offloads offered:
  * CSUM, a guest may leave a TCP/UDP checksum to us ({@code NEEDS_CSUM}, {@code csum_start},
- * {@code csum_offset}), and we complete it in our copy of the frame, since no output port takes
- * partial checksums yet; HOST_TSO4/6, a guest may hand over TCP frames of up to 64 KiB
- * ({@code gso_type}, {@code gso_size}), which {@link TcpSegmenter} cuts into segments as they enter.
- * Headers to the guest are all zero but {@code num_buffers}.
+ * {@code csum_offset}): where it is the frame's own TCP/UDP checksum the frame stays partial, marked
+ * in {@link Batch#partial}, and the pipeline completes it only for outputs that need it whole
+ * (anything else is completed as it enters); GUEST_CSUM, a frame marked so goes to the guest with
+ * {@code NEEDS_CSUM} and its positions; HOST_TSO4/6, a guest may hand over TCP frames of up to
+ * 64 KiB ({@code gso_type}, {@code gso_size}), which {@link TcpSegmenter} cuts into segments (whole
+ * checksums) as they enter. Other header fields to the guest are zero but {@code num_buffers}.
  *
  * <p>Frames from the guest are copied into the PMD's packet slots before anything looks at them, so
  * the guest cannot change a frame after the switch has classified it.
@@ -90,10 +93,14 @@ final class VirtioNet {
                         csumOffset = Short.toUnsignedInt(g.get(Virtqueue.U16, off + 8));
                     }
                     MemorySegment.copy(g, off + hdrLen, dst, at, len);
-                    if ((hdr & Protocol.HDR_F_NEEDS_CSUM) != 0 && !Checksum.complete(dst, at, len, csumStart, csumOffset)) len = -1;
+                    if ((hdr & Protocol.HDR_F_NEEDS_CSUM) != 0) len = checksum(vq, dst, at, len, csumStart, csumOffset, batch, k);
                 }
             } else {
                 len = receiveChain(vq, mem, i, hdrLen, dst, at);
+                if (len > 0 && (vq.header.get(ValueLayout.JAVA_BYTE, 0) & Protocol.HDR_F_NEEDS_CSUM) != 0) {
+                    len = checksum(vq, dst, at, len, Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 6)),
+                            Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 8)), batch, k);
+                }
             }
             vq.putUsed(i, 0);
             if (len == LARGE) {
@@ -119,8 +126,23 @@ final class VirtioNet {
     private static final int LARGE = Integer.MIN_VALUE;
 
     /**
-     * Copies the frame of a descriptor chain into the slot at {@code at} and completes a checksum the
-     * guest left to us; returns its length, -1 if malformed, or {@link #LARGE} for a frame to cut
+     * A checksum the guest left to us in the {@code len}-byte frame at {@code at}, which will be packet
+     * {@code k}: if it is the frame's TCP/UDP checksum where {@link L4Checksum#position} finds it, the
+     * frame stays partial, marked in the batch; any other (a header we do not parse, odd offsets) is
+     * completed now. Returns the length, or -1 if the offsets lie outside the frame.
+     */
+    private static int checksum(Virtqueue vq, MemorySegment dst, long at, int len, int start, int offset, Batch batch, int k) {
+        if (L4Checksum.position(dst, at, len) == (start << 16 | offset)) {
+            batch.partial |= 1L << k;
+            vq.partialChecksums++;
+            return len;
+        }
+        return L4Checksum.complete(dst, at, len, start, offset) ? len : -1;
+    }
+
+    /**
+     * Copies the frame of a descriptor chain into the slot at {@code at} (its header in
+     * {@code vq.header}); returns its length, -1 if malformed, or {@link #LARGE} for a frame to cut
      * (then it is in the segmenter's buffer already).
      */
     private static int receiveChain(Virtqueue vq, MemoryTable mem, int chain, int hdrLen, MemorySegment dst, long at) {
@@ -140,12 +162,7 @@ final class VirtioNet {
             if (len > 0) MemorySegment.copy(tso.frame, 0, dst, at, len);
         }
         if (len <= 0) return -1;
-        int flags = vq.header.get(ValueLayout.JAVA_BYTE, 0);
         if (vq.header.get(ValueLayout.JAVA_BYTE, 1) != 0) return -1;        // gso_type without HOST_TSO
-        if ((flags & Protocol.HDR_F_NEEDS_CSUM) != 0 && !Checksum.complete(dst, at, len,
-                Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 6)), Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 8)))) {
-            return -1;                                                        // checksum offsets outside the frame
-        }
         return len;
     }
 
@@ -196,11 +213,12 @@ final class VirtioNet {
 
     /**
      * Copies frames {@code from..count-1} into the guest's receive buffers on {@code vq}; returns the
-     * index after the last frame delivered. {@code vq.stopReason} says why it stopped early: {@link #FULL}
+     * index after the last frame delivered. Bit j of {@code partial}: frame j's checksum is partial,
+     * its header says so (NEEDS_CSUM, GUEST_CSUM negotiated). {@code vq.stopReason} says why it stopped early: {@link #FULL}
      * (no buffers: worth a retry) or {@link #BAD} (a malformed buffer chain, consumed).
      */
     static int transmit(Virtqueue vq, int hdrLen, boolean mergeable, MemorySegment src, long[] offsets, int[] lengths,
-                        int from, int count) {
+                        long partial, int from, int count) {
         vq.stopReason = 0;
         int ahead = vq.available(0, Math.min(count - from, Virtqueue.BURST));
         if (ahead < 0) {
@@ -234,6 +252,7 @@ final class VirtioNet {
             int buffers = 0;
             int hdrRegion = -1;
             long hdrOffset = 0;
+            int csum = (partial & 1L << j) == 0 ? -1 : L4Checksum.position(src, srcOff, len);   // csum_start << 16 | csum_offset
             if (taken < ahead && vq.firstFlags[taken] == Virtqueue.F_WRITE
                     && Integer.toUnsignedLong(vq.firstLen[taken]) >= hdrLen + len) {
                 // One buffer in one region, large enough for header and frame (the common case).
@@ -243,8 +262,7 @@ final class VirtioNet {
                     MemorySegment g = mem.segment(r);
                     long off = mem.offset(r, addr);
                     MemorySegment.copy(src, srcOff, g, off + hdrLen, len);
-                    g.set(Virtqueue.U64, off, 0L);
-                    if (hdrLen == 12) g.set(Virtqueue.U32, off + 8, 1 << 16); else g.set(Virtqueue.U16, off + 8, (short) 0);
+                    writeHeader(vq, g, off, hdrLen, csum, 1);
                     if (vq.log != null) vq.log.mark(addr, hdrLen + len);
                     vq.putUsed(taken++, hdrLen + len);
                     continue;
@@ -279,12 +297,27 @@ final class VirtioNet {
                 written += w;
                 buffers++;
             }
-            MemorySegment h = mem.segment(hdrRegion);
-            h.set(Virtqueue.U64, hdrOffset, 0L);
-            if (hdrLen == 12) h.set(Virtqueue.U32, hdrOffset + 8, buffers << 16); else h.set(Virtqueue.U16, hdrOffset + 8, (short) 0);
+            writeHeader(vq, mem.segment(hdrRegion), hdrOffset, hdrLen, csum, buffers);
         }
         vq.publishUsed(taken);
         return j;
+    }
+
+    /**
+     * The virtio-net header of a frame to the guest: zero, but {@code num_buffers} (12-byte header)
+     * and, for a partial checksum ({@code csum} = csum_start << 16 | csum_offset, else -1),
+     * NEEDS_CSUM with its positions. Little-endian: flags byte 0, csum_start bytes 6-7, csum_offset 8-9.
+     */
+    private static void writeHeader(Virtqueue vq, MemorySegment g, long off, int hdrLen, int csum, int buffers) {
+        long first = 0;
+        int offset = 0;
+        if (csum >= 0) {
+            first = Protocol.HDR_F_NEEDS_CSUM | (long) (csum >>> 16) << 48;
+            offset = csum & 0xffff;
+            vq.partialChecksums++;
+        }
+        g.set(Virtqueue.U64, off, first);
+        if (hdrLen == 12) g.set(Virtqueue.U32, off + 8, offset | buffers << 16); else g.set(Virtqueue.U16, off + 8, (short) offset);
     }
 
     /** Writes up to {@code left} bytes into the chain's pieces after {@code skip} bytes; the count, or -1. */

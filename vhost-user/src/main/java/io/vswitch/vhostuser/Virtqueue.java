@@ -159,6 +159,8 @@ public final class Virtqueue {
     long badChains;
     /** Call-fd signals sent. */
     long interrupts;
+    /** Frames with a partial checksum (NEEDS_CSUM): taken from the guest so, or given to it so. */
+    long partialChecksums;
     /** Frames from the guest dropped as malformed (bad chain, runt). */
     long rxErrors;
     /** Why the last transmit stopped early ({@link VirtioNet#FULL}, {@link VirtioNet#BAD}) or 0. */

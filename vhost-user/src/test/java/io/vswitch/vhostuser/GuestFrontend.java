@@ -252,6 +252,11 @@ public final class GuestFrontend implements AutoCloseable {
         return read(RX_BUFFERS + (long) id * BUFFER + HDR, len - HDR);
     }
 
+    /** The virtio-net header of the frame delivered in used entry {@code k} of ring 0. */
+    byte[] receivedHeader(int k) {
+        return read(RX_BUFFERS + (long) usedId(0, k) * BUFFER, HDR);
+    }
+
     int numBuffers(int k) {
         return Short.toUnsignedInt(mem.get(U16, RX_BUFFERS + (long) usedId(0, k) * BUFFER + 10));
     }

@@ -1,6 +1,7 @@
 package io.vswitch.vhostuser;
 
 import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.L4Checksum;
 import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.port.Port;
 import io.vswitch.datapath.port.PortContext;
@@ -395,31 +396,36 @@ class VhostUserPortTest {
 
     /**
      * VIRTIO_NET_F_CSUM: a guest leaves its UDP checksum to us (NEEDS_CSUM, the pseudo-header sum in
-     * the field, csum_start/csum_offset in the header); the frame we forward carries the right one,
-     * whether it came in one descriptor or a chain. Offsets outside the frame drop it.
+     * the field, csum_start/csum_offset in the header). Where those are the frame's own UDP checksum
+     * the frame stays as it came, marked partial for the pipeline (which completes it where needed),
+     * whether it came in one descriptor or a chain; other offsets are completed at once; offsets
+     * outside the frame drop it.
      */
     @Test
-    void checksumsTheGuestLeftToUsAreCompleted() {
-        byte[] f = new byte[14 + 20 + 8 + 21];
-        f[12] = 0x08;
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(f);
-        b.put(14, (byte) 0x45).putShort(16, (short) (20 + 8 + 21)).put(22, (byte) 64).put(23, (byte) 17);
-        b.putInt(26, 0x0a000001).putInt(30, 0x0a000002);
-        b.putShort(34, (short) 1234).putShort(36, (short) 5678).putShort(38, (short) (8 + 21));
-        for (int i = 42; i < f.length; i++) f[i] = (byte) (i * 7);
-        long pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 17 + 8 + 21;
-        while ((pseudo >>> 16) != 0) pseudo = (pseudo & 0xffff) + (pseudo >>> 16);
-        b.putShort(40, (short) pseudo);                          // what Linux leaves: the folded pseudo-header sum
+    void checksumsTheGuestLeftToUsStayPartialAndMarked() {
+        byte[] f = partialUdpFrame();
         byte[] hdr = new byte[GuestFrontend.HDR];
         hdr[0] = Protocol.HDR_F_NEEDS_CSUM;
         hdr[6] = 34;                                             // csum_start: the UDP header
         hdr[8] = 6;                                              // csum_offset: its checksum field
+        guest.send(frame(1, 64));
         guest.send(hdr, f);
-        assertEquals(1, receive());
-        assertEquals(udpChecksum(f), java.nio.ByteBuffer.wrap(rxFrame(0)).getShort(40) & 0xffff);
+        assertEquals(2, receive());
+        assertEquals(0b10, batch.partial, "only the second frame is partial");
+        assertArrayEquals(f, rxFrame(1), "as the guest left it");
+        assertEquals(udpChecksum(f), completed(1));
         guest.sendChain(hdr, f, 16);                             // header and frame over five descriptors
         assertEquals(1, receive());
-        assertEquals(udpChecksum(f), java.nio.ByteBuffer.wrap(rxFrame(0)).getShort(40) & 0xffff);
+        assertEquals(1, batch.partial);
+        assertEquals(udpChecksum(f), completed(0));
+        hdr[6] = 36;                                             // from the destination port on: not where we would look
+        hdr[8] = 4;
+        guest.send(hdr, f);
+        assertEquals(1, receive());
+        assertEquals(0, batch.partial, "completed as it came in");
+        byte[] expected = f.clone();
+        L4Checksum.complete(MemorySegment.ofArray(expected), 0, expected.length, 36, 4);
+        assertArrayEquals(expected, rxFrame(0));
         hdr[6] = (byte) 200;                                     // beyond the frame
         guest.send(hdr, f);
         guest.sendChain(hdr, f, 16);
@@ -429,10 +435,67 @@ class VhostUserPortTest {
         reconnect(GuestFrontend.FEATURES | 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
         guest.sendChain(hdr, f, 16);
         hdr[6] = 34;
+        hdr[8] = 6;
         guest.sendChain(hdr, f, 16);
         assertEquals(1, receive());
-        assertEquals(udpChecksum(f), java.nio.ByteBuffer.wrap(rxFrame(0)).getShort(40) & 0xffff);
+        assertEquals(1, batch.partial);
+        assertEquals(udpChecksum(f), completed(0));
         assertEquals(3, counters.rxErrors.get());
+        assertEquals(3L, port.customStats().get("rx_partial_checksums"));
+    }
+
+    /** Packet i of the batch with its partial checksum completed: the UDP checksum field. */
+    private int completed(int i) {
+        byte[] got = rxFrame(i);
+        L4Checksum.complete(MemorySegment.ofArray(got), 0, got.length);
+        return java.nio.ByteBuffer.wrap(got).getShort(40) & 0xffff;
+    }
+
+    /** An IPv4/UDP frame whose checksum field holds the folded pseudo-header sum, as Linux leaves it. */
+    private static byte[] partialUdpFrame() {
+        byte[] f = new byte[14 + 20 + 8 + 21];
+        f[12] = 0x08;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(f);
+        b.put(14, (byte) 0x45).putShort(16, (short) (20 + 8 + 21)).put(22, (byte) 64).put(23, (byte) 17);
+        b.putInt(26, 0x0a000001).putInt(30, 0x0a000002);
+        b.putShort(34, (short) 1234).putShort(36, (short) 5678).putShort(38, (short) (8 + 21));
+        for (int i = 42; i < f.length; i++) f[i] = (byte) (i * 7);
+        long pseudo = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 17 + 8 + 21;
+        while ((pseudo >>> 16) != 0) pseudo = (pseudo & 0xffff) + (pseudo >>> 16);
+        b.putShort(40, (short) pseudo);
+        return f;
+    }
+
+    /**
+     * GUEST_CSUM: a frame the pipeline marks partial reaches the guest as it is, its header saying
+     * NEEDS_CSUM with csum_start and csum_offset; unmarked frames have none. Without GUEST_CSUM the
+     * port does not take partial checksums (and completes any marked frame itself).
+     */
+    @Test
+    void partialChecksumsGoToAGuestThatTakesThemWithTheirPositions() {
+        assertTrue(!port.takesPartialChecksums(), "not negotiated");
+        byte[] f = partialUdpFrame();
+        guest.postRxBuffers(2);
+        io.txPartial = 0b1;
+        assertEquals(1, transmit(f));
+        io.txPartial = 0;
+        assertEquals(0, guest.receivedHeader(0)[0], "no NEEDS_CSUM without GUEST_CSUM");
+        assertEquals(udpChecksum(f), java.nio.ByteBuffer.wrap(guest.received(0)).getShort(40) & 0xffff, "completed");
+
+        reconnect(GuestFrontend.FEATURES | 1L << Protocol.F_GUEST_CSUM, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        assertTrue(port.takesPartialChecksums());
+        guest.postRxBuffers(2);
+        byte[] plain = frame(1, 64);
+        io.txPartial = 0b10;
+        assertEquals(2, transmit(plain, f));
+        io.txPartial = 0;
+        assertArrayEquals(new byte[GuestFrontend.HDR - 2], java.util.Arrays.copyOf(guest.receivedHeader(0), GuestFrontend.HDR - 2));
+        byte[] h = guest.receivedHeader(1);
+        assertEquals(Protocol.HDR_F_NEEDS_CSUM, h[0]);
+        assertEquals(34, h[6] & 0xff | (h[7] & 0xff) << 8, "csum_start");
+        assertEquals(6, h[8] & 0xff | (h[9] & 0xff) << 8, "csum_offset");
+        assertArrayEquals(f, guest.received(1), "the frame as it came, its checksum still partial");
+        assertEquals(1L, port.customStats().get("tx_partial_checksums"));
     }
 
     /** A virtio-net header announcing a large TCP frame (gso_type, gso_size), checksum left to us as Linux does. */

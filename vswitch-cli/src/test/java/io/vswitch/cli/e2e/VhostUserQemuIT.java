@@ -60,10 +60,10 @@ class VhostUserQemuIT {
         assertEquals("up", state, port + ": " + sw.vsctl("list", "Interface", port).out());
     }
 
-    /** Large TCP frames the switch cut into segments for a port's guest (dpctl/show -s). */
-    private long tsoFrames(String port) {
+    /** One of a port's custom statistics (dpctl/show -s), e.g. rx_tso_frames: large TCP frames the switch cut into segments. */
+    private long stat(String port, String name) {
         String s = sw.appctl("dpctl/show", "-s").ok().out();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(": " + port + " \\(dpdkvhostuser(?:client)?\\)\\n(?:\\s+.*\\n)*?\\s+rx_tso_frames:(\\d+)").matcher(s);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(": " + port + " \\(dpdkvhostuser(?:client)?\\)\\n(?:\\s+.*\\n)*?\\s+" + name + ":(\\d+)").matcher(s);
         assertTrue(m.find(), s);
         return Long.parseLong(m.group(1));
     }
@@ -88,14 +88,17 @@ class VhostUserQemuIT {
         String features = sw.vsctl("get", "Interface", "vhua", "status:features").ok().out().trim();
         System.out.println("guest A negotiated " + features);
         assertEquals(1, Long.decode(features.replace("\"", "")) & 1, "the guest leaves checksums to the switch (CSUM)");
+        assertEquals(2, Long.decode(features.replace("\"", "")) & 2, "the guest takes partial checksums (GUEST_CSUM)");
         assertEquals(1L << 34, Long.decode(features.replace("\"", "")) & 1L << 34, "guest A's rings are packed (RING_PACKED)");
-        // TCP from B to A's echo server: B's kernel leaves the checksums to us (CSUM), A's verifies them.
-        assertEquals("vsw42", b.tcpEcho("10.20.0.1", "vsw42"), "TCP through the switch with checksums completed by it");
+        // TCP from B to A's echo server: B's kernel leaves the checksums to us (CSUM), and we hand them
+        // on to A's kernel as they are (GUEST_CSUM), which takes them only with the right positions.
+        assertEquals("vsw42", b.tcpEcho("10.20.0.1", "vsw42"), "TCP through the switch with partial checksums");
+        assertTrue(stat("vhub", "rx_partial_checksums") > 0 && stat("vhua", "tx_partial_checksums") > 0, sw.appctl("dpctl/show", "-s").out());
         // Bulk TCP both ways: both kernels hand over large frames (HOST_TSO4), the switch cuts them into
         // segments, and each kernel's TCP verifies every segment's checksums and sequence numbers.
         assertEquals(1L << 11, Long.decode(features.replace("\"", "")) & 1L << 11, "the guest sends large TCP frames (HOST_TSO4)");
         assertEquals(512 * 1024, b.tcpBulk("10.20.0.1", 512), "512 KiB echoed through the switch");
-        assertTrue(tsoFrames("vhua") > 0 && tsoFrames("vhub") > 0, sw.appctl("dpctl/show", "-s").out());
+        assertTrue(stat("vhua", "rx_tso_frames") > 0 && stat("vhub", "rx_tso_frames") > 0, sw.appctl("dpctl/show", "-s").out());
 
         a.close();
         a = guestA();

@@ -39,6 +39,11 @@ public final class Batch {
 
     /** Number of packets in the batch. */
     public int count;
+    /**
+     * Bit i: packet i's TCP/UDP checksum is partial (a guest left it to the switch, see
+     * {@code L4Checksum}); the pipeline completes it unless every output takes it so.
+     */
+    public long partial;
     /** Offset of each packet's first byte in {@link #memory()}. */
     public final long[] offset = new long[MAX + NESTED];
     /** Length of each packet. */
@@ -64,6 +69,7 @@ public final class Batch {
     /** Empties the batch and points it at the pool (the PMD calls this before every receive). */
     public void reset() {
         count = 0;
+        partial = 0;
         memory = pool.memory();
         baseAddress = pool.baseAddress();
         spare = poolSpare;

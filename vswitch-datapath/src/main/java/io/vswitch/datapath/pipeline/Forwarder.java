@@ -10,6 +10,7 @@ import io.vswitch.datapath.ipc.PacketInWriter;
 import io.vswitch.datapath.normal.MacTable;
 import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.packet.Batch;
+import io.vswitch.datapath.packet.L4Checksum;
 import io.vswitch.datapath.packet.PacketPool;
 import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.qos.PortQos;
@@ -43,6 +44,11 @@ public final class Forwarder {
     /** Each staged packet's queue (set_queue; 0 without), for a port with egress QoS. */
     private final long[][] stagedQueue = new long[DatapathView.MAX_PORTS][];
     private final int[] stagedCount = new int[DatapathView.MAX_PORTS];
+    /**
+     * Per port, bit c: staged packet c has a partial TCP/UDP checksum ({@link L4Checksum}), which the
+     * port takes as it is (a guest that negotiated GUEST_CSUM); passed on in {@link PmdIo#txPartial}.
+     */
+    private final long[] stagedPartial = new long[DatapathView.MAX_PORTS];
     private final int[] dirty = new int[DatapathView.MAX_PORTS];
     private int dirtyCount;
     /** Per packet: length of its tagged / untagged copy in spare slot 0 / 1, or NO_VARIANT. */
@@ -303,6 +309,7 @@ public final class Forwarder {
         portMods = tables != null && tables.hasPortConfigs() ? tables : null;
         current = view;
         clock = now;
+        batch.partial = 0;                                // a packet-out's checksums are as the controller sent them
         parse(batch, 0, mem, batch.keys, in == null ? -1 : in.index());
         clearPacketState();
         accepted = true;
@@ -389,6 +396,7 @@ public final class Forwarder {
                         copyFailures++;
                         return;
                     }
+                    if ((batch.partial & 1L << i) != 0) completeChecksum(batch, i);   // copies are made whole
                     spareBusy |= 1;
                     int newTci = (hasTag ? tci & 0xe000 : 0) | vlan;
                     taggedLen[i] = hasTag
@@ -406,6 +414,7 @@ public final class Forwarder {
                     copyFailures++;
                     return;
                 }
+                if ((batch.partial & 1L << i) != 0) completeChecksum(batch, i);
                 spareBusy |= 2;
                 untaggedLen[i] = VlanEdit.pop(batch.memory(), offset, length, batch.spareOffset(i, 1));
             }
@@ -420,6 +429,11 @@ public final class Forwarder {
         if (portMods != null && (portMods.portConfig(port.ofport()) & (OfPipeline.PORT_DOWN | OfPipeline.NO_FWD)) != 0) return;
         int p = port.index();
         byte role = current.tunnels.role[p];
+        boolean partial = (batch.partial & 1L << i) != 0;   // only batch packets (i < 32) are ever partial
+        if (partial && (role != 0 || !takesPartial(port))) {
+            completeChecksum(batch, i);                   // a port (or tunnel, or queue) that needs whole checksums
+            partial = false;
+        }
         if (role != 0) {
             if (role == Tunnels.VPORT) {
                 encapsulate(batch, i, port, offset, length);
@@ -434,6 +448,31 @@ public final class Forwarder {
         stagedLength[p][c] = length;
         stagedQueue[p][c] = batch.keys[i * FlowKey.WORDS + FlowKey.W_MARK] >>> 32;
         stagedCount[p] = c + 1;
+        if (partial) stagedPartial[p] |= 1L << c;
+    }
+
+    /** Whether {@code port} is given partial checksums as they are (not through an egress queue or policer, which keep no marks). */
+    private static boolean takesPartial(DpPort port) {
+        PortQos qos = port.qos();
+        return (qos == null || !qos.spec.hasEgress()) && port.io().takesPartialChecksums();
+    }
+
+    /**
+     * Completes packet i's partial checksum in its bytes (before an edit, a copy, a tunnel, the
+     * controller, or a port that needs it whole); outputs staged with the same bytes while they were
+     * partial now send them whole, unmarked.
+     */
+    private void completeChecksum(Batch batch, int i) {
+        long offset = batch.offset[i];
+        L4Checksum.complete(batch.memory(), offset, batch.length[i]);
+        batch.partial &= ~(1L << i);
+        for (int d = 0; d < dirtyCount; d++) {
+            int p = dirty[d];
+            for (long bits = stagedPartial[p]; bits != 0; bits &= bits - 1) {
+                int c = Long.numberOfTrailingZeros(bits);
+                if (stagedOffset[p][c] == offset) stagedPartial[p] &= ~(1L << c);
+            }
+        }
     }
 
     /**
@@ -708,6 +747,7 @@ public final class Forwarder {
             edit(batch, i, mem, op, arg, keys, base);
             return true;
         }
+        if ((batch.partial & 1L << i) != 0) completeChecksum(batch, i);
         if (referenced) {
             if (!copyToSpare(batch, i)) {
                 copyFailures++;
@@ -813,6 +853,7 @@ public final class Forwarder {
             packetInsLimited++;
             return;
         }
+        if ((batch.partial & 1L << i) != 0) completeChecksum(batch, i);    // the controller gets the packet whole
         if (packetIns.write(bridge.name(), reason, table, inOfport, cookie, metadata,
                 batch.memory(), batch.offset[i], batch.length[i], maxLen)) {
             packetInsSent++;
@@ -1466,7 +1507,10 @@ public final class Forwarder {
         touchedCount = 0;
         countedTables = null;
         forgetHits();
-        for (int d = 0; d < dirtyCount; d++) stagedCount[dirty[d]] = 0;
+        for (int d = 0; d < dirtyCount; d++) {
+            stagedCount[dirty[d]] = 0;
+            stagedPartial[dirty[d]] = 0;
+        }
         dirtyCount = 0;
     }
 
@@ -1475,6 +1519,8 @@ public final class Forwarder {
             int p = dirty[d];
             int count = stagedCount[p];
             stagedCount[p] = 0;
+            long partial = stagedPartial[p];
+            stagedPartial[p] = 0;
             DpPort port = view.ports[p];
             if (port == null) continue;
             PortQos qos = port.qos();
@@ -1482,7 +1528,9 @@ public final class Forwarder {
                 count = egress(batch, port, qos, p, count);
                 if (count == 0) continue;
             }
+            io.txPartial = partial;
             int sent = port.io().txBurst(io, batch.memory(), batch.baseAddress(), stagedOffset[p], stagedLength[p], count);
+            io.txPartial = 0;
             long bytes = 0;
             int[] lengths = stagedLength[p];
             for (int j = 0; j < sent; j++) bytes += lengths[j];   // sent packets are a prefix (Port contract)

@@ -11,6 +11,11 @@ public final class PmdIo {
     public final int pmdIndex;
     /** errno capture for this PMD's system calls. */
     public final MemorySegment errno;
+    /**
+     * During a {@code txBurst}: bit j, packet j has a partial TCP/UDP checksum ({@code L4Checksum}) to
+     * hand on as such. Only ever set for a port whose {@code takesPartialChecksums()} said yes.
+     */
+    public long txPartial;
 
     public PmdIo(int pmdIndex, Arena arena) {
         this.pmdIndex = pmdIndex;

@@ -35,6 +35,15 @@ public interface Port extends AutoCloseable {
      */
     int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count);
 
+    /**
+     * Whether the port may be given frames whose TCP/UDP checksum is partial ({@code PmdIo.txPartial}
+     * marks them) and hands them on so (a virtio guest that negotiated GUEST_CSUM). Otherwise the
+     * pipeline completes such checksums before the port sees the frame. Read once per marked frame.
+     */
+    default boolean takesPartialChecksums() {
+        return false;
+    }
+
     /** Key/value status for {@code show} (e.g. the kernel device, its MAC). */
     default Map<String, String> status() {
         return Map.of();

@@ -48,6 +48,12 @@ final class BridgeHarness implements AutoCloseable {
 
     /** Runs {@code frames} through the forwarder as one batch received on port {@code in}. */
     void send(String in, byte[]... frames) {
+        sendPartial(in, 0, frames);
+    }
+
+    /** As {@link #send}, with the frames of bits set in {@code partial} marked as having partial checksums. */
+    void sendPartial(String in, long partial, byte[]... frames) {
+        batch.partial = partial;
         for (int i = 0; i < frames.length; i++) {
             long off = batch.rxOffset(i);
             MemorySegment.copy(frames[i], 0, batch.memory(), JAVA_BYTE, off, frames[i].length);

@@ -33,6 +33,9 @@ public final class MemoryPort implements Port {
     private int next;
     public volatile boolean generate;
     public volatile boolean record;
+    /** Whether the port says it takes partial checksums (as a GUEST_CSUM guest); recorded per frame sent. */
+    public volatile boolean takesPartial;
+    private final List<Boolean> sentPartial = new ArrayList<>();
     public final AtomicLong txPackets = new AtomicLong();
     public final AtomicLong rxPackets = new AtomicLong();
     private final List<byte[]> sent = new ArrayList<>();
@@ -76,7 +79,18 @@ public final class MemoryPort implements Port {
     public synchronized List<byte[]> takeSent() {
         List<byte[]> copy = new ArrayList<>(sent);
         sent.clear();
+        sentPartial.clear();
         return copy;
+    }
+
+    /** Per frame {@link #takeSent} will return: whether it was marked partial. */
+    public synchronized List<Boolean> partialFlags() {
+        return new ArrayList<>(sentPartial);
+    }
+
+    @Override
+    public boolean takesPartialChecksums() {
+        return takesPartial;
     }
 
     @Override
@@ -117,7 +131,10 @@ public final class MemoryPort implements Port {
     public int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count) {
         if (record) {
             synchronized (this) {
-                for (int j = 0; j < count; j++) sent.add(memory.asSlice(offsets[j], lengths[j]).toArray(JAVA_BYTE));
+                for (int j = 0; j < count; j++) {
+                    sent.add(memory.asSlice(offsets[j], lengths[j]).toArray(JAVA_BYTE));
+                    sentPartial.add((io.txPartial & 1L << j) != 0);
+                }
             }
         }
         txPackets.getAndAdd(count);
