@@ -23,6 +23,8 @@ class VhostUserQemuIT {
     private SwitchUnderTest sw;
     private QemuGuest a;
     private QemuGuest b;
+    /** A kernel host on a TAP port, with a TCP echo server: its kernel checks every checksum it gets. */
+    private NetNs host;
 
     @BeforeAll
     void setUp() throws Exception {
@@ -35,12 +37,25 @@ class VhostUserQemuIT {
         sw.vsctl("add-port", "br0", "vhua", "--", "set", "Interface", "vhua", "type=dpdkvhostuser").ok();
         sw.vsctl("add-port", "br0", "vhub", "--", "set", "Interface", "vhub", "type=dpdkvhostuserclient",
                 "options:vhost-server-path=" + sw.runDir.resolve("b.sock")).ok();
+        sw.vsctl("add-port", "br0", "tq", "--", "set", "Interface", "tq", "type=tap").ok();
+        host = NetNs.withDevice("vsw-e2e-q", "tq", "10.20.0.3/24");
+        host.start(sw.runDir.resolve("echo7.log"), "python3", "-c", ECHO_SERVER);
     }
+
+    /** A TCP echo server on port 7 (one connection at a time, as busybox's nc in the guests). */
+    private static final String ECHO_SERVER = String.join("\n",
+            "import socket",
+            "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 7)); s.listen(4)",
+            "while True:",
+            "    c, _ = s.accept()",
+            "    while (d := c.recv(65536)): c.sendall(d)",
+            "    c.close()");
 
     @AfterAll
     void tearDown() throws Exception {
         if (a != null) a.close();
         if (b != null) b.close();
+        if (host != null) host.close();
         if (sw != null) {
             System.out.println(sw.log("vswitch-dp"));
             sw.close();
@@ -94,6 +109,11 @@ class VhostUserQemuIT {
         // on to A's kernel as they are (GUEST_CSUM), which takes them only with the right positions.
         assertEquals("vsw42", b.tcpEcho("10.20.0.1", "vsw42"), "TCP through the switch with partial checksums");
         assertTrue(stat("vhub", "rx_partial_checksums") > 0 && stat("vhua", "tx_partial_checksums") > 0, sw.appctl("dpctl/show", "-s").out());
+        // The same to a kernel behind a TAP port, which takes no partial checksums: the switch completes
+        // them, and that kernel's TCP checks them (a wrong one would be dropped, and the echo lost).
+        for (int i = 0; i < 10 && b.ping("10.20.0.3", 1) != 0; i++) Sh.sleep(500);
+        assertEquals("vsw43", b.tcpEcho("10.20.0.3", "vsw43"), "TCP to a kernel host with checksums completed by the switch");
+        assertEquals(128 * 1024, b.tcpBulk("10.20.0.3", 128), "128 KiB echoed by the kernel host");
         // Bulk TCP both ways: both kernels hand over large frames (HOST_TSO4), the switch cuts them into
         // segments, and each kernel's TCP verifies every segment's checksums and sequence numbers.
         assertEquals(1L << 11, Long.decode(features.replace("\"", "")) & 1L << 11, "the guest sends large TCP frames (HOST_TSO4)");
