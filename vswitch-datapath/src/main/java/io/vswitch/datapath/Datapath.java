@@ -73,6 +73,7 @@ public final class Datapath implements AutoCloseable {
     /** other_config:flow-limit and max-idle (ms), as every PMD has them. */
     private int flowLimit = io.vswitch.datapath.pipeline.Forwarder.DEFAULT_FLOW_LIMIT;
     private int maxIdleMillis = io.vswitch.datapath.pipeline.Forwarder.DEFAULT_MAX_IDLE_MS;
+    private long emcInsertInvProb = io.vswitch.datapath.pipeline.Forwarder.DEFAULT_EMC_INSERT_INV_PROB;
 
     private boolean isolatePmdCores;
     /** Where the PMDs write packet-ins (the IPC channel's events ring), or null. */
@@ -115,8 +116,9 @@ public final class Datapath implements AutoCloseable {
 
     /**
      * Applies Open_vSwitch other_config keys the dataplane understands: {@code pmd-cpu-mask} (hex,
-     * like OVS), {@code pmd-sleep-max} (µs), and the megaflow caches' {@code flow-limit} (0 turns
-     * them off) and {@code max-idle} (ms). Starts the default PMD if none runs yet.
+     * like OVS), {@code pmd-sleep-max} (µs), the megaflow caches' {@code flow-limit} (0 turns
+     * them off) and {@code max-idle} (ms), and the exact-match cache's {@code emc-insert-inv-prob}
+     * (0 turns it off). Starts the default PMD if none runs yet.
      */
     public synchronized void configure(Map<String, String> changes) {
         Map<String, String> next = new TreeMap<>(config);
@@ -128,12 +130,17 @@ public final class Datapath implements AutoCloseable {
         int flowLimit = (int) parseNonNegative(next, "flow-limit", io.vswitch.datapath.pipeline.Forwarder.DEFAULT_FLOW_LIMIT, MAX_FLOW_LIMIT);
         long maxIdle = parseNonNegative(next, "max-idle", io.vswitch.datapath.pipeline.Forwarder.DEFAULT_MAX_IDLE_MS, Integer.MAX_VALUE);
         if (maxIdle < MIN_MAX_IDLE_MS) throw new IllegalArgumentException("invalid max-idle '" + maxIdle + "': use at least " + MIN_MAX_IDLE_MS + " (ms)");
+        long emcInvProb = parseNonNegative(next, "emc-insert-inv-prob", io.vswitch.datapath.pipeline.Forwarder.DEFAULT_EMC_INSERT_INV_PROB, 0xFFFF_FFFFL);
         config.clear();
         config.putAll(next);
         if (flowLimit != this.flowLimit || maxIdle != maxIdleMillis) {
             this.flowLimit = flowLimit;
             maxIdleMillis = (int) maxIdle;
             for (Pmd p : pmds) p.cacheSettings(flowLimit, maxIdleMillis);
+        }
+        if (emcInvProb != emcInsertInvProb) {
+            emcInsertInvProb = emcInvProb;
+            for (Pmd p : pmds) p.emcInsertion(emcInvProb);
         }
         if (sleep != sleepMaxMicros) {
             sleepMaxMicros = sleep;
@@ -179,6 +186,7 @@ public final class Datapath implements AutoCloseable {
                 Pmd p = new Pmd(index, core, view, new PmdCounters(countersManager, index, core), clockOrigin, POOL_SLOTS, events);
                 p.setSleepMax(sleepMaxMicros);
                 p.cacheSettings(flowLimit, maxIdleMillis);
+                p.emcInsertion(emcInsertInvProb);
                 p.start();
                 pmds.add(p);
                 index++;

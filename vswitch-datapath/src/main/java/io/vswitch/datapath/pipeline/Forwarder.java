@@ -130,6 +130,16 @@ public final class Forwarder {
     public static final int DEFAULT_FLOW_LIMIT = 200_000, DEFAULT_MAX_IDLE_MS = 10_000;
     /** other_config:flow-limit (0: no megaflows, every pass runs the tables) and max-idle (ms); set by the control thread. */
     private volatile int flowLimit = DEFAULT_FLOW_LIMIT, maxIdleMillis = DEFAULT_MAX_IDLE_MS;
+    /**
+     * other_config:emc-insert-inv-prob, as OVS: a megaflow hit (or a new megaflow) enters the
+     * exact-match cache with probability 1/N, so that a few long flows own the EMC instead of every
+     * passing flow evicting another (a flow is in after some N packets); 0 turns the EMC off
+     * (no lookups either). Kept as an unsigned threshold for a 32-bit random draw (0: off).
+     */
+    public static final long DEFAULT_EMC_INSERT_INV_PROB = 100;
+    private volatile int emcInsertMin = emcThreshold(DEFAULT_EMC_INSERT_INV_PROB);
+    /** xorshift state for the EMC insertion draws (per PMD, no sharing). */
+    private int emcRandom = 0x9E3779B9;
     private long emcHits, megaflowHits, upcalls, uninstalled, evicted;
     private final long[] megaflowProbes = new long[1];
     /**
@@ -247,7 +257,10 @@ public final class Forwarder {
         int limit = flowLimit;
         if (limit != megaflows.limit()) megaflows.limit(limit);
         boolean cached = tables != null && limit > 0;
-        if (cached) {
+        int emcMin = emcInsertMin;
+        if (cached && emcMin == 0) {
+            java.util.Arrays.fill(emcEntry, 0, n, -1);     // the EMC is off: straight to the megaflows
+        } else if (cached) {
             // The batch's hashes and exact-match slots first: independent chains of multiplies and loads overlap.
             for (int i = 0; i < n; i++) {
                 int h = ExactMatchCache.hash(keys, i * FlowKey.WORDS);
@@ -621,7 +634,7 @@ public final class Forwarder {
                     emcHits++;
                 } else {
                     megaflowHits++;
-                    emc.insert(h, e);
+                    insertExact(h, e);
                 }
                 megaflows.hit(e, batch.length[i], now);
                 return replay(e, batch, i, in, bridge, flows, view, now);
@@ -634,7 +647,7 @@ public final class Forwarder {
         boolean accepted = openflow(batch, i, in, in.ofport(), bridge, flows, view, now);
         if (t.finish()) {
             e = megaflows.insert(t, bridge, now);
-            if (e >= 0) emc.insert(h, e);
+            if (e >= 0) insertExact(h, e);
             else uninstalled++;
         } else {
             uninstalled++;
@@ -1308,8 +1321,8 @@ public final class Forwarder {
             if (flows != null) flows.hitNormalOnly(1, length);
         } else if (megaflows.limit() > 0) {
             openflowPasses++;
-            int h = ExactMatchCache.hash(k, base);
-            cachedPass(batch, v, in, bridge, tables, current, clock, h, emc.lookup(h));
+            int h = emcInsertMin == 0 ? 0 : ExactMatchCache.hash(k, base);
+            cachedPass(batch, v, in, bridge, tables, current, clock, h, emcInsertMin == 0 ? -1 : emc.lookup(h));
         } else {
             openflowPasses++;
             upcalls++;                                       // caches off: every pass runs the tables
@@ -1340,6 +1353,28 @@ public final class Forwarder {
         if (flowLimit < 0 || maxIdleMillis < 1) throw new IllegalArgumentException("flow-limit >= 0, max-idle >= 1 ms");
         this.maxIdleMillis = maxIdleMillis;
         this.flowLimit = flowLimit;
+    }
+
+    /** Sets other_config:emc-insert-inv-prob (0 to 2^32-1; 0 turns the EMC off, 1 inserts every time). */
+    public void emcInsertion(long invProb) {
+        if (invProb < 0 || invProb > 0xFFFF_FFFFL) throw new IllegalArgumentException("emc-insert-inv-prob from 0 to 4294967295");
+        emcInsertMin = emcThreshold(invProb);
+    }
+
+    private static int emcThreshold(long invProb) {
+        return invProb == 0 ? 0 : (int) (0xFFFF_FFFFL / invProb);
+    }
+
+    /** Enters megaflow {@code e} into the exact-match cache under hash {@code h}, with probability 1/emc-insert-inv-prob. */
+    private void insertExact(int h, int e) {
+        int min = emcInsertMin;
+        if (min == 0) return;
+        int r = emcRandom;
+        r ^= r << 13;
+        r ^= r >>> 17;
+        r ^= r << 5;
+        emcRandom = r;
+        if (Integer.compareUnsigned(r, min) <= 0) emc.insert(h, e);
     }
 
     /**

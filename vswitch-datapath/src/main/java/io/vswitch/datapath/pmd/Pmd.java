@@ -310,6 +310,11 @@ public final class Pmd implements Runnable {
         forwarder.cacheSettings(flowLimit, maxIdleMillis);
     }
 
+    /** other_config:emc-insert-inv-prob; see {@link Forwarder#emcInsertion}. */
+    public void emcInsertion(long invProb) {
+        forwarder.emcInsertion(invProb);
+    }
+
     /** Runs up to one batch worth of queued packet-outs; returns how many. */
     private int runPacketOuts(DatapathView v, int now) {
         int n = 0;

@@ -83,6 +83,7 @@ class CachedForwardingTest {
     @Test
     void flowsDifferingInOneFieldEachKeepTheirExactMatchSlot() {
         flows("0 a 1 - - ; ; output:2");
+        cached.forwarder.emcInsertion(1);                        // every megaflow hit enters the EMC
         String[] fields = {"udp source port", "udp destination port", "source address", "destination address", "source MAC"};
         for (int f = 0; f < fields.length; f++) {
             byte[][] batch = new byte[32][];
@@ -97,6 +98,32 @@ class CachedForwardingTest {
             assertEquals(32, cached.forwarder.emcHits() - before, "32 flows differing in their " + fields[f] + ": all exact-match hits");
             assertEquals(64, cached.sent("p2").size());
         }
+    }
+
+    /**
+     * other_config:emc-insert-inv-prob, as OVS: by default a flow enters the EMC with probability
+     * 1/100 per megaflow hit (so after some 100 packets); 0 keeps the EMC out of it altogether; a
+     * value out of range is refused with the range.
+     */
+    @Test
+    void aFlowEntersTheExactMatchCacheWithProbabilityOneInN() {
+        flows("0 a 1 - - ; ; output:2");
+        byte[] f = Frames.udp4(B, A, IPS[0], IPS[1], 1000, 2000, 18);
+        for (int k = 0; k < 3000; k++) cached.send("p1", f);
+        var fw = cached.forwarder;
+        assertEquals(1, fw.upcalls());
+        assertTrue(fw.megaflowHits() >= 1 && fw.megaflowHits() < 3000 && fw.emcHits() > 0,
+                "some megaflow hits before the flow entered the EMC: " + fw.megaflowHits() + " megaflow, " + fw.emcHits() + " EMC");
+        cached.dp.configure(java.util.Map.of("emc-insert-inv-prob", "0"));
+        fw.emcInsertion(0);
+        long emc = fw.emcHits(), mega = fw.megaflowHits();
+        for (int k = 0; k < 100; k++) cached.send("p1", f);
+        assertEquals(emc, fw.emcHits(), "EMC off");
+        assertEquals(mega + 100, fw.megaflowHits());
+        assertEquals(3100, cached.sent("p2").size());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> cached.dp.configure(java.util.Map.of("emc-insert-inv-prob", "4294967296")));
+        assertTrue(e.getMessage().contains("emc-insert-inv-prob") && e.getMessage().contains("4294967295"), e.getMessage());
     }
 
     @Test

@@ -48,7 +48,7 @@ public final class Reconciler {
         int changes = 0;
         Map<String, String> wantCfg = desired.otherConfig;
         Map<String, String> delta = new LinkedHashMap<>();
-        for (String k : new String[] {"pmd-cpu-mask", "pmd-sleep-max", "flow-limit", "max-idle", "vhost-sock-dir", "vhost-sock-mode", "vhost-sock-owner"}) {
+        for (String k : new String[] {"pmd-cpu-mask", "pmd-sleep-max", "flow-limit", "max-idle", "emc-insert-inv-prob", "vhost-sock-dir", "vhost-sock-mode", "vhost-sock-owner"}) {
             if (!Objects.equals(wantCfg.get(k), have.config().get(k))) delta.put(k, wantCfg.getOrDefault(k, ""));
         }
         if (delta.isEmpty()) {
