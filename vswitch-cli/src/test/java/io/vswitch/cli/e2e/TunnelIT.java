@@ -35,7 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * internal port vm0 (10.21.0.2) over GRE key 77. And GRE against ourselves: a second switch runs in
  * namespace s2; its TAP port tw2 and our tw1 are joined by a Linux bridge in namespace w (where
  * tshark listens); namespace c (10.22.0.1, behind our tc) pings the second switch's internal port
- * vm2 (10.22.0.2) over GRE key 99.
+ * vm2 (10.22.0.2) over GRE key 99. Geneve (no kernel module either) against a second real OVS in
+ * namespace o2 (172.31.0.6, behind our tk4): namespace g (10.23.0.1, behind our tg) pings its vm0
+ * (10.23.0.2) over VNI 5000.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -179,7 +181,31 @@ class TunnelIT {
         NetNs b = ns("vsw-tun-b", "tb", "10.21.0.1/24");
         Sh.run("ip", "-n", b.name, "link", "set", "tb", "mtu", "1400").ok();
         NetNs o = ns("vsw-tun-o", "tk3", null);
-        Path dir = Files.createTempDirectory("ovs-gre");
+        Path dir = ovsPeer(o, "tk3", "172.31.0.4/24", "gre", 77, "10.21.0.2/24");
+
+        Path capture = Files.createTempFile("tshark", ".txt");
+        Process tshark = o.start(capture, "tshark", "-l", "-n", "-i", "tk3", "-a", "duration:40", "-f", "ip proto 47", "-Y", "icmp",
+                "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "gre.key", "-e", "gre.proto",
+                "-e", "icmp.type");
+        for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+        boolean reached = ping(b, "10.21.0.2");
+        String ovsSide = ovsAppctl(o, dir, "tnl/neigh/show");
+        assertTrue(reached, "b reaches OVS's vm0 over GRE\nours:\n" + sw.appctl("tnl/neigh/show").out() + sw.appctl("dpif-netdev/pmd-stats-show").out()
+                + "OVS:\n" + ovsSide + Files.readString(dir.resolve("vswitchd.log")));
+        String lines = decodeWhilePinging(tshark, capture, b, "10.21.0.2", "0x6558\t8", "0x6558\t0");
+        assertTrue(lines.contains("172.31.0.1,10.21.0.1\t172.31.0.4,10.21.0.2\t0x0000004d\t0x6558\t8"), "our GRE frame (key 77), decoded:\n" + lines);
+        assertTrue(lines.contains("172.31.0.4,10.21.0.2\t172.31.0.1,10.21.0.1\t"), "OVS's GRE answer, decoded:\n" + lines);
+        assertTrue(ovsSide.contains("172.31.0.1"), "OVS learned our endpoint:\n" + ovsSide);
+    }
+
+    /**
+     * Real Open vSwitch (userspace datapath, its own ovsdb-server) in namespace {@code o}, behind our
+     * TAP port {@code tap}: an underlay bridge br-o-phy with address {@code underlayCidr}, and an
+     * overlay bridge br-o-int with a {@code type} tunnel port to us (key {@code key}) and an internal
+     * port vm0 with {@code vmCidr} (MTU 1400). Returns its run directory.
+     */
+    private static Path ovsPeer(NetNs o, String tap, String underlayCidr, String type, int key, String vmCidr) throws Exception {
+        Path dir = Files.createTempDirectory("ovs-" + type);
         String db = "unix:" + dir.resolve("db.sock");
         String env = "OVS_RUNDIR=" + dir;
         o.exec("ovsdb-tool", "create", dir.resolve("conf.db").toString(), "/usr/share/openvswitch/vswitch.ovsschema").ok();
@@ -189,34 +215,61 @@ class TunnelIT {
         o.exec("env", env, "ovs-vswitchd", db, "--pidfile=" + dir.resolve("vswitchd.pid"), "--detach",
                 "--log-file=" + dir.resolve("vswitchd.log")).ok();
         o.exec("ovs-vsctl", "--db=" + db, "--timeout=30", "add-br", "br-o-phy", "--", "set", "bridge", "br-o-phy", "datapath_type=netdev",
-                "--", "add-port", "br-o-phy", "tk3",
+                "--", "add-port", "br-o-phy", tap,
                 "--", "add-br", "br-o-int", "--", "set", "bridge", "br-o-int", "datapath_type=netdev",
-                "--", "add-port", "br-o-int", "gre0", "--", "set", "interface", "gre0", "type=gre", "options:remote_ip=172.31.0.1", "options:key=77",
+                "--", "add-port", "br-o-int", type + "0", "--", "set", "interface", type + "0", "type=" + type, "options:remote_ip=172.31.0.1",
+                "options:key=" + key,
                 "--", "add-port", "br-o-int", "vm0", "--", "set", "interface", "vm0", "type=internal").ok();
-        o.exec("ip", "addr", "add", "172.31.0.4/24", "dev", "br-o-phy").ok();
+        o.exec("ip", "addr", "add", underlayCidr, "dev", "br-o-phy").ok();
         o.exec("ip", "link", "set", "br-o-phy", "up").ok();
-        o.exec("ip", "link", "set", "tk3", "up").ok();
-        o.exec("ip", "addr", "add", "10.21.0.2/24", "dev", "vm0").ok();
+        o.exec("ip", "link", "set", tap, "up").ok();
+        o.exec("ip", "addr", "add", vmCidr, "dev", "vm0").ok();
         o.exec("ip", "link", "set", "vm0", "mtu", "1400", "up").ok();
+        return dir;
+    }
+
+    private static String ovsAppctl(NetNs o, Path dir, String command) throws Exception {
+        return o.exec("ovs-appctl", "-t", dir.resolve("ovs-vswitchd." + Files.readString(dir.resolve("vswitchd.pid")).trim() + ".ctl").toString(),
+                command).out();
+    }
+
+    /**
+     * Geneve against OVS's userspace datapath (the kernel here has no geneve module): namespace g
+     * (10.23.0.1, behind our tg) pings OVS's vm0 (10.23.0.2) over Geneve VNI 5000; tshark decodes
+     * both directions.
+     */
+    @Test
+    @Order(6)
+    void geneveInteroperatesWithOpenVswitchsUserspaceDatapath() throws Exception {
+        ovsVsctl("add-port", "br-phy", "tk4", "--", "set", "Interface", "tk4", "type=tap").ok();
+        ovsVsctl("add-port", "br-int", "tg", "--", "set", "Interface", "tg", "type=tap").ok();
+        ovsVsctl("add-port", "br-int", "gn0", "--", "set", "Interface", "gn0", "type=geneve", "options:remote_ip=172.31.0.6", "options:key=5000").ok();
+        NetNs g = ns("vsw-tun-g", "tg", "10.23.0.1/24");
+        Sh.run("ip", "-n", g.name, "link", "set", "tg", "mtu", "1400").ok();
+        NetNs o = ns("vsw-tun-o2", "tk4", null);
+        Path dir = ovsPeer(o, "tk4", "172.31.0.6/24", "geneve", 5000, "10.23.0.2/24");
 
         Path capture = Files.createTempFile("tshark", ".txt");
-        Process tshark = o.start(capture, "tshark", "-l", "-n", "-i", "tk3", "-a", "duration:40", "-f", "ip proto 47", "-Y", "icmp",
-                "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "gre.key", "-e", "gre.proto",
-                "-e", "icmp.type");
+        Process tshark = o.start(capture, "tshark", "-l", "-n", "-i", "tk4", "-a", "duration:40", "-f", "udp port 6081", "-Y", "icmp",
+                "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "geneve.vni",
+                "-e", "geneve.proto_type", "-e", "icmp.type");
         for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
-        boolean reached = ping(b, "10.21.0.2");
-        String ovsSide = o.exec("ovs-appctl", "-t", dir.resolve("ovs-vswitchd." + Files.readString(dir.resolve("vswitchd.pid")).trim() + ".ctl").toString(),
-                "tnl/neigh/show").out();
-        assertTrue(reached, "b reaches OVS's vm0 over GRE\nours:\n" + sw.appctl("tnl/neigh/show").out() + sw.appctl("dpif-netdev/pmd-stats-show").out()
-                + "OVS:\n" + ovsSide + Files.readString(dir.resolve("vswitchd.log")));
-        String lines = decodeWhilePinging(tshark, capture, b, "10.21.0.2", "0x6558\t8", "0x6558\t0");
-        assertTrue(lines.contains("172.31.0.1,10.21.0.1\t172.31.0.4,10.21.0.2\t0x0000004d\t0x6558\t8"), "our GRE frame (key 77), decoded:\n" + lines);
-        assertTrue(lines.contains("172.31.0.4,10.21.0.2\t172.31.0.1,10.21.0.1\t"), "OVS's GRE answer, decoded:\n" + lines);
+        boolean reached = ping(g, "10.23.0.2");
+        String ovsSide = ovsAppctl(o, dir, "tnl/neigh/show");
+        assertTrue(reached, "g reaches OVS's vm0 over Geneve\nours:\n" + sw.appctl("tnl/neigh/show").out()
+                + sw.appctl("dpif-netdev/pmd-stats-show").out() + "OVS:\n" + ovsSide + Files.readString(dir.resolve("vswitchd.log")));
+        String lines = decodeWhilePinging(tshark, capture, g, "10.23.0.2", "0x6558\t8", "0x6558\t0");
+        String ours = lines.lines().filter(l -> l.startsWith("172.31.0.1,10.23.0.1\t172.31.0.6,10.23.0.2\t")).findFirst().orElse("");
+        String theirs = lines.lines().filter(l -> l.startsWith("172.31.0.6,10.23.0.2\t172.31.0.1,10.23.0.1\t")).findFirst().orElse("");
+        for (String line : List.of(ours, theirs)) {
+            String[] f = line.split("\t");
+            assertTrue(f.length == 5 && Long.decode(f[2]) == 5000 && f[3].equals("0x6558"), "Geneve VNI 5000 carrying Ethernet, decoded:\n" + lines);
+        }
         assertTrue(ovsSide.contains("172.31.0.1"), "OVS learned our endpoint:\n" + ovsSide);
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void greBetweenTwoOfOurSwitches() throws Exception {
         NetNs s2 = NetNs.create("vsw-tun-s2");
         namespaces.add(s2);

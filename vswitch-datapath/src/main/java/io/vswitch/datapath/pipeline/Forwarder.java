@@ -14,6 +14,7 @@ import io.vswitch.datapath.packet.L4Checksum;
 import io.vswitch.datapath.packet.PacketPool;
 import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.qos.PortQos;
+import io.vswitch.datapath.tunnel.Geneve;
 import io.vswitch.datapath.tunnel.Gre;
 import io.vswitch.datapath.tunnel.OuterHeader;
 import io.vswitch.datapath.tunnel.TunnelSpec;
@@ -1045,8 +1046,9 @@ public final class Forwarder {
             return;
         }
         DpPort out = current.ports[t.routes.port(r)];
-        boolean vxlan = s.type() == TunnelSpec.VXLAN;
-        int header = vxlan ? Vxlan.HEADER : OuterHeader.ETH + OuterHeader.IPV4 + Gre.length(s.keyed(), s.csum());
+        int type = s.type();
+        boolean udp = type != TunnelSpec.GRE;
+        int header = udp ? Vxlan.HEADER : OuterHeader.ETH + OuterHeader.IPV4 + Gre.length(s.keyed(), s.csum());   // Geneve's is as long
         if (out == null || tunnelDepth == MAX_TUNNEL_DEPTH || offset % PacketPool.SLOT_SIZE < header) {
             tunnelDrop(vport, TNL_ERRORS);                   // a tunnel inside tunnels too deep, or no headroom
             return;
@@ -1082,12 +1084,17 @@ public final class Forwarder {
         int ttl = s.ttl() == TunnelSpec.INHERIT ? (ip ? FlowKey.nwTtl(k, base) : TunnelSpec.DEFAULT_TTL) : s.ttl();
         MemorySegment m = batch.memory();
         long at = offset - header;
-        OuterHeader.write(m, at, mac, t.mac[out.index()], tos, ttl, s.df(), vxlan ? OuterHeader.PROTO_UDP : OuterHeader.PROTO_GRE,
+        OuterHeader.write(m, at, mac, t.mac[out.index()], tos, ttl, s.df(), udp ? OuterHeader.PROTO_UDP : OuterHeader.PROTO_GRE,
                 src, dst, ipLength);
         long key = s.outKeyFlow() ? k[base + FlowKey.W_TUN_ID] : s.outKey();
         long tnl = at + OuterHeader.ETH + OuterHeader.IPV4;
-        if (vxlan) Vxlan.write(m, tnl, Vxlan.sourcePort(flowHash(k, base), t.sourcePortMin, t.sourcePortSpan), s.dstPort(), key & 0xffffff, length, s.csum(), src, dst);
-        else Gre.write(m, tnl, s.keyed(), key, s.csum(), length);
+        if (udp) {
+            int sport = Vxlan.sourcePort(flowHash(k, base), t.sourcePortMin, t.sourcePortSpan);
+            if (type == TunnelSpec.VXLAN) Vxlan.write(m, tnl, sport, s.dstPort(), key & 0xffffff, length, s.csum(), src, dst);
+            else Geneve.write(m, tnl, sport, s.dstPort(), key & 0xffffff, length, s.csum(), src, dst);
+        } else {
+            Gre.write(m, tnl, s.keyed(), key, s.csum(), length);
+        }
         if (vport.counters() != txTally) {
             flushTallies();
             txTally = vport.counters();
@@ -1141,7 +1148,7 @@ public final class Forwarder {
 
     /**
      * Output to an internal port with tunnel endpoint addresses (OVS: {@code terminate_native_tunnel}):
-     * a VXLAN or GRE packet to one of its addresses is checked, decapsulated and continues on the
+     * a VXLAN, Geneve or GRE packet to one of its addresses is checked, decapsulated and continues on the
      * vport that accepts it; one no vport accepts, or with malformed outer headers, is dropped and
      * counted. An ARP reply to the port (or a gratuitous ARP) teaches the neighbour cache and goes on
      * to the kernel like other traffic. True if the packet was consumed.
@@ -1160,20 +1167,22 @@ public final class Forwarder {
         }
         if (dlType != FlowKey.ETH_TYPE_IPV4) return false;
         int proto = FlowKey.nwProto(k, base), dstPort = FlowKey.tpDst(k, base);
-        if ((proto != OuterHeader.PROTO_UDP || !t.isVxlanPort(dstPort)) && (proto != OuterHeader.PROTO_GRE || !t.gre)) return false;
+        int type = proto == OuterHeader.PROTO_UDP ? t.udpTunnel(dstPort) : proto == OuterHeader.PROTO_GRE && t.gre ? TunnelSpec.GRE : 0;
+        if (type == 0) return false;
         int dst = FlowKey.ipv4Dst(k, base);
         if (!t.isLocal(p, dst)) return false;
         MemorySegment m = batch.memory();
-        long inner = outerHeaders(m, offset, length, proto, FlowKey.nwFrag(k, base));
+        long inner = outerHeaders(m, offset, length, type, FlowKey.nwFrag(k, base));
         if (inner < 0) {
             tunnelStats[TNL_POP_ERRORS]++;
             return true;
         }
         long l4 = offset + OuterHeader.ETH + (m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, offset + OuterHeader.ETH) & 0xf) * 4;
-        long key = proto == OuterHeader.PROTO_UDP ? Vxlan.vni(m, l4 + 8) : (Gre.parse(m, l4, (int) (inner - l4)) & 0x100) != 0 ? Gre.key(m, l4) : 0;
+        long key = type == TunnelSpec.VXLAN ? Vxlan.vni(m, l4 + 8) : type == TunnelSpec.GENEVE ? Geneve.vni(m, l4 + 8)
+                : (Gre.parse(m, l4, (int) (inner - l4)) & 0x100) != 0 ? Gre.key(m, l4) : 0;
         int innerLength = (int) (offset + OuterHeader.ETH + (m.get(U16, offset + OuterHeader.ETH + 2) & 0xffff) - inner);
         int src = FlowKey.ipv4Src(k, base);
-        int vp = t.receivingPort(proto == OuterHeader.PROTO_UDP ? TunnelSpec.VXLAN : TunnelSpec.GRE, dstPort, key, src, dst);
+        int vp = t.receivingPort(type, dstPort, key, src, dst);
         DpPort vport = vp < 0 ? null : current.ports[vp];
         if (vport == null) {
             tunnelStats[TNL_POP_NO_PORT]++;
@@ -1202,11 +1211,11 @@ public final class Forwarder {
     }
 
     /**
-     * Checks the outer IPv4 and VXLAN (UDP) or GRE headers of the frame at {@code offset}; returns
-     * the inner frame's offset, or -1 for a fragment, a truncated or inconsistent header, a bad
-     * checksum, or an inner frame shorter than an Ethernet header.
+     * Checks the outer IPv4 and the VXLAN or Geneve (UDP) or GRE headers ({@code type}) of the frame
+     * at {@code offset}; returns the inner frame's offset, or -1 for a fragment, a truncated or
+     * inconsistent header, a bad checksum, or an inner frame shorter than an Ethernet header.
      */
-    private static long outerHeaders(MemorySegment m, long offset, int length, int proto, int frag) {
+    private static long outerHeaders(MemorySegment m, long offset, int length, int type, int frag) {
         if (frag != 0 || length < OuterHeader.ETH + OuterHeader.IPV4 || (m.get(U16, offset + 12) & 0xffff) != FlowKey.ETH_TYPE_IPV4) return -1;
         long ip = offset + OuterHeader.ETH;
         int ihl = (m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ip) & 0xf) * 4;
@@ -1215,16 +1224,18 @@ public final class Forwarder {
         long l4 = ip + ihl;
         int available = total - ihl;
         long inner;
-        if (proto == OuterHeader.PROTO_UDP) {
+        if (type != TunnelSpec.GRE) {
             int udpLength = available < 16 ? 0 : m.get(U16, l4 + 4) & 0xffff;
-            if (udpLength < 16 || udpLength > available || Vxlan.vni(m, l4 + 8) < 0) return -1;
+            if (udpLength < 16 || udpLength > available) return -1;
+            int tunnelHeader = type == TunnelSpec.VXLAN ? (Vxlan.vni(m, l4 + 8) < 0 ? -1 : 8) : Geneve.parse(m, l4 + 8, udpLength - 8);
+            if (tunnelHeader < 0) return -1;
             if (m.get(U16, l4 + 6) != 0) {                  // a checksum was sent: it must be right
                 long pseudo = (m.get(U16, ip + 12) & 0xffff) + (m.get(U16, ip + 14) & 0xffff) + (m.get(U16, ip + 16) & 0xffff)
                         + (m.get(U16, ip + 18) & 0xffff) + OuterHeader.PROTO_UDP + udpLength;
                 if (OuterHeader.fold(OuterHeader.sum(m, l4, udpLength, pseudo)) != 0xffff) return -1;
             }
             if (udpLength != available) return -1;           // the IP and UDP lengths disagree
-            inner = l4 + 16;
+            inner = l4 + 8 + tunnelHeader;
         } else {
             int g = Gre.parse(m, l4, available);
             if (g < 0) return -1;

@@ -58,7 +58,7 @@ public final class TunnelPort implements Port {
     public static final class Provider implements PortProvider {
         @Override
         public java.util.Set<String> types() {
-            return java.util.Set.of("vxlan", "gre");
+            return java.util.Set.of("vxlan", "gre", "geneve");
         }
 
         @Override

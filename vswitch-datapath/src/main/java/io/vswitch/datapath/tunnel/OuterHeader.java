@@ -9,7 +9,7 @@ import java.nio.ByteOrder;
  * and the Internet checksum the tunnel headers need.
  *
  * <pre>
- *   | Ethernet 14 | IPv4 20 | VXLAN: UDP 8 + VXLAN 8 / GRE: 4 [+ csum 4] [+ key 4] | inner frame |
+ *   | Ethernet 14 | IPv4 20 | UDP 8 + VXLAN 8 or Geneve 8 / GRE: 4 [+ csum 4] [+ key 4] | inner frame |
  * </pre>
  * The outer IPv4 header has no options, ID 0 and DF as {@code df_default} says (a packet with DF
  * needs no unique ID, RFC 6864), so it can be written without per-flow state.
@@ -44,6 +44,23 @@ public final class OuterHeader {
         m.set(U32, ip + 12, src);
         m.set(U32, ip + 16, dst);
         m.set(U16, ip + 10, (short) ~fold(sum(m, ip, IPV4, 0)));
+    }
+
+    /**
+     * Writes the UDP header at {@code udp} of a UDP tunnel (VXLAN, Geneve) whose tunnel header is
+     * already in place: {@code udpLength} covers the UDP header, the tunnel header and the inner
+     * frame; {@code csum} computes the checksum over the pseudo header and all of it.
+     */
+    public static void udp(MemorySegment m, long udp, int srcPort, int dstPort, int udpLength, boolean csum, int src, int dst) {
+        m.set(U16, udp, (short) srcPort);
+        m.set(U16, udp + 2, (short) dstPort);
+        m.set(U16, udp + 4, (short) udpLength);
+        m.set(U16, udp + 6, (short) 0);
+        if (csum) {
+            long s = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + udpLength;
+            int c = ~fold(sum(m, udp, udpLength, s)) & 0xffff;
+            m.set(U16, udp + 6, (short) (c == 0 ? 0xffff : c));   // 0 means "no checksum" in UDP
+        }
     }
 
     /** The 32-bit one's-complement sum of {@code length} bytes at {@code at}, added to {@code sum}. */

@@ -9,16 +9,16 @@ import java.util.Set;
  * ({@code remote_ip=flow}, {@code key=flow}) has its {@code *Flow} flag set; then the packet's
  * {@code tun_dst}/{@code tun_src}/{@code tun_id} decide, per packet.
  *
- * @param type       {@link #VXLAN} or {@link #GRE}
+ * @param type       {@link #VXLAN}, {@link #GRE} or {@link #GENEVE}
  * @param remoteIp   IPv4 address of the far endpoint (host order), unless {@code remoteFlow}
  * @param localIp    IPv4 source address, 0 for the route's source, unless {@code localFlow}
  * @param inKey      the key a received packet must carry (VNI / GRE key), unless {@code inKeyFlow}
  * @param outKey     the key sent, unless {@code outKeyFlow}
  * @param keyed      GRE only: whether packets carry a key at all (OVS sends no GRE key field unless a key is configured)
- * @param dstPort    VXLAN's UDP destination port (4789)
+ * @param dstPort    the UDP destination port of VXLAN (4789) or Geneve (6081)
  * @param tos        outer IPv4 TOS, or {@link #INHERIT} to copy the inner IP packet's
  * @param ttl        outer IPv4 TTL, or {@link #INHERIT}
- * @param csum       outer UDP checksum (VXLAN) / GRE checksum
+ * @param csum       outer UDP checksum (VXLAN, Geneve) / GRE checksum
  * @param df         DF bit on the outer IPv4 header ({@code df_default})
  */
 public record TunnelSpec(int type, int remoteIp, boolean remoteFlow, int localIp, boolean localFlow,
@@ -26,15 +26,17 @@ public record TunnelSpec(int type, int remoteIp, boolean remoteFlow, int localIp
                          int dstPort, int tos, int ttl, boolean csum, boolean df) {
     public static final int VXLAN = 1;
     public static final int GRE = 2;
+    public static final int GENEVE = 3;
     public static final int INHERIT = -1;
     public static final int VXLAN_PORT = 4789;
+    public static final int GENEVE_PORT = 6081;
     public static final int DEFAULT_TTL = 64;
 
     private static final Set<String> KNOWN = Set.of("remote_ip", "local_ip", "key", "in_key", "out_key", "dst_port", "tos", "ttl",
             "csum", "df_default");
 
     public static boolean isTunnel(String type) {
-        return type.equals("vxlan") || type.equals("gre");
+        return type.equals("vxlan") || type.equals("gre") || type.equals("geneve");
     }
 
     /** Parses a port's options; throws {@link IllegalArgumentException} naming the bad option and what to write. */
@@ -42,6 +44,7 @@ public record TunnelSpec(int type, int remoteIp, boolean remoteFlow, int localIp
         int t = switch (type) {
             case "vxlan" -> VXLAN;
             case "gre" -> GRE;
+            case "geneve" -> GENEVE;
             default -> throw new IllegalArgumentException(name + ": " + type + " is not a tunnel type");
         };
         for (String k : o.keySet()) {
@@ -64,14 +67,14 @@ public record TunnelSpec(int type, int remoteIp, boolean remoteFlow, int localIp
         int localIp = local == null || localFlow ? 0 : ipv4(name, "local_ip", local);
         String key = o.get("key");
         String in = o.getOrDefault("in_key", key), out = o.getOrDefault("out_key", key);
-        long maxKey = t == VXLAN ? 0xffffffL : 0xffffffffL;
+        long maxKey = t == GRE ? 0xffffffffL : 0xffffffL;
         boolean inFlow = "flow".equals(in), outFlow = "flow".equals(out);
         long inKey = in == null || inFlow ? 0 : key(name, "in_key", in, maxKey);
         long outKey = out == null || outFlow ? 0 : key(name, "out_key", out, maxKey);
-        boolean keyed = t == VXLAN || in != null || out != null;
-        int dstPort = VXLAN_PORT;
+        boolean keyed = t != GRE || in != null || out != null;
+        int dstPort = t == GENEVE ? GENEVE_PORT : VXLAN_PORT;
         if (o.containsKey("dst_port")) {
-            if (t != VXLAN) throw new IllegalArgumentException(name + ": dst_port applies to vxlan tunnels, not " + type);
+            if (t == GRE) throw new IllegalArgumentException(name + ": dst_port applies to vxlan and geneve tunnels, not " + type);
             dstPort = (int) number(name, "dst_port", o.get("dst_port"), 1, 65535);
         }
         String tosText = o.get("tos"), ttlText = o.get("ttl");
@@ -83,7 +86,7 @@ public record TunnelSpec(int type, int remoteIp, boolean remoteFlow, int localIp
     }
 
     public String typeName() {
-        return type == VXLAN ? "vxlan" : "gre";
+        return type == VXLAN ? "vxlan" : type == GENEVE ? "geneve" : "gre";
     }
 
     /** Parses dotted-quad IPv4 into a host-order int. */

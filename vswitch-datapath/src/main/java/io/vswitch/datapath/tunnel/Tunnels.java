@@ -31,12 +31,12 @@ public final class Tunnels {
     /** By port index, for endpoints: Ethernet address and MTU of the internal port's device. */
     public final long[] mac = new long[DatapathView.MAX_PORTS];
     public final int[] mtu = new int[DatapathView.MAX_PORTS];
-    /** UDP destination ports of the VXLAN vports. */
-    private final int[] udpPorts;
+    /** UDP destination ports of the VXLAN and Geneve vports, and the type listening on each. */
+    private final int[] udpPorts, udpTypes;
     public final boolean gre;
     public final RouteTable routes;
     public final NeighbourCache neighbours;
-    /** VXLAN's outer UDP source ports: {@code [sourcePortMin, sourcePortMin + sourcePortSpan)}. */
+    /** The outer UDP source ports of VXLAN and Geneve: {@code [sourcePortMin, sourcePortMin + sourcePortSpan)}. */
     public final int sourcePortMin, sourcePortSpan;
 
     /**
@@ -53,16 +53,17 @@ public final class Tunnels {
         int[] vp = new int[spec.length];
         int n = 0;
         boolean anyGre = false;
-        java.util.Set<Integer> udp = new java.util.TreeSet<>();
+        java.util.Map<Integer, Integer> udp = new java.util.TreeMap<>();
         for (int p = 0; p < spec.length; p++) {
             if (spec[p] == null) continue;
             vp[n++] = p;
             role[p] = VPORT;
-            if (spec[p].type() == TunnelSpec.GRE) anyGre = true; else udp.add(spec[p].dstPort());
+            if (spec[p].type() == TunnelSpec.GRE) anyGre = true; else udp.putIfAbsent(spec[p].dstPort(), spec[p].type());
         }
         this.vports = Arrays.copyOf(vp, n);
         this.gre = anyGre;
-        this.udpPorts = udp.stream().mapToInt(Integer::intValue).toArray();
+        this.udpPorts = udp.keySet().stream().mapToInt(Integer::intValue).toArray();
+        this.udpTypes = udp.values().stream().mapToInt(Integer::intValue).toArray();
         boolean any = n > 0;
         this.endpointIp = any ? endpointIp : new int[0];
         this.endpointPort = any ? endpointPort : new int[0];
@@ -84,10 +85,10 @@ public final class Tunnels {
         return false;
     }
 
-    /** Whether a VXLAN vport listens on UDP port {@code dstPort}. */
-    public boolean isVxlanPort(int dstPort) {
-        for (int p : udpPorts) if (p == dstPort) return true;
-        return false;
+    /** The tunnel type (VXLAN or Geneve) of the vports that listen on UDP port {@code dstPort}, or 0 (the first configured wins a port both use). */
+    public int udpTunnel(int dstPort) {
+        for (int i = 0; i < udpPorts.length; i++) if (udpPorts[i] == dstPort) return udpTypes[i];
+        return 0;
     }
 
     /**
@@ -100,7 +101,7 @@ public final class Tunnels {
         int best = -1, bestScore = -1;
         for (int p : vports) {
             TunnelSpec s = spec[p];
-            if (s.type() != type || (type == TunnelSpec.VXLAN && s.dstPort() != dstPort)) continue;
+            if (s.type() != type || (type != TunnelSpec.GRE && s.dstPort() != dstPort)) continue;
             if (!s.inKeyFlow() && s.inKey() != key) continue;              // no key on the wire is key 0, as in OVS
             if (!s.remoteFlow() && s.remoteIp() != src) continue;
             boolean localFixed = !s.localFlow() && s.localIp() != 0;

@@ -2,7 +2,6 @@ package io.vswitch.datapath.tunnel;
 
 import java.lang.foreign.MemorySegment;
 
-import static io.vswitch.datapath.tunnel.OuterHeader.U16;
 import static io.vswitch.datapath.tunnel.OuterHeader.U32;
 
 /**
@@ -31,18 +30,9 @@ public final class Vxlan {
      * {@code csum} computes the UDP checksum over the pseudo header and the whole payload.
      */
     public static void write(MemorySegment m, long udp, int srcPort, int dstPort, long vni, int innerLength, boolean csum, int src, int dst) {
-        int udpLength = 16 + innerLength;
-        m.set(U16, udp, (short) srcPort);
-        m.set(U16, udp + 2, (short) dstPort);
-        m.set(U16, udp + 4, (short) udpLength);
-        m.set(U16, udp + 6, (short) 0);
         m.set(U32, udp + 8, FLAG_I);
         m.set(U32, udp + 12, (int) (vni << 8));
-        if (csum) {
-            long s = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + OuterHeader.PROTO_UDP + udpLength;
-            int c = ~OuterHeader.fold(OuterHeader.sum(m, udp, udpLength, s)) & 0xffff;
-            m.set(U16, udp + 6, (short) (c == 0 ? 0xffff : c));   // 0 means "no checksum" in UDP
-        }
+        OuterHeader.udp(m, udp, srcPort, dstPort, 16 + innerLength, csum, src, dst);
     }
 
     /** The VNI of the VXLAN header at {@code vxlan} (after the UDP header), or -1 without the I flag (the one check the kernel makes too). */

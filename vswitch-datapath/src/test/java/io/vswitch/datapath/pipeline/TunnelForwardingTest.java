@@ -118,6 +118,15 @@ class TunnelForwardingTest {
         return Frames.ethernet(BR_MAC, PEER_MAC, Frames.ETH_TYPE_IPV4, Frames.ipv4(src, dst, Frames.PROTO_UDP, Frames.udp(40000, 4789, vx)));
     }
 
+    /** A Geneve frame: {@code options} bytes of options (a multiple of 4), {@code flags} the O/C byte, {@code proto} the protocol type. */
+    static byte[] geneveFrame(int src, int dst, long vni, int options, int flags, int proto, byte[] inner) {
+        ByteBuffer g = ByteBuffer.allocate(8 + options + inner.length);
+        g.put((byte) (options / 4)).put((byte) flags).putShort((short) proto).putInt((int) (vni << 8));
+        for (int k = 0; k < options; k += 4) g.putInt(0x0105_0100 | k);              // class 0x0105, type 1, length 0 words
+        g.put(inner);
+        return Frames.ethernet(BR_MAC, PEER_MAC, Frames.ETH_TYPE_IPV4, Frames.ipv4(src, dst, Frames.PROTO_UDP, Frames.udp(40000, 6081, g.array())));
+    }
+
     static byte[] greFrame(int src, int dst, Long key, byte[] inner) {
         ByteBuffer b = ByteBuffer.allocate(4 + (key == null ? 0 : 4) + inner.length);
         b.putShort((short) (key == null ? 0 : 0x2000)).putShort((short) 0x6558);
@@ -333,6 +342,47 @@ class TunnelForwardingTest {
                 return mtu;
             }
         };
+    }
+
+    /**
+     * Geneve (RFC 8926) as OVS writes it: UDP to 6081, version 0, no options, protocol 0x6558, the
+     * VNI; received: options skipped, a critical option, another version or another protocol
+     * dropped and counted.
+     */
+    @Test
+    void geneveBothWaysWithOptionsSkippedAndCriticalOnesRefused() {
+        port("br-int", "gnv0", "geneve", 3, Map.of("remote_ip", "172.31.0.2", "key", "5000", "csum", "true"));
+        learnPeer();
+        byte[] inner = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 30);
+        dp.setFlows("br-int", OfPipeline.parse("0 a 1 - - ; ; output:3\n0 a 3 - - ; ; output:1", 1));
+        send("br-int", "p1", inner);
+        byte[] f = sent("eth").get(0);
+        assertEquals(50 + inner.length, f.length);
+        assertEquals(17, f[23], "UDP");
+        assertEquals(6081, u16(f, 36));
+        assertEquals(16 + inner.length, u16(f, 38));
+        assertTrue(checksumOk(f, 34, f.length - 34, (REMOTE >>> 16) + (REMOTE & 0xffff) + (LOCAL >>> 16) + (LOCAL & 0xffff) + 17 + 16 + inner.length),
+                "UDP checksum (csum=true)");
+        assertEquals(0x0000_6558, u32(f, 42), "version 0, no options, Ethernet");
+        assertEquals(5000 << 8, u32(f, 46));
+        assertArrayEquals(inner, Arrays.copyOfRange(f, 50, f.length));
+
+        byte[] back = Frames.udp4(VM_A, VM_B, Frames.IP4_B, Frames.IP4_A, 2, 1, 30);
+        send("br-phy", "eth", geneveFrame(REMOTE, LOCAL, 5000, 0, 0, 0x6558, back), geneveFrame(REMOTE, LOCAL, 5000, 12, 0, 0x6558, back));
+        List<byte[]> got = sent("p1");
+        assertEquals(2, got.size(), "without and with (non-critical) options");
+        for (byte[] g : got) assertArrayEquals(back, g);
+        assertEquals(2, dp.view().bridge("br-int").port("gnv0").counters().rxPackets.get());
+        byte[] critical = geneveFrame(REMOTE, LOCAL, 5000, 4, 0x40, 0x6558, back);
+        byte[] version1 = geneveFrame(REMOTE, LOCAL, 5000, 0, 0, 0x6558, back);
+        version1[42] = 0x40;
+        byte[] ipv4Payload = geneveFrame(REMOTE, LOCAL, 5000, 0, 0, 0x0800, back);
+        byte[] optionsBeyond = geneveFrame(REMOTE, LOCAL, 5000, 0, 0, 0x6558, back);
+        optionsBeyond[42] = 0x3f;
+        send("br-phy", "eth", critical, version1, ipv4Payload, optionsBeyond, geneveFrame(REMOTE, LOCAL, 5001, 0, 0, 0x6558, back));
+        assertTrue(sent("p1").isEmpty());
+        assertEquals(4, fwd.tunnelStat(TNL_POP_ERRORS));
+        assertEquals(1, fwd.tunnelStat(TNL_POP_NO_PORT), "another VNI");
     }
 
     @Test

@@ -28,6 +28,12 @@ class TunnelSpecTest {
         assertEquals(0, s.outKey());
         assertTrue(s.keyed(), "a VXLAN header always has a VNI");
         assertFalse(TunnelSpec.parse("g0", "gre", Map.of("remote_ip", "192.0.2.7")).keyed(), "GRE without a key option sends no key");
+        TunnelSpec g = TunnelSpec.parse("gnv0", "geneve", Map.of("remote_ip", "192.0.2.7"));
+        assertEquals(6081, g.dstPort());
+        assertTrue(g.keyed() && TunnelSpec.isTunnel("geneve"));
+        assertEquals("geneve", g.typeName());
+        assertEquals(7000, TunnelSpec.parse("gnv0", "geneve", Map.of("remote_ip", "192.0.2.7", "dst_port", "7000")).dstPort());
+        assertTrue(error("geneve", Map.of("remote_ip", "10.0.0.1", "key", "0x1000000")).contains("does not fit the header"), "a 24-bit VNI");
     }
 
     @Test
