@@ -136,7 +136,10 @@ final class VhostUserDevice {
                     TcpSegmenter segmenter = tso && (r.index & 1) == 1 && r.tso == null ? new TcpSegmenter() : r.tso;
                     update(r, () -> {
                         r.eventIdx = eventIdx;
-                        r.packed = packed;
+                        if (r.packed != packed) {
+                            r.packed = packed;
+                            if (r.baseGiven) r.setBase(r.baseSent);   // a base that came first was read for the other layout
+                        }
                         r.tso = segmenter;
                     });
                 }
@@ -352,6 +355,7 @@ final class VhostUserDevice {
                 r.size = 0;
                 r.started = r.enabled = r.syncUsed = false;
                 r.lastAvail = r.lastUsed = 0;
+                r.baseGiven = false;
                 r.availWrap = true;
                 r.packed = false;
                 r.memory = MemoryTable.EMPTY;

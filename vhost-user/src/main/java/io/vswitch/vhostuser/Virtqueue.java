@@ -104,6 +104,9 @@ public final class Virtqueue {
     int lastAvail;
     int lastUsed;
     boolean availWrap = true;
+    /** The last SET_VRING_BASE value as sent, if one was: read again if the layout it was read for changes (SET_FEATURES after it). */
+    int baseSent;
+    boolean baseGiven;
     int kickFd = -1;
     int callFd = -1;
     int errFd = -1;
@@ -204,6 +207,8 @@ public final class Virtqueue {
 
     /** SET_VRING_BASE: split, the next avail index; packed, positions and wrap counters (vhost-user spec). */
     void setBase(int base) {
+        baseSent = base;
+        baseGiven = true;
         if (!packed) {
             lastAvail = lastUsed = base & 0xffff;
             return;

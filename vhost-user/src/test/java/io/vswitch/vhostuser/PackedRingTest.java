@@ -244,6 +244,22 @@ class PackedRingTest {
         assertEquals(0, counters.rxErrors.get());
     }
 
+    /**
+     * A frontend that sends SET_VRING_BASE before SET_FEATURES: the base (packed: position and wrap
+     * bit) is read again for the layout the features choose, not left as a split ring's index.
+     */
+    @Test
+    void aBaseSentBeforeTheFeaturesIsReadForTheLayoutTheyChoose() {
+        long packed = GuestFrontend.FEATURES | 1L << Protocol.F_RING_PACKED | 1L << Protocol.F_EVENT_IDX;
+        GuestFrontend.check(guest.request(Protocol.SET_FEATURES, true, new int[0], packed & ~(1L << Protocol.F_RING_PACKED)), "SET_FEATURES");
+        GuestFrontend.check(guest.request(Protocol.SET_VRING_BASE, true, new int[0], 1 | 0x8000L << 32), "SET_VRING_BASE");   // position 0, wrap 1
+        GuestFrontend.check(guest.request(Protocol.SET_FEATURES, true, new int[0], packed), "SET_FEATURES");
+        byte[] f = frame(1, 64);
+        guest.packedSend(f);
+        assertEquals(1, receive(), "read as a split index (0x8000), the base would lie beyond the ring");
+        assertArrayEquals(f, rxFrame(0));
+    }
+
     /** Where a ring resumes, read from its descriptors' flags alone (a backend restart). */
     @Test
     void aRestartedBackendResumesWhereTheDescriptorsSay() {
