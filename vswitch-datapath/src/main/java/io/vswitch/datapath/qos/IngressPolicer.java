@@ -21,6 +21,7 @@ public final class IngressPolicer {
     /** Drops the packets of {@code batch} that exceed the rate, keeping the others in order; returns how many were dropped. */
     public int police(Batch batch, long now) {
         int n = batch.count, kept = 0;
+        long partial = batch.partial, keptPartial = 0;         // the marks move with their packets
         for (int i = 0; i < n; i++) {
             int len = batch.length[i];
             long size = 8L * Math.max(0, len - 14);
@@ -29,9 +30,11 @@ public final class IngressPolicer {
             if (packets != null) packets.tryTake(now, 1);
             batch.offset[kept] = batch.offset[i];
             batch.length[kept] = len;
+            keptPartial |= (partial >>> i & 1) << kept;
             kept++;
         }
         batch.count = kept;
+        batch.partial = keptPartial;
         return n - kept;
     }
 }

@@ -38,6 +38,30 @@ class PoliceTest {
         return passed;
     }
 
+    /**
+     * Ingress policing keeps the packets that conform, in order, and their partial-checksum marks
+     * with them: a burst of 1 kbit passes two 46-byte payloads, not the 200-byte ones between them.
+     */
+    @Test
+    void ingressPolicingKeepsEachPacketsPartialChecksumMark() {
+        QosSpec spec = QosSpec.parse(Map.of("ingress_policing_rate", "1", "ingress_policing_burst", "1"));
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            io.vswitch.datapath.packet.Batch batch = new io.vswitch.datapath.packet.Batch(new io.vswitch.datapath.packet.PacketPool(arena, 256));
+            int[] lengths = {214, 60, 214, 60};
+            for (int i = 0; i < 4; i++) {
+                batch.offset[i] = batch.rxOffset(i);
+                batch.length[i] = lengths[i];
+            }
+            batch.count = 4;
+            batch.partial = 0b1001;                              // a dropped packet's mark, and a kept one's
+            long second = batch.offset[3];
+            assertEquals(2, new IngressPolicer(spec).police(batch, 1_000_000_000L));
+            assertEquals(2, batch.count);
+            assertEquals(second, batch.offset[1]);
+            assertEquals(0b10, batch.partial, "the fourth packet, now the second, is the partial one");
+        }
+    }
+
     @Test
     void egressPolicerPassesCirPlusCbs() {
         QosSpec spec = QosSpec.parse(Map.of("type", "egress-policer", "other_config:cir", "1000000", "other_config:cbs", "100000"));
