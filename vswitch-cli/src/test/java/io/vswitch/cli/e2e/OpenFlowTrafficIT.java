@@ -69,6 +69,16 @@ class OpenFlowTrafficIT {
     }
 
     /** Pings {@code to} from {@code from} until it answers (the tables reach the dataplane asynchronously) or 5 s pass. */
+    /** Whether, within 10 s, a ping's packets come to hit the exact-match cache ({@code some}) or only the megaflows (not {@code some}). */
+    private boolean emcHits(boolean some) {
+        return Sh.within(10_000, () -> {
+            sw.appctl("dpif-netdev/pmd-stats-clear").ok();
+            reaches(a, "10.12.0.2");
+            String s = sw.appctl("dpif-netdev/pmd-stats-show").ok().out();
+            return s.contains("  emc hits: 0\n") != some && (some || !s.contains("  megaflow hits: 0\n"));
+        });
+    }
+
     private static boolean reaches(NetNs from, String to) {
         for (int i = 0; i < 10; i++) {
             if (from.exec("ping", "-c", "1", "-W", "1", to).out().contains(" 0% packet loss")) return true;
@@ -202,6 +212,13 @@ class OpenFlowTrafficIT {
         assertTrue(off.contains("  emc hits: 0\n") && off.contains("  megaflow hits: 0\n")
                 && !off.contains("  miss with success upcall: 0\n") && sw.appctl("dpctl/dump-flows").ok().out().isEmpty(), off);
         sw.ovsVsctl("remove", "Open_vSwitch", ".", "other_config", "flow-limit").ok();
+        // emc-insert-inv-prob through ovs-vsctl: 1 puts every flow into the exact-match cache at once,
+        // 0 keeps it out (megaflow hits only)
+        sw.ovsVsctl("set", "Open_vSwitch", ".", "other_config:emc-insert-inv-prob=1").ok();
+        assertTrue(emcHits(true), sw.appctl("dpif-netdev/pmd-stats-show").out());
+        sw.ovsVsctl("set", "Open_vSwitch", ".", "other_config:emc-insert-inv-prob=0").ok();
+        assertTrue(emcHits(false), sw.appctl("dpif-netdev/pmd-stats-show").out());
+        sw.ovsVsctl("remove", "Open_vSwitch", ".", "other_config", "emc-insert-inv-prob").ok();
         assertTrue(sw.appctl("dpctl/dump-flows", "--bogus").err().contains("unknown option '--bogus'"), "a bad option is named");
         String trace = sw.appctl("ofproto/trace", "brt", "icmp,in_port=1,nw_dst=10.12.0.2").ok().out();
         assertTrue(trace.contains(" 0. in_port=1, priority 32768\n    write_metadata:0x1\n    goto_table:1\n")

@@ -108,34 +108,48 @@ class TunnelIT {
         return false;
     }
 
+    /** A tshark capture running in a namespace: its decoded lines go to {@code file}. */
+    private record Capture(Process tshark, Path file) {}
+
+    /**
+     * Starts tshark on {@code iface} in {@code ns}: ICMP inside frames matching {@code filter}, one
+     * tab-separated line per frame with {@code fields} (repeated fields joined by commas); returns
+     * once it says it is capturing (at most 10 s).
+     */
+    private static Capture capture(NetNs ns, String iface, String filter, String... fields) throws Exception {
+        Path file = Files.createTempFile("tshark", ".txt");
+        List<String> cmd = new ArrayList<>(List.of("tshark", "-l", "-n", "-i", iface, "-a", "duration:40", "-f", filter, "-Y", "icmp",
+                "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"));
+        for (String f : fields) cmd.addAll(List.of("-e", f));
+        Process tshark = ns.start(file, cmd.toArray(new String[0]));
+        for (int i = 0; i < 100 && !Files.readString(file).contains("Capturing on"); i++) Thread.sleep(100);
+        return new Capture(tshark, file);
+    }
+
     /**
      * Pings once a second until tshark has decoded lines containing each of {@code expected} (tshark
      * announces itself before its capture really runs, so the first pings may pass unseen), at most
      * 20 s; returns what it decoded.
      */
-    private static String decodeWhilePinging(Process tshark, Path capture, NetNs from, String to, String... expected) throws Exception {
+    private static String decodeWhilePinging(Capture c, NetNs from, String to, String... expected) throws Exception {
         long deadline = System.nanoTime() + 20_000_000_000L;
-        while (System.nanoTime() < deadline && tshark.isAlive()) {
+        while (System.nanoTime() < deadline && c.tshark().isAlive()) {
             from.exec("ping", "-c", "1", "-W", "1", to);
-            String lines = Files.readString(capture);
+            String lines = Files.readString(c.file());
             if (java.util.Arrays.stream(expected).allMatch(lines::contains)) break;
         }
-        tshark.destroy();
-        tshark.waitFor(10, TimeUnit.SECONDS);
-        return Files.readString(capture);
+        c.tshark().destroy();
+        c.tshark().waitFor(10, TimeUnit.SECONDS);
+        return Files.readString(c.file());
     }
 
     @Test
     @Order(1)
     void pingsTheKernelsVxlanAndTsharkDecodesOuterAndInnerHeaders() throws Exception {
-        Path capture = Files.createTempFile("tshark", ".txt");
-        Process tshark = k1.start(capture, "tshark", "-l", "-n", "-i", "tk1", "-a", "duration:40", "-f", "udp port 4789", "-Y", "icmp",
-                "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "udp.dstport",
-                "-e", "vxlan.vni", "-e", "icmp.type");
-        for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+        Capture capture = capture(k1, "tk1", "udp port 4789", "ip.src", "ip.dst", "udp.dstport", "vxlan.vni", "icmp.type");
         assertTrue(ping(a, "10.20.0.2"), "a reaches the kernel's VXLAN endpoint through vx0\n" + sw.appctl("tnl/neigh/show").out()
                 + sw.appctl("ovs/route/show").out() + sw.appctl("dpif-netdev/pmd-stats-show").out());
-        String lines = decodeWhilePinging(tshark, capture, a, "10.20.0.2", "\t4789\t42\t8", "\t4789\t42\t0");
+        String lines = decodeWhilePinging(capture, a, "10.20.0.2", "\t4789\t42\t8", "\t4789\t42\t0");
         // our request (outer 172.31.0.1 -> .2, inner 10.20.0.1 -> .2, echo request 8) and the kernel's reply
         assertTrue(lines.contains("172.31.0.1,10.20.0.1\t172.31.0.2,10.20.0.2\t4789\t42\t8"), "our VXLAN frame, decoded:\n" + lines);
         assertTrue(lines.contains("172.31.0.2,10.20.0.2\t172.31.0.1,10.20.0.1\t4789\t42\t0"), "the kernel's answer, decoded:\n" + lines);
@@ -183,16 +197,12 @@ class TunnelIT {
         NetNs o = ns("vsw-tun-o", "tk3", null);
         Path dir = ovsPeer(o, "tk3", "172.31.0.4/24", "gre", 77, "10.21.0.2/24");
 
-        Path capture = Files.createTempFile("tshark", ".txt");
-        Process tshark = o.start(capture, "tshark", "-l", "-n", "-i", "tk3", "-a", "duration:40", "-f", "ip proto 47", "-Y", "icmp",
-                "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "gre.key", "-e", "gre.proto",
-                "-e", "icmp.type");
-        for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+        Capture capture = capture(o, "tk3", "ip proto 47", "ip.src", "ip.dst", "gre.key", "gre.proto", "icmp.type");
         boolean reached = ping(b, "10.21.0.2");
         String ovsSide = ovsAppctl(o, dir, "tnl/neigh/show");
         assertTrue(reached, "b reaches OVS's vm0 over GRE\nours:\n" + sw.appctl("tnl/neigh/show").out() + sw.appctl("dpif-netdev/pmd-stats-show").out()
                 + "OVS:\n" + ovsSide + Files.readString(dir.resolve("vswitchd.log")));
-        String lines = decodeWhilePinging(tshark, capture, b, "10.21.0.2", "0x6558\t8", "0x6558\t0");
+        String lines = decodeWhilePinging(capture, b, "10.21.0.2", "0x6558\t8", "0x6558\t0");
         assertTrue(lines.contains("172.31.0.1,10.21.0.1\t172.31.0.4,10.21.0.2\t0x0000004d\t0x6558\t8"), "our GRE frame (key 77), decoded:\n" + lines);
         assertTrue(lines.contains("172.31.0.4,10.21.0.2\t172.31.0.1,10.21.0.1\t"), "OVS's GRE answer, decoded:\n" + lines);
         assertTrue(ovsSide.contains("172.31.0.1"), "OVS learned our endpoint:\n" + ovsSide);
@@ -249,16 +259,12 @@ class TunnelIT {
         NetNs o = ns("vsw-tun-o2", "tk4", null);
         Path dir = ovsPeer(o, "tk4", "172.31.0.6/24", "geneve", 5000, "10.23.0.2/24");
 
-        Path capture = Files.createTempFile("tshark", ".txt");
-        Process tshark = o.start(capture, "tshark", "-l", "-n", "-i", "tk4", "-a", "duration:40", "-f", "udp port 6081", "-Y", "icmp",
-                "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "geneve.vni",
-                "-e", "geneve.proto_type", "-e", "icmp.type");
-        for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+        Capture capture = capture(o, "tk4", "udp port 6081", "ip.src", "ip.dst", "geneve.vni", "geneve.proto_type", "icmp.type");
         boolean reached = ping(g, "10.23.0.2");
         String ovsSide = ovsAppctl(o, dir, "tnl/neigh/show");
         assertTrue(reached, "g reaches OVS's vm0 over Geneve\nours:\n" + sw.appctl("tnl/neigh/show").out()
                 + sw.appctl("dpif-netdev/pmd-stats-show").out() + "OVS:\n" + ovsSide + Files.readString(dir.resolve("vswitchd.log")));
-        String lines = decodeWhilePinging(tshark, capture, g, "10.23.0.2", "0x6558\t8", "0x6558\t0");
+        String lines = decodeWhilePinging(capture, g, "10.23.0.2", "0x6558\t8", "0x6558\t0");
         String ours = lines.lines().filter(l -> l.startsWith("172.31.0.1,10.23.0.1\t172.31.0.6,10.23.0.2\t")).findFirst().orElse("");
         String theirs = lines.lines().filter(l -> l.startsWith("172.31.0.6,10.23.0.2\t172.31.0.1,10.23.0.1\t")).findFirst().orElse("");
         for (String line : List.of(ours, theirs)) {
@@ -300,14 +306,11 @@ class TunnelIT {
             NetNs c = ns("vsw-tun-c", "tc", "10.22.0.1/24");
             Sh.run("ip", "-n", c.name, "link", "set", "tc", "mtu", "1400").ok();
 
-            Path capture = Files.createTempFile("tshark", ".txt");
-            Process tshark = w.start(capture, "tshark", "-l", "-n", "-i", "brw", "-a", "duration:40", "-f", "ip proto 47", "-Y", "icmp",
-                    "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "ip.src", "-e", "ip.dst", "-e", "gre.key", "-e", "icmp.type");
-            for (int i = 0; i < 100 && !Files.readString(capture).contains("Capturing on"); i++) Thread.sleep(100);
+            Capture capture = capture(w, "brw", "ip proto 47", "ip.src", "ip.dst", "gre.key", "icmp.type");
             assertTrue(ping(c, "10.22.0.2"), "c reaches the other switch's vm2 over GRE\nours:\n" + sw.appctl("tnl/neigh/show").out()
                     + sw.appctl("dpif-netdev/pmd-stats-show").out() + "theirs:\n" + other.appctl("tnl/neigh/show").out()
                     + other.appctl("ovs/route/show").out() + other.appctl("dpif-netdev/pmd-stats-show").out() + other.log("vswitch-dp"));
-            String lines = decodeWhilePinging(tshark, capture, c, "10.22.0.2", "0x00000063\t8", "0x00000063\t0");
+            String lines = decodeWhilePinging(capture, c, "10.22.0.2", "0x00000063\t8", "0x00000063\t0");
             assertTrue(lines.contains("172.31.0.1,10.22.0.1\t172.31.0.5,10.22.0.2\t0x00000063\t8"), "our GRE request, decoded:\n" + lines);
             assertTrue(lines.contains("172.31.0.5,10.22.0.2\t172.31.0.1,10.22.0.1\t0x00000063\t0"), "their GRE reply, decoded:\n" + lines);
         } finally {

@@ -114,8 +114,8 @@ class CachedForwardingTest {
         assertEquals(1, fw.upcalls());
         assertTrue(fw.megaflowHits() >= 1 && fw.megaflowHits() < 3000 && fw.emcHits() > 0,
                 "some megaflow hits before the flow entered the EMC: " + fw.megaflowHits() + " megaflow, " + fw.emcHits() + " EMC");
-        cached.dp.configure(java.util.Map.of("emc-insert-inv-prob", "0"));
-        fw.emcInsertion(0);
+        cached.dp.configure(java.util.Map.of("emc-insert-inv-prob", "0"));   // accepted (the harness's PMDs get it) ...
+        fw.emcInsertion(0);                                                // ... and this hand-driven forwarder too
         long emc = fw.emcHits(), mega = fw.megaflowHits();
         for (int k = 0; k < 100; k++) cached.send("p1", f);
         assertEquals(emc, fw.emcHits(), "EMC off");
