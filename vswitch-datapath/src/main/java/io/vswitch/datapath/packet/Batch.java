@@ -41,7 +41,8 @@ public final class Batch {
     public int count;
     /**
      * Bit i: packet i's TCP/UDP checksum is partial (a guest left it to the switch, see
-     * {@code L4Checksum}); the pipeline completes it unless every output takes it so.
+     * {@code L4Checksum}); the pipeline completes it unless every output takes it so. Whatever
+     * drops or reorders a batch's packets moves these bits with them (see {@code IngressPolicer}).
      */
     public long partial;
     /** Offset of each packet's first byte in {@link #memory()}. */
