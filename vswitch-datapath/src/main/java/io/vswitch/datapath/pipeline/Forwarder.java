@@ -1048,7 +1048,8 @@ public final class Forwarder {
         DpPort out = current.ports[t.routes.port(r)];
         int type = s.type();
         boolean udp = type != TunnelSpec.GRE;
-        int header = udp ? Vxlan.HEADER : OuterHeader.ETH + OuterHeader.IPV4 + Gre.length(s.keyed(), s.csum());   // Geneve's is as long
+        int header = type == TunnelSpec.VXLAN ? Vxlan.HEADER : type == TunnelSpec.GENEVE ? Geneve.HEADER
+                : OuterHeader.ETH + OuterHeader.IPV4 + Gre.length(s.keyed(), s.csum());
         if (out == null || tunnelDepth == MAX_TUNNEL_DEPTH || offset % PacketPool.SLOT_SIZE < header) {
             tunnelDrop(vport, TNL_ERRORS);                   // a tunnel inside tunnels too deep, or no headroom
             return;
