@@ -1089,13 +1089,20 @@ public final class Forwarder {
                 src, dst, ipLength);
         long key = s.outKeyFlow() ? k[base + FlowKey.W_TUN_ID] : s.outKey();
         long tnl = at + OuterHeader.ETH + OuterHeader.IPV4;
+        int ports = 0;
         if (udp) {
             int sport = Vxlan.sourcePort(flowHash(k, base), t.sourcePortMin, t.sourcePortSpan);
             if (type == TunnelSpec.VXLAN) Vxlan.write(m, tnl, sport, s.dstPort(), key & 0xffffff, length, s.csum(), src, dst);
             else Geneve.write(m, tnl, sport, s.dstPort(), key & 0xffffff, length, s.csum(), src, dst);
+            ports = sport << 16 | s.dstPort();
         } else {
             Gre.write(m, tnl, s.keyed(), key, s.csum(), length);
         }
+        pushedEthDst = mac;
+        pushedEthSrc = t.mac[out.index()];
+        pushedL3 = FlowKey.ETH_TYPE_IPV4 | (long) (udp ? OuterHeader.PROTO_UDP : OuterHeader.PROTO_GRE) << 16 | (long) tos << 24 | (long) ttl << 32;
+        pushedIps = (long) src << 32 | (dst & 0xffffffffL);
+        pushedPorts = (long) ports << 32;
         if (vport.counters() != txTally) {
             flushTallies();
             txTally = vport.counters();
@@ -1124,21 +1131,21 @@ public final class Forwarder {
     private static final int OUTER_LAYERS = OuterHeader.ETH | (OuterHeader.ETH + OuterHeader.IPV4) << 16;
 
     /**
-     * The flow key of the outer headers this forwarder just wrote at {@code at} (what the parser would
-     * find there, read back from the fixed header positions instead of parsed), into {@code k} at
-     * {@code base}; returns its layers.
+     * The flow key of the outer headers {@link #encapsulate} just wrote (what the parser would find
+     * there), from the values it wrote rather than read back: wide loads over the narrower stores
+     * just made cannot be forwarded from the store buffer and wait for them to reach the cache.
      */
-    private static int outerKey(MemorySegment m, long at, long[] k, int base) {
+    private long pushedEthDst, pushedEthSrc, pushedL3, pushedIps, pushedPorts;
+
+    /** Writes the pushed headers' flow key into {@code k} at {@code base}; returns its layers. */
+    private int outerKey(long[] k, int base) {
         for (int w = FlowKey.W_IPV6_SRC_HI; w < FlowKey.WORDS; w++) k[base + w] = 0;
         k[base + FlowKey.W_VLAN] = 0;
-        k[base + FlowKey.W_ETH_DST] = m.get(U64, at) >>> 16;
-        k[base + FlowKey.W_ETH_SRC] = m.get(U64, at + 6) >>> 16;
-        long ip = at + OuterHeader.ETH;
-        int proto = m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ip + 9) & 0xff;
-        k[base + FlowKey.W_L3] = FlowKey.ETH_TYPE_IPV4 | (long) proto << 16 | (long) (m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ip + 1) & 0xff) << 24
-                | (long) (m.get(java.lang.foreign.ValueLayout.JAVA_BYTE, ip + 8) & 0xff) << 32;
-        k[base + FlowKey.W_IPV4] = m.get(U64, ip + 12);
-        k[base + FlowKey.W_TP] = proto == OuterHeader.PROTO_UDP ? (m.get(U64, ip + OuterHeader.IPV4) >>> 32) << 32 : 0;
+        k[base + FlowKey.W_ETH_DST] = pushedEthDst;
+        k[base + FlowKey.W_ETH_SRC] = pushedEthSrc;
+        k[base + FlowKey.W_L3] = pushedL3;
+        k[base + FlowKey.W_IPV4] = pushedIps;
+        k[base + FlowKey.W_TP] = pushedPorts;
         return OUTER_LAYERS;
     }
 
@@ -1314,7 +1321,7 @@ public final class Forwarder {
         for (int w = FlowKey.W_METADATA; w < FlowKey.W_ETH_DST; w++) k[base + w] = 0;
         k[base + FlowKey.W_TUN_ID] = tunId;
         k[base + FlowKey.W_TUN_IPV4] = tunIps;
-        batch.layers[v] = outer ? outerKey(batch.memory(), offset, k, base) : Parser.parse(batch.memory(), offset, length, k, base);
+        batch.layers[v] = outer ? outerKey(k, base) : Parser.parse(batch.memory(), offset, length, k, base);
         taggedLen[v] = NO_VARIANT;
         untaggedLen[v] = NO_VARIANT;
         encapAt[v] = guarded;

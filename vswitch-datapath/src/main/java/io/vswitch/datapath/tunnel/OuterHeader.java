@@ -40,10 +40,19 @@ public final class OuterHeader {
         m.set(U16, ip + 2, (short) ipLength);
         m.set(U32, ip + 4, df ? 0x4000 : 0);              // ID 0, flags, fragment offset 0
         m.set(U16, ip + 8, (short) (ttl << 8 | proto));
-        m.set(U16, ip + 10, (short) 0);
+        m.set(U16, ip + 10, (short) ~fold(ipv4Sum(tos, ipLength, df, ttl << 8 | proto, src, dst)));
         m.set(U32, ip + 12, src);
         m.set(U32, ip + 16, dst);
-        m.set(U16, ip + 10, (short) ~fold(sum(m, ip, IPV4, 0)));
+    }
+
+    /**
+     * The header's sum from the values written rather than read back from memory: loading words
+     * that straddle the stores just made cannot be forwarded from the store buffer, and each such
+     * load waits for the stores to reach the cache.
+     */
+    private static long ipv4Sum(int tos, int ipLength, boolean df, int ttlProto, int src, int dst) {
+        return (0x4500 | tos) + ipLength + (df ? 0x4000 : 0) + ttlProto
+                + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
     }
 
     /**

@@ -213,6 +213,39 @@ class TunnelForwardingTest {
         assertEquals(2, fwd.tunnelStat(TNL_PUSH));
     }
 
+    /**
+     * The underlay pass matches the outer headers by the key the forwarder gives them without
+     * parsing: one rule on br-phy matching every outer field exactly (a VXLAN and a GRE frame) must
+     * forward them, and a rule that differs in the TTL alone must not.
+     */
+    @Test
+    void theUnderlayBridgeMatchesTheOuterHeadersAsWritten() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42", "tos", "40", "ttl", "33"));
+        port("br-int", "gre0", "gre", 3, Map.of("remote_ip", "172.31.0.2", "key", "7", "tos", "40", "ttl", "33"));
+        learnPeer();
+        String macs = String.format("9:ffffffffffff:%x a:ffffffffffff:%x", PEER_MAC, BR_MAC);
+        String ips = String.format("d:ffffffffffffffff:%x", (long) LOCAL << 32 | (REMOTE & 0xffffffffL));
+        long l3 = 0x0800 | 40L << 24 | 33L << 32;
+        String vxlan = String.format("0 20 - - - ; %s c:ffffffffffffff:%x %s 13:ffff00000000:%x ; output:1", macs, l3 | 17 << 16, ips, 4789L << 32);
+        String gre = String.format("0 20 - - - ; %s c:ffffffffffffff:%x %s 13:ffffffffffffffff:0 ; output:1", macs, l3 | 47 << 16, ips);
+        dp.setFlows("br-phy", OfPipeline.parse(vxlan + "\n" + gre, 1));
+        dp.setFlows("br-int", OfPipeline.parse("0 a 1 - - ; ; output:2 output:3", 1));
+        byte[] inner = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 30);
+        send("br-int", "p1", inner);
+        List<byte[]> out = sent("eth");
+        assertEquals(2, out.size(), "both encapsulations match their exact rule");
+        assertEquals(17, out.get(0)[23]);
+        assertEquals(47, out.get(1)[23]);
+        assertEquals(40, out.get(0)[15], "tos as configured");
+        assertEquals(33, out.get(0)[22], "ttl as configured");
+        for (byte[] f : out) assertTrue(checksumOk(f, 14, 20, 0), "IPv4 header checksum");
+
+        dp.setFlows("br-phy", OfPipeline.parse((vxlan + "\n" + gre).replace(":" + Long.toHexString(l3 | 17 << 16), ":" + Long.toHexString(l3 + (1L << 32) | 17 << 16))
+                .replace(":" + Long.toHexString(l3 | 47 << 16), ":" + Long.toHexString(l3 + (1L << 32) | 47 << 16)), 2));
+        send("br-int", "p1", inner);
+        assertTrue(sent("eth").isEmpty(), "a rule for TTL 34 matches neither");
+    }
+
     @Test
     void vxlanDecapsulationDeliversTheInnerFrameOnTheVport() {
         vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
