@@ -17,6 +17,7 @@ import io.vswitch.datapath.pmd.Rxq;
 import io.vswitch.datapath.port.Port;
 import io.vswitch.datapath.port.PortCounters;
 import io.vswitch.datapath.port.PortProviders;
+import io.vswitch.datapath.sys.Membarrier;
 import org.agrona.concurrent.status.CountersManager;
 
 import java.util.ArrayList;
@@ -529,7 +530,7 @@ public final class Datapath implements AutoCloseable {
     /** Waits until every running PMD has finished the iteration it was in (bounded; PMDs never wait). */
     private void quiesce() {
         long[] seen = new long[pmds.size()];
-        java.lang.invoke.VarHandle.fullFence();          // the view store before the counter loads
+        Membarrier.fenceAllThreads();                    // the view store before the counter loads, the PMDs' counter stores before their view loads
         for (int i = 0; i < seen.length; i++) seen[i] = pmds.get(i).quiescentCount();
         long deadline = System.nanoTime() + 10_000_000_000L;
         for (int i = 0; i < seen.length; i++) {

@@ -8,6 +8,7 @@ import io.vswitch.datapath.pipeline.DpBridge;
 import io.vswitch.datapath.pipeline.DpPort;
 import io.vswitch.datapath.pipeline.Forwarder;
 import io.vswitch.datapath.sys.Libc;
+import io.vswitch.datapath.sys.Membarrier;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -236,7 +237,10 @@ public final class Pmd implements Runnable {
             counters.set(PmdCounters.MEGAFLOWS_EVICTED, forwarder.evicted());
         }
         if (v.shaped.length > 0) work += serviceShapers(v);
-        quiescent.set(++iterations);                  // volatile: ordered before the next view load
+        // Ordered before the next view load: by the control thread's membarrier (Datapath.quiesce) if the
+        // kernel has it, so this is a plain store and not a locked one that drains the store buffer.
+        if (Membarrier.AVAILABLE) quiescent.setRelease(++iterations);
+        else quiescent.set(++iterations);
         if (work > 0) {
             long end = System.nanoTime();
             iterationStart = end;
