@@ -48,9 +48,12 @@ public final class VswitchStat {
         }
     }
 
+    /** One line per label: a port statistic has a counter per PMD under one label (PortCounters), summed here. */
     static void print(CountersReader reader, String filter) {
+        java.util.Map<String, Long> byLabel = new java.util.LinkedHashMap<>();
         reader.forEach((value, id, label) -> {
-            if (label.contains(filter)) System.out.printf("%-50s %20d%n", label, value);
+            if (label.contains(filter)) byLabel.merge(label, value, Long::sum);
         });
+        byLabel.forEach((label, value) -> System.out.printf("%-50s %20d%n", label, value));
     }
 }
