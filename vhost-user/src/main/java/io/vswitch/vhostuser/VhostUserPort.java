@@ -124,7 +124,7 @@ final class VhostUserPort implements Port {
         Virtqueue vq = d.rings[2 * (io.pmdIndex % d.queuePairs)];
         boolean shared = io.pmdCount > 1;                // other PMDs may use this ring too
         if (shared) vq.lockShared();                     // held by another PMD for one burst at most
-        while (!vq.enter()) vq.awaitChange();            // the connection thread is changing it: a few stores
+        while (!vq.enter()) Thread.onSpinWait();         // the connection thread is changing it: a few stores
         int sent = 0;
         int stop = 0;
         try {

@@ -200,11 +200,6 @@ public final class Virtqueue {
         return true;
     }
 
-    /** PMD: waits while the connection thread changes the ring (a few stores), before trying {@link #enter} again. */
-    public void awaitChange() {
-        while (changing) Thread.onSpinWait();
-    }
-
     /** PMD: done with the ring (after {@link #enter}). */
     public void leave() {
         INSIDE.setRelease(this, 0);
