@@ -60,19 +60,19 @@ final class VhostUserPort implements Port {
     public int rxBurst(int queue, Batch batch, PmdIo io) {
         VhostUserDevice d = device;
         Virtqueue vq = d.rings[2 * queue + 1];
-        if (!vq.enter()) return 0;                       // being reconfigured: skip it this time
+        if (!vq.tryLock()) return 0;                    // being reconfigured: skip it this time
         int n = 0;
         try {
             if (vq.ready && !d.faulted) {
                 long errors = vq.rxErrors;
                 n = VirtioNet.receive(vq, d.hdrLen, batch);
-                if (vq.rxErrors != errors) counters.rxErrors.add(io.pmdIndex, vq.rxErrors - errors);
+                if (vq.rxErrors != errors) counters.rxErrors.getAndAdd(vq.rxErrors - errors);
             }
         } catch (InternalError e) {
             fault(e);
             n = 0;
         } finally {
-            vq.leave();
+            vq.unlock();
         }
         if (queue == 0 && d.rarpMac >= 0 && n < Batch.MAX) n = announce(d, batch, n);
         batch.count = n;
@@ -122,9 +122,7 @@ final class VhostUserPort implements Port {
             partial = 0;
         }
         Virtqueue vq = d.rings[2 * (io.pmdIndex % d.queuePairs)];
-        boolean shared = io.pmdCount > 1;                // other PMDs may use this ring too
-        if (shared) vq.lockShared();                     // held by another PMD for one burst at most
-        while (!vq.enter()) Thread.onSpinWait();         // the connection thread is changing it: a few stores
+        vq.lock();                                       // held by another PMD for one burst at most
         int sent = 0;
         int stop = 0;
         try {
@@ -144,15 +142,14 @@ final class VhostUserPort implements Port {
             fault(e);
             sent = 0;
         } finally {
-            vq.leave();
-            if (shared) vq.unlockShared();
+            vq.unlock();
         }
         if (sent < count) {
             if (stop == VirtioNet.BAD) {
-                counters.txErrors.add(io.pmdIndex, 1);
-                if (count - sent > 1) counters.txDropped.add(io.pmdIndex, count - sent - 1);
+                counters.txErrors.increment();
+                if (count - sent > 1) counters.txDropped.getAndAdd(count - sent - 1);
             } else {
-                counters.txDropped.add(io.pmdIndex, count - sent);   // no guest, or its ring stayed full
+                counters.txDropped.getAndAdd(count - sent);   // no guest, or its ring stayed full
             }
         }
         return sent;
@@ -166,7 +163,7 @@ final class VhostUserPort implements Port {
     private void fault(InternalError e) {
         if (device.faulted) return;
         device.faulted = true;
-        counters.rxErrors.add(-1, 1);
+        counters.rxErrors.increment();
         System.getLogger(VhostUserPort.class.getName()).log(System.Logger.Level.ERROR,
                 name + ": guest memory faulted (" + e.getMessage() + "): was its file shrunk? closing the connection");
         connection.abort();

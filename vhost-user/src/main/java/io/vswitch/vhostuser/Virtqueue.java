@@ -1,7 +1,5 @@
 package io.vswitch.vhostuser;
 
-import io.vswitch.datapath.sys.Membarrier;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -40,14 +38,11 @@ import java.nio.ByteOrder;
  * of the ring; the size need not be a power of 2.
  *
  * <p><b>Who touches it.</b> The vhost-user connection thread sets it up and tears it down; PMDs move
- * packets. A PMD {@link #enter enters} the ring for a burst with a plain store and a load (no locked
- * instruction: one per burst would drain the core's store buffer, i.e. wait for the lines just
- * copied into the guest's buffers); if the connection thread is changing the ring it skips it (rx)
- * or waits (tx). The connection thread {@link #lock locks} it: sets {@code changing}, fences every
- * thread of the process ({@code membarrier}), waits until no PMD is inside, and holds it for a few
- * field stores. Several PMDs transmitting into one ring also take a CAS lock among themselves
- * (OVS-DPDK's per-txq lock). Locking is also what makes unmapping safe: the connection thread swaps
- * the memory table under every ring's lock and unmaps the old table after.
+ * packets. Both hold {@link #tryLock the ring's lock} while they touch it: a PMD only tries it (a
+ * failed try means the ring is being reconfigured, so it skips the ring this burst), and the
+ * connection thread holds it for a few field stores. Several PMDs transmitting into one ring spin on
+ * it briefly (OVS-DPDK's per-txq lock). Holding the lock is also what makes unmapping safe: the
+ * connection thread swaps the memory table under every ring's lock and unmaps the old table after.
  *
  * <p><b>Untrusted input.</b> Every descriptor field is read once into a local (no double fetch);
  * chains are bounded by {@link #MAX_CHAIN} and the ring size (a loop ends there); indirect tables
@@ -80,24 +75,18 @@ public final class Virtqueue {
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle IDX = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN).varHandle();
-    private static final VarHandle LOCK, INSIDE;
+    private static final VarHandle LOCK;
 
     static {
         try {
             LOCK = MethodHandles.lookup().findVarHandle(Virtqueue.class, "lock", int.class);
-            INSIDE = MethodHandles.lookup().findVarHandle(Virtqueue.class, "inside", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     public final int index;
-    /** Taken by the connection thread, and by PMDs that share a tx ring among themselves. */
     @SuppressWarnings("unused") private volatile int lock;
-    /** 1 while a PMD uses the ring ({@link #enter}). */
-    @SuppressWarnings("unused") private int inside;
-    /** The connection thread is changing the ring ({@link #lock}): PMDs stay out. */
-    private volatile boolean changing;
 
     // ---- configuration (frontend messages), changed only under the lock ----
     int size;
@@ -184,49 +173,16 @@ public final class Virtqueue {
         this.index = index;
     }
 
-    /**
-     * PMD: marks the ring in use unless the connection thread is changing it; false means skip it
-     * this burst. A plain store and a load, no locked instruction: what orders the two against the
-     * connection thread's {@link #lock} is its membarrier. Only one PMD at a time may be inside:
-     * the one polling an rx ring, or the holder of {@link #lockShared} for a tx ring several PMDs use.
-     */
-    public boolean enter() {
-        if (Membarrier.AVAILABLE) INSIDE.setRelease(this, 1);
-        else INSIDE.setVolatile(this, 1);
-        if (changing) {
-            INSIDE.setRelease(this, 0);
-            return false;
-        }
-        return true;
+    public boolean tryLock() {
+        return LOCK.compareAndSet(this, 0, 1);
     }
 
-    /** PMD: done with the ring (after {@link #enter}). */
-    public void leave() {
-        INSIDE.setRelease(this, 0);
-    }
-
-    /** PMD transmitting into a ring other PMDs use too: excludes them (and the connection thread) for one burst. */
-    public void lockShared() {
-        while (!LOCK.compareAndSet(this, 0, 1)) Thread.onSpinWait();
-    }
-
-    public void unlockShared() {
-        LOCK.setRelease(this, 0);
-    }
-
-    /**
-     * Connection thread: keeps PMDs out of the ring and waits for the one inside to leave (one burst
-     * at most); until {@link #unlock} the ring's configuration and memory are the caller's.
-     */
+    /** Spins until the lock is free (connection thread and PMDs sharing a tx ring). */
     public void lock() {
         while (!LOCK.compareAndSet(this, 0, 1)) Thread.onSpinWait();
-        changing = true;
-        Membarrier.fenceAllThreads();                    // a PMD entering after this sees changing; one inside before it is seen
-        while ((int) INSIDE.getAcquire(this) != 0) Thread.onSpinWait();
     }
 
     public void unlock() {
-        changing = false;
         LOCK.setRelease(this, 0);
     }
 

@@ -48,12 +48,9 @@ public final class VswitchStat {
         }
     }
 
-    /** One line per label: a port statistic has a counter per PMD under one label (PortCounters), summed here. */
     static void print(CountersReader reader, String filter) {
-        java.util.Map<String, Long> byLabel = new java.util.LinkedHashMap<>();
         reader.forEach((value, id, label) -> {
-            if (label.contains(filter)) byLabel.merge(label, value, Long::sum);
+            if (label.contains(filter)) System.out.printf("%-50s %20d%n", label, value);
         });
-        byLabel.forEach((label, value) -> System.out.printf("%-50s %20d%n", label, value));
     }
 }

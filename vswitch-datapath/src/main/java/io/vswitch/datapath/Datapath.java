@@ -14,7 +14,6 @@ import io.vswitch.datapath.pmd.Pmd;
 import io.vswitch.datapath.qos.TokenBucket;
 import io.vswitch.datapath.pmd.PmdCounters;
 import io.vswitch.datapath.pmd.Rxq;
-import io.vswitch.datapath.pmd.StripedCounters;
 import io.vswitch.datapath.port.Port;
 import io.vswitch.datapath.port.PortCounters;
 import io.vswitch.datapath.port.PortProviders;
@@ -181,14 +180,11 @@ public final class Datapath implements AutoCloseable {
         }
         pmds.clear();
         int index = 0;
-        int count = 0;
-        for (long w : cpuMask) count += Long.bitCount(w);
-        StripedCounters.expectPmds(count);             // counters made from now on get a stripe per PMD
         for (int w = 0; w < cpuMask.length; w++) {
             for (int b = 0; b < 64; b++) {
                 if ((cpuMask[w] & (1L << b)) == 0) continue;
                 int core = w * 64 + b;
-                Pmd p = new Pmd(index, count, core, view, new PmdCounters(countersManager, index, core), clockOrigin, POOL_SLOTS, events);
+                Pmd p = new Pmd(index, core, view, new PmdCounters(countersManager, index, core), clockOrigin, POOL_SLOTS, events);
                 p.setSleepMax(sleepMaxMicros);
                 p.cacheSettings(flowLimit, maxIdleMillis);
                 p.emcInsertion(emcInsertInvProb);
@@ -459,7 +455,7 @@ public final class Datapath implements AutoCloseable {
             quiesce();
             if (p.shaper() != null) {
                 int lost = p.shaper().backlog();
-                p.counters().txDropped.add(-1, lost);
+                p.counters().txDropped.getAndAdd(lost);
                 p.qos().txDrops.getAndAdd(lost);
             }
             p.qos().close();

@@ -17,7 +17,7 @@ public final class CountersFile implements AutoCloseable {
     public static final String FILE_NAME = "vswitch-dp.counters";
     private static final long MAGIC = 0x5653574443545253L; // "VSWDCTRS"
     private static final int HEADER = 4096;
-    static final int COUNTERS = 32 * 1024;             // a port takes 8 per PMD + 8 (PortCounters)
+    static final int COUNTERS = 16 * 1024;
     static final int VALUES = COUNTERS * CountersReader.COUNTER_LENGTH;
     static final int METADATA = COUNTERS * CountersReader.METADATA_LENGTH;
     static final long SIZE = HEADER + (long) METADATA + VALUES;

@@ -225,7 +225,7 @@ public final class Forwarder {
         if (qos != null && qos.ingress != null) {       // ingress policing: before any work is spent on the packets
             int policed = qos.ingress.police(batch, System.nanoTime());
             if (policed > 0) {
-                in.counters().rxDropped.add(io.pmdIndex, policed);
+                in.counters().rxDropped.getAndAdd(policed);
                 qos.rxDrops.getAndAdd(policed);
             }
             if (batch.count == 0) return;
@@ -233,12 +233,12 @@ public final class Forwarder {
         int n = batch.count;
         long bytes = 0;
         for (int i = 0; i < n; i++) bytes += batch.length[i];
-        in.counters().rxPackets.add(io.pmdIndex, n);
-        in.counters().rxBytes.add(io.pmdIndex, bytes);
+        in.counters().rxPackets.getAndAdd(n);
+        in.counters().rxBytes.getAndAdd(bytes);
 
         DpBridge bridge = view.bridges[in.bridgeIndex()];
         if (bridge == null) {
-            in.counters().rxDropped.add(io.pmdIndex, n);
+            in.counters().rxDropped.getAndAdd(n);
             return;
         }
         current = view;
@@ -251,7 +251,7 @@ public final class Forwarder {
         OfPipeline tables = flows == null || flows.normalOnly() ? null : flows;
         portMods = flows != null && flows.hasPortConfigs() ? flows : null;
         if (portMods != null && (portMods.portConfig(in.ofport()) & (OfPipeline.PORT_DOWN | OfPipeline.NO_RECV)) != 0) {
-            in.counters().rxDropped.add(io.pmdIndex, n);                // port-mod: down, or not receiving
+            in.counters().rxDropped.getAndAdd(n);                // port-mod: down, or not receiving
             return;
         }
         for (int i = 0; i < n; i++) parse(batch, i, mem, keys, in.index());
@@ -282,8 +282,8 @@ public final class Forwarder {
         }
         if (tables == null) normalPasses += n;
         else openflowPasses += n;
-        if (flows != null && tables == null) flows.hitNormalOnly(io.pmdIndex, n, bytes);
-        if (dropped > 0) in.counters().rxDropped.add(io.pmdIndex, dropped);
+        if (flows != null && tables == null) flows.hitNormalOnly(n, bytes);
+        if (dropped > 0) in.counters().rxDropped.getAndAdd(dropped);
         flushHits();
         flushTables();
         flushTallies();
@@ -779,7 +779,7 @@ public final class Forwarder {
     /** Meters packet i: false if a drop band took it; a DSCP remark band edits it (IPv4). */
     private boolean meter(OfPipeline flows, OfMeter m, Batch batch, int i, MemorySegment mem, long[] keys, int base) {
         int k = m.band(System.nanoTime(), batch.length[i]);
-        flows.hitMeter(io.pmdIndex, m, k, batch.length[i]);
+        flows.hitMeter(m, k, batch.length[i]);
         if (k < 0) return true;
         if (m.type[k] == OfMeter.DROP) {
             meterDrops++;
@@ -813,14 +813,14 @@ public final class Forwarder {
     private void runGroup(OfGroup g, Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now,
                           int table, long cookie, int base) {
         OfPipeline flows = bridge.flows();
-        flows.hitGroup(io.pmdIndex, g, batch.length[i]);
+        flows.hitGroup(g, batch.length[i]);
         if (g.type == OfGroup.Type.ALL) {
             long offset = batch.offset[i];
             int length = batch.length[i], layers = batch.layers[i], tagged = taggedLen[i], untagged = untaggedLen[i];
             long[] saved = savedKeys[groupDepth - 1];            // a bucket may go to another group: one saved key per level
             System.arraycopy(batch.keys, base, saved, 0, FlowKey.WORDS);
             for (int k = 0; k < g.buckets() && bucketsLeft-- > 0; k++) {
-                flows.hitBucket(io.pmdIndex, g, k, length);
+                flows.hitBucket(g, k, length);
                 referenced = true;                       // edits in a bucket copy the packet first
                 apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
                 batch.offset[i] = offset;
@@ -839,7 +839,7 @@ public final class Forwarder {
         };
         if (k < 0) return;
         bucketsLeft--;
-        flows.hitBucket(io.pmdIndex, g, k, batch.length[i]);
+        flows.hitBucket(g, k, batch.length[i]);
         apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
     }
 
@@ -895,7 +895,7 @@ public final class Forwarder {
     private void flushTables() {
         for (int k = 0; k < touchedCount; k++) {
             int t = touchedTables[k];
-            countedTables.countTable(io.pmdIndex, t, tableLookups[t], tableMatches[t]);
+            countedTables.countTable(t, tableLookups[t], tableMatches[t]);
             tableLookups[t] = 0;
             tableMatches[t] = 0;
         }
@@ -925,7 +925,7 @@ public final class Forwarder {
     }
 
     private void flushHits() {
-        for (int k = 0; k < hitCount; k++) hitPipeline[k].hit(io.pmdIndex, hitRule[k], hitPackets[k], hitBytes[k]);
+        for (int k = 0; k < hitCount; k++) hitPipeline[k].hit(hitRule[k], hitPackets[k], hitBytes[k]);
         forgetHits();
     }
 
@@ -1116,12 +1116,12 @@ public final class Forwarder {
     /** Adds the vport traffic counted so far to the vports' counters. */
     private void flushTallies() {
         if (txTally != null && txTallyPackets > 0) {
-            txTally.txPackets.add(io.pmdIndex, txTallyPackets);
-            txTally.txBytes.add(io.pmdIndex, txTallyBytes);
+            txTally.txPackets.getAndAdd(txTallyPackets);
+            txTally.txBytes.getAndAdd(txTallyBytes);
         }
         if (rxTally != null && rxTallyPackets > 0) {
-            rxTally.rxPackets.add(io.pmdIndex, rxTallyPackets);
-            rxTally.rxBytes.add(io.pmdIndex, rxTallyBytes);
+            rxTally.rxPackets.getAndAdd(rxTallyPackets);
+            rxTally.rxBytes.getAndAdd(rxTallyBytes);
         }
         txTally = rxTally = null;
         txTallyPackets = txTallyBytes = rxTallyPackets = rxTallyBytes = 0;
@@ -1151,7 +1151,7 @@ public final class Forwarder {
 
     private void tunnelDrop(DpPort vport, int stat) {
         tunnelStats[stat]++;
-        vport.counters().txDropped.add(io.pmdIndex, 1);
+        vport.counters().txDropped.getAndAdd(1);
     }
 
     /**
@@ -1337,7 +1337,7 @@ public final class Forwarder {
         if (tables == null) {
             normalPasses++;
             normal(batch, v, in, bridge, current, clock);
-            if (flows != null) flows.hitNormalOnly(io.pmdIndex, 1, length);
+            if (flows != null) flows.hitNormalOnly(1, length);
         } else if (megaflows.limit() > 0) {
             openflowPasses++;
             int h = emcInsertMin == 0 ? 0 : ExactMatchCache.hash(k, base);
@@ -1588,8 +1588,8 @@ public final class Forwarder {
             long bytes = 0;
             int[] lengths = stagedLength[p];
             for (int j = 0; j < sent; j++) bytes += lengths[j];   // sent packets are a prefix (Port contract)
-            port.counters().txPackets.add(io.pmdIndex, sent);
-            port.counters().txBytes.add(io.pmdIndex, bytes);
+            port.counters().txPackets.getAndAdd(sent);
+            port.counters().txBytes.getAndAdd(bytes);
             txPackets += sent;
             if (sent > 0) txBursts++;                    // an output batch sent something (a full ring's burst is not one): Tx packets / batches stays a batch size
         }
@@ -1605,13 +1605,13 @@ public final class Forwarder {
         long now = System.nanoTime();
         if (qos.shaper != null) {
             int dropped = qos.shaper.enqueue(batch.memory(), stagedOffset[p], stagedLength[p], stagedQueue[p], count);
-            if (dropped > 0) port.counters().txDropped.add(io.pmdIndex, dropped);
+            if (dropped > 0) port.counters().txDropped.getAndAdd(dropped);
             shape(port, now);
             return 0;
         }
         int kept = qos.policer.police(now, stagedOffset[p], stagedLength[p], stagedQueue[p], count);
         if (kept < count) {
-            port.counters().txDropped.add(io.pmdIndex, count - kept);
+            port.counters().txDropped.getAndAdd(count - kept);
             qos.txDrops.getAndAdd(count - kept);
         }
         return kept;

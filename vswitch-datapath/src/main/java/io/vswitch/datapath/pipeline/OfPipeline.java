@@ -3,7 +3,7 @@ package io.vswitch.datapath.pipeline;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import io.vswitch.datapath.pmd.StripedCounters;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A bridge's OpenFlow tables as the PMDs run them: immutable, replaced whole when vswitchd sends new
@@ -24,13 +24,13 @@ public final class OfPipeline {
     /** Rules, groups and buckets: each has two counters. */
     private final int counterCount;
     /** Per table: packets looked up at {@code 2*t}, packets that matched a rule at {@code 2*t+1}. */
-    private final StripedCounters tableCounts;
+    private final AtomicLongArray tableCounts;
     private final boolean normalOnly;
     /**
      * Per rule: packets at {@code 2*id}, bytes at {@code 2*id+1}; after the rules, each group's and
      * then its buckets' (see {@link OfGroup#counterId}).
      */
-    private final StripedCounters counters;
+    private final AtomicLongArray counters;
     /** The generation vswitchd gave these tables (it re-sends when the dataplane reports another). */
     public final long generation;
 
@@ -41,8 +41,8 @@ public final class OfPipeline {
         this.counterCount = counterCount;
         this.groups = groups.toArray(new OfGroup[0]);
         this.meters = meters.toArray(new OfMeter[0]);
-        this.counters = new StripedCounters(2 * Math.max(1, counterCount));
-        this.tableCounts = new StripedCounters(2 * TABLES);
+        this.counters = new AtomicLongArray(2 * Math.max(1, counterCount));
+        this.tableCounts = new AtomicLongArray(2 * TABLES);
         List<List<OfRule>> byTable = new ArrayList<>();
         for (int t = 0; t < TABLES; t++) byTable.add(new ArrayList<>());
         for (OfRule r : rules) byTable.get(r.table).add(r);
@@ -174,12 +174,12 @@ public final class OfPipeline {
     }
 
     /** Counts a packet of {@code bytes} into meter {@code m}, and into its band {@code k} if it exceeded one. */
-    void hitMeter(int pmd, OfMeter m, int k, long bytes) {
-        counters.add(pmd, 2 * m.counterId, 1);
-        counters.add(pmd, 2 * m.counterId + 1, bytes);
+    void hitMeter(OfMeter m, int k, long bytes) {
+        counters.getAndAdd(2 * m.counterId, 1);
+        counters.getAndAdd(2 * m.counterId + 1, bytes);
         if (k >= 0) {
-            counters.add(pmd, 2 * (m.counterId + 1 + k), 1);
-            counters.add(pmd, 2 * (m.counterId + 1 + k) + 1, bytes);
+            counters.getAndAdd(2 * (m.counterId + 1 + k), 1);
+            counters.getAndAdd(2 * (m.counterId + 1 + k) + 1, bytes);
         }
     }
 
@@ -188,15 +188,15 @@ public final class OfPipeline {
     }
 
     /** Counts one packet of {@code bytes} through group {@code g}. */
-    void hitGroup(int pmd, OfGroup g, long bytes) {
-        counters.add(pmd, 2 * g.counterId, 1);
-        counters.add(pmd, 2 * g.counterId + 1, bytes);
+    void hitGroup(OfGroup g, long bytes) {
+        counters.getAndAdd(2 * g.counterId, 1);
+        counters.getAndAdd(2 * g.counterId + 1, bytes);
     }
 
     /** Counts one packet of {@code bytes} through bucket {@code k} of group {@code g}. */
-    void hitBucket(int pmd, OfGroup g, int k, long bytes) {
-        counters.add(pmd, 2 * (g.counterId + 1 + k), 1);
-        counters.add(pmd, 2 * (g.counterId + 1 + k) + 1, bytes);
+    void hitBucket(OfGroup g, int k, long bytes) {
+        counters.getAndAdd(2 * (g.counterId + 1 + k), 1);
+        counters.getAndAdd(2 * (g.counterId + 1 + k) + 1, bytes);
     }
 
     /** Whether the tables are exactly one catch-all rule in table 0 whose only action is NORMAL (a new bridge's default flow). */
@@ -205,9 +205,9 @@ public final class OfPipeline {
     }
 
     /** Counts {@code packets} hits of the single NORMAL rule ({@link #normalOnly} tables). */
-    void hitNormalOnly(int pmd, long packets, long bytes) {
-        hit(pmd, tables[0].rules[0].id, packets, bytes);
-        countTable(pmd, 0, packets, packets);
+    void hitNormalOnly(long packets, long bytes) {
+        hit(tables[0].rules[0].id, packets, bytes);
+        countTable(0, packets, packets);
     }
 
     /** {@link #counters} followed by each table's lookups and matches: what vswitchd gets in state dumps. */
@@ -220,7 +220,7 @@ public final class OfPipeline {
 
     /** {@link #countersWithTables}, listing only the counters that are not zero (no array of all of them is made). */
     public io.vswitch.datapath.ipc.FlowCounters nonZeroCounters() {
-        int rules = counters.size();
+        int rules = counters.length();
         long[] pairs = new long[16];
         int n = 0;
         for (int i = 0; i < rules + 2 * TABLES; i++) {
@@ -234,9 +234,9 @@ public final class OfPipeline {
     }
 
     /** Adds lookups and matches to table {@code t}'s counters (the forwarder adds a batch's at once). */
-    void countTable(int pmd, int t, long lookups, long matches) {
-        tableCounts.add(pmd, 2 * t, lookups);
-        if (matches != 0) tableCounts.add(pmd, 2 * t + 1, matches);
+    void countTable(int t, long lookups, long matches) {
+        tableCounts.getAndAdd(2 * t, lookups);
+        if (matches != 0) tableCounts.getAndAdd(2 * t + 1, matches);
     }
 
     /**
@@ -256,10 +256,10 @@ public final class OfPipeline {
         return tables[0].readAhead(keys, n, inOfport);
     }
 
-    /** Adds hits to a rule's counters as PMD {@code pmd} (its own stripe; the forwarder batches them). */
-    void hit(int pmd, int ruleId, long packets, long bytes) {
-        counters.add(pmd, 2 * ruleId, packets);
-        counters.add(pmd, 2 * ruleId + 1, bytes);
+    /** Adds hits to a rule's counters (several PMDs may share a rule, hence atomics; the forwarder batches them). */
+    void hit(int ruleId, long packets, long bytes) {
+        counters.getAndAdd(2 * ruleId, packets);
+        counters.getAndAdd(2 * ruleId + 1, bytes);
     }
 
     public int size() {

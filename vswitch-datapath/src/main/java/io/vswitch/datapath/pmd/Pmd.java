@@ -80,12 +80,11 @@ public final class Pmd implements Runnable {
     public record PacketOut(String bridge, int inOfport, long[] actions, byte[] frame) {}
 
     /**
-     * @param pmdCount    how many PMDs the datapath starts together with this one
      * @param clockOrigin {@link System#nanoTime()} origin of the dataplane clock (MAC ages)
      * @param poolSlots   packet slots in this PMD's pool
      * @param events      the ring packet-ins go to, or null (then they are dropped and counted)
      */
-    public Pmd(int index, int pmdCount, int core, AtomicReference<DatapathView> view, PmdCounters counters, long clockOrigin, int poolSlots,
+    public Pmd(int index, int core, AtomicReference<DatapathView> view, PmdCounters counters, long clockOrigin, int poolSlots,
                RingBuffer events) {
         this.index = index;
         this.core = core;
@@ -94,7 +93,7 @@ public final class Pmd implements Runnable {
         this.clockOrigin = clockOrigin;
         PacketPool pool = new PacketPool(arena, poolSlots);
         this.batch = new Batch(pool);
-        this.forwarder = new Forwarder(new PmdIo(index, pmdCount, arena), events == null ? null : new PacketInWriter(events));
+        this.forwarder = new Forwarder(new PmdIo(index, arena), events == null ? null : new PacketInWriter(events));
         setSleepMax(0);
     }
 

@@ -17,20 +17,8 @@ public final class PmdIo {
      */
     public long txPartial;
 
-    /**
-     * How many PMDs the datapath runs (they are all restarted when that changes): with one, nothing
-     * a port keeps per tx queue is shared between threads.
-     */
-    public final int pmdCount;
-
-    public PmdIo(int pmdIndex, int pmdCount, Arena arena) {
-        this.pmdIndex = pmdIndex;
-        this.pmdCount = pmdCount;
-        this.errno = Libc.newErrnoSlot(arena);
-    }
-
-    /** The I/O scratch of the only PMD. */
     public PmdIo(int pmdIndex, Arena arena) {
-        this(pmdIndex, 1, arena);
+        this.pmdIndex = pmdIndex;
+        this.errno = Libc.newErrnoSlot(arena);
     }
 }

@@ -5,10 +5,7 @@ import org.agrona.concurrent.status.CountersManager;
 
 /**
  * A port's statistics, kept in the dataplane's shared-memory counters file so that tools read them
- * without touching PMDs. PMDs add per burst, never per packet, and without locked instructions:
- * each statistic has a counter per PMD that only that PMD writes (as {@link io.vswitch.datapath.pmd.StripedCounters}),
- * all under the statistic's label, and a shared one other threads add to atomically. Readers sum
- * the counters of a label.
+ * without touching PMDs. PMDs add per burst, never per packet.
  */
 public final class PortCounters implements AutoCloseable {
     /** Counter type ids in the counters file, one per statistic. */
@@ -17,65 +14,33 @@ public final class PortCounters implements AutoCloseable {
         "rx_packets", "rx_bytes", "rx_dropped", "rx_errors", "tx_packets", "tx_bytes", "tx_dropped", "tx_errors"
     };
 
-    /** One statistic: a counter per PMD (one writer each) and a shared one; its value is their sum. */
-    public static final class Stat {
-        private final AtomicCounter shared;
-        private final AtomicCounter[] perPmd;
-
-        Stat(AtomicCounter shared, AtomicCounter[] perPmd) {
-            this.shared = shared;
-            this.perPmd = perPmd;
-        }
-
-        /** Adds {@code delta} as PMD {@code pmd}, the only writer of its counter; other threads pass -1. */
-        public void add(int pmd, long delta) {
-            if (pmd >= 0 && pmd < perPmd.length) perPmd[pmd].getAndAddRelease(delta);   // Agrona: single writer, not atomic
-            else shared.getAndAdd(delta);
-        }
-
-        public long get() {
-            long sum = shared.get();
-            for (AtomicCounter c : perPmd) sum += c.get();
-            return sum;
-        }
-
-        void close() {
-            shared.close();
-            for (AtomicCounter c : perPmd) c.close();
-        }
-    }
-
-    public final Stat rxPackets;
-    public final Stat rxBytes;
-    public final Stat rxDropped;
-    public final Stat rxErrors;
-    public final Stat txPackets;
-    public final Stat txBytes;
-    public final Stat txDropped;
-    public final Stat txErrors;
+    public final AtomicCounter rxPackets;
+    public final AtomicCounter rxBytes;
+    public final AtomicCounter rxDropped;
+    public final AtomicCounter rxErrors;
+    public final AtomicCounter txPackets;
+    public final AtomicCounter txBytes;
+    public final AtomicCounter txDropped;
+    public final AtomicCounter txErrors;
     /** Type id of a port type's own counters ({@link #extra}), e.g. vhost-user's {@code tx_retries}. */
     public static final int TYPE_EXTRA = 150;
 
-    private final Stat[] all;
+    private final AtomicCounter[] all;
     private final CountersManager manager;
     private final String label;
     private final int portIndex;
     private final java.util.Map<String, AtomicCounter> extras = new java.util.LinkedHashMap<>();
 
-    /**
-     * Allocates the counters labelled {@code "<bridge> <port> <stat>"}, keyed by the port index: for
-     * each statistic a shared one and one per PMD the datapath runs ({@link io.vswitch.datapath.pmd.StripedCounters#expectedPmds}).
-     */
+    /** Allocates the counters labelled {@code "<bridge> <port> <stat>"}, keyed by the port index. */
     public PortCounters(CountersManager manager, String bridge, String port, int portIndex) {
         this.manager = manager;
         this.label = bridge + " " + port + " ";
         this.portIndex = portIndex;
-        int pmds = io.vswitch.datapath.pmd.StripedCounters.expectedPmds();
-        all = new Stat[NAMES.length];
+        all = new AtomicCounter[NAMES.length];
         for (int i = 0; i < NAMES.length; i++) {
-            AtomicCounter[] perPmd = new AtomicCounter[pmds];
-            for (int p = 0; p < pmds; p++) perPmd[p] = newCounter(i);
-            all[i] = new Stat(newCounter(i), perPmd);
+            final int index = portIndex;
+            all[i] = manager.newCounter(bridge + " " + port + " " + NAMES[i], TYPE_BASE + i,
+                    key -> key.putInt(0, index));
         }
         rxPackets = all[0];
         rxBytes = all[1];
@@ -85,11 +50,6 @@ public final class PortCounters implements AutoCloseable {
         txBytes = all[5];
         txDropped = all[6];
         txErrors = all[7];
-    }
-
-    private AtomicCounter newCounter(int stat) {
-        final int index = portIndex;
-        return manager.newCounter(label + NAMES[stat], TYPE_BASE + stat, key -> key.putInt(0, index));
     }
 
     public long get(int stat) {
@@ -122,7 +82,7 @@ public final class PortCounters implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        for (Stat c : all) c.close();
+        for (AtomicCounter c : all) c.close();
         for (AtomicCounter c : extras.values()) c.close();
     }
 }

@@ -87,12 +87,12 @@ final class TapPort implements Port {
             long got = Libc.readFast(rxErrno, fd, base + off, PacketPool.DATA_SIZE);
             if (got <= 0) {
                 if (got < 0 && Libc.errno(rxErrno) != Libc.EAGAIN && Libc.errno(rxErrno) != Libc.EINTR) {
-                    counters.rxErrors.add(io.pmdIndex, 1);
+                    counters.rxErrors.increment();
                 }
                 break;
             }
             if (got > PacketPool.DATA_SIZE) {   // cannot happen with read(2) of DATA_SIZE; defensive
-                counters.rxErrors.add(io.pmdIndex, 1);
+                counters.rxErrors.increment();
                 continue;
             }
             batch.offset[n] = off;
@@ -117,10 +117,10 @@ final class TapPort implements Port {
             if (Libc.writeFast(io.errno, fd, base + offsets[j], lengths[j]) >= 0) continue;
             int errno = Libc.errno(io.errno);
             if (errno == Libc.EAGAIN || errno == Libc.EIO) {
-                counters.txDropped.add(io.pmdIndex, count - j);    // queue full, or the device is down (EIO)
+                counters.txDropped.getAndAdd(count - j);    // queue full, or the device is down (EIO)
             } else {
-                counters.txErrors.add(io.pmdIndex, 1);
-                counters.txDropped.add(io.pmdIndex, count - j - 1);
+                counters.txErrors.increment();
+                counters.txDropped.getAndAdd(count - j - 1);
             }
             return j;
         }

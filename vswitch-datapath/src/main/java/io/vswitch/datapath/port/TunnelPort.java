@@ -46,7 +46,7 @@ public final class TunnelPort implements Port {
     /** Only reached by a path that bypasses encapsulation (none should): counted, not sent. */
     @Override
     public int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count) {
-        counters.txDropped.add(io.pmdIndex, count);
+        counters.txDropped.getAndAdd(count);
         return 0;
     }
 

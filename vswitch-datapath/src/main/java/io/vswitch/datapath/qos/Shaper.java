@@ -191,8 +191,8 @@ public final class Shaper {
                 q.counters[1].setRelease(q.txBytes);
                 q.counters[3].setRelease(q.packets.backlog());
             }
-            portCounters.txPackets.add(io.pmdIndex, sent);
-            portCounters.txBytes.add(io.pmdIndex, bytes);
+            portCounters.txPackets.getAndAdd(sent);
+            portCounters.txBytes.getAndAdd(bytes);
             return sent;
         } finally {
             servicing.set(0);

@@ -85,7 +85,7 @@ public final class StatisticsWriter implements AutoCloseable {
                 boolean portStat = typeId == PortCounters.TYPE_EXTRA
                         || typeId >= PortCounters.TYPE_BASE && typeId < PortCounters.TYPE_BASE + PortCounters.NAMES.length;
                 if (parts.length == 3 && portStat) {
-                    byPort.computeIfAbsent(parts[0] + " " + parts[1], k -> new TreeMap<>()).merge(parts[2], reader.getCounterValue(id), Long::sum);   // a counter per PMD
+                    byPort.computeIfAbsent(parts[0] + " " + parts[1], k -> new TreeMap<>()).put(parts[2], reader.getCounterValue(id));
                 }
             });
         } catch (IOException e) {

@@ -80,9 +80,9 @@ final class AfXdpPort implements Port {
             long data = Umem.dataOf(desc);
             int len = x.rx.length(i);
             if (!x.umem.isSlot(slot)) {
-                counters.rxErrors.add(io.pmdIndex, 1);       // not a frame we gave: nothing to return
+                counters.rxErrors.increment();       // not a frame we gave: nothing to return
             } else if (len <= 0 || data - slot + len > Umem.SLOT) {
-                counters.rxErrors.add(io.pmdIndex, 1);
+                counters.rxErrors.increment();
                 x.returnFrame(slot);
             } else {
                 batch.offset[kept] = data;
@@ -134,10 +134,10 @@ final class AfXdpPort implements Port {
             x.txLock.set(false);
         }
         if (sent < room) {                               // a frame too big for a UMEM frame stopped the burst
-            counters.txErrors.add(io.pmdIndex, 1);
-            counters.txDropped.add(io.pmdIndex, count - sent - 1);
+            counters.txErrors.increment();
+            counters.txDropped.getAndAdd(count - sent - 1);
         } else if (sent < count) {                       // tx ring or frames exhausted
-            counters.txDropped.add(io.pmdIndex, count - sent);
+            counters.txDropped.getAndAdd(count - sent);
         }
         return sent;
     }
