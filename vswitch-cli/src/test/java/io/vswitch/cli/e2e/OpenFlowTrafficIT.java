@@ -68,7 +68,6 @@ class OpenFlowTrafficIT {
         return Sh.run(cmd.toArray(new String[0])).ok();
     }
 
-    /** Pings {@code to} from {@code from} until it answers (the tables reach the dataplane asynchronously) or 5 s pass. */
     /** Whether, within 10 s, a ping's packets come to hit the exact-match cache ({@code some}) or only the megaflows (not {@code some}). */
     private boolean emcHits(boolean some) {
         return Sh.within(10_000, () -> {
@@ -79,6 +78,7 @@ class OpenFlowTrafficIT {
         });
     }
 
+    /** Pings {@code to} from {@code from} until it answers (the tables reach the dataplane asynchronously) or 5 s pass. */
     private static boolean reaches(NetNs from, String to) {
         for (int i = 0; i < 10; i++) {
             if (from.exec("ping", "-c", "1", "-W", "1", to).out().contains(" 0% packet loss")) return true;
