@@ -105,8 +105,8 @@ final class VirtioNet {
             vq.putUsed(i, 0);
             if (len == LARGE) {
                 k = cut(vq, mem, i, hdrLen, r >= 0, batch, k);
-                if (tso != null && tso.pending()) {                 // the batch is full: the rest next burst
-                    n = i + 1;
+                if (k == Batch.MAX) {                               // the batch is full (the segments left, if any, and
+                    n = i + 1;                                      // the chains after this one go in the next burst)
                     break;
                 }
             } else if (len >= MIN_FRAME) {
