@@ -161,11 +161,25 @@ final class VhostUserPort implements Port {
      * the guest and ends the connection; the guest may connect again.
      */
     private void fault(InternalError e) {
+        drop(name + ": guest memory faulted (" + e.getMessage() + "): was its file shrunk? closing the connection");
+    }
+
+    /**
+     * The PMD gave up on a queue whose polls kept throwing (a ring state our code cannot handle,
+     * i.e. a bug): the rings' state is suspect, so the port drops the guest as after a memory fault;
+     * the guest starts afresh when it connects again (a client-mode port reconnects by itself).
+     */
+    @Override
+    public void fault(int queue, RuntimeException cause) {
+        drop(name + ": queue " + queue + " kept failing (" + cause + "): closing the connection");
+    }
+
+    /** Stops using the guest's rings and memory and ends the connection (once per connection). */
+    private void drop(String why) {
         if (device.faulted) return;
         device.faulted = true;
         counters.rxErrors.increment();
-        System.getLogger(VhostUserPort.class.getName()).log(System.Logger.Level.ERROR,
-                name + ": guest memory faulted (" + e.getMessage() + "): was its file shrunk? closing the connection");
+        System.getLogger(VhostUserPort.class.getName()).log(System.Logger.Level.ERROR, why);
         connection.abort();
     }
 

@@ -616,6 +616,25 @@ class VhostUserPortTest {
         assertArrayEquals(f, rxFrame(0));
     }
 
+    /**
+     * When the PMD gives up on a queue whose polls keep throwing (Port#fault), the port drops the
+     * guest as after a memory fault: its rings are not touched again, and the next connection works.
+     */
+    @Test
+    void aQueueThePmdGaveUpOnEndsTheConnection() {
+        guest.send(frame(1, 64));
+        port.fault(0, new IllegalStateException("a bug met on every poll"));
+        for (int i = 0; i < 300 && !"listening".equals(port.status().get("status")); i++) sleep(10);
+        assertEquals("listening", port.status().get("status"));
+        assertEquals(0, receive(), "the guest's rings are left alone");
+        assertEquals(1, counters.rxErrors.get());
+        reconnect(GuestFrontend.FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        byte[] f = frame(2, 64);
+        guest.send(f);
+        assertEquals(1, receive());
+        assertArrayEquals(f, rxFrame(0));
+    }
+
     @Test
     void memoryCanBeReplacedWhileRingsAreLive() {
         guest.setMemTable();                                   // what testpmd does as its memory grows

@@ -300,8 +300,8 @@ final class DataplaneCommands {
             for (Rxq q : p.rxqs()) {
                 long[] qb = rxqBaseline.getOrDefault(q, new long[2]);
                 long busy = q.busyNanos() - qb[1];
-                sb.append(String.format("  port: %-16s queue-id: %2d (enabled)   pmd usage: %2d %%   packets: %d%n",
-                        q.portName, q.queue, total == 0 ? 0 : Math.min(100, busy * 100 / total), q.packets() - qb[0]));
+                sb.append(String.format("  port: %-16s queue-id: %2d %-10s  pmd usage: %2d %%   packets: %d%n",
+                        q.portName, q.queue, q.paused() ? "(disabled)" : "(enabled)", total == 0 ? 0 : Math.min(100, busy * 100 / total), q.packets() - qb[0]));
             }
             if (p.rxqs().length == 0) sb.append("  (no rx queues assigned)\n");
         }

@@ -25,12 +25,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DatapathTest {
     private CountersFile counters;
     private Datapath dp;
+    private final MemoryPort.Provider memory = new MemoryPort.Provider();
 
     @BeforeEach
     void setUp() {
         counters = CountersFile.anonymous();
         PortProviders providers = new PortProviders();
-        providers.register(new MemoryPort.Provider());
+        providers.register(memory);
         dp = new Datapath(counters.manager(), providers, 1);
     }
 
@@ -121,6 +122,42 @@ class DatapathTest {
             if (line.startsWith("Cpus_allowed_list:")) return line.substring(18).trim();
         }
         throw new AssertionError("no Cpus_allowed_list for thread " + tid);
+    }
+
+    /**
+     * A port whose every poll throws (a bug met again and again, as a vhost-user ring once did): the
+     * PMD tells the port after {@link Pmd#FAILURES_TO_FAULT} failures in a row and leaves the queue
+     * alone for a second at a time, forwarding the other ports' traffic meanwhile; once the port
+     * works again, it is polled again.
+     */
+    @Test
+    void aQueueThatKeepsFailingIsFaultedAndRestedWhileOthersForward() throws Exception {
+        dp.configure(Map.of());
+        dp.addBridge("br0", Map.of());
+        for (String p : List.of("p1", "p2", "p3")) addPort(p);
+        MemoryPort p1 = memory.ports.get("p1"), p2 = memory.ports.get("p2"), p3 = memory.ports.get("p3");
+        p1.frames(List.of(io.vswitch.datapath.flow.Frames.udp4(0x0200_0000_0003L, 0x0200_0000_0001L, 1, 3, 1, 3, 18)));
+        p2.frames(List.of(io.vswitch.datapath.flow.Frames.udp4(0x0200_0000_0003L, 0x0200_0000_0002L, 2, 3, 2, 3, 18)));
+        p1.failing = true;
+        p1.generate = true;
+        p2.generate = true;
+        Rxq q1 = dp.rxqs().values().stream().filter(q -> q.portName.equals("p1")).findFirst().orElseThrow();
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (p1.faults.get() == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertEquals(1, p1.faults.get(), "the port was told once");
+        assertEquals(Pmd.FAILURES_TO_FAULT, p1.failedPolls.get(), "after that many failed polls in a row");
+        long forwarded = p3.txPackets.get();
+        Thread.sleep(2_500);
+        // Without the rest, a failing poll per PMD iteration would fault the port every 16 iterations.
+        long faults = p1.faults.get();
+        assertTrue(faults >= 2 && faults <= 4, "one fault per second of rest: " + faults);
+        assertTrue(p1.failedPolls.get() <= Pmd.FAILURES_TO_FAULT * (faults + 1), "polls while failing: " + p1.failedPolls.get());
+        assertTrue(p3.txPackets.get() > forwarded + 10_000, "p2's traffic kept flowing: " + (p3.txPackets.get() - forwarded));
+        p1.failing = false;
+        long received = p1.rxPackets.get();
+        while (p1.rxPackets.get() == received && System.nanoTime() < deadline) Thread.sleep(5);
+        assertTrue(p1.rxPackets.get() > received, "p1 is polled again once it works");
+        assertTrue(!q1.paused());
     }
 
     @Test

@@ -34,6 +34,14 @@ import java.util.concurrent.locks.LockSupport;
 public final class Pmd implements Runnable {
     private static final System.Logger LOG = System.getLogger(Pmd.class.getName());
     private static final Rxq[] NONE = new Rxq[0];
+    /**
+     * Polls of one queue that may throw in a row before the PMD gives up on it: the port is told
+     * ({@link io.vswitch.datapath.port.Port#fault}) and the queue rests for {@link #FAULT_PAUSE_NANOS}.
+     * An exception out of a poll is a bug; one that comes back on every poll (a ring state the code
+     * cannot handle) would otherwise cost the PMD an exception per iteration and never clear.
+     */
+    public static final int FAILURES_TO_FAULT = 16;
+    static final long FAULT_PAUSE_NANOS = 1_000_000_000L;
 
     public final int index;
     public final int core;
@@ -221,7 +229,7 @@ public final class Pmd implements Runnable {
         int work = 0;
         for (Rxq q : queues) {
             DpPort port = v.ports[q.portIndex];
-            if (port == null) continue;
+            if (port == null || q.pausedUntil != 0 && resting(q, start)) continue;
             int n = poll(q, port, v, now);
             if (n > 0) {
                 q.packets.setRelease(q.packets.get() + n);
@@ -358,6 +366,7 @@ public final class Pmd implements Runnable {
             batch.reset();
             int n = port.io().rxBurst(q.queue, batch, forwarder.io());
             if (n > 0) forwarder.process(batch, port, v, now);
+            if (q.failures != 0) q.failures = 0;
             return n;
         } catch (RuntimeException | InternalError e) {
             // A bug, not traffic: drop the batch, keep the PMD alive, and say so (rate-limited).
@@ -366,7 +375,28 @@ public final class Pmd implements Runnable {
             if ((errors++ & 1023) == 0) {
                 LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": error on " + port.name() + " (" + errors + " so far)", e);
             }
+            if (++q.failures == FAILURES_TO_FAULT) fault(q, port, e);
             return 0;
         }
+    }
+
+    /** Gives up on a queue whose polls keep throwing: tells the port, and rests the queue. */
+    private void fault(Rxq q, DpPort port, Throwable e) {
+        q.failures = 0;
+        q.pausedUntil = System.nanoTime() + FAULT_PAUSE_NANOS;
+        LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": " + port.name() + " queue " + q.queue + " failed " + FAILURES_TO_FAULT
+                + " polls in a row (" + e + "): resetting the port, and polling the queue again in 1 s");
+        try {
+            port.io().fault(q.queue, e instanceof RuntimeException r ? r : new IllegalStateException(e));
+        } catch (RuntimeException f) {
+            LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": " + port.name() + " could not be reset", f);
+        }
+    }
+
+    /** Whether {@code q} still rests after a fault at {@code now} ({@code nanoTime}); ends the rest when it is over. */
+    private static boolean resting(Rxq q, long now) {
+        if (q.pausedUntil - now > 0) return true;
+        q.pausedUntil = 0;
+        return false;
     }
 }

@@ -16,6 +16,10 @@ public final class Rxq {
     final AtomicLong busyNanos = new AtomicLong();
     /** Packets received in the PMD's current iteration (its own scratch: busy time is shared by packets). */
     int burst;
+    /** Polls in a row that threw (the PMD's own scratch). */
+    int failures;
+    /** While the queue is left alone after failing {@link Pmd#FAILURES_TO_FAULT} polls in a row: until when ({@code nanoTime}); else 0. */
+    volatile long pausedUntil;
 
     public Rxq(DpPort port, int queue) {
         this.portIndex = port.index();
@@ -29,5 +33,11 @@ public final class Rxq {
 
     public long busyNanos() {
         return busyNanos.get();
+    }
+
+    /** Whether the PMD is leaving this queue alone after repeated failures ({@code pmd-rxq-show}: disabled). */
+    public boolean paused() {
+        long until = pausedUntil;
+        return until != 0 && until - System.nanoTime() > 0;
     }
 }

@@ -57,6 +57,15 @@ public interface Port extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Called by the PMD (on its thread, so it must not block) when polling {@code queue} threw
+     * {@link io.vswitch.datapath.pmd.Pmd#FAILURES_TO_FAULT} times in a row: a bug met again on every
+     * poll, not traffic. The port should drop the state the failures come from (a vhost-user port
+     * ends the connection, so the guest starts afresh); the PMD leaves the queue alone for a second.
+     */
+    default void fault(int queue, RuntimeException cause) {
+    }
+
     /** Type-specific counters (OVS's "custom statistics"), e.g. per AF_XDP queue; shown by {@code dpctl/show -s}. */
     default Map<String, Long> customStats() {
         return Map.of();

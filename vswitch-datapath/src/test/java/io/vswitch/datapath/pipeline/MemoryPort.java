@@ -38,6 +38,10 @@ public final class MemoryPort implements Port {
     private final List<Boolean> sentPartial = new ArrayList<>();
     public final AtomicLong txPackets = new AtomicLong();
     public final AtomicLong rxPackets = new AtomicLong();
+    /** While set, every poll throws (a bug met on every poll); counted in {@link #failedPolls}, the PMD's faults in {@link #faults}. */
+    public volatile boolean failing;
+    public final AtomicLong failedPolls = new AtomicLong();
+    public final AtomicLong faults = new AtomicLong();
     private final List<byte[]> sent = new ArrayList<>();
 
     MemoryPort(String name) {
@@ -110,6 +114,10 @@ public final class MemoryPort implements Port {
 
     @Override
     public int rxBurst(int queue, Batch batch, PmdIo io) {
+        if (failing) {
+            failedPolls.incrementAndGet();
+            throw new IllegalStateException(name + " fails on purpose");
+        }
         if (!generate || frameOffsets.length == 0) {
             batch.count = 0;
             return 0;
@@ -139,6 +147,11 @@ public final class MemoryPort implements Port {
         }
         txPackets.getAndAdd(count);
         return count;
+    }
+
+    @Override
+    public void fault(int queue, RuntimeException cause) {
+        faults.incrementAndGet();
     }
 
     @Override
