@@ -105,10 +105,6 @@ final class VirtioNet {
             vq.putUsed(i, 0);
             if (len == LARGE) {
                 k = cut(vq, mem, i, hdrLen, r >= 0, batch, k);
-                if (k == Batch.MAX) {                               // the batch is full (the segments left, if any, and
-                    n = i + 1;                                      // the chains after this one go in the next burst)
-                    break;
-                }
             } else if (len >= MIN_FRAME) {
                 batch.offset[k] = at;
                 batch.length[k] = len;
@@ -116,6 +112,12 @@ final class VirtioNet {
             } else {
                 if (len < 0) vq.badChains++;
                 vq.rxErrors++;
+            }
+            if (k == Batch.MAX) {
+                // Full: a frame cut into segments took more than its one place. What is left of its
+                // segments, and the chains after it, go in the next burst (they are not consumed).
+                n = i + 1;
+                break;
             }
         }
         vq.publishUsed(n);

@@ -557,6 +557,61 @@ class VhostUserPortTest {
         assertEquals(0, counters.rxErrors.get());
     }
 
+    /**
+     * Random mixes of what a TSO guest sends: ordinary frames, small TCP frames to cut in one
+     * descriptor, large ones as chains, and now and then a descriptor outside guest memory. Every
+     * round is received burst by burst until nothing is left: the packets must come out whole, in
+     * order, at most a burst at a time, the bad descriptors counted, and every buffer back with the
+     * guest. (A burst that the segments of a frame filled exactly once went on to a 33rd packet.)
+     */
+    @Test
+    void randomMixesOfLargeOrdinaryAndBadFramesComeOutWholeAndInOrder() {
+        long tso = 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4 | 1L << Protocol.F_HOST_TSO6;
+        reconnect(GuestFrontend.FEATURES | tso, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        java.util.Random r = new java.util.Random(20261207);
+        int offered = 0, bad = 0;
+        for (int round = 0; round < 400; round++) {
+            java.util.List<Integer> expected = new java.util.ArrayList<>();
+            int chains = 0;
+            for (int f = 1 + r.nextInt(12); f > 0; f--) {
+                int kind = r.nextInt(10);
+                if (kind < 4) {                                          // an ordinary frame
+                    int length = 60 + r.nextInt(1441);
+                    guest.send(frame(round, length));
+                    expected.add(length);
+                } else if (kind < 7 || chains == 2) {                   // a TCP frame to cut, in one descriptor
+                    boolean v4 = r.nextBoolean();
+                    int l4 = v4 ? 34 : 54, mss = 40 + r.nextInt(1409), payload = 1 + r.nextInt(1950);
+                    guest.send(gsoHeader(v4 ? Protocol.GSO_TCPV4 : Protocol.GSO_TCPV6, mss, l4), TcpSegmenterTest.tcpFrame(v4, 0, payload, 0x10));
+                    for (int left = payload; left > 0; left -= mss) expected.add(l4 + 32 + Math.min(mss, left));
+                } else if (kind < 9) {                                  // a large one as a chain (the guest has room for two)
+                    boolean v4 = r.nextBoolean();
+                    int l4 = v4 ? 34 : 54, mss = 500 + r.nextInt(949), payload = 2000 + r.nextInt(58_001);
+                    int[] pieces = {1000, 2048, 4096};
+                    guest.sendChain(gsoHeader(v4 ? Protocol.GSO_TCPV4 : Protocol.GSO_TCPV6, mss, l4),
+                            TcpSegmenterTest.tcpFrame(v4, 0, payload, 0x10), pieces[r.nextInt(pieces.length)]);
+                    for (int left = payload; left > 0; left -= mss) expected.add(l4 + 32 + Math.min(mss, left));
+                    chains++;
+                } else {                                                 // a descriptor outside guest memory
+                    int head = guest.send(frame(round, 64));
+                    guest.putDesc(1, head, 0x4000_0000L, 100, 0, 0);
+                    bad++;
+                }
+                offered++;
+            }
+            java.util.List<Integer> got = new java.util.ArrayList<>();
+            for (int polls = 0; polls < 100 && got.size() < expected.size(); polls++) {
+                int n = receive();
+                assertTrue(n <= Batch.MAX);
+                for (int i = 0; i < n; i++) got.add(batch.length[i]);
+            }
+            assertEquals(0, receive(), "round " + round + ": nothing more");
+            assertEquals(expected, got, "round " + round);
+            assertEquals(offered & 0xffff, guest.usedIdx(1), "round " + round + ": every buffer is back with the guest");
+            assertEquals(bad, counters.rxErrors.get(), "round " + round);
+        }
+    }
+
     /** A guest that did not negotiate TSO but sends a large frame anyway: dropped and counted. */
     @Test
     void aLargeFrameWithoutTsoNegotiatedIsDropped() {
