@@ -200,6 +200,14 @@ public final class GuestFrontend implements AutoCloseable {
         return b;
     }
 
+    /** A virtio-net header for a TCP frame to cut: {@code gsoType}, segment size {@code mss}, TCP header at {@code l4}, checksum left to the device. */
+    static byte[] gsoHeader(int gsoType, int mss, int l4) {
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(HDR).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        h.put(0, (byte) Protocol.HDR_F_NEEDS_CSUM).put(1, (byte) gsoType).putShort(2, (short) (l4 + 32)).putShort(4, (short) mss)
+                .putShort(6, (short) l4).putShort(8, (short) 16);
+        return h.array();
+    }
+
     /** Transmits a frame the way Linux does: header and frame in one descriptor. Returns the head used. */
     public int send(byte[] frame) {
         return send(new byte[HDR], frame);

@@ -10,6 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -132,6 +134,76 @@ class PackedRingTest {
         assertEquals(0, transmit(frame(1, 64)));
         assertNull(guest.packedUsed(0));
         assertEquals(1, counters.txDropped.get());
+    }
+
+    /**
+     * As the split ring's test of the same name: random mixes of ordinary frames, TCP frames to cut
+     * (in one descriptor, or as chains) and descriptors outside guest memory, received burst by burst:
+     * packets whole and in order, at most a burst at a time, bad ones counted, every buffer back in order.
+     */
+    @Test
+    void randomMixesOfLargeOrdinaryAndBadFramesComeOutWholeAndInOrder() {
+        long tso = 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4 | 1L << Protocol.F_HOST_TSO6;
+        gp.reconnect(GuestFrontend.FEATURES | 1L << Protocol.F_RING_PACKED | 1L << Protocol.F_EVENT_IDX | tso,
+                1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        guest = gp.guest;
+        java.util.Random r = new java.util.Random(20261207);
+        int bad = 0;
+        for (int round = 0; round < 400; round++) {
+            List<Integer> expected = new ArrayList<>();
+            List<Integer> ids = new ArrayList<>();
+            int chains = 0;
+            for (int id = 0, frames = 1 + r.nextInt(12); id < frames; id++) {
+                int kind = r.nextInt(10);
+                byte[] header = new byte[GuestFrontend.HDR], f;
+                if (kind < 4 || kind == 9) {                             // an ordinary frame (9: posted outside guest memory)
+                    f = frame(round, 60 + r.nextInt(1441));
+                    if (kind == 9) bad++;
+                    else expected.add(f.length);
+                } else {                                                 // a TCP frame to cut
+                    boolean v4 = r.nextBoolean(), chain = kind >= 7 && kind < 9 && chains < 2;
+                    int l4 = v4 ? 34 : 54, mss = 40 + r.nextInt(1409), payload = chain ? 2000 + r.nextInt(58_001) : 1 + r.nextInt(1950);
+                    header = GuestFrontend.gsoHeader(v4 ? Protocol.GSO_TCPV4 : Protocol.GSO_TCPV6, mss, l4);
+                    f = TcpSegmenterTest.tcpFrame(v4, 0, payload, 0x10);
+                    for (int left = payload; left > 0; left -= mss) expected.add(l4 + 32 + Math.min(mss, left));
+                    if (chain) {
+                        long at = GuestFrontend.LARGE_BUFFERS + chains++ * 0x20000L;
+                        guest.write(at, header);
+                        guest.write(at + header.length, f);
+                        int total = header.length + f.length, piece = 1000 + r.nextInt(3097), pieces = (total + piece - 1) / piece;
+                        long[] addrs = new long[pieces];
+                        int[] lens = new int[pieces];
+                        for (int e = 0; e < pieces; e++) {
+                            addrs[e] = at + (long) e * piece;
+                            lens[e] = Math.min(piece, total - e * piece);
+                        }
+                        guest.packedOffer(1, id, 0, addrs, lens);
+                        ids.add(id);
+                        continue;
+                    }
+                }
+                long at = GuestFrontend.TX_BUFFERS + (long) id * GuestFrontend.BUFFER;
+                guest.write(at, header);
+                guest.write(at + header.length, f);
+                guest.packedOffer(1, id, 0, new long[] {kind == 9 ? 0x4000_0000L : at}, new int[] {header.length + f.length});
+                ids.add(id);
+            }
+            List<Integer> got = new ArrayList<>();
+            for (int polls = 0; polls < 100 && got.size() < expected.size(); polls++) {
+                int n = receive();
+                assertTrue(n <= Batch.MAX);
+                for (int i = 0; i < n; i++) got.add(gp.batch.length[i]);
+            }
+            assertEquals(0, receive(), "round " + round + ": nothing more");
+            assertEquals(expected, got, "round " + round);
+            for (int id : ids) {
+                int[] used = guest.packedUsed(1);
+                assertNotNull(used, "round " + round + ": buffer " + id + " is back");
+                assertEquals(id, used[0], "round " + round);
+            }
+            assertNull(guest.packedUsed(1));
+            assertEquals(bad, counters.rxErrors.get(), "round " + round);
+        }
     }
 
     /** Hostile chains are returned unused and counted; the frame after each one arrives. */

@@ -498,14 +498,6 @@ class VhostUserPortTest {
         assertEquals(1L, port.customStats().get("tx_partial_checksums"));
     }
 
-    /** A virtio-net header announcing a large TCP frame (gso_type, gso_size), checksum left to us as Linux does. */
-    private static byte[] gsoHeader(int gsoType, int mss, int l4) {
-        java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(GuestFrontend.HDR).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        h.put(0, (byte) Protocol.HDR_F_NEEDS_CSUM).put(1, (byte) gsoType).putShort(2, (short) (l4 + 32)).putShort(4, (short) mss)
-                .putShort(6, (short) l4).putShort(8, (short) 16);
-        return h.array();
-    }
-
     /**
      * HOST_TSO4/6: a guest hands over a 60000-byte TCP frame as a chain of 4 KiB descriptors; it leaves
      * as 42 segments over two bursts, in order before the guest's next frame, and its buffers go back at
@@ -516,7 +508,7 @@ class VhostUserPortTest {
         long tso = 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4 | 1L << Protocol.F_HOST_TSO6;
         reconnect(GuestFrontend.FEATURES | tso, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
         byte[] large = TcpSegmenterTest.tcpFrame(true, 0, 60_000, 0x18);
-        guest.sendChain(gsoHeader(Protocol.GSO_TCPV4, 1448, 34), large, 4096);
+        guest.sendChain(GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 1448, 34), large, 4096);
         byte[] after = frame(1, 64);
         guest.send(after);
         assertEquals(Batch.MAX, receive());
@@ -526,7 +518,7 @@ class VhostUserPortTest {
         assertEquals(2, guest.usedIdx(1));
         assertEquals(34 + 32 + 60_000 - 41 * 1448, batch.length[9]);
         assertArrayEquals(after, rxFrame(10));
-        guest.send(gsoHeader(Protocol.GSO_TCPV6, 500, 54), TcpSegmenterTest.tcpFrame(false, 0, 1000, 0x10));
+        guest.send(GuestFrontend.gsoHeader(Protocol.GSO_TCPV6, 500, 54), TcpSegmenterTest.tcpFrame(false, 0, 1000, 0x10));
         assertEquals(2, receive());
         assertEquals(54 + 32 + 500, batch.length[1]);
         assertEquals(2L, port.customStats().get("rx_tso_frames"));
@@ -546,7 +538,7 @@ class VhostUserPortTest {
         reconnect(GuestFrontend.FEATURES | tso, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
         byte[] first = frame(1, 64), after = frame(2, 64);
         guest.send(first);
-        guest.sendChain(gsoHeader(Protocol.GSO_TCPV4, 1000, 34), TcpSegmenterTest.tcpFrame(true, 0, 31 * 1000, 0x10), 4096);
+        guest.sendChain(GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 1000, 34), TcpSegmenterTest.tcpFrame(true, 0, 31 * 1000, 0x10), 4096);
         guest.send(after);
         assertEquals(Batch.MAX, receive());
         assertArrayEquals(first, rxFrame(0));
@@ -582,13 +574,13 @@ class VhostUserPortTest {
                 } else if (kind < 7 || chains == 2) {                   // a TCP frame to cut, in one descriptor
                     boolean v4 = r.nextBoolean();
                     int l4 = v4 ? 34 : 54, mss = 40 + r.nextInt(1409), payload = 1 + r.nextInt(1950);
-                    guest.send(gsoHeader(v4 ? Protocol.GSO_TCPV4 : Protocol.GSO_TCPV6, mss, l4), TcpSegmenterTest.tcpFrame(v4, 0, payload, 0x10));
+                    guest.send(GuestFrontend.gsoHeader(v4 ? Protocol.GSO_TCPV4 : Protocol.GSO_TCPV6, mss, l4), TcpSegmenterTest.tcpFrame(v4, 0, payload, 0x10));
                     for (int left = payload; left > 0; left -= mss) expected.add(l4 + 32 + Math.min(mss, left));
                 } else if (kind < 9) {                                  // a large one as a chain (the guest has room for two)
                     boolean v4 = r.nextBoolean();
                     int l4 = v4 ? 34 : 54, mss = 500 + r.nextInt(949), payload = 2000 + r.nextInt(58_001);
                     int[] pieces = {1000, 2048, 4096};
-                    guest.sendChain(gsoHeader(v4 ? Protocol.GSO_TCPV4 : Protocol.GSO_TCPV6, mss, l4),
+                    guest.sendChain(GuestFrontend.gsoHeader(v4 ? Protocol.GSO_TCPV4 : Protocol.GSO_TCPV6, mss, l4),
                             TcpSegmenterTest.tcpFrame(v4, 0, payload, 0x10), pieces[r.nextInt(pieces.length)]);
                     for (int left = payload; left > 0; left -= mss) expected.add(l4 + 32 + Math.min(mss, left));
                     chains++;
@@ -615,8 +607,8 @@ class VhostUserPortTest {
     /** A guest that did not negotiate TSO but sends a large frame anyway: dropped and counted. */
     @Test
     void aLargeFrameWithoutTsoNegotiatedIsDropped() {
-        guest.sendChain(gsoHeader(Protocol.GSO_TCPV4, 1448, 34), TcpSegmenterTest.tcpFrame(true, 0, 20_000, 0x10), 4096);
-        guest.send(gsoHeader(Protocol.GSO_TCPV4, 500, 34), TcpSegmenterTest.tcpFrame(true, 0, 1000, 0x10));
+        guest.sendChain(GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 1448, 34), TcpSegmenterTest.tcpFrame(true, 0, 20_000, 0x10), 4096);
+        guest.send(GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 500, 34), TcpSegmenterTest.tcpFrame(true, 0, 1000, 0x10));
         byte[] f = frame(1, 64);
         guest.send(f);
         assertEquals(1, receive());
