@@ -282,9 +282,10 @@ public final class Forwarder {
         }
         if (tables == null) normalPasses += n;
         else openflowPasses += n;
-        if (flows != null && tables == null) flows.hitNormalOnly(n, bytes);
+        if (flows != null && tables == null) countNormalOnly(flows, n, bytes);
         if (dropped > 0) in.counters().rxDropped.getAndAdd(dropped);
         flushHits();
+        flushNormalOnly();
         flushTables();
         flushTallies();
         flush(batch, view);
@@ -338,6 +339,7 @@ public final class Forwarder {
         }
         apply(actions, actions.length, batch, 0, in, inOfport, bridge, view, now, 0, 0);
         flushHits();
+        flushNormalOnly();
         flushTables();
         flushTallies();
         flush(batch, view);
@@ -924,6 +926,30 @@ public final class Forwarder {
         hitBytes[k] += bytes;
     }
 
+    /**
+     * Passes through a bridge whose only rule is the NORMAL flow, not yet added to that rule and to
+     * table 0: one bridge at a time, added when the bridge changes and at the end of the batch. A
+     * tunnel's underlay pass comes once per packet, and adding each at once cost four locked
+     * instructions per packet.
+     */
+    private OfPipeline normalTally;
+    private long normalTallyPackets, normalTallyBytes;
+
+    private void countNormalOnly(OfPipeline flows, long packets, long bytes) {
+        if (flows != normalTally) {
+            flushNormalOnly();
+            normalTally = flows;
+        }
+        normalTallyPackets += packets;
+        normalTallyBytes += bytes;
+    }
+
+    private void flushNormalOnly() {
+        if (normalTally != null) normalTally.hitNormalOnly(normalTallyPackets, normalTallyBytes);
+        normalTally = null;
+        normalTallyPackets = normalTallyBytes = 0;
+    }
+
     private void flushHits() {
         for (int k = 0; k < hitCount; k++) hitPipeline[k].hit(hitRule[k], hitPackets[k], hitBytes[k]);
         forgetHits();
@@ -1337,7 +1363,7 @@ public final class Forwarder {
         if (tables == null) {
             normalPasses++;
             normal(batch, v, in, bridge, current, clock);
-            if (flows != null) flows.hitNormalOnly(1, length);
+            if (flows != null) countNormalOnly(flows, 1, length);
         } else if (megaflows.limit() > 0) {
             openflowPasses++;
             int h = emcInsertMin == 0 ? 0 : ExactMatchCache.hash(k, base);
@@ -1561,6 +1587,8 @@ public final class Forwarder {
         touchedCount = 0;
         countedTables = null;
         forgetHits();
+        normalTally = null;
+        normalTallyPackets = normalTallyBytes = 0;
         for (int d = 0; d < dirtyCount; d++) {
             stagedCount[dirty[d]] = 0;
             stagedPartial[dirty[d]] = 0;

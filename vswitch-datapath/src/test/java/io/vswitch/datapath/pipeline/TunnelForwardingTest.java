@@ -179,6 +179,26 @@ class TunnelForwardingTest {
         assertEquals(2, dp.view().bridge("br-int").port("vx0").counters().txDropped.get());
     }
 
+    /**
+     * The underlay bridge's default NORMAL flow counts every encapsulated packet and its outer bytes
+     * (OVS: the flow's n_packets), across bridges and batches; they are added once per batch.
+     */
+    @Test
+    void theUnderlaysNormalFlowCountsEveryEncapsulatedPacket() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        learnPeer();
+        dp.setFlows("br-phy", OfPipeline.parse("0 0 - - - ; ; normal", 1));
+        byte[] a = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 30), b = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 3, 4, 90);
+        send("br-int", "p1", a, b, a);
+        send("br-int", "p1", b);
+        assertEquals(4, sent("eth").size());
+        long[] c = dp.view().bridge("br-phy").flows().countersWithTables();
+        assertEquals(4, c[0], "packets");
+        assertEquals(2 * (50 + a.length) + 2 * (50 + b.length), c[1], "outer bytes");
+        assertEquals(4, c[2], "table 0 lookups");
+        assertEquals(4, c[3], "table 0 matches");
+    }
+
     @Test
     void vxlanEncapsulationWritesOvsHeadersInFrontOfTheFrame() {
         vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
