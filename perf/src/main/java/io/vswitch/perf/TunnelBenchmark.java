@@ -96,6 +96,7 @@ public class TunnelBenchmark {
         dp.addPort(new PortSpec("br-phy", "eth", "sink", 1, null, -1, "", Map.of()));
         dp.addPort(new PortSpec("br-int", "out", "sink", 3, null, -1, "", Map.of()));
         dp.setFlows("br-int", OfPipeline.parse(path.equals("plain") ? "0 a 1 - - ; ; output:3" : "0 a 1 - - ; ; output:2\n0 a 2 - - ; ; output:1", 1));
+        dp.setFlows("br-phy", OfPipeline.parse("0 0 - - - ; ; normal", 1));   // what vswitchd gives a new bridge: its default flow
         dp.tunnelCommand("tnl/neigh/set", List.of("br-phy", "172.31.0.2", "02:00:00:ac:1f:02"));
         DatapathView v = dp.view();
         DpBridge phy = v.bridge("br-phy");
