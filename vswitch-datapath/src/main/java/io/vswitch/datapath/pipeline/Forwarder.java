@@ -781,7 +781,8 @@ public final class Forwarder {
     /** Meters packet i: false if a drop band took it; a DSCP remark band edits it (IPv4). */
     private boolean meter(OfPipeline flows, OfMeter m, Batch batch, int i, MemorySegment mem, long[] keys, int base) {
         int k = m.band(System.nanoTime(), batch.length[i]);
-        flows.hitMeter(m, k, batch.length[i]);
+        countHit(flows, m.counterId, batch.length[i]);
+        if (k >= 0) countHit(flows, m.counterId + 1 + k, batch.length[i]);   // the band it exceeded
         if (k < 0) return true;
         if (m.type[k] == OfMeter.DROP) {
             meterDrops++;
@@ -815,14 +816,14 @@ public final class Forwarder {
     private void runGroup(OfGroup g, Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now,
                           int table, long cookie, int base) {
         OfPipeline flows = bridge.flows();
-        flows.hitGroup(g, batch.length[i]);
+        countHit(flows, g.counterId, batch.length[i]);
         if (g.type == OfGroup.Type.ALL) {
             long offset = batch.offset[i];
             int length = batch.length[i], layers = batch.layers[i], tagged = taggedLen[i], untagged = untaggedLen[i];
             long[] saved = savedKeys[groupDepth - 1];            // a bucket may go to another group: one saved key per level
             System.arraycopy(batch.keys, base, saved, 0, FlowKey.WORDS);
             for (int k = 0; k < g.buckets() && bucketsLeft-- > 0; k++) {
-                flows.hitBucket(g, k, length);
+                countHit(flows, g.counterId + 1 + k, length);
                 referenced = true;                       // edits in a bucket copy the packet first
                 apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
                 batch.offset[i] = offset;
@@ -841,7 +842,7 @@ public final class Forwarder {
         };
         if (k < 0) return;
         bucketsLeft--;
-        flows.hitBucket(g, k, batch.length[i]);
+        countHit(flows, g.counterId + 1 + k, batch.length[i]);
         apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
     }
 
@@ -905,7 +906,11 @@ public final class Forwarder {
         countedTables = null;
     }
 
-    /** Counts a packet of {@code bytes} on rule {@code id} of {@code flows}: into its slot, or a new one (all slots taken: they are added first). */
+    /**
+     * Counts a packet of {@code bytes} on counter {@code id} of {@code flows} (a rule's, or a group's,
+     * bucket's, meter's or meter band's: see {@link OfPipeline#hit}): into its slot, or a new one
+     * (all slots taken: they are added first).
+     */
     private void countHit(OfPipeline flows, int id, int bytes) {
         int k = hitLast;
         if (hitRule[k] != id || hitPipeline[k] != flows) {

@@ -173,31 +173,10 @@ public final class OfPipeline {
         for (OfMeter m : meters) for (OfMeter o : old.meters) m.adopt(o);
     }
 
-    /** Counts a packet of {@code bytes} into meter {@code m}, and into its band {@code k} if it exceeded one. */
-    void hitMeter(OfMeter m, int k, long bytes) {
-        counters.getAndAdd(2 * m.counterId, 1);
-        counters.getAndAdd(2 * m.counterId + 1, bytes);
-        if (k >= 0) {
-            counters.getAndAdd(2 * (m.counterId + 1 + k), 1);
-            counters.getAndAdd(2 * (m.counterId + 1 + k) + 1, bytes);
-        }
-    }
-
     OfGroup group(int position) {
         return groups[position];
     }
 
-    /** Counts one packet of {@code bytes} through group {@code g}. */
-    void hitGroup(OfGroup g, long bytes) {
-        counters.getAndAdd(2 * g.counterId, 1);
-        counters.getAndAdd(2 * g.counterId + 1, bytes);
-    }
-
-    /** Counts one packet of {@code bytes} through bucket {@code k} of group {@code g}. */
-    void hitBucket(OfGroup g, int k, long bytes) {
-        counters.getAndAdd(2 * (g.counterId + 1 + k), 1);
-        counters.getAndAdd(2 * (g.counterId + 1 + k) + 1, bytes);
-    }
 
     /** Whether the tables are exactly one catch-all rule in table 0 whose only action is NORMAL (a new bridge's default flow). */
     public boolean normalOnly() {
@@ -256,10 +235,14 @@ public final class OfPipeline {
         return tables[0].readAhead(keys, n, inOfport);
     }
 
-    /** Adds hits to a rule's counters (several PMDs may share a rule, hence atomics; the forwarder batches them). */
-    void hit(int ruleId, long packets, long bytes) {
-        counters.getAndAdd(2 * ruleId, packets);
-        counters.getAndAdd(2 * ruleId + 1, bytes);
+    /**
+     * Adds hits to counter {@code id}: a rule's (its id), a group's or bucket's ({@link OfGroup#counterId}),
+     * a meter's or band's ({@link OfMeter}). Several PMDs may share them, hence atomics; the
+     * forwarder tallies a batch's hits first.
+     */
+    void hit(int id, long packets, long bytes) {
+        counters.getAndAdd(2 * id, packets);
+        counters.getAndAdd(2 * id + 1, bytes);
     }
 
     public int size() {
