@@ -17,8 +17,8 @@ for r in $(seq 1 "$ROUNDS"); do
         echo "ab-bench: round $r/$ROUNDS, $t"
         (cd "$tree" && SWITCHES=vswitch bash perf/vhost-bench.sh "$SECS" "$REPS" "$CASES" </dev/null >"$OUT/$t.$r.log" 2>&1) \
             || { echo "ab-bench: $t failed in round $r, see $OUT/$t.$r.log" >&2; exit 1; }
-        # The windows: "vswitch CASE   Mpps   ns" lines, before the summary table.
-        awk -v t=$t -v r=$r '/^vswitch / && NF == 4 && !seen[$0]++ { print t, r, $2, $3, $4 }' "$OUT/$t.$r.log" | tee -a "$OUT/windows"
+        # The windows: "vswitch CASE Mpps ns" lines (vhost-bench's own summary has more fields).
+        awk -v t=$t -v r=$r '/^vswitch / && NF == 4 { print t, r, $2, $3, $4 }' "$OUT/$t.$r.log" | tee -a "$OUT/windows"
     done
 done
 python3 - "$OUT/windows" <<'PY'

@@ -146,6 +146,9 @@ class DatapathTest {
         while (p1.faults.get() == 0 && System.nanoTime() < deadline) Thread.sleep(5);
         assertEquals(1, p1.faults.get(), "the port was told once");
         assertEquals(Pmd.FAILURES_TO_FAULT, p1.failedPolls.get(), "after that many failed polls in a row");
+        String rxqs = new DataplaneCommands(dp).pmdRxqShow();
+        assertTrue(rxqs.matches("(?s).*port: p1 +queue-id: +0 \\(disabled\\)  pmd usage.*"), rxqs);
+        assertTrue(rxqs.matches("(?s).*port: p2 +queue-id: +0 \\(enabled\\)   pmd usage.*"), rxqs);
         long forwarded = p3.txPackets.get();
         Thread.sleep(2_500);
         // Without the rest, a failing poll per PMD iteration would fault the port every 16 iterations.

@@ -177,7 +177,6 @@ public final class OfPipeline {
         return groups[position];
     }
 
-
     /** Whether the tables are exactly one catch-all rule in table 0 whose only action is NORMAL (a new bridge's default flow). */
     public boolean normalOnly() {
         return normalOnly;

@@ -356,6 +356,9 @@ class OpenFlowForwardingTest {
         assertArrayEquals(f, p3.get(1), "after the group, the packet is untouched by the buckets");
         long[] c = dp.view().bridge("br0").flows().counters();
         assertArrayEquals(new long[] {1, f.length, 1, f.length, 1, f.length, 1, f.length}, c, "rule, group, bucket 0, bucket 1");
+        send("p1", f, f, f);                                            // a batch's hits are added once, all of them
+        assertArrayEquals(new long[] {4, 4L * f.length, 4, 4L * f.length, 4, 4L * f.length, 4, 4L * f.length},
+                dp.view().bridge("br0").flows().counters());
     }
 
     @Test
@@ -404,6 +407,12 @@ class OpenFlowForwardingTest {
         assertEquals(20, c[2], "20 packets into the meter");
         assertEquals(20 - passed, c[4], "the rest fell into the drop band");
         assertEquals(20 - passed, forwarder.meterDrops());
+        send("p1", f, f, f, f);                                         // in one batch: counted alike
+        passed += sent("p2").size();
+        c = dp.view().bridge("br0").flows().counters();
+        assertEquals(24, c[2]);
+        assertEquals(24L * f.length, c[3]);
+        assertEquals(24 - passed, c[4]);
         flows("0 b - - - ; ; meter:1 output:3", meter);               // other flows, same meter: the bucket stays empty
         send("p1", f);
         assertTrue(sent("p3").size() <= 1, "no new burst after a table change");
