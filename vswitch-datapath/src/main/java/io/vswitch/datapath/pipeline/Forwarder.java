@@ -365,24 +365,7 @@ public final class Forwarder {
         if (FlowKey.isMulticast(dst)) {
             if (in != null && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
         } else {
-            int out;
-            int generation = macs.generation();
-            if (macs == memoMacs && generation == memoGeneration && now == memoNow && inIndex == memoIn && vlan == memoVlan
-                    && src == memoSrc && dst == memoDst) {
-                out = memoOut;                            // as the last packet: learning would change nothing, the lookup neither
-            } else {
-                if (in != null && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
-                generation = macs.generation();
-                out = macs.lookup(vlan, dst, now);
-                memoMacs = macs;
-                memoGeneration = generation;
-                memoNow = now;
-                memoIn = inIndex;
-                memoVlan = vlan;
-                memoSrc = src;
-                memoDst = dst;
-                memoOut = out;
-            }
+            int out = learnAndLookup(macs, vlan, src, dst, inIndex, now);
             if (out >= 0) {
                 DpPort port = view.ports[out];
                 if (port != null && port.bridgeIndex() == bridge.index() && port.vlan().carries(vlan)) {
@@ -395,6 +378,30 @@ public final class Forwarder {
             if (port.index() != inIndex) output(batch, i, port, vlan, tci);
         }
         return true;
+    }
+
+    /**
+     * NORMAL's unicast step: learns {@code src} on the input port ({@code inIndex}, -1: from the
+     * controller, learns nothing) and returns the port {@code dst} was learned on, or -1. Packets of
+     * one flow come in runs: while the MAC table is unchanged, the last answer is reused.
+     */
+    private int learnAndLookup(MacTable macs, int vlan, long src, long dst, int inIndex, int now) {
+        int generation = macs.generation();
+        if (macs == memoMacs && generation == memoGeneration && now == memoNow && inIndex == memoIn && vlan == memoVlan
+                && src == memoSrc && dst == memoDst) {
+            return memoOut;                               // as the last packet: learning would change nothing, the lookup neither
+        }
+        if (inIndex >= 0 && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
+        int out = macs.lookup(vlan, dst, now);
+        memoMacs = macs;
+        memoGeneration = macs.generation();
+        memoNow = now;
+        memoIn = inIndex;
+        memoVlan = vlan;
+        memoSrc = src;
+        memoDst = dst;
+        memoOut = out;
+        return out;
     }
 
     /** Stages packet i (or a copy with the encapsulation {@code port} needs) for output on {@code port}. */
@@ -457,12 +464,17 @@ public final class Forwarder {
             }
             if (terminate(batch, i, port, offset, length)) return;
         }
+        enqueue(p, offset, length, batch.keys[i * FlowKey.WORDS + FlowKey.W_MARK] >>> 32, partial);
+    }
+
+    /** Adds a frame to port {@code p}'s outputs of this batch, for its egress {@code queue}. */
+    private void enqueue(int p, long offset, int length, long queue, boolean partial) {
         int c = stagedCount[p];
         if (c == Batch.MAX) return;                      // every packet of the batch already goes there (ALL/FLOOD twice)
         if (c == 0) dirty[dirtyCount++] = p;
         stagedOffset[p][c] = offset;
         stagedLength[p][c] = length;
-        stagedQueue[p][c] = batch.keys[i * FlowKey.WORDS + FlowKey.W_MARK] >>> 32;
+        stagedQueue[p][c] = queue;
         stagedCount[p] = c + 1;
         if (partial) stagedPartial[p] |= 1L << c;
     }
@@ -1141,7 +1153,34 @@ public final class Forwarder {
         txTallyPackets++;
         txTallyBytes += length;
         tunnelStats[TNL_PUSH]++;
-        recirculate(batch, i, out, at, length + header, 0, 0, -1, true);
+        if (!pushedToUnderlay(out, at, length + header)) recirculate(batch, i, out, at, length + header, 0, 0, -1, true);
+    }
+
+    /**
+     * The underlay's pass of a frame just encapsulated, without recirculating it, when that pass is
+     * plain NORMAL to one known port (OVS's {@code tnl_push} followed by the underlay's output in one
+     * datapath action list): the internal port's bridge has no tables but the default NORMAL flow
+     * and no port-mods, the outer destination MAC is learned on a plain untagged port. It learns,
+     * counts the NORMAL flow and stages the frame as that pass would. False (nothing done) when the
+     * pass needs the full path: a flood, a VLAN tag to push, or an output that is itself a tunnel
+     * endpoint.
+     */
+    private boolean pushedToUnderlay(DpPort internal, long at, int length) {
+        DpBridge bridge = current.bridges[internal.bridgeIndex()];
+        OfPipeline flows = bridge == null ? null : bridge.flows();
+        if (bridge == null || flows != null && (!flows.normalOnly() || flows.hasPortConfigs())) return false;
+        int vlan = internal.vlan().inputVlan(0);
+        long dst = pushedEthDst;
+        if (vlan < 0 || FlowKey.isMulticast(dst)) return false;
+        int p = learnAndLookup(bridge.macs(), vlan, pushedEthSrc, dst, internal.index(), clock);
+        DpPort port = p < 0 ? null : current.ports[p];
+        if (port == null || port.bridgeIndex() != bridge.index() || current.tunnels.role[p] != 0) return false;
+        VlanPolicy policy = port.vlan();
+        if (!policy.carries(vlan) || policy.outputTagged(vlan)) return false;
+        if (flows != null) countNormalOnly(flows, 1, length);
+        if (p != internal.index()) enqueue(p, at, length, 0, false);   // learned on the internal port itself: dropped, as NORMAL does
+        referenced = true;                                   // outputs now refer to these bytes
+        return true;
     }
 
     /** Adds the vport traffic counted so far to the vports' counters. */

@@ -28,9 +28,7 @@ public final class Geneve {
      * right after; {@code csum} computes the UDP checksum.
      */
     public static void write(MemorySegment m, long udp, int srcPort, int dstPort, long vni, int innerLength, boolean csum, int src, int dst) {
-        m.set(U16, udp + 8, (short) 0);                           // version 0, no options, O and C clear
-        m.set(U16, udp + 10, (short) PROTO_ETHERNET);
-        m.set(U32, udp + 12, (int) (vni << 8));
+        m.set(OuterHeader.U64, udp + 8, (long) PROTO_ETHERNET << 32 | (vni & 0xffffff) << 8);   // version 0, no options, O and C clear
         OuterHeader.udp(m, udp, srcPort, dstPort, 16 + innerLength, csum, src, dst);
     }
 

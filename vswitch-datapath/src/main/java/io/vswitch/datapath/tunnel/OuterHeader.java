@@ -23,6 +23,7 @@ public final class OuterHeader {
     public static final int PROTO_GRE = 47;
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     /**
      * Writes Ethernet (dst, src, type IPv4) and IPv4 at {@code at}; {@code ipLength} is the IPv4 total
@@ -30,19 +31,15 @@ public final class OuterHeader {
      */
     public static void write(MemorySegment m, long at, long dstMac, long srcMac, int tos, int ttl, boolean df, int proto,
                              int src, int dst, int ipLength) {
-        m.set(U32, at, (int) (dstMac >>> 16));
-        m.set(U16, at + 4, (short) dstMac);
-        m.set(U16, at + 6, (short) (srcMac >>> 32));
-        m.set(U32, at + 8, (int) srcMac);
-        m.set(U16, at + 12, (short) 0x0800);
-        long ip = at + ETH;
-        m.set(U16, ip, (short) (0x4500 | tos));
-        m.set(U16, ip + 2, (short) ipLength);
-        m.set(U32, ip + 4, df ? 0x4000 : 0);              // ID 0, flags, fragment offset 0
-        m.set(U16, ip + 8, (short) (ttl << 8 | proto));
-        m.set(U16, ip + 10, (short) ~fold(ipv4Sum(tos, ipLength, df, ttl << 8 | proto, src, dst)));
-        m.set(U32, ip + 12, src);
-        m.set(U32, ip + 16, dst);
+        // Whole words, composed in registers: a third of the stores of field-by-field writes, and no
+        // narrow store that a later wide load of the same bytes would have to wait for.
+        long flagsTtlProto = (df ? 0x4000L : 0) << 16 | (ttl << 8 | proto);
+        int checksum = ~fold(ipv4Sum(tos, ipLength, df, ttl << 8 | proto, src, dst)) & 0xffff;
+        m.set(U64, at, dstMac << 16 | srcMac >>> 32 & 0xffff);
+        m.set(U64, at + 8, srcMac << 32 | 0x0800L << 16 | (0x4500 | tos));
+        m.set(U64, at + 16, (long) ipLength << 48 | flagsTtlProto);                  // ID 0, flags, fragment offset 0
+        m.set(U64, at + 24, (long) checksum << 48 | (src & 0xffffffffL) << 16 | dst >>> 16);
+        m.set(U16, at + 32, (short) dst);
     }
 
     /**
@@ -61,10 +58,7 @@ public final class OuterHeader {
      * frame; {@code csum} computes the checksum over the pseudo header and all of it.
      */
     public static void udp(MemorySegment m, long udp, int srcPort, int dstPort, int udpLength, boolean csum, int src, int dst) {
-        m.set(U16, udp, (short) srcPort);
-        m.set(U16, udp + 2, (short) dstPort);
-        m.set(U16, udp + 4, (short) udpLength);
-        m.set(U16, udp + 6, (short) 0);
+        m.set(U64, udp, (long) srcPort << 48 | (long) dstPort << 32 | (long) udpLength << 16);   // checksum 0 until computed
         if (csum) {
             long s = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + udpLength;
             int c = ~fold(sum(m, udp, udpLength, s)) & 0xffff;

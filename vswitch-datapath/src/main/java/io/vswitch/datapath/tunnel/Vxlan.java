@@ -30,8 +30,7 @@ public final class Vxlan {
      * {@code csum} computes the UDP checksum over the pseudo header and the whole payload.
      */
     public static void write(MemorySegment m, long udp, int srcPort, int dstPort, long vni, int innerLength, boolean csum, int src, int dst) {
-        m.set(U32, udp + 8, FLAG_I);
-        m.set(U32, udp + 12, (int) (vni << 8));
+        m.set(OuterHeader.U64, udp + 8, (long) FLAG_I << 32 | (vni & 0xffffff) << 8);
         OuterHeader.udp(m, udp, srcPort, dstPort, 16 + innerLength, csum, src, dst);
     }
 

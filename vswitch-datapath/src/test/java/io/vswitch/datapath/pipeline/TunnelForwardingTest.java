@@ -199,6 +199,62 @@ class TunnelForwardingTest {
         assertEquals(4, c[3], "table 0 matches");
     }
 
+    /**
+     * An encapsulated frame whose underlay pass is plain NORMAL to a learned port takes that decision
+     * with the encapsulation (one pass per packet, as OVS's tnl_push); the decision follows the MAC
+     * table: a forgotten peer is flooded, a peer that moved is followed.
+     */
+    @Test
+    void theUnderlaysNormalDecisionIsTakenWithTheEncapsulationAndFollowsTheMacTable() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        port("br-phy", "eth2", MemoryPort.TYPE, 2, Map.of());
+        dp.setFlows("br-phy", OfPipeline.parse("0 0 - - - ; ; normal", 1));   // vswitchd's default flow
+        learnPeer();
+        sent("eth2");                                                   // the reply, flooded before br-phy's MAC was learned
+        byte[] a = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 30), b = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 3, 4, 90);
+        long passes = fwd.normalPasses();
+        send("br-int", "p1", a, b, a);
+        assertEquals(List.of(50 + a.length, 50 + b.length, 50 + a.length), sent("eth").stream().map(f -> f.length).toList());
+        assertTrue(sent("eth2").isEmpty() && sent("br-phy").isEmpty(), "only to the port the peer was learned on");
+        assertEquals(3, fwd.normalPasses() - passes, "br-int's passes only: the underlay's is part of the encapsulation");
+        assertEquals(1 + 3, dp.view().bridge("br-phy").flows().countersWithTables()[0], "the underlay's NORMAL flow counts them (and the ARP reply)");
+
+        dp.view().bridge("br-phy").macs().flush();
+        passes = fwd.normalPasses();
+        send("br-int", "p1", a);
+        assertEquals(1, sent("eth").size(), "a forgotten peer: flooded");
+        assertEquals(1, sent("eth2").size());
+        assertEquals(2, fwd.normalPasses() - passes, "the flood is a pass of its own");
+
+        send("br-phy", "eth2", Frames.arpReply(PEER_MAC, REMOTE, BR_MAC, LOCAL));   // the peer moved behind eth2
+        sent("br-phy");
+        send("br-int", "p1", a, b);
+        assertEquals(2, sent("eth2").size(), "the peer's new port");
+        assertTrue(sent("eth").isEmpty());
+    }
+
+    /** An underlay pass that must tag the frame (the internal port is an access port, the uplink a trunk) is a full pass and tags it. */
+    @Test
+    void anEncapsulatedFrameTheUnderlayTagsTakesTheFullPass() {
+        vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
+        dp.addPort(new PortSpec("br-phy", "br-phy", "internal", DpPort.OFPP_LOCAL, null, 10, "", Map.of()));
+        send("br-phy", "eth", Frames.dot1q(Frames.arpReply(PEER_MAC, REMOTE, BR_MAC, LOCAL), 10));
+        assertEquals(1, sent("br-phy").size(), "the ARP reply reaches the kernel untagged");
+        byte[] inner = Frames.udp4(VM_B, VM_A, Frames.IP4_A, Frames.IP4_B, 1, 2, 30);
+        long passes = fwd.normalPasses();
+        send("br-int", "p1", inner, inner);
+        List<byte[]> out = sent("eth");
+        assertEquals(2, out.size());
+        for (byte[] f : out) {
+            assertEquals(54 + inner.length, f.length, "outer headers and a VLAN tag");
+            assertEquals(0x8100, u16(f, 12));
+            assertEquals(10, u16(f, 14) & 0xfff);
+            assertEquals(0x0800, u16(f, 16));
+            assertArrayEquals(inner, Arrays.copyOfRange(f, 54, f.length));
+        }
+        assertEquals(4, fwd.normalPasses() - passes, "br-int's and br-phy's");
+    }
+
     @Test
     void vxlanEncapsulationWritesOvsHeadersInFrontOfTheFrame() {
         vxlan(Map.of("remote_ip", "172.31.0.2", "key", "42"));
