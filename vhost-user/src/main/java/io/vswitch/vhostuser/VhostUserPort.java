@@ -171,7 +171,7 @@ final class VhostUserPort implements Port {
      */
     @Override
     public void fault(int queue, RuntimeException cause) {
-        drop(name + ": queue " + queue + " kept failing (" + cause + "): closing the connection");
+        drop(name + (queue < 0 ? ": transmit" : ": queue " + queue) + " kept failing (" + cause + "): closing the connection");
     }
 
     /** Stops using the guest's rings and memory and ends the connection (once per connection). */

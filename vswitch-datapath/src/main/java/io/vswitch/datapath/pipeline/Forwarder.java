@@ -12,6 +12,7 @@ import io.vswitch.datapath.normal.VlanPolicy;
 import io.vswitch.datapath.packet.Batch;
 import io.vswitch.datapath.packet.L4Checksum;
 import io.vswitch.datapath.packet.PacketPool;
+import io.vswitch.datapath.pmd.Pmd;
 import io.vswitch.datapath.pmd.PmdIo;
 import io.vswitch.datapath.qos.PortQos;
 import io.vswitch.datapath.tunnel.Geneve;
@@ -45,6 +46,10 @@ public final class Forwarder {
     /** Each staged packet's queue (set_queue; 0 without), for a port with egress QoS. */
     private final long[][] stagedQueue = new long[DatapathView.MAX_PORTS][];
     private final int[] stagedCount = new int[DatapathView.MAX_PORTS];
+    /** Per output port: transmit bursts that threw in a row (see {@link #txFailed}); and all such bursts, for the log. */
+    private final int[] txFailures = new int[DatapathView.MAX_PORTS];
+    private long txErrors;
+    private static final System.Logger LOG = System.getLogger(Forwarder.class.getName());
     /**
      * Per port, bit c: staged packet c has a partial TCP/UDP checksum ({@link L4Checksum}), which the
      * port takes as it is (a guest that negotiated GUEST_CSUM); passed on in {@link PmdIo#txPartial}.
@@ -392,9 +397,10 @@ public final class Forwarder {
             return memoOut;                               // as the last packet: learning would change nothing, the lookup neither
         }
         if (inIndex >= 0 && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
+        generation = macs.generation();                   // before the lookup: a change after it makes the memo miss
         int out = macs.lookup(vlan, dst, now);
         memoMacs = macs;
-        memoGeneration = macs.generation();
+        memoGeneration = generation;
         memoNow = now;
         memoIn = inIndex;
         memoVlan = vlan;
@@ -1162,8 +1168,8 @@ public final class Forwarder {
      * datapath action list): the internal port's bridge has no tables but the default NORMAL flow
      * and no port-mods, the outer destination MAC is learned on a plain untagged port. It learns,
      * counts the NORMAL flow and stages the frame as that pass would. False (nothing done) when the
-     * pass needs the full path: a flood, a VLAN tag to push, or an output that is itself a tunnel
-     * endpoint.
+     * pass needs the full path: a flood, a reserved destination, a VLAN tag to push, or an output
+     * that is itself a tunnel endpoint.
      */
     private boolean pushedToUnderlay(DpPort internal, long at, int length) {
         DpBridge bridge = current.bridges[internal.bridgeIndex()];
@@ -1171,7 +1177,7 @@ public final class Forwarder {
         if (bridge == null || flows != null && (!flows.normalOnly() || flows.hasPortConfigs())) return false;
         int vlan = internal.vlan().inputVlan(0);
         long dst = pushedEthDst;
-        if (vlan < 0 || FlowKey.isMulticast(dst)) return false;
+        if (vlan < 0 || FlowKey.isMulticast(dst) || isReserved(dst)) return false;
         int p = learnAndLookup(bridge.macs(), vlan, pushedEthSrc, dst, internal.index(), clock);
         DpPort port = p < 0 ? null : current.ports[p];
         if (port == null || port.bridgeIndex() != bridge.index() || current.tunnels.role[p] != 0) return false;
@@ -1655,7 +1661,15 @@ public final class Forwarder {
                 if (count == 0) continue;
             }
             io.txPartial = partial;
-            int sent = port.io().txBurst(io, batch.memory(), batch.baseAddress(), stagedOffset[p], stagedLength[p], count);
+            int sent;
+            try {
+                sent = port.io().txBurst(io, batch.memory(), batch.baseAddress(), stagedOffset[p], stagedLength[p], count);
+                if (txFailures[p] != 0) txFailures[p] = 0;
+            } catch (RuntimeException | InternalError e) {
+                io.txPartial = 0;
+                txFailed(port, count, e);                // that port's problem: the batch's other outputs still go
+                continue;
+            }
             io.txPartial = 0;
             long bytes = 0;
             int[] lengths = stagedLength[p];
@@ -1666,6 +1680,29 @@ public final class Forwarder {
             if (sent > 0) txBursts++;                    // an output batch sent something (a full ring's burst is not one): Tx packets / batches stays a batch size
         }
         dirtyCount = 0;
+    }
+
+    /**
+     * An output port whose transmit threw (a bug, as in {@link Pmd}'s polls):
+     * its packets are dropped and counted, and after {@link Pmd#FAILURES_TO_FAULT}
+     * failed bursts in a row the port is told ({@code fault(-1, ...)}: a vhost-user port ends the
+     * connection). The failure is never laid at the door of the port the packets came from.
+     */
+    private void txFailed(DpPort port, int count, Throwable e) {
+        port.counters().txDropped.getAndAdd(count);
+        int p = port.index();
+        int failures = ++txFailures[p];
+        if ((txErrors++ & 1023) == 0) {
+            LOG.log(System.Logger.Level.ERROR, "transmit on " + port.name() + " failed (" + txErrors + " so far)", e);
+        }
+        if (failures < Pmd.FAILURES_TO_FAULT) return;
+        txFailures[p] = 0;
+        LOG.log(System.Logger.Level.ERROR, port.name() + ": transmit failed " + failures + " bursts in a row (" + e + "): resetting the port");
+        try {
+            port.io().fault(-1, e instanceof RuntimeException r ? r : new IllegalStateException(e));
+        } catch (RuntimeException f) {
+            LOG.log(System.Logger.Level.ERROR, port.name() + " could not be reset", f);
+        }
     }
 
     /**

@@ -59,9 +59,10 @@ public interface Port extends AutoCloseable {
 
     /**
      * Called by the PMD (on its thread, so it must not block) when polling {@code queue} threw
-     * {@link io.vswitch.datapath.pmd.Pmd#FAILURES_TO_FAULT} times in a row: a bug met again on every
-     * poll, not traffic. The port should drop the state the failures come from (a vhost-user port
-     * ends the connection, so the guest starts afresh); the PMD leaves the queue alone for a second.
+     * {@link io.vswitch.datapath.pmd.Pmd#FAILURES_TO_FAULT} times in a row, or ({@code queue} -1) when
+     * as many transmit bursts in a row threw: a bug met again every time, not traffic. The port
+     * should drop the state the failures come from (a vhost-user port ends the connection, so the
+     * guest starts afresh); after a receive fault the PMD leaves the queue alone for a second.
      */
     default void fault(int queue, RuntimeException cause) {
     }

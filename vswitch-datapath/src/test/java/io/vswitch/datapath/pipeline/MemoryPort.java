@@ -42,6 +42,9 @@ public final class MemoryPort implements Port {
     public volatile boolean failing;
     public final AtomicLong failedPolls = new AtomicLong();
     public final AtomicLong faults = new AtomicLong();
+    /** While set, every transmit throws; the faults the forwarder reports for it are counted in {@link #txFaults}. */
+    public volatile boolean failingTx;
+    public final AtomicLong txFaults = new AtomicLong();
     private final List<byte[]> sent = new ArrayList<>();
 
     MemoryPort(String name) {
@@ -137,6 +140,7 @@ public final class MemoryPort implements Port {
 
     @Override
     public int txBurst(PmdIo io, MemorySegment memory, long base, long[] offsets, int[] lengths, int count) {
+        if (failingTx) throw new IllegalStateException(name + " fails to transmit on purpose");
         if (record) {
             synchronized (this) {
                 for (int j = 0; j < count; j++) {
@@ -151,7 +155,7 @@ public final class MemoryPort implements Port {
 
     @Override
     public void fault(int queue, RuntimeException cause) {
-        faults.incrementAndGet();
+        (queue < 0 ? txFaults : faults).incrementAndGet();
     }
 
     @Override

@@ -156,6 +156,32 @@ class NormalForwardingTest {
         assertEquals(1, sent("p2").size());
     }
 
+    /**
+     * An output port whose transmit throws costs only its own packets: the flood's other outputs
+     * still go, its drops are counted, it (not the sender) is told after 16 failed bursts in a row,
+     * and it transmits again once it works.
+     */
+    @Test
+    void aPortWhoseTransmitThrowsLosesOnlyItsOwnPacketsAndIsFaultedAlone() {
+        MemoryPort bad = h.memory.ports.get("p2");
+        bad.failingTx = true;
+        for (int k = 0; k < 20; k++) send("p1", bcast(A), bcast(A));
+        assertEquals(40, sent("p4").size(), "the other outputs of every batch");
+        assertEquals(40, sent("p5").size());
+        assertTrue(sent("p2").isEmpty());
+        assertEquals(40, dp.view().bridge("br0").port("p2").counters().txDropped.get(), "the failed port's drops");
+        assertEquals(1, bad.txFaults.get(), "told once, after 16 bursts in a row");
+        for (MemoryPort p : h.memory.ports.values()) {
+            if (p != bad) assertEquals(0, p.faults.get() + p.txFaults.get(), p.name() + " is not blamed");
+        }
+        bad.failingTx = false;
+        send("p1", bcast(A));
+        assertEquals(1, sent("p2").size(), "transmits again once it works");
+        bad.failingTx = true;
+        for (int k = 0; k < 15; k++) send("p1", bcast(A));
+        assertEquals(1, bad.txFaults.get(), "a success started the count afresh");
+    }
+
     @Test
     void taggedFrameFromTrunkLeavesAccessPortsUntagged() {
         byte[] f = bcast(C);
