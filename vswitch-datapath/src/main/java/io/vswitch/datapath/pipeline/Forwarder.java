@@ -1728,7 +1728,14 @@ public final class Forwarder {
 
     /** Sends what {@code port}'s shaper may release now (unless another PMD is doing so); returns the count. */
     private int shape(DpPort port, long now) {
-        int sent = port.shaper().service(port.io(), io, port.counters(), now);
+        int sent;
+        try {
+            sent = port.shaper().service(port.io(), io, port.counters(), now);
+            if (txFailures[port.index()] != 0) txFailures[port.index()] = 0;
+        } catch (RuntimeException | InternalError e) {
+            txFailed(port, 0, e);                         // the shaper's burst is lost; it keeps its queues
+            return 0;
+        }
         if (sent > 0) {
             txPackets += sent;
             txBursts++;

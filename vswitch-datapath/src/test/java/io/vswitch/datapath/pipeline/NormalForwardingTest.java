@@ -180,6 +180,21 @@ class NormalForwardingTest {
         bad.failingTx = true;
         for (int k = 0; k < 15; k++) send("p1", bcast(A));
         assertEquals(1, bad.txFaults.get(), "a success started the count afresh");
+
+        // The same behind a shaper (its queues send from the forwarder too).
+        dp.addPort(new PortSpec("br0", "p2", MemoryPort.TYPE, 2, null, 10, "", Map.of(), Map.of("type", "linux-htb")));
+        bad.failingTx = false;
+        send("p1", bcast(A));                              // one burst through the shaper that works: the count starts afresh
+        assertEquals(1, sent("p2").size());
+        bad.failingTx = true;
+        sent("p4");
+        for (int k = 0; k < 20; k++) send("p1", bcast(A));
+        assertEquals(20, sent("p4").size(), "the other outputs of every batch");
+        assertTrue(sent("p2").isEmpty());
+        assertEquals(2, bad.txFaults.get(), "the shaped port told once more, after 16 more failures");
+        for (MemoryPort p : h.memory.ports.values()) {
+            if (p != bad) assertEquals(0, p.faults.get() + p.txFaults.get(), p.name() + " is not blamed");
+        }
     }
 
     @Test
