@@ -33,6 +33,18 @@ public record DpPort(int index, int ofport, String name, String type, int bridge
         return new DpPort(index, ofport, name, type, bridgeIndex, io, vlan, counters, options, q);
     }
 
+    /**
+     * Tells the port that its receive {@code queue} (-1: its transmit) kept failing with {@code cause}
+     * ({@link Port#fault}); a port that fails to take the news is logged, never thrown past the PMD.
+     */
+    public void fault(int queue, Throwable cause) {
+        try {
+            io.fault(queue, cause instanceof RuntimeException r ? r : new IllegalStateException(cause));
+        } catch (RuntimeException f) {
+            System.getLogger(DpPort.class.getName()).log(System.Logger.Level.ERROR, name + " could not be reset", f);
+        }
+    }
+
     /** Its shaper, or null. */
     public Shaper shaper() {
         return qos == null ? null : qos.shaper;

@@ -1698,11 +1698,7 @@ public final class Forwarder {
         if (failures < Pmd.FAILURES_TO_FAULT) return;
         txFailures[p] = 0;
         LOG.log(System.Logger.Level.ERROR, port.name() + ": transmit failed " + failures + " bursts in a row (" + e + "): resetting the port");
-        try {
-            port.io().fault(-1, e instanceof RuntimeException r ? r : new IllegalStateException(e));
-        } catch (RuntimeException f) {
-            LOG.log(System.Logger.Level.ERROR, port.name() + " could not be reset", f);
-        }
+        port.fault(-1, e);
     }
 
     /**
@@ -1733,7 +1729,7 @@ public final class Forwarder {
             sent = port.shaper().service(port.io(), io, port.counters(), now);
             if (txFailures[port.index()] != 0) txFailures[port.index()] = 0;
         } catch (RuntimeException | InternalError e) {
-            txFailed(port, 0, e);                         // the shaper's burst is lost; it keeps its queues
+            txFailed(port, 0, e);                         // the shaper counted its lost burst as drops
             return 0;
         }
         if (sent > 0) {

@@ -386,11 +386,7 @@ public final class Pmd implements Runnable {
         q.pausedUntil = System.nanoTime() + FAULT_PAUSE_NANOS;
         LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": " + port.name() + " queue " + q.queue + " failed " + FAILURES_TO_FAULT
                 + " polls in a row (" + e + "): resetting the port, and polling the queue again in 1 s");
-        try {
-            port.io().fault(q.queue, e instanceof RuntimeException r ? r : new IllegalStateException(e));
-        } catch (RuntimeException f) {
-            LOG.log(System.Logger.Level.ERROR, "pmd" + index + ": " + port.name() + " could not be reset", f);
-        }
+        port.fault(q.queue, e);
     }
 
     /** Whether {@code q} still rests after a fault at {@code now} ({@code nanoTime}); ends the rest when it is over. */

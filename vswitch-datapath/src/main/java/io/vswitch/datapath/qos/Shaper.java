@@ -155,7 +155,9 @@ public final class Shaper {
 
     /**
      * Releases what the token buckets allow, up to one burst, on {@code port} through the calling
-     * PMD's {@code io}; returns the packets sent. Returns 0 at once if another PMD is servicing.
+     * PMD's {@code io}; returns the packets sent. Returns 0 at once if another PMD is servicing. A
+     * transmit that throws loses the burst (counted as the port's and the queues' drops) and the
+     * exception is passed on once the queues are consistent.
      */
     public int service(Port port, PmdIo io, PortCounters portCounters, long now) {
         if (!servicing.compareAndSet(0, 1)) return 0;
@@ -172,7 +174,15 @@ public final class Shaper {
                 n++;
             }
             if (n == 0) return 0;
-            int sent = port.txBurst(io, memory, memory.address(), txOffset, txLength, n);
+            int sent = 0;
+            RuntimeException failure = null;
+            try {
+                sent = port.txBurst(io, memory, memory.address(), txOffset, txLength, n);
+            } catch (RuntimeException | InternalError e) {
+                // A bug in the port: the burst is lost, counted below as drops (the port counted none), then reported.
+                failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                portCounters.txDropped.getAndAdd(n);
+            }
             long bytes = 0;
             for (int j = 0; j < n; j++) {
                 Queue q = txQueue[j];
@@ -193,6 +203,7 @@ public final class Shaper {
             }
             portCounters.txPackets.getAndAdd(sent);
             portCounters.txBytes.getAndAdd(bytes);
+            if (failure != null) throw failure;
             return sent;
         } finally {
             servicing.set(0);

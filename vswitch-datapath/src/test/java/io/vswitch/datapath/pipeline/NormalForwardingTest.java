@@ -192,6 +192,7 @@ class NormalForwardingTest {
         assertEquals(20, sent("p4").size(), "the other outputs of every batch");
         assertTrue(sent("p2").isEmpty());
         assertEquals(2, bad.txFaults.get(), "the shaped port told once more, after 16 more failures");
+        assertEquals(40 + 15 + 20, dp.view().bridge("br0").port("p2").counters().txDropped.get(), "the shaper's lost bursts counted too");
         for (MemoryPort p : h.memory.ports.values()) {
             if (p != bad) assertEquals(0, p.faults.get() + p.txFaults.get(), p.name() + " is not blamed");
         }
