@@ -79,6 +79,8 @@ public final class Datapath implements AutoCloseable {
     private boolean isolatePmdCores;
     /** Where the PMDs write packet-ins (the IPC channel's events ring), or null. */
     private org.agrona.concurrent.ringbuffer.RingBuffer events;
+    /** Rung after each packet-in, for the reader sleeping on it. */
+    private io.vswitch.datapath.ipc.Doorbell eventsBell;
     /**
      * The CPUs the process may use, read once at start: affinity is per thread, and once other
      * threads are kept off the PMD cores, this thread's own mask no longer says what exists.
@@ -184,7 +186,8 @@ public final class Datapath implements AutoCloseable {
             for (int b = 0; b < 64; b++) {
                 if ((cpuMask[w] & (1L << b)) == 0) continue;
                 int core = w * 64 + b;
-                Pmd p = new Pmd(index, core, view, new PmdCounters(countersManager, index, core), clockOrigin, POOL_SLOTS, events);
+                Pmd p = new Pmd(index, core, view, new PmdCounters(countersManager, index, core), clockOrigin, POOL_SLOTS,
+                        events == null ? null : new io.vswitch.datapath.ipc.PacketInWriter(events, eventsBell));
                 p.setSleepMax(sleepMaxMicros);
                 p.cacheSettings(flowLimit, maxIdleMillis);
                 p.emcInsertion(emcInsertInvProb);
@@ -198,10 +201,14 @@ public final class Datapath implements AutoCloseable {
         reassignRxqs();
     }
 
-    /** The ring PMDs write packet-ins to; set before the first {@link #configure} (PMDs take it when they start). */
-    public synchronized void packetInsTo(org.agrona.concurrent.ringbuffer.RingBuffer ring) {
+    /**
+     * The ring PMDs write packet-ins to and the doorbell they ring after each; set before the first
+     * {@link #configure} (PMDs take them when they start).
+     */
+    public synchronized void packetInsTo(org.agrona.concurrent.ringbuffer.RingBuffer ring, io.vswitch.datapath.ipc.Doorbell bell) {
         if (!pmds.isEmpty()) throw new IllegalStateException("set the packet-in ring before the PMDs start");
         events = ring;
+        eventsBell = bell;
     }
 
     /**

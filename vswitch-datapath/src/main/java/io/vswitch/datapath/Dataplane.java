@@ -40,7 +40,7 @@ public final class Dataplane implements AutoCloseable {
         this.channel = channel;
         this.datapath = new Datapath(counters.manager(), new PortProviders(runDir), channel.epoch());
         datapath.isolatePmdCores(true);
-        datapath.packetInsTo(channel.events);
+        datapath.packetInsTo(channel.events, channel.eventsBell);
         this.server = new DatapathServer(channel, datapath);
         this.unixctl = new UnixctlServer(runDir.resolve("vswitch-dp.ctl"), VERSION);
         new DataplaneCommands(datapath).registerAll(unixctl);
@@ -60,27 +60,30 @@ public final class Dataplane implements AutoCloseable {
         controlThread = Thread.ofPlatform().name("dp-control").start(this::controlLoop);
     }
 
+    /** Serves commands as they come (asleep on the commands' doorbell in between) and keeps house once a second. */
     private void controlLoop() {
-        long nextHousekeeping = 0;
+        long nextHousekeeping = System.nanoTime();
         while (running) {
             int work = 0;
             try {
                 work = server.poll();
                 long now = System.nanoTime();
-                if (now > nextHousekeeping) {
+                if (now - nextHousekeeping >= 0) {
                     datapath.housekeeping();
                     nextHousekeeping = now + 1_000_000_000L;
                 }
+                if (work == 0 && running) server.awaitCommands(Math.max(nextHousekeeping - System.nanoTime(), 1));
             } catch (Throwable e) {                       // this thread must not die: it is the only one serving IPC
                 LOG.log(System.Logger.Level.ERROR, "dp-control", e);
+                LockSupport.parkNanos(1_000_000);
             }
-            if (work == 0) LockSupport.parkNanos(1_000_000);
         }
     }
 
     @Override
     public void close() {
         running = false;
+        server.wake();
         if (controlThread != null) {
             try {
                 controlThread.join(2_000);

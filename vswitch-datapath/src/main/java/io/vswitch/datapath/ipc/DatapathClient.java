@@ -30,7 +30,9 @@ public final class DatapathClient implements AutoCloseable {
     /** For {@link #packetOut}, which does not wait for {@link #request}'s lock. */
     private final ExpandableArrayBuffer postOut = new ExpandableArrayBuffer(4096);
     private final boolean ownsChannel;
-    private boolean closed;
+    /** Held by the packet-in reader while it sleeps on the events' doorbell: the mapping must outlive the sleep. */
+    private final Object eventsSleep = new Object();
+    private volatile boolean closed;
     private int sequence;
 
     private DatapathClient(IpcChannel channel, boolean ownsChannel) {
@@ -137,7 +139,9 @@ public final class DatapathClient implements AutoCloseable {
         synchronized (postOut) {
             if (closed) return false;
             int len = new Message(type, 0, body).encode(postOut);
-            return channel.commands.write(type, postOut, 0, len);
+            if (!channel.commands.write(type, postOut, 0, len)) return false;
+            channel.commandsBell.ring();
+            return true;
         }
     }
 
@@ -158,6 +162,17 @@ public final class DatapathClient implements AutoCloseable {
                 }
                 handler.accept(p);
             }, limit);
+        }
+    }
+
+    /**
+     * Sleeps (the packet-in reader, when it found nothing for a while) until the dataplane writes a
+     * packet-in, this client is closed, or {@code timeoutNanos} pass.
+     */
+    public void awaitPacketIns(long timeoutNanos) {
+        synchronized (eventsSleep) {
+            if (closed) return;
+            channel.eventsBell.sleep(timeoutNanos, () -> closed || channel.events.size() > 0);
         }
     }
 
@@ -244,6 +259,7 @@ public final class DatapathClient implements AutoCloseable {
             if (System.nanoTime() > deadline) throw new DatapathException("the dataplane's command ring stays full; is vswitch-dp stuck?");
             LockSupport.parkNanos(1_000_000);
         }
+        channel.commandsBell.ring();
         List<Message> parts = new ArrayList<>();
         Message[] reply = new Message[1];
         long stalledSince = 0;
@@ -285,6 +301,9 @@ public final class DatapathClient implements AutoCloseable {
         synchronized (postOut) {
             if (closed) return;
             closed = true;
+        }
+        channel.eventsBell.ring();                        // a packet-in reader asleep wakes and sees closed
+        synchronized (eventsSleep) {
             if (ownsChannel) channel.close();
         }
     }

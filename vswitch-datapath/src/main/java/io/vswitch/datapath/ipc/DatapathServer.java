@@ -35,7 +35,7 @@ public final class DatapathServer {
         int n = channel.commands.read(handler, 16);
         long now = System.currentTimeMillis();
         channel.heartbeat();
-        if (n == 0 && channel.commands.producerPosition() > channel.commands.consumerPosition()) {
+        if (n == 0 && pending()) {
             // A writer died between claiming and committing a message (vswitchd killed mid-write).
             // Unblock only if the writer is dead: a live one merely paused (GC, SIGSTOP) will commit.
             if (stuckSince == 0) {
@@ -48,6 +48,25 @@ public final class DatapathServer {
             stuckSince = 0;
         }
         return n;
+    }
+
+    /** Whether the commands ring holds anything not read yet (a message, or a dead writer's half of one). */
+    public boolean pending() {
+        return channel.commands.producerPosition() > channel.commands.consumerPosition();
+    }
+
+    /**
+     * Sleeps until a command comes or {@code timeoutNanos} pass. A dead writer's half message never
+     * rings, so with one pending this naps a millisecond and lets {@link #poll} unblock it in time.
+     */
+    public void awaitCommands(long timeoutNanos) {
+        if (pending()) java.util.concurrent.locks.LockSupport.parkNanos(Math.min(timeoutNanos, 1_000_000));
+        else channel.commandsBell.sleep(timeoutNanos, this::pending);
+    }
+
+    /** Wakes a thread in {@link #awaitCommands}. */
+    public void wake() {
+        channel.commandsBell.ring();
     }
 
     private boolean writerAlive() {

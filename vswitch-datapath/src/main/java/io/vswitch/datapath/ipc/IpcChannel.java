@@ -12,7 +12,8 @@ import java.nio.file.Path;
  * The control&lt;-&gt;dataplane channel: one shared file holding a header and two Agrona ring buffers.
  *
  * <pre>
- *   0      header (4 KiB): magic, layout version, dataplane pid, epoch, heartbeat (ms)
+ *   0      header (4 KiB): magic, layout version, dataplane pid, epoch, heartbeat (ms);
+ *          at 64 and 128 (lines of their own) the commands' and the events' {@link Doorbell}s
  *   4 KiB  commands ring  (vswitchd -> vswitch-dp), ManyToOneRingBuffer
  *   ...    replies ring   (vswitch-dp -> vswitchd): replies to commands and state dumps
  *   ...    events ring    (vswitch-dp -> vswitchd): packet-ins, written by the PMDs themselves
@@ -22,10 +23,12 @@ import java.nio.file.Path;
  * both directions because they can be {@link RingBuffer#unblock() unblocked} when a writer dies in
  * the middle of a message (e.g. vswitchd killed with -9). Events have their own ring, read by a
  * thread of their own in vswitchd: they come at any time, replies only to the one waiting request.
+ * The readers of the commands and the events sleep on their rings' doorbells when idle; the replies'
+ * reader polls, but only while a request waits.
  */
 public final class IpcChannel implements AutoCloseable {
     public static final long MAGIC = 0x5653574450495043L; // "VSWDPIPC"
-    public static final int LAYOUT_VERSION = 2;
+    public static final int LAYOUT_VERSION = 3;
     public static final String FILE_NAME = "vswitch-dp.ipc";
     static final int HEADER = 4096;
     static final int RING = 1 << 20;
@@ -37,12 +40,18 @@ public final class IpcChannel implements AutoCloseable {
     private static final int OFF_PID = 16;
     private static final int OFF_EPOCH = 24;
     private static final int OFF_HEARTBEAT = 32;
+    private static final int OFF_COMMANDS_BELL = 64;
+    private static final int OFF_EVENTS_BELL = 128;
 
     private final SharedFile file;
     private final UnsafeBuffer header;
     public final RingBuffer commands;
     public final RingBuffer replies;
     public final RingBuffer events;
+    /** Rung by every writer of {@link #commands}; the dataplane's control thread sleeps on it. */
+    public final Doorbell commandsBell;
+    /** Rung by the PMDs after a packet-in; vswitchd's packet-in reader sleeps on it. */
+    public final Doorbell eventsBell;
 
     private IpcChannel(SharedFile file) {
         this.file = file;
@@ -51,6 +60,8 @@ public final class IpcChannel implements AutoCloseable {
         this.commands = new ManyToOneRingBuffer(file.buffer(HEADER, ringLen));
         this.replies = new ManyToOneRingBuffer(file.buffer(HEADER + (long) ringLen, ringLen));
         this.events = new ManyToOneRingBuffer(file.buffer(HEADER + 2L * ringLen, EVENTS_RING + RingBufferDescriptor.TRAILER_LENGTH));
+        this.commandsBell = new Doorbell(header, OFF_COMMANDS_BELL);
+        this.eventsBell = new Doorbell(header, OFF_EVENTS_BELL);
     }
 
     /** Dataplane side: creates the channel file with a new epoch. */

@@ -9,15 +9,18 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 /**
  * A PMD's end of the events ring: writes one {@link PacketIn} record straight from packet memory into
  * the shared ring (claim, fill, commit), without allocating or blocking. A full ring refuses the
- * record; the caller counts the drop. The ring is many-to-one, so every PMD has its own writer.
+ * record; the caller counts the drop. The ring is many-to-one, so every PMD has its own writer. The
+ * reader may sleep on the ring's {@link Doorbell}; a write rings it.
  */
 public final class PacketInWriter {
     private final RingBuffer ring;
+    private final Doorbell bell;
     /** The ring's memory, for copying frames in with one bulk copy. */
     private final MemorySegment ringMemory;
 
-    public PacketInWriter(RingBuffer ring) {
+    public PacketInWriter(RingBuffer ring, Doorbell bell) {
         this.ring = ring;
+        this.bell = bell;
         this.ringMemory = MemorySegment.ofAddress(ring.buffer().addressOffset()).reinterpret(ring.buffer().capacity());
     }
 
@@ -44,6 +47,7 @@ public final class PacketInWriter {
         for (int c = 0; c < nameLen; c++) b.putByte(at + PacketIn.OFF_NAME + c, (byte) bridge.charAt(c));   // bridge names are ASCII
         MemorySegment.copy(packet, JAVA_BYTE, offset, ringMemory, JAVA_BYTE, at + PacketIn.OFF_DATA, dataLen);
         ring.commit(at);
+        bell.ring();                                      // a system call only if the reader sleeps
         return true;
     }
 }

@@ -13,7 +13,6 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
-import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.atomic.AtomicLong;
@@ -90,10 +89,10 @@ public final class Pmd implements Runnable {
     /**
      * @param clockOrigin {@link System#nanoTime()} origin of the dataplane clock (MAC ages)
      * @param poolSlots   packet slots in this PMD's pool
-     * @param events      the ring packet-ins go to, or null (then they are dropped and counted)
+     * @param packetIns   this PMD's writer of packet-ins, or null (then they are dropped and counted)
      */
     public Pmd(int index, int core, AtomicReference<DatapathView> view, PmdCounters counters, long clockOrigin, int poolSlots,
-               RingBuffer events) {
+               PacketInWriter packetIns) {
         this.index = index;
         this.core = core;
         this.view = view;
@@ -101,7 +100,7 @@ public final class Pmd implements Runnable {
         this.clockOrigin = clockOrigin;
         PacketPool pool = new PacketPool(arena, poolSlots);
         this.batch = new Batch(pool);
-        this.forwarder = new Forwarder(new PmdIo(index, arena), events == null ? null : new PacketInWriter(events));
+        this.forwarder = new Forwarder(new PmdIo(index, arena), packetIns);
         setSleepMax(0);
     }
 

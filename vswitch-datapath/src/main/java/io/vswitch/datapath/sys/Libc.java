@@ -72,6 +72,12 @@ public final class Libc {
     // syscall(2) is variadic after the number.
     private static final MethodHandle SYSCALL3 = bind("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), ERRNO, Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SYSCALL4 = bind("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), ERRNO, Linker.Option.firstVariadicArg(1));
+    /** A system call that never blocks, made where nothing may be allocated (a PMD): no errno capture. */
+    private static final MethodHandle SYSCALL3_FAST = bind("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1),
+            Linker.Option.critical(false));
     /**
      * sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) and the matching recvfrom: the AF_XDP kicks, once per
      * burst on the hot path, so linked critical and without errno capture: the capture segment check
@@ -349,6 +355,24 @@ public final class Libc {
     public static long syscall(MemorySegment errnoSlot, long number, long a, long b, long c) {
         try {
             return (long) SYSCALL3.invokeExact(errnoSlot, number, a, b, c);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** syscall(number, a, b, c, d); returns the result or -1 with errno in {@code errnoSlot}. */
+    public static long syscall(MemorySegment errnoSlot, long number, long a, long b, long c, long d) {
+        try {
+            return (long) SYSCALL4.invokeExact(errnoSlot, number, a, b, c, d);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** syscall(number, a, b, c) for a call that cannot block; allocates nothing; the result, errno not kept. */
+    public static long syscallFast(long number, long a, long b, long c) {
+        try {
+            return (long) SYSCALL3_FAST.invokeExact(number, a, b, c);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -36,9 +36,11 @@ class IpcTest {
         providers.register(new MemoryPort.Provider());
         dp = new Datapath(counters.manager(), providers, 42);
         server = new DatapathServer(channel, dp);
+        // as vswitch-dp's control thread: asleep on the commands' doorbell when idle, with a timeout
+        // longer than a request's, so a lost wake-up fails the request
         serverThread = Thread.ofPlatform().start(() -> {
             while (running.get()) {
-                if (server.poll() == 0) Thread.onSpinWait();
+                if (server.poll() == 0 && running.get()) server.awaitCommands(60_000_000_000L);
             }
         });
     }
@@ -46,6 +48,7 @@ class IpcTest {
     @AfterEach
     void tearDown() throws Exception {
         running.set(false);
+        server.wake();
         serverThread.join();
         dp.close();
         counters.close();

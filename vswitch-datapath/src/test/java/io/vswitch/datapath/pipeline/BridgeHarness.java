@@ -25,11 +25,10 @@ final class BridgeHarness implements AutoCloseable {
     final CountersFile counters = CountersFile.anonymous();
     final MemoryPort.Provider memory = new MemoryPort.Provider();
     final Datapath dp;
-    /** Where the forwarder's packet-ins go (as the IPC channel's events ring). */
-    final org.agrona.concurrent.ringbuffer.RingBuffer events = new org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer(
-            new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
-                    (64 << 10) + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH)));
-    final Forwarder forwarder = new Forwarder(new PmdIo(0, arena), new io.vswitch.datapath.ipc.PacketInWriter(events));
+    /** The forwarder's packet-ins go to this channel's events ring. */
+    final io.vswitch.datapath.ipc.IpcChannel channel = io.vswitch.datapath.ipc.IpcChannel.anonymous(1, 1);
+    final org.agrona.concurrent.ringbuffer.RingBuffer events = channel.events;
+    final Forwarder forwarder = new Forwarder(new PmdIo(0, arena), new io.vswitch.datapath.ipc.PacketInWriter(events, channel.eventsBell));
     final Batch batch = new Batch(new PacketPool(arena, 256));
 
     BridgeHarness() {
@@ -94,5 +93,6 @@ final class BridgeHarness implements AutoCloseable {
     public void close() {
         dp.close();
         counters.close();
+        channel.close();
     }
 }

@@ -3,6 +3,7 @@ package io.vswitch.datapath.pipeline;
 import io.vswitch.datapath.Datapath;
 import io.vswitch.datapath.flow.Frames;
 import io.vswitch.datapath.ipc.CountersFile;
+import io.vswitch.datapath.ipc.IpcChannel;
 import io.vswitch.datapath.ipc.PortSpec;
 import io.vswitch.datapath.pmd.Pmd;
 import io.vswitch.datapath.pmd.PmdCounters;
@@ -86,21 +87,24 @@ class PmdAllocationTest {
 
     /** Runs a PMD over in-memory ports for 1M+ packets; {@code flows} are the bridge's tables, or null for none; {@code qos} per port. */
     private static void forwardAndMeasure(String flows, boolean packetIns, Map<String, Map<String, String>> qos) throws Exception {
-        org.agrona.concurrent.ringbuffer.RingBuffer events = new org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer(
-                new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(
-                        (1 << 20) + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH)));
+        // vswitchd's reader as it runs: asleep on the doorbell whenever the ring is empty, so the PMD
+        // rings it (a futex wake) for the packet-ins after each of its sleeps
+        IpcChannel channel = IpcChannel.anonymous(1, 1);
+        org.agrona.concurrent.ringbuffer.RingBuffer events = channel.events;
         java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         Thread reader = Thread.ofPlatform().daemon().start(() -> {
             while (!stop.get()) {
-                if (events.read((t, b, o, l) -> read.incrementAndGet()) == 0) java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                if (events.read((t, b, o, l) -> read.incrementAndGet()) == 0) {
+                    channel.eventsBell.sleep(100_000_000, () -> stop.get() || events.size() > 0);
+                }
             }
         });
         MemoryPort.Provider memory = new MemoryPort.Provider();
         PortProviders providers = new PortProviders();
         providers.register(memory);
         try (CountersFile counters = CountersFile.anonymous(); Datapath dp = new Datapath(counters.manager(), providers, 1)) {
-            if (packetIns) dp.packetInsTo(events);
+            if (packetIns) dp.packetInsTo(events, channel.eventsBell);
             dp.configure(Map.of());
             dp.addBridge("br0", packetIns ? Map.of("controller-rate-limit", "0") : Map.of());
             dp.addPort(new PortSpec("br0", "p1", MemoryPort.TYPE, 1, null, 10, "", Map.of(), qos.getOrDefault("p1", Map.of())));
@@ -158,6 +162,7 @@ class PmdAllocationTest {
         } finally {
             stop.set(true);
             reader.join();
+            channel.close();
         }
     }
 

@@ -67,7 +67,7 @@ final class InProcessDataplane implements AutoCloseable {
         providers.register(memory);
         providers.register(devices);     // replaces the ServiceLoader's TAP provider for tap/internal
         dp = new Datapath(counters.manager(), providers, 42);
-        dp.packetInsTo(channel.events);
+        dp.packetInsTo(channel.events, channel.eventsBell);
         DatapathServer server = new DatapathServer(channel, dp);
         serverThread = Thread.ofPlatform().name("test-dp-server").daemon().start(() -> {
             while (running.get()) {
