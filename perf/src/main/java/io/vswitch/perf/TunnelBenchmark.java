@@ -44,7 +44,8 @@ import java.util.concurrent.TimeUnit;
  * frames, ports that discard (no I/O): {@code plain} = the inner frame from port vm to port eth by
  * one flow (the baseline); {@code encap} = from vm by a flow to vxlan port vx0, encapsulated and
  * through the underlay bridge br-phy (NORMAL) to eth; {@code decap} = VXLAN frames from eth to
- * br-phy's address, decapsulated into br-int and by a flow to vm.
+ * br-phy's address, decapsulated into br-int and by a flow to vm. {@code vports} = how many VXLAN
+ * vports br-int has (vx0 and port-based ones to other remotes): what finding the receiving vport costs.
  * <pre>
  * java --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
  *     -cp "perf/target/classes:perf/target/lib/*" org.openjdk.jmh.Main TunnelBenchmark -f 1 -wi 3 -i 5 -w 1s -r 1s
@@ -60,6 +61,10 @@ public class TunnelBenchmark {
 
     @Param({"plain", "encap", "decap"})
     public String path;
+
+    /** Tunnel vports on br-int: vx0 and port-based ones to other remotes, as a hypervisor in a mesh has. */
+    @Param({"1"})
+    public int vports;
 
     private Arena arena;
     private CountersFile counters;
@@ -95,6 +100,10 @@ public class TunnelBenchmark {
         dp.addPort(new PortSpec("br-phy", "br-phy", "internal", DpPort.OFPP_LOCAL, null, -1, "", Map.of()));
         dp.addPort(new PortSpec("br-phy", "eth", "sink", 1, null, -1, "", Map.of()));
         dp.addPort(new PortSpec("br-int", "out", "sink", 3, null, -1, "", Map.of()));
+        for (int i = 1; i < vports; i++) {
+            dp.addPort(new PortSpec("br-int", "vx" + i, "vxlan", 100 + i, null, -1, "",
+                    Map.of("remote_ip", "172.30." + (i >> 8) + "." + (i & 255), "key", "42")));
+        }
         dp.setFlows("br-int", OfPipeline.parse(path.equals("plain") ? "0 a 1 - - ; ; output:3" : "0 a 1 - - ; ; output:2\n0 a 2 - - ; ; output:1", 1));
         dp.setFlows("br-phy", OfPipeline.parse("0 0 - - - ; ; normal", 1));   // what vswitchd gives a new bridge: its default flow
         dp.tunnelCommand("tnl/neigh/set", List.of("br-phy", "172.31.0.2", "02:00:00:ac:1f:02"));

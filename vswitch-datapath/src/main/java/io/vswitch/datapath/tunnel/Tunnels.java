@@ -24,8 +24,10 @@ public final class Tunnels {
     public final byte[] role = new byte[DatapathView.MAX_PORTS];
     /** By port index: the vport's configuration, or null. */
     public final TunnelSpec[] spec;
-    /** Tunnel vports' indexes, for matching a received packet to its port. */
+    /** Tunnel vports' indexes. */
     private final int[] vports;
+    /** Matches a received packet to its vport. */
+    private final TunnelPortMap portMap;
     /** Local endpoint addresses and, at the same position, the internal port that has each. */
     private final int[] endpointIp, endpointPort;
     /** By port index, for endpoints: Ethernet address and MTU of the internal port's device. */
@@ -61,6 +63,7 @@ public final class Tunnels {
             if (spec[p].type() == TunnelSpec.GRE) anyGre = true; else udp.putIfAbsent(spec[p].dstPort(), spec[p].type());
         }
         this.vports = Arrays.copyOf(vp, n);
+        this.portMap = new TunnelPortMap(spec, vports);
         this.gre = anyGre;
         this.udpPorts = udp.keySet().stream().mapToInt(Integer::intValue).toArray();
         this.udpTypes = udp.values().stream().mapToInt(Integer::intValue).toArray();
@@ -98,21 +101,7 @@ public final class Tunnels {
      * remote before {@code remote_ip=flow}, then a configured local address before any.
      */
     public int receivingPort(int type, int dstPort, long key, int src, int dst) {
-        int best = -1, bestScore = -1;
-        for (int p : vports) {
-            TunnelSpec s = spec[p];
-            if (s.type() != type || (type != TunnelSpec.GRE && s.dstPort() != dstPort)) continue;
-            if (!s.inKeyFlow() && s.inKey() != key) continue;              // no key on the wire is key 0, as in OVS
-            if (!s.remoteFlow() && s.remoteIp() != src) continue;
-            boolean localFixed = !s.localFlow() && s.localIp() != 0;
-            if (localFixed && s.localIp() != dst) continue;
-            int score = (s.inKeyFlow() ? 0 : 4) + (s.remoteFlow() ? 0 : 2) + (localFixed ? 1 : 0);
-            if (score > bestScore) {
-                best = p;
-                bestScore = score;
-            }
-        }
-        return best;
+        return portMap.find(type, dstPort, key, src, dst);    // no key on the wire is key 0, as in OVS
     }
 
     public int[] vports() {
