@@ -208,7 +208,7 @@ public final class Datapath implements AutoCloseable {
     public synchronized void packetInsTo(org.agrona.concurrent.ringbuffer.RingBuffer ring, io.vswitch.datapath.ipc.Doorbell bell) {
         if (!pmds.isEmpty()) throw new IllegalStateException("set the packet-in ring before the PMDs start");
         events = ring;
-        eventsBell = bell;
+        eventsBell = java.util.Objects.requireNonNull(bell);
     }
 
     /**

@@ -72,7 +72,7 @@ public final class Dataplane implements AutoCloseable {
                     datapath.housekeeping();
                     nextHousekeeping = now + 1_000_000_000L;
                 }
-                if (work == 0 && running) server.awaitCommands(Math.max(nextHousekeeping - System.nanoTime(), 1));
+                if (work == 0) server.awaitCommands(Math.max(nextHousekeeping - System.nanoTime(), 1), () -> !running);
             } catch (Throwable e) {                       // this thread must not die: it is the only one serving IPC
                 LOG.log(System.Logger.Level.ERROR, "dp-control", e);
                 LockSupport.parkNanos(1_000_000);

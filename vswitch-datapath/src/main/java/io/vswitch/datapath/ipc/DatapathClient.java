@@ -172,7 +172,10 @@ public final class DatapathClient implements AutoCloseable {
     public void awaitPacketIns(long timeoutNanos) {
         synchronized (eventsSleep) {
             if (closed) return;
-            channel.eventsBell.sleep(timeoutNanos, () -> closed || channel.events.size() > 0);
+            // Not empty though nothing was read: a record claimed and never committed (a PMD killed
+            // in the middle, and no ring will come for it). Nap as before the doorbell, not spin.
+            if (channel.events.size() > 0) LockSupport.parkNanos(Math.min(timeoutNanos, 1_000_000));
+            else channel.eventsBell.sleep(timeoutNanos, () -> closed || channel.events.size() > 0);
         }
     }
 

@@ -56,15 +56,16 @@ public final class DatapathServer {
     }
 
     /**
-     * Sleeps until a command comes or {@code timeoutNanos} pass. A dead writer's half message never
-     * rings, so with one pending this naps a millisecond and lets {@link #poll} unblock it in time.
+     * Sleeps until a command comes, {@code stop} turns true (set it, then {@link #wake}), or
+     * {@code timeoutNanos} pass. A dead writer's half message never rings, so with one pending this
+     * naps a millisecond and lets {@link #poll} unblock it in time. One thread at a time.
      */
-    public void awaitCommands(long timeoutNanos) {
+    public void awaitCommands(long timeoutNanos, java.util.function.BooleanSupplier stop) {
         if (pending()) java.util.concurrent.locks.LockSupport.parkNanos(Math.min(timeoutNanos, 1_000_000));
-        else channel.commandsBell.sleep(timeoutNanos, this::pending);
+        else channel.commandsBell.sleep(timeoutNanos, () -> stop.getAsBoolean() || pending());
     }
 
-    /** Wakes a thread in {@link #awaitCommands}. */
+    /** Wakes the thread in {@link #awaitCommands}. */
     public void wake() {
         channel.commandsBell.ring();
     }

@@ -16,7 +16,8 @@ import java.util.function.BooleanSupplier;
  * ASLEEP; a writer publishes, fences, and if it reads ASLEEP swaps it for AWAKE and wakes the
  * sleeper. A store then a fence then a load on both sides (Dekker): either the reader's second look
  * sees the message or the writer sees ASLEEP, so no message waits for the timeout. A writer pays a
- * fence and a load; the system call only when the reader sleeps.
+ * fence and a load; the system call only when the reader sleeps. A ring has one reader: one thread
+ * at a time may {@link #sleep} (it owns the word's ASLEEP and the call's memory).
  */
 public final class Doorbell {
     private static final int AWAKE = 0, ASLEEP = 1;

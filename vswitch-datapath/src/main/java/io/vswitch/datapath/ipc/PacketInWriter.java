@@ -34,6 +34,19 @@ public final class PacketInWriter {
         int nameLen = Math.min(bridge.length(), PacketIn.MAX_NAME);
         int at = ring.tryClaim(PacketIn.TYPE, PacketIn.OFF_DATA + dataLen);
         if (at <= 0) return false;
+        try {
+            fill(at, bridge, reason, table, inPort, cookie, metadata, packet, offset, length, dataLen, nameLen);
+        } catch (RuntimeException e) {
+            ring.abort(at);                               // a claim left open would block the reader for good
+            throw e;
+        }
+        ring.commit(at);
+        bell.ring();                                      // a system call only if the reader sleeps
+        return true;
+    }
+
+    private void fill(int at, String bridge, int reason, int table, int inPort, long cookie, long metadata,
+                      MemorySegment packet, long offset, int length, int dataLen, int nameLen) {
         var b = ring.buffer();
         b.putShort(at + PacketIn.OFF_VERSION, (short) PacketIn.VERSION);
         b.putByte(at + PacketIn.OFF_REASON, (byte) reason);
@@ -46,8 +59,5 @@ public final class PacketInWriter {
         b.putShort(at + PacketIn.OFF_DATA_LEN, (short) dataLen);
         for (int c = 0; c < nameLen; c++) b.putByte(at + PacketIn.OFF_NAME + c, (byte) bridge.charAt(c));   // bridge names are ASCII
         MemorySegment.copy(packet, JAVA_BYTE, offset, ringMemory, JAVA_BYTE, at + PacketIn.OFF_DATA, dataLen);
-        ring.commit(at);
-        bell.ring();                                      // a system call only if the reader sleeps
-        return true;
     }
 }

@@ -77,7 +77,9 @@ final class TunnelPortMap {
     /** See {@link Tunnels#receivingPort}. */
     int find(int type, int dstPort, long key, int src, int dst) {
         if (type == TunnelSpec.GRE) dstPort = 0;
+        boolean noKey = (key >>> 32) != 0;                // not a key at all (VXLAN without its I flag: -1)
         for (int c : classes) {
+            if (noKey && (c & KEY_FIXED) != 0) continue;
             long h = hi(c, type, dstPort, key), l = lo(c, src, dst);
             for (int i = slot(h, l); ports[i] >= 0; i = (i + 1) & mask) {
                 if (hi[i] == h && lo[i] == l) return ports[i];

@@ -40,7 +40,7 @@ class IpcTest {
         // longer than a request's, so a lost wake-up fails the request
         serverThread = Thread.ofPlatform().start(() -> {
             while (running.get()) {
-                if (server.poll() == 0 && running.get()) server.awaitCommands(60_000_000_000L);
+                if (server.poll() == 0) server.awaitCommands(60_000_000_000L, () -> !running.get());
             }
         });
     }

@@ -34,7 +34,11 @@ class TunnelPortMapTest {
         int dstPort = type == TunnelSpec.GRE ? 0 : r.nextInt(4) == 0 ? 4790 : type == TunnelSpec.VXLAN ? TunnelSpec.VXLAN_PORT : TunnelSpec.GENEVE_PORT;
         boolean remoteFlow = r.nextInt(4) == 0, localFlow = r.nextInt(4) == 0, keyFlow = r.nextInt(4) == 0;
         int local = r.nextInt(3) == 0 ? 0 : 0x0a000001 + r.nextInt(2);
-        long key = r.nextInt(20) == 0 ? 1L << 33 : r.nextInt(4);    // now and then wider than any key on the wire
+        long key = switch (r.nextInt(20)) {
+            case 0 -> 1L << 33;                                            // wider than any key on the wire
+            case 1 -> 0xffffffffL;
+            default -> r.nextInt(4);
+        };
         return new TunnelSpec(type, 0xac100000 + r.nextInt(6), remoteFlow, local, localFlow, key, keyFlow, key, keyFlow, true,
                 dstPort, 0, TunnelSpec.INHERIT, false, false);
     }
@@ -52,7 +56,11 @@ class TunnelPortMapTest {
             for (int k = 0; k < 200; k++) {
                 int type = TYPES[r.nextInt(TYPES.length)];
                 int dstPort = r.nextInt(4) == 0 ? 4790 : r.nextBoolean() ? TunnelSpec.VXLAN_PORT : TunnelSpec.GENEVE_PORT;
-                long key = r.nextInt(5);
+                long key = switch (r.nextInt(12)) {
+                    case 0 -> -1;                                          // VXLAN without its I flag
+                    case 1 -> 0xffffffffL;                                 // the widest GRE key
+                    default -> r.nextInt(5);
+                };
                 int src = 0xac100000 + r.nextInt(7), dst = 0x0a000001 + r.nextInt(3);
                 int expected = scan(spec, type, dstPort, key, src, dst);
                 assertEquals(expected, map.find(type, dstPort, key, src, dst),
