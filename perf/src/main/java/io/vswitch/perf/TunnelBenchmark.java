@@ -46,6 +46,8 @@ import java.util.concurrent.TimeUnit;
  * through the underlay bridge br-phy (NORMAL) to eth; {@code decap} = VXLAN frames from eth to
  * br-phy's address, decapsulated into br-int and by a flow to vm. {@code vports} = how many VXLAN
  * vports br-int has (vx0 and port-based ones to other remotes): what finding the receiving vport costs.
+ * {@code overlay=normal}: br-int forwards by NORMAL instead of flows (the frames go to MAC_B, learned
+ * where the flows would send them).
  * <pre>
  * java --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
  *     -cp "perf/target/classes:perf/target/lib/*" org.openjdk.jmh.Main TunnelBenchmark -f 1 -wi 3 -i 5 -w 1s -r 1s
@@ -61,6 +63,10 @@ public class TunnelBenchmark {
 
     @Param({"plain", "encap", "decap"})
     public String path;
+
+    /** br-int forwards by flows on in_port, or by NORMAL (MAC learning, as an OpenStack br-int's NORMAL flow). */
+    @Param({"flows"})
+    public String overlay;
 
     /** Tunnel vports on br-int: vx0 and port-based ones to other remotes, as a hypervisor in a mesh has. */
     @Param({"1"})
@@ -104,7 +110,8 @@ public class TunnelBenchmark {
             dp.addPort(new PortSpec("br-int", "vx" + i, "vxlan", 100 + i, null, -1, "",
                     Map.of("remote_ip", "172.30." + (i >> 8) + "." + (i & 255), "key", "42")));
         }
-        dp.setFlows("br-int", OfPipeline.parse(path.equals("plain") ? "0 a 1 - - ; ; output:3" : "0 a 1 - - ; ; output:2\n0 a 2 - - ; ; output:1", 1));
+        dp.setFlows("br-int", OfPipeline.parse(overlay.equals("normal") ? "0 0 - - - ; ; normal"
+                : path.equals("plain") ? "0 a 1 - - ; ; output:3" : "0 a 1 - - ; ; output:2\n0 a 2 - - ; ; output:1", 1));
         dp.setFlows("br-phy", OfPipeline.parse("0 0 - - - ; ; normal", 1));   // what vswitchd gives a new bridge: its default flow
         dp.tunnelCommand("tnl/neigh/set", List.of("br-phy", "172.31.0.2", "02:00:00:ac:1f:02"));
         DatapathView v = dp.view();
@@ -112,6 +119,9 @@ public class TunnelBenchmark {
         int now = dp.now();
         phy.macs().learn(0, PEER_MAC, phy.port("eth").index(), now);
         phy.macs().learn(0, BR_MAC, phy.port("br-phy").index(), now);
+        DpBridge overlayBridge = v.bridge("br-int");            // where NORMAL finds the frames' destination
+        overlayBridge.macs().learn(0, io.vswitch.datapath.flow.Frames.MAC_B,
+                overlayBridge.port(path.equals("plain") ? "out" : path.equals("encap") ? "vx0" : "vm").index(), now);
         in = path.equals("decap") ? phy.port("eth") : v.bridge("br-int").port("vm");
         forwarder = new Forwarder(new PmdIo(0, arena), null);
         batch = new Batch(new PacketPool(arena, 4 * BATCH));

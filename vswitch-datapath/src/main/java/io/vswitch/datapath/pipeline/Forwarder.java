@@ -48,6 +48,8 @@ public final class Forwarder {
     private final int[] stagedCount = new int[DatapathView.MAX_PORTS];
     /** Per output port: transmit bursts that threw in a row (see {@link #txFailed}); and all such bursts, for the log. */
     private final int[] txFailures = new int[DatapathView.MAX_PORTS];
+    /** The port each count is of: a port that takes a deleted one's index starts from none. */
+    private final DpPort[] txFailing = new DpPort[DatapathView.MAX_PORTS];
     private long txErrors;
     private static final System.Logger LOG = System.getLogger(Forwarder.class.getName());
     /**
@@ -149,13 +151,19 @@ public final class Forwarder {
     private long emcHits, megaflowHits, upcalls, uninstalled, evicted;
     private final long[] megaflowProbes = new long[1];
     /**
-     * NORMAL's last answer: in a bridge's MAC table unchanged since (its generation) and within the
-     * same second, a packet with the same input, VLAN and addresses learns nothing new and finds the
-     * same output, so a burst of one flow pays for learning and lookup once.
+     * NORMAL's last answer in each bridge (by bridge index): in a MAC table unchanged since (its
+     * generation) and within the same second, a packet with the same input, VLAN and addresses learns
+     * nothing new and finds the same output, so a burst of one flow pays for learning and lookup once.
+     * One per bridge, because a tunnelled packet takes NORMAL in the overlay and then in the underlay:
+     * a single memo would be the other bridge's every time.
      */
-    private MacTable memoMacs;
-    private int memoGeneration, memoNow, memoIn, memoVlan, memoOut;
-    private long memoSrc, memoDst;
+    private final NormalMemo[] memos = new NormalMemo[DatapathView.MAX_BRIDGES];
+
+    private static final class NormalMemo {
+        MacTable macs;
+        int generation, now, in, vlan, out;
+        long src, dst;
+    }
 
     /** The view and clock (seconds) of the batch being forwarded: tunnels need them where outputs are staged. */
     private DatapathView current = DatapathView.EMPTY;
@@ -205,6 +213,7 @@ public final class Forwarder {
             stagedLength[p] = new int[Batch.MAX];
             stagedQueue[p] = new long[Batch.MAX];
         }
+        for (int b = 0; b < memos.length; b++) memos[b] = new NormalMemo();
     }
 
     public PmdIo io() {
@@ -370,7 +379,7 @@ public final class Forwarder {
         if (FlowKey.isMulticast(dst)) {
             if (in != null && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
         } else {
-            int out = learnAndLookup(macs, vlan, src, dst, inIndex, now);
+            int out = learnAndLookup(bridge, vlan, src, dst, inIndex, now);
             if (out >= 0) {
                 DpPort port = view.ports[out];
                 if (port != null && port.bridgeIndex() == bridge.index() && port.vlan().carries(vlan)) {
@@ -390,23 +399,25 @@ public final class Forwarder {
      * controller, learns nothing) and returns the port {@code dst} was learned on, or -1. Packets of
      * one flow come in runs: while the MAC table is unchanged, the last answer is reused.
      */
-    private int learnAndLookup(MacTable macs, int vlan, long src, long dst, int inIndex, int now) {
+    private int learnAndLookup(DpBridge bridge, int vlan, long src, long dst, int inIndex, int now) {
+        MacTable macs = bridge.macs();
+        NormalMemo m = memos[bridge.index()];
         int generation = macs.generation();
-        if (macs == memoMacs && generation == memoGeneration && now == memoNow && inIndex == memoIn && vlan == memoVlan
-                && src == memoSrc && dst == memoDst) {
-            return memoOut;                               // as the last packet: learning would change nothing, the lookup neither
+        if (macs == m.macs && generation == m.generation && now == m.now && inIndex == m.in && vlan == m.vlan
+                && src == m.src && dst == m.dst) {
+            return m.out;                                 // as the last packet: learning would change nothing, the lookup neither
         }
         if (inIndex >= 0 && !FlowKey.isMulticast(src)) macs.learn(vlan, src, inIndex, now);
         generation = macs.generation();                   // before the lookup: a change after it makes the memo miss
         int out = macs.lookup(vlan, dst, now);
-        memoMacs = macs;
-        memoGeneration = generation;
-        memoNow = now;
-        memoIn = inIndex;
-        memoVlan = vlan;
-        memoSrc = src;
-        memoDst = dst;
-        memoOut = out;
+        m.macs = macs;                                    // the table, not just the index: a new bridge may take the index
+        m.generation = generation;
+        m.now = now;
+        m.in = inIndex;
+        m.vlan = vlan;
+        m.src = src;
+        m.dst = dst;
+        m.out = out;
         return out;
     }
 
@@ -1178,7 +1189,7 @@ public final class Forwarder {
         int vlan = internal.vlan().inputVlan(0);
         long dst = pushedEthDst;
         if (vlan < 0 || FlowKey.isMulticast(dst) || isReserved(dst)) return false;
-        int p = learnAndLookup(bridge.macs(), vlan, pushedEthSrc, dst, internal.index(), clock);
+        int p = learnAndLookup(bridge, vlan, pushedEthSrc, dst, internal.index(), clock);
         DpPort port = p < 0 ? null : current.ports[p];
         if (port == null || port.bridgeIndex() != bridge.index() || current.tunnels.role[p] != 0) return false;
         VlanPolicy policy = port.vlan();
@@ -1691,6 +1702,10 @@ public final class Forwarder {
     private void txFailed(DpPort port, int count, Throwable e) {
         port.counters().txDropped.getAndAdd(count);
         int p = port.index();
+        if (txFailing[p] != port) {
+            txFailing[p] = port;
+            txFailures[p] = 0;
+        }
         int failures = ++txFailures[p];
         if ((txErrors++ & 1023) == 0) {
             LOG.log(System.Logger.Level.ERROR, "transmit on " + port.name() + " failed (" + txErrors + " so far)", e);

@@ -198,6 +198,25 @@ class NormalForwardingTest {
         }
     }
 
+    /** A port that takes a deleted port's index does not inherit the failures counted against it. */
+    @Test
+    void aNewPortInADeletedPortsPlaceStartsWithoutItsFailures() {
+        MemoryPort bad = h.memory.ports.get("p2");
+        int index = dp.view().bridge("br0").port("p2").index();
+        bad.failingTx = true;
+        for (int k = 0; k < 15; k++) send("p1", bcast(A));
+        assertEquals(0, bad.txFaults.get(), "15 failed bursts: not yet faulted");
+        dp.deletePort("br0", "p2");
+        dp.addPort(new PortSpec("br0", "p7", MemoryPort.TYPE, 7, null, 10, "", Map.of()));
+        assertEquals(index, dp.view().bridge("br0").port("p7").index(), "the new port took the deleted one's index");
+        MemoryPort next = h.memory.ports.get("p7");
+        next.failingTx = true;
+        send("p1", bcast(A));
+        assertEquals(0, next.txFaults.get(), "one failed burst of its own is not 16 in a row");
+        for (int k = 0; k < 15; k++) send("p1", bcast(A));
+        assertEquals(1, next.txFaults.get(), "16 of its own are");
+    }
+
     @Test
     void taggedFrameFromTrunkLeavesAccessPortsUntagged() {
         byte[] f = bcast(C);
