@@ -95,11 +95,13 @@ public final class OvsdbServer implements AutoCloseable {
     /** A transaction blocked in a "wait" with a timeout, retried after every commit. */
     private record Pending(Session session, JsonNode id, JsonNode ops, long started, long deadline) {}
 
+    /** Whether a retry of the pending transactions is scheduled (every 100 ms while any wait, for their timeouts). */
+    private boolean retryArmed;
+
     public OvsdbServer(Database db, Store store) {
         this.db = db;
         this.store = store;
         this.serverDb = new ServerDatabase(db.schema());
-        loop.scheduleAtFixedRate(this::retryPending, 100, 100, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -333,6 +335,13 @@ public final class OvsdbServer implements AutoCloseable {
             return r.results();
         } catch (Transaction.WouldBlock b) {
             pending.add(new Pending(s, id, ops, started, started + b.timeoutMs));
+            if (!retryArmed) {                            // an idle server sets no timer
+                retryArmed = true;
+                loop.schedule(() -> {
+                    retryArmed = false;
+                    retryPending();                       // what still waits arms the next one
+                }, 100, TimeUnit.MILLISECONDS);
+            }
             return null;
         }
     }

@@ -61,6 +61,33 @@ class OvsdbServerTest {
                 + "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":[[\"bridges\",\"insert\",[\"set\",[[\"named-uuid\",\"b\"]]]]]}]";
     }
 
+    /**
+     * A transaction blocked in a "wait" is answered when another client's commit satisfies it, or
+     * with "timed out" once its timeout passes (the server's retry timer, armed only while one waits).
+     */
+    @Test
+    void aBlockedWaitEndsByACommitOrByItsTimeout() throws Exception {
+        String waitForBr0 = "[\"Open_vSwitch\", {\"op\":\"wait\",\"table\":\"Bridge\",\"where\":[],\"columns\":[\"name\"],"
+                + "\"until\":\"==\",\"rows\":[{\"name\":\"br0\"}],\"timeout\":%d}]";
+        try (JsonRpcClient a = new JsonRpcClient(socket); JsonRpcClient b = new JsonRpcClient(socket)) {
+            long t0 = System.nanoTime();
+            JsonNode r = a.call("transact", json(String.format(waitForBr0, 300)));
+            assertEquals("timed out", r.path("result").path(0).path("error").asText(), r.toString());
+            assertTrue(System.nanoTime() - t0 >= 300_000_000L, "not before its timeout");
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try {
+                Future<JsonNode> waiting = pool.submit(() -> a.call("transact", json(String.format(waitForBr0, 60_000))));
+                Thread.sleep(300);                        // blocked by now (if not, it finds br0 at once)
+                assertFalse(waiting.isDone(), "blocked while br0 does not exist");
+                assertTrue(b.call("transact", json(addBridge("br0"))).path("error").isNull());
+                r = waiting.get(20, TimeUnit.SECONDS);
+                assertTrue(r.path("result").path(0).path("error").isMissingNode(), "satisfied by the commit: " + r);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
     @Test
     void rfcErrorsComeBackAsErrorObjectsAndTheConnectionSurvives() throws Exception {
         try (JsonRpcClient c = new JsonRpcClient(socket)) {
