@@ -14,6 +14,7 @@ import io.vswitch.datapath.packet.L4Checksum;
 import io.vswitch.datapath.packet.PacketPool;
 import io.vswitch.datapath.pmd.Pmd;
 import io.vswitch.datapath.pmd.PmdIo;
+import io.vswitch.datapath.port.PortCounters;
 import io.vswitch.datapath.qos.PortQos;
 import io.vswitch.datapath.tunnel.Geneve;
 import io.vswitch.datapath.tunnel.Gre;
@@ -48,8 +49,11 @@ public final class Forwarder {
     private final int[] stagedCount = new int[DatapathView.MAX_PORTS];
     /** Per output port: transmit bursts that threw in a row (see {@link #txFailed}); and all such bursts, for the log. */
     private final int[] txFailures = new int[DatapathView.MAX_PORTS];
-    /** The port each count is of: a port that takes a deleted one's index starts from none. */
-    private final DpPort[] txFailing = new DpPort[DatapathView.MAX_PORTS];
+    /**
+     * Whose each count is, by the port's counters (the same object across its reconfigurations, a
+     * new one for a new port): a port that takes a deleted one's index starts from none.
+     */
+    private final PortCounters[] txFailing = new PortCounters[DatapathView.MAX_PORTS];
     private long txErrors;
     private static final System.Logger LOG = System.getLogger(Forwarder.class.getName());
     /**
@@ -1702,8 +1706,8 @@ public final class Forwarder {
     private void txFailed(DpPort port, int count, Throwable e) {
         port.counters().txDropped.getAndAdd(count);
         int p = port.index();
-        if (txFailing[p] != port) {
-            txFailing[p] = port;
+        if (txFailing[p] != port.counters()) {
+            txFailing[p] = port.counters();
             txFailures[p] = 0;
         }
         int failures = ++txFailures[p];

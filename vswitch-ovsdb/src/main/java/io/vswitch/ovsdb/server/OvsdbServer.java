@@ -95,7 +95,7 @@ public final class OvsdbServer implements AutoCloseable {
     /** A transaction blocked in a "wait" with a timeout, retried after every commit. */
     private record Pending(Session session, JsonNode id, JsonNode ops, long started, long deadline) {}
 
-    /** Whether a retry of the pending transactions is scheduled (every 100 ms while any wait, for their timeouts). */
+    /** Whether a retry of the pending transactions is scheduled (every 100 ms while one with a timeout waits). */
     private boolean retryArmed;
 
     public OvsdbServer(Database db, Store store) {
@@ -335,7 +335,7 @@ public final class OvsdbServer implements AutoCloseable {
             return r.results();
         } catch (Transaction.WouldBlock b) {
             pending.add(new Pending(s, id, ops, started, started + b.timeoutMs));
-            if (!retryArmed) {                            // an idle server sets no timer
+            if (b.timeoutMs != Long.MAX_VALUE && !retryArmed) {   // only a deadline needs the timer: an idle server sets none
                 retryArmed = true;
                 loop.schedule(() -> {
                     retryArmed = false;
@@ -370,8 +370,13 @@ public final class OvsdbServer implements AutoCloseable {
         List<Pending> again = new ArrayList<>(pending);
         pending.clear();
         for (Pending p : again) {
-            JsonNode result = run(p.session, p.id, (ArrayNode) p.ops, p.started);
-            if (result != null) p.session.reply(p.id, result);
+            try {
+                JsonNode result = run(p.session, p.id, (ArrayNode) p.ops, p.started);
+                if (result != null) p.session.reply(p.id, result);
+            } catch (RuntimeException e) {                // one broken transaction does not drop the others
+                LOG.log(System.Logger.Level.ERROR, "retrying a waiting transaction failed", e);
+                p.session.error(p.id, "internal error", e.toString());
+            }
         }
     }
 

@@ -62,21 +62,22 @@ class OvsdbServerTest {
     }
 
     /**
-     * A transaction blocked in a "wait" is answered when another client's commit satisfies it, or
-     * with "timed out" once its timeout passes (the server's retry timer, armed only while one waits).
+     * A transaction blocked in a "wait" is answered with "timed out" once its timeout passes (the
+     * server's retry timer, armed only while such a one waits), and one without a timeout (so
+     * without a timer) when another client's commit satisfies it.
      */
     @Test
     void aBlockedWaitEndsByACommitOrByItsTimeout() throws Exception {
         String waitForBr0 = "[\"Open_vSwitch\", {\"op\":\"wait\",\"table\":\"Bridge\",\"where\":[],\"columns\":[\"name\"],"
-                + "\"until\":\"==\",\"rows\":[{\"name\":\"br0\"}],\"timeout\":%d}]";
+                + "\"until\":\"==\",\"rows\":[{\"name\":\"br0\"}]%s}]";
         try (JsonRpcClient a = new JsonRpcClient(socket); JsonRpcClient b = new JsonRpcClient(socket)) {
             long t0 = System.nanoTime();
-            JsonNode r = a.call("transact", json(String.format(waitForBr0, 300)));
+            JsonNode r = a.call("transact", json(String.format(waitForBr0, ",\"timeout\":300")));
             assertEquals("timed out", r.path("result").path(0).path("error").asText(), r.toString());
             assertTrue(System.nanoTime() - t0 >= 300_000_000L, "not before its timeout");
             ExecutorService pool = Executors.newSingleThreadExecutor();
             try {
-                Future<JsonNode> waiting = pool.submit(() -> a.call("transact", json(String.format(waitForBr0, 60_000))));
+                Future<JsonNode> waiting = pool.submit(() -> a.call("transact", json(String.format(waitForBr0, ""))));
                 Thread.sleep(300);                        // blocked by now (if not, it finds br0 at once)
                 assertFalse(waiting.isDone(), "blocked while br0 does not exist");
                 assertTrue(b.call("transact", json(addBridge("br0"))).path("error").isNull());
