@@ -93,7 +93,7 @@ public final class OvsdbServer implements AutoCloseable {
     private final List<Pending> pending = new ArrayList<>();
 
     /** A transaction blocked in a "wait" with a timeout, retried after every commit. */
-    private record Pending(Session session, JsonNode id, JsonNode ops, long started, long deadline) {}
+    private record Pending(Session session, JsonNode id, JsonNode ops, long started) {}
 
     /** Whether a retry of the pending transactions is scheduled (every 100 ms while one with a timeout waits). */
     private boolean retryArmed;
@@ -334,7 +334,7 @@ public final class OvsdbServer implements AutoCloseable {
             }
             return r.results();
         } catch (Transaction.WouldBlock b) {
-            pending.add(new Pending(s, id, ops, started, started + b.timeoutMs));
+            pending.add(new Pending(s, id, ops, started));   // the timeout is the wait's own, checked on each retry
             if (b.timeoutMs != Long.MAX_VALUE && !retryArmed) {   // only a deadline needs the timer: an idle server sets none
                 retryArmed = true;
                 loop.schedule(() -> {
