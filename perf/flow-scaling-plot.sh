@@ -19,7 +19,7 @@ for path in sys.argv[2:]:
         parts = label.split()
         if len(parts) < 2 or parts[-1] not in size or not nums:
             continue
-        who = "vswitch" if parts[0] == "vswitch" else "ovs"
+        who = "vswitch" if parts[0].startswith("vswitch") else "ovs"
         if who == "ovs":
             ovs = " ".join(parts[:-1])
         rows[(who, size[parts[-1]])].append(float(nums[0]))

@@ -4,9 +4,19 @@
 #
 #   dpdk-testpmd (CPU 0)  net_virtio_user0 <==vhost-user==> [switch PMD, CPU 1] <==vhost-user==> net_virtio_user1
 #
-# testpmd is the vhost-user server of both sockets (server=1) and both switches connect as clients
-# (dpdkvhostuserclient), as in OVS-DPDK's usual setup. testpmd runs "mac" forwarding with 16 bursts
-# per port in flight (start tx_first 16): what comes in on one port goes back out of the other with
+# testpmd is the vhost-user server of both sockets (server=1) and every switch connects as a client
+# (dpdkvhostuserclient), as in OVS-DPDK's usual setup. All switches run from the start, each with its
+# own bridge (br0, br1, ...: a bridge's internal port is a TAP of its name); the one being measured
+# holds the two vhost-user ports, the others hold none and are frozen (SIGSTOP), so an idle switch
+# takes no CPU from the measured one or from testpmd. One testpmd process serves every window of a
+# case: the switches take turns under it (ports added to one, traffic, ports deleted; testpmd's
+# virtio-user ports wait for the next client and keep their rings and frames), so each switch meets
+# the same testpmd, the same hugepages and the same frames, and the windows alternate between the
+# switches every few seconds instead of every few minutes (the machine drifts by 30 % and more
+# between phases of minutes here, which decided earlier side-by-side medians more than the switches did).
+#
+# testpmd runs "mac" forwarding with 16 bursts per port in flight (start tx_first 16, in a case's
+# first window; later windows "start" the frames already circulating): what comes in on one port goes back out of the other with
 # that port's MAC as source and the other port's as destination, so the frames circulate through the
 # switch in both directions and MAC learning stays stable. "set fwd mac retry" makes testpmd retry a
 # full transmit ring instead of dropping: a drop would shrink the circulating population for good and
@@ -15,7 +25,10 @@
 # faster than either switch (shared/interop reference: 7.35 Mpps with testpmd's own vhost PMD as the
 # "switch"), so the switch's single PMD core is the bottleneck.
 #
-# SWITCHES (environment, default "vswitch ovs") limits the run to one of them. VIRTIO_OPTS (environment)
+# SWITCHES (environment, default "vswitch ovs"): the switches, in the order they take turns; "vswitch" is
+# this checkout, "vswitch=DIR" another checkout's build (labelled vswitch@REVISION; perf/ab-bench.sh
+# runs two builds of ours this way), "ovs" OVS-DPDK. The summary gives the first one's median over
+# each other's. VIRTIO_OPTS (environment)
 # adds net_virtio_user options to both ports, e.g. VIRTIO_OPTS=,packed_vq=1 for packed virtqueues.
 # CASES (default "p2p normal"): p2p = two flows in_port=1,actions=output:2 and back; normal = the
 # default NORMAL flow (MAC learning). QoS cost (p2p flows, rates far above what passes, so nothing is
@@ -41,14 +54,12 @@
 # (rx_dropped + tx_dropped; ours also table misses). For our switch every case also prints how many
 # collections the dataplane's GC log shows during the measurement window.
 #
-# testpmd forwards in "5tswap" mode, each port back to itself (--port-topology=loop): it swaps the
+# vxlan: testpmd forwards in "5tswap" mode, each port back to itself (--port-topology=loop): it swaps the
 # outermost MACs, IPs and UDP ports, so an
 # encapsulated frame comes back as one from 172.31.9.2 to br-phy's address and MAC, which the switch
 # decapsulates into br0 and on to port 0, which swaps the inner frame and sends it again. The outer
 # source port is pinned to 4789 (tnl/egress_port_range 4789 4789) so the swapped frame still goes to
-# 4789. One switch runs at a time; repetitions alternate the switches so
-# the machine's drift (about 30 % over minutes here) hits both alike. Needs root and 2 MiB hugepages
-# (reserved here if missing).
+# 4789. Needs root and 2 MiB hugepages (reserved here if missing).
 set -euo pipefail
 SECS=${1:-10}
 REPS=${2:-3}
@@ -68,36 +79,108 @@ fi
 W=$(mktemp -d /tmp/vhost-bench.XXXXXX)
 TESTPMD=
 TOPOLOGY=   # vxlan: each port sends back what it received (--port-topology=loop)
+OVS_VERSION=$($OVS_DPDK --version | head -1 | awk '{print $NF}')
+
+# The switches of this run: instance k has its kind, checkout (ours), label, run directory $W/sw$k
+# and bridge br$k.
+KIND=() TREE=() LABEL=()
+for s in ${SWITCHES:-vswitch ovs}; do
+    case $s in
+        vswitch) KIND+=(vswitch) TREE+=("$VSWITCH_HOME") LABEL+=(vswitch) ;;
+        vswitch=*)
+            tree=$(cd "${s#vswitch=}" && pwd)
+            (cd "$tree" && env -u VSWITCH_RUNDIR bash -c 'source bin/vswitch-env.sh && ensure_built')
+            KIND+=(vswitch) TREE+=("$tree") LABEL+=("vswitch@$(git -C "$tree" rev-parse --short HEAD)") ;;
+        ovs)
+            [[ " ${KIND[*]} " == *" ovs "* ]] && { echo "vhost-bench: OVS-DPDK can be in a run once" >&2; exit 2; }
+            KIND+=(ovs) TREE+=(-) LABEL+=("OVS-DPDK $OVS_VERSION") ;;
+        *) echo "vhost-bench: unknown switch '$s' in SWITCHES (vswitch, vswitch=DIR or ovs)" >&2; exit 2 ;;
+    esac
+done
+for k in "${!LABEL[@]}"; do   # two builds at one revision (a tree with edits, say) still need two labels
+    for j in $(seq 0 $((k - 1))); do [ "${LABEL[j]}" != "${LABEL[k]}" ] || LABEL[k]="${LABEL[k]}#$k"; done
+done
+
+# use K: the commands and files of instance K (the functions below act on the instance in use)
+use() {
+    K=$1 D=$W/sw$1 BR=br$1
+    MGMT=$D/$BR.mgmt
+    OFCTL="env OVS_RUNDIR=$D ovs-ofctl -O OpenFlow13"
+    if [ "${KIND[K]}" = vswitch ]; then
+        V="env VSWITCH_RUNDIR=$D ${TREE[K]}/bin/vsctl"
+        APPCTL="env VSWITCH_RUNDIR=$D ${TREE[K]}/bin/appctl"
+        # Our dataplane's unixctl socket, through OVS's own C client: a JVM starting for each command
+        # (our bin/appctl) would take CPU from testpmd or from the PMD next to the measurement window.
+        PMD_APPCTL="ovs-appctl -t $D/vswitch-dp.ctl"
+    else
+        V="ovs-vsctl --db=unix:$D/db.sock"
+        APPCTL="ovs-appctl -t $D/vswitchd.ctl"   # named after the program otherwise: ovs-vswitchd-dpdk.<pid>.ctl
+        PMD_APPCTL=$APPCTL
+    fi
+}
+
+start_switch() {   # the instance in use, with its bridge and no ports
+    mkdir -p "$D"
+    if [ "${KIND[K]}" = vswitch ]; then
+        VSWITCH_RUNDIR=$D "${TREE[K]}/bin/vswitch" start >/dev/null
+        $V set Open_vSwitch . other_config:pmd-cpu-mask=0x2
+        $V --may-exist add-br $BR
+    else   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1
+        ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+        OVS_RUNDIR=$D OVS_LOGDIR=$D OVS_DBDIR=$D ovsdb-server --remote=punix:"$D/db.sock" --pidfile="$D/ovsdb-server.pid" --detach --no-chdir \
+            --log-file="$D/ovsdb-server.log" "$D/conf.db"
+        $V --no-wait init
+        $V --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-socket-mem=1024 \
+            other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
+            other_config:dpdk-extra="--in-memory --file-prefix=ovsb --no-pci"
+        OVS_RUNDIR=$D OVS_LOGDIR=$D OVS_DBDIR=$D $OVS_DPDK unix:"$D/db.sock" --pidfile="$D/ovs-vswitchd.pid" \
+            --unixctl="$D/vswitchd.ctl" --detach --no-chdir --log-file="$D/ovs-vswitchd.log" 2>/dev/null
+        $V --may-exist add-br $BR -- set bridge $BR datapath_type=netdev
+    fi
+}
+
+# freeze / thaw: SIGSTOP and SIGCONT every process of the instance in use
+signal_switch() { local p; for p in "$D"/*.pid; do [ -f "$p" ] && kill -"$1" "$(cat "$p")" 2>/dev/null || true; done; }
+freeze() { signal_switch STOP; }
+thaw() { signal_switch CONT; }
 
 cleanup() {
     exec 3>&- 2>/dev/null || true
     [ -n "$TESTPMD" ] && kill "$TESTPMD" 2>/dev/null || true
-    VSWITCH_RUNDIR=$W/vsw "$VSWITCH_HOME/bin/vswitch" stop >/dev/null 2>&1 || true
-    for p in "$W"/ovs/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true; done
-    # OVS's netdev datapath makes its bridges' TAPs persistent: remove the ones this run's OVS made.
-    if [ -d "$W/ovs" ]; then
-        sleep 0.5
-        for d in br0 br-phy ovs-netdev; do
-            ip -d link show "$d" 2>/dev/null | grep -q 'tun type tap .*persist on' && ip link del "$d" 2>/dev/null || true
-        done
-    fi
+    local k
+    for k in "${!KIND[@]}"; do
+        use "$k"
+        [ -d "$D" ] || continue
+        thaw
+        if [ "${KIND[K]}" = vswitch ]; then
+            VSWITCH_RUNDIR=$D "${TREE[K]}/bin/vswitch" stop >/dev/null 2>&1 || true
+        else
+            signal_switch TERM
+            # OVS's netdev datapath makes its bridges' TAPs persistent: remove the ones this run's OVS made.
+            sleep 0.5
+            for d in $BR br-phy ovs-netdev; do
+                ip -d link show "$d" 2>/dev/null | grep -q 'tun type tap .*persist on' && ip link del "$d" 2>/dev/null || true
+            done
+        fi
+    done
 }
 trap cleanup EXIT
 
 MAC0=02:00:00:00:00:01
 MAC1=02:00:00:00:00:02
 
+# start_testpmd: after the first switch's ports exist (testpmd waits in each server socket until a
+# client connects; then it shows its prompt)
 start_testpmd() {
-    rm -f "$W/s0" "$W/s1" "$W/cmd"
+    rm -f "$W/cmd"
     mkfifo "$W/cmd"
     stdbuf -o0 dpdk-testpmd --lcores 0@0,1@0 --no-pci --in-memory --single-file-segments -m 1024 --file-prefix vhb \
         --vdev "net_virtio_user0,path=$W/s0,server=1,queues=1,queue_size=1024,mac=$MAC0${VIRTIO_OPTS:-}" \
         --vdev "net_virtio_user1,path=$W/s1,server=1,queues=1,queue_size=1024,mac=$MAC1${VIRTIO_OPTS:-}" -- \
         -i --nb-cores=1 --forward-mode=mac --eth-peer=0,$MAC1 --eth-peer=1,$MAC0 --txd=1024 --rxd=1024 $TOPOLOGY \
         --total-num-mbufs=32768 <"$W/cmd" >"$W/testpmd.log" 2>&1 &
-    TESTPMD=$!
+    TESTPMD=$! LOST=0
     exec 3>"$W/cmd"
-    # testpmd waits in each server socket until the switch connects; then it shows its prompt.
     for _ in $(seq 300); do grep -q 'testpmd> ' "$W/testpmd.log" && return; sleep 0.1; done
     echo "vhost-bench: testpmd did not start:" >&2; cat "$W/testpmd.log" >&2; exit 1
 }
@@ -109,13 +192,11 @@ stop_testpmd() {
     kill "$TESTPMD" 2>/dev/null || true
     wait "$TESTPMD" 2>/dev/null || true
     TESTPMD=
+    rm -f "$W/s0" "$W/s1"
 }
 
-# rx_pps: testpmd's receive rate over both ports since the previous "show port stats all" (its Rx-pps
-# lines, timed by testpmd itself). Timing the window here instead overstated the rate by some 7 %:
-# each command's round trip (the 0.5 s wait for the output, and testpmd's main thread sharing CPU 0
-# with its forwarding thread) fell inside it.
-rx_pps() {
+# show_stats: the lines testpmd prints for "show port stats all" (waits for both ports' Rx-pps line)
+show_stats() {
     local before n; before=$(wc -l <"$W/testpmd.log")
     echo "show port stats all" >&3
     for _ in $(seq 100); do
@@ -123,70 +204,97 @@ rx_pps() {
         [ "$n" -ge 2 ] && break
         sleep 0.05
     done
-    tail -n +"$before" "$W/testpmd.log" | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'
+    tail -n +"$before" "$W/testpmd.log"
+}
+
+# rx_pps: testpmd's receive rate over both ports since the previous "show port stats all" (its Rx-pps
+# lines, timed by testpmd itself). Timing the window here instead overstated the rate by some 7 %:
+# each command's round trip (the 0.5 s wait for the output, and testpmd's main thread sharing CPU 0
+# with its forwarding thread) fell inside it.
+rx_pps() { show_stats | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'; }
+
+# in_flight: frames testpmd has sent and not received back (both ports, since it started)
+in_flight() {
+    show_stats | awk '/TX-packets:/ {tx += $2} /RX-packets:/ {rx += $2} END {print tx - rx}'
 }
 
 TSC_MHZ=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
 [ -n "$TSC_MHZ" ] || TSC_MHZ=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -1)
 [ -n "$TSC_MHZ" ] || TSC_MHZ=$(awk '/cpu MHz/ {print $4; exit}' /proc/cpuinfo)
-# Our dataplane's unixctl socket, through OVS's own C client: a JVM starting for each command (our
-# bin/appctl) would take CPU from testpmd or from the PMD next to the measurement window.
-OURS_APPCTL="ovs-appctl -t $W/vsw/vswitch-dp.ctl"
-ours_ns() { $OURS_APPCTL dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing ns per packet: \([0-9.]*\).*/\1/p' | head -1; }
-OVS_CTL=$W/ovs/vswitchd.ctl   # named after the program otherwise: ovs-vswitchd-dpdk.<pid>.ctl
-ovs_ns() {
-    local c; c=$(ovs-appctl -t "$OVS_CTL" dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing cycles per packet: \([0-9.]*\).*/\1/p' | head -1)
-    [ -n "$c" ] && echo "$c * 1000 / $TSC_MHZ" | bc -l
+pmd_ns() {   # the PMD's processing time per packet in the window: ours in ns, OVS's in cycles at the TSC rate
+    if [ "${KIND[K]}" = vswitch ]; then
+        $PMD_APPCTL dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing ns per packet: \([0-9.]*\).*/\1/p' | head -1
+    else
+        local c; c=$($PMD_APPCTL dpif-netdev/pmd-stats-show | sed -n 's/.*avg processing cycles per packet: \([0-9.]*\).*/\1/p' | head -1)
+        [ -z "$c" ] || echo "$c * 1000 / $TSC_MHZ" | bc -l
+    fi
 }
 
-# measure LABEL LINK-UP-CHECK STATS-CLEAR NS-PER-PACKET: testpmd is running, the switch connected.
+links_up() { [ "$($V get Interface vh0 link_state)" = up ] && [ "$($V get Interface vh1 link_state)" = up ]; }
+
+# measure CASE: the instance in use holds the ports; testpmd runs
 measure() {
-    for _ in $(seq 300); do $2 && break; sleep 0.1; done
-    $2 || { echo "vhost-bench: $1: ports did not come up" >&2; tail -20 "$W/testpmd.log" >&2; return 1; }
-    case $1 in *vxlan) echo "set fwd 5tswap retry" >&3 ;; *) echo "set fwd mac retry" >&3 ;; esac
+    local label="${LABEL[K]} $1"
+    for _ in $(seq 300); do links_up && break; sleep 0.1; done
+    links_up || { echo "vhost-bench: $label: ports did not come up" >&2; tail -20 "$W/testpmd.log" >&2; return 1; }
+    case $1 in vxlan) echo "set fwd 5tswap retry" >&3 ;; *) echo "set fwd mac retry" >&3 ;; esac
     echo "start tx_first 16" >&3
     sleep 6                      # warm-up: our JIT compiles the PMD loop for this traffic; OVS needs none
     gc_quiet
     local pps ns load= d0 gc0
-    d0=$($DROPS)
     gc0=$(gc_count)
-    case $1 in *flowmods) python3 "$HERE/flowmod-load.py" "$MGMT" 1000 "$SECS" >"$W/flowmod-load.txt" 2>&1 & load=$! ;; esac
-    $3 >/dev/null                 # the switch's PMD statistics and testpmd's rate cover the same window
+    if [ "$1" = flowmods ]; then
+        d0=$(dropped)
+        python3 "$HERE/flowmod-load.py" "$MGMT" 1000 "$SECS" >"$W/flowmod-load.txt" 2>&1 & load=$!
+    fi
+    $PMD_APPCTL dpif-netdev/pmd-stats-clear >/dev/null   # the switch's PMD statistics and testpmd's rate cover the same window
     rx_pps >/dev/null
     sleep "$SECS"
     pps=$(rx_pps)
-    ns=$($4)
+    ns=$(pmd_ns)
     # the PMD's own view of the window (batch sizes, idle share, cache hits), kept for a second look
-    ${3/pmd-stats-clear/pmd-perf-show} >"$W/stats.$(echo "$1" | tr ' ' '_').$SECONDS" 2>&1 || true
+    $PMD_APPCTL dpif-netdev/pmd-perf-show >"$W/stats.$(echo "$label" | tr ' ' '_').$SECONDS" 2>&1 || true
     echo "stop" >&3
-    printf '%-34s %10.3f %10s\n' "$1" "$(echo "$pps / 1000000" | bc -l)" "$( [ -n "$ns" ] && printf '%.0f' "$ns" || echo -)"
+    printf '%-34s %10.3f %10s\n' "$label" "$(echo "$pps / 1000000" | bc -l)" "$( [ -n "$ns" ] && printf '%.0f' "$ns" || echo -)" | tee -a "$W/results"
     if [ -n "$load" ]; then
         wait "$load" || true
-        echo "  $(tail -1 "$W/flowmod-load.txt"); packets dropped meanwhile: $(( $($DROPS) - d0 ))" >&2
+        echo "  $(tail -1 "$W/flowmod-load.txt"); packets dropped meanwhile: $(( $(dropped) - d0 ))" >&2
     fi
     [ "$gc0" = - ] || echo "  dataplane GC collections during the measurement: $(( $(gc_count) - gc0 ))" >&2
+    # testpmd takes back every frame (a client that connects anew finds the receive rings flushed), so
+    # each window starts with the same 16 bursts per port; any frame not back was lost by the switch.
+    sleep 0.5                    # the switch passes on what testpmd sent last
+    echo "set fwd rxonly" >&3
+    echo "start" >&3
+    sleep 0.5
+    echo "stop" >&3
+    # (vxlan: port 1's first bursts are no VXLAN frames; br-phy's NORMAL takes them to its internal port.)
+    local n expected=0; n=$(in_flight)
+    [ "$1" = vxlan ] && expected=512
+    [ $((n - LOST)) -le $expected ] || echo "  frames lost in this window: $((n - LOST))" >&2
+    LOST=$n
 }
 
-# Packets the switch dropped on vh0/vh1 (rx_dropped + tx_dropped), for the flowmods case.
-drops() {   # VSCTL...
+# dropped: packets the switch dropped on vh0/vh1 (rx_dropped + tx_dropped; ours also table misses),
+# for the flowmods case
+dropped() {
     local sum=0 v
     for p in vh0 vh1; do
         for k in rx_dropped tx_dropped; do
-            v=$("$@" get Interface $p statistics:$k 2>/dev/null | tr -d '"') || v=0
+            v=$($V get Interface $p statistics:$k 2>/dev/null | tr -d '"') || v=0
             sum=$((sum + ${v:-0}))
         done
     done
+    [ "${KIND[K]}" = vswitch ] && sum=$((sum + $($PMD_APPCTL dpif-netdev/pmd-stats-show | sed -n 's/.*table miss \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}')))
     echo $sum
 }
-ours_drops() { echo $(( $(drops $V) + $($OURS_APPCTL dpif-netdev/pmd-stats-show | sed -n 's/.*table miss \([0-9]*\).*/\1/p' | awk '{s+=$1} END {print s+0}') )); }
-ovs_drops() { drops $O; }
 # Our dataplane: waits (up to 180 s) until its GC log has shown no collection running or starting for
 # 5 s. After a large table transfer (a million flows: some GB of rules, text and the tables they
 # replace) the concurrent collector works for up to a minute, and its barriers slow the PMD; the
 # cases measure the steady state a switch reaches after that, and the wait is printed.
 gc_quiet() {
-    [ "$DROPS" = ours_drops ] || return 0
-    local log=$W/vsw/vswitch-dp-gc.log t0=$SECONDS last= n=0
+    [ "${KIND[K]}" = vswitch ] || return 0
+    local log=$D/vswitch-dp-gc.log t0=$SECONDS last= n=0
     while [ $((SECONDS - t0)) -lt 180 ]; do
         local now; now=$(wc -l <"$log" 2>/dev/null || echo 0)
         # quiet: no new line, and the last one is not a collection that started ("... Collection (Cause)")
@@ -201,30 +309,26 @@ gc_quiet() {
 }
 
 gc_count() {   # collections in our dataplane's GC log so far; "-" for OVS
-    [ "$DROPS" = ours_drops ] || { echo -; return; }
-    local n; n=$(grep -c 'Collection (.*) .*->' "$W/vsw/vswitch-dp-gc.log" 2>/dev/null || true)
+    [ "${KIND[K]}" = vswitch ] || { echo -; return; }
+    local n; n=$(grep -c 'Collection (.*) .*->' "$D/vswitch-dp-gc.log" 2>/dev/null || true)
     echo "${n:-0}"
 }
 
-V="$VSWITCH_HOME/bin/vsctl"
-O="ovs-vsctl --db=unix:$W/ovs/db.sock"
-OVS_VERSION=$($OVS_DPDK --version | head -1 | awk '{print $NF}')
-
-flows() {   # CASE OFCTL-TARGET-PREFIX...: installs the case's flows with ovs-ofctl
-    local case=$1; shift
-    "$@" del-flows br0
+flows() {   # CASE: installs the case's flows with ovs-ofctl
+    local case=$1
+    $OFCTL del-flows $BR
     case $case in
-        p2p) "$@" add-flow br0 in_port=1,actions=output:2; "$@" add-flow br0 in_port=2,actions=output:1 ;;
-        normal) "$@" add-flow br0 actions=NORMAL ;;
-        shaper) "$@" add-flow br0 in_port=1,actions=set_queue:1,output:2; "$@" add-flow br0 in_port=2,actions=set_queue:2,output:1 ;;
-        vxlan) "$@" add-flow br0 in_port=1,actions=output:3; "$@" add-flow br0 in_port=3,actions=output:1 ;;
+        p2p) $OFCTL add-flow $BR in_port=1,actions=output:2; $OFCTL add-flow $BR in_port=2,actions=output:1 ;;
+        normal) $OFCTL add-flow $BR actions=NORMAL ;;
+        shaper) $OFCTL add-flow $BR in_port=1,actions=set_queue:1,output:2; $OFCTL add-flow $BR in_port=2,actions=set_queue:2,output:1 ;;
+        vxlan) $OFCTL add-flow $BR in_port=1,actions=output:3; $OFCTL add-flow $BR in_port=3,actions=output:1 ;;
         flows*|multi*)
             flow_file "$case" >"$W/flows.txt"
             local t0=$SECONDS n; n=$(wc -l <"$W/flows.txt")
-            echo "vhost-bench: installing $n flows ($case) ..." >&2
-            "$@" --verbose=console:err add-flows br0 "$W/flows.txt"
-            echo "vhost-bench: $n flows installed in $((SECONDS - t0)) s" >&2 ;;
-        *) "$@" add-flow br0 in_port=1,actions=output:2; "$@" add-flow br0 in_port=2,actions=output:1 ;;
+            echo "vhost-bench: ${LABEL[K]}: installing $n flows ($case) ..." >&2
+            $OFCTL --verbose=console:err add-flows $BR "$W/flows.txt"
+            echo "vhost-bench: ${LABEL[K]}: $n flows installed in $((SECONDS - t0)) s" >&2 ;;
+        *) $OFCTL add-flow $BR in_port=1,actions=output:2; $OFCTL add-flow $BR in_port=2,actions=output:1 ;;
     esac
 }
 
@@ -255,105 +359,68 @@ else:
 PY
 }
 
-qos() {   # CASE VSCTL...: the case's QoS on vh0 and vh1 (the same ovs-vsctl syntax for both switches)
-    local case=$1; shift
+qos() {   # CASE: the case's QoS on vh0 and vh1 (the same ovs-vsctl syntax for both switches)
     for p in vh0 vh1; do
-        case $case in
-            ingress) "$@" set Interface $p ingress_policing_rate=100000000 ingress_policing_burst=1000000 ;;
-            policer) "$@" set Port $p qos=@q -- --id=@q create QoS type=egress-policer other-config:cir=12500000000 other-config:cbs=1000000 >/dev/null ;;
-            shaper) "$@" set Port $p qos=@q -- --id=@q create QoS type=linux-htb other-config:max-rate=100000000000 queues:1=@q1 queues:2=@q2 \
+        case $1 in
+            ingress) $V set Interface $p ingress_policing_rate=100000000 ingress_policing_burst=1000000 ;;
+            policer) $V set Port $p qos=@q -- --id=@q create QoS type=egress-policer other-config:cir=12500000000 other-config:cbs=1000000 >/dev/null ;;
+            shaper) $V set Port $p qos=@q -- --id=@q create QoS type=linux-htb other-config:max-rate=100000000000 queues:1=@q1 queues:2=@q2 \
                 -- --id=@q1 create Queue other-config:min-rate=10000000000 -- --id=@q2 create Queue other-config:min-rate=10000000000 >/dev/null ;;
         esac
     done
 }
 
-# add_ports CASE VSCTL...: vh0 and vh1 on br0 (port 1 and 2); for vxlan, vh1 on br-phy and vx0 on br0 (port 3)
-add_ports() {
-    local case=$1; shift
-    local vh1_bridge=br0
+# attach CASE: vh0 and vh1 on the bridge (port 1 and 2), with the case's QoS; for vxlan, vh1 on
+# br-phy (made here: one switch at a time has the TAP of that name and its address) and vx0 on the
+# bridge (port 3), the remote endpoint's MAC (testpmd port 1's) set and the outer source port 4789
+attach() {
+    local case=$1 vh1_bridge=$BR
     if [ "$case" = vxlan ]; then
         vh1_bridge=br-phy
-        "$@" --may-exist add-br br-phy -- set bridge br-phy datapath_type=netdev
+        $V --may-exist add-br br-phy -- set bridge br-phy datapath_type=netdev
         ip addr add 172.31.9.1/24 dev br-phy
         ip link set br-phy up
-        "$@" add-port br0 vx0 -- set Interface vx0 type=vxlan options:remote_ip=172.31.9.2 options:key=42 ofport_request=3
+        $V add-port $BR vx0 -- set Interface vx0 type=vxlan options:remote_ip=172.31.9.2 options:key=42 ofport_request=3
     fi
-    "$@" add-port br0 vh0 -- set Interface vh0 type=dpdkvhostuserclient options:vhost-server-path="$W/s0" ofport_request=1 \
+    $V add-port $BR vh0 -- set Interface vh0 type=dpdkvhostuserclient options:vhost-server-path="$W/s0" ofport_request=1 \
         -- add-port $vh1_bridge vh1 -- set Interface vh1 type=dpdkvhostuserclient options:vhost-server-path="$W/s1" ofport_request=2
+    qos "$case"
+    if [ "$case" = vxlan ]; then
+        $APPCTL tnl/neigh/set br-phy 172.31.9.2 $MAC1 >/dev/null
+        $APPCTL tnl/egress_port_range 4789 4789 >/dev/null
+    fi
 }
 
-del_ports() {   # CASE VSCTL...
-    local case=$1; shift
-    "$@" del-port vh0 -- del-port vh1
-    [ "$case" = vxlan ] && "$@" del-port vx0 -- del-br br-phy
-    "$@" -- --all destroy QoS -- --all destroy Queue
+detach() {   # CASE
+    $V del-port vh0 -- del-port vh1
+    [ "$1" = vxlan ] && $V del-port vx0 -- del-br br-phy
+    $V -- --all destroy QoS -- --all destroy Queue
+    # the switch closes its connections (a frozen client would keep testpmd's sockets from the next one)
+    for _ in $(seq 100); do ss -xH | grep -qE "$W/s[01] " || return 0; sleep 0.1; done
+    echo "vhost-bench: ${LABEL[K]} still connected to testpmd 10 s after its ports were deleted" >&2; return 1
 }
 
-tunnel_setup() {   # CASE APPCTL...: the remote endpoint's MAC is testpmd port 1's; the outer source port is 4789
-    local case=$1; shift
-    [ "$case" = vxlan ] || return 0
-    "$@" tnl/neigh/set br-phy 172.31.9.2 $MAC1 >/dev/null
-    "$@" tnl/egress_port_range 4789 4789 >/dev/null
-}
-
-ours_up() { [ "$($V get Interface vh0 link_state)" = up ] && [ "$($V get Interface vh1 link_state)" = up ]; }
-ovs_up() { [ "$($O get Interface vh0 link_state)" = up ] && [ "$($O get Interface vh1 link_state)" = up ]; }
-
-run_vswitch() {
-    export VSWITCH_RUNDIR=$W/vsw
-    MGMT=$W/vsw/br0.mgmt DROPS=ours_drops
-    "$VSWITCH_HOME/bin/vswitch" start >/dev/null
-    $V set Open_vSwitch . other_config:pmd-cpu-mask=0x2
-    $V --may-exist add-br br0
-    for c in $CASES; do
-        TOPOLOGY=$([ "$c" = vxlan ] && echo --port-topology=loop || true)
-        add_ports "$c" $V
-        qos "$c" $V
-        tunnel_setup "$c" "$VSWITCH_HOME/bin/appctl"
-        start_testpmd
-        flows "$c" env OVS_RUNDIR="$W/vsw" ovs-ofctl -O OpenFlow13
-        measure "vswitch $c" ours_up "$OURS_APPCTL dpif-netdev/pmd-stats-clear" ours_ns | tee -a "$W/results"
-        del_ports "$c" $V
-        stop_testpmd
-    done
-    "$VSWITCH_HOME/bin/vswitch" stop >/dev/null
-    unset VSWITCH_RUNDIR
-}
-
-run_ovs() {   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1, the same ports and flows
-    MGMT=$W/ovs/br0.mgmt DROPS=ovs_drops
-    mkdir -p "$W/ovs"
-    export OVS_RUNDIR=$W/ovs OVS_LOGDIR=$W/ovs OVS_DBDIR=$W/ovs
-    [ -f "$W/ovs/conf.db" ] || ovsdb-tool create "$W/ovs/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-    ovsdb-server --remote=punix:"$W/ovs/db.sock" --pidfile="$W/ovs/ovsdb-server.pid" --detach --no-chdir \
-        --log-file="$W/ovs/ovsdb-server.log" "$W/ovs/conf.db"
-    $O --no-wait init
-    $O --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-socket-mem=1024 \
-        other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
-        other_config:dpdk-extra="--in-memory --file-prefix=ovsb --no-pci"
-    $OVS_DPDK unix:"$W/ovs/db.sock" --pidfile="$W/ovs/ovs-vswitchd.pid" --unixctl="$OVS_CTL" --detach --no-chdir \
-        --log-file="$W/ovs/ovs-vswitchd.log" 2>/dev/null
-    $O --may-exist add-br br0 -- set bridge br0 datapath_type=netdev
-    for c in $CASES; do
-        [ "$c" = shaper ] && continue            # OVS-DPDK has no userspace shaper
-        TOPOLOGY=$([ "$c" = vxlan ] && echo --port-topology=loop || true)
-        add_ports "$c" $O
-        qos "$c" $O
-        tunnel_setup "$c" ovs-appctl -t "$OVS_CTL"
-        start_testpmd
-        flows "$c" ovs-ofctl -O OpenFlow13
-        measure "OVS-DPDK $OVS_VERSION $c" ovs_up "ovs-appctl -t $OVS_CTL dpif-netdev/pmd-stats-clear" ovs_ns | tee -a "$W/results"
-        del_ports "$c" $O
-        stop_testpmd
-    done
-    for p in "$W"/ovs/*.pid; do kill "$(cat "$p")" 2>/dev/null || true; done
-    sleep 2
-    unset OVS_RUNDIR OVS_LOGDIR OVS_DBDIR
-}
-
+for k in "${!KIND[@]}"; do use "$k"; start_switch; freeze; done
 printf '\n%-34s %10s %10s\n' "switch, case" "Mpps" "PMD ns/pkt" | tee "$W/results"
-for rep in $(seq "$REPS"); do
-    for s in ${SWITCHES:-vswitch ovs}; do run_$s; done
+for c in $CASES; do
+    TOPOLOGY=$([ "$c" = vxlan ] && echo --port-topology=loop || true)
+    turns=()
+    for k in "${!KIND[@]}"; do
+        [ "$c" = shaper ] && [ "${KIND[k]}" = ovs ] && continue   # OVS-DPDK has no userspace shaper
+        use "$k"; thaw; flows "$c"; freeze
+        turns+=("$k")
+    done
+    for rep in $(seq "$REPS"); do
+        for k in "${turns[@]}"; do
+            use "$k"; thaw
+            attach "$c"
+            [ -n "$TESTPMD" ] || start_testpmd
+            measure "$c"
+            detach "$c"
+            freeze
+        done
+    done
+    stop_testpmd
 done
 
 echo
@@ -373,12 +440,16 @@ for label, rs in rows.items():
     med[label] = statistics.median(mpps)
     print(f"{label:<34} {mpps[0]:7.3f} / {statistics.median(mpps):7.3f} / {mpps[-1]:7.3f} Mpps"
           f"   PMD {statistics.median(ns):.0f} ns/pkt" if ns else "")
+# the first switch's median over each other's, per case
+cases = collections.OrderedDict()
 for label in rows:
-    if label.startswith("vswitch "):
-        case = label[len("vswitch "):]
-        other = next((l for l in rows if l.startswith("OVS-DPDK") and l.endswith(" " + case)), None)
-        if other and med[other] > 0:
-            print(f"ratio vswitch / OVS-DPDK, {case}: {med[label] / med[other]:.2f}")
+    who, case = label.rsplit(" ", 1)
+    cases.setdefault(case, []).append(label)
+for case, labels in cases.items():
+    first = labels[0]
+    for other in labels[1:]:
+        if med[other] > 0:
+            print(f"ratio {first.rsplit(' ', 1)[0]} / {other.rsplit(' ', 1)[0]}, {case}: {med[first] / med[other]:.2f}")
 PY
 
 echo "vhost-bench: results in $W/results (each window's pmd-perf-show in $W/stats.*)"
