@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # perf/ab-bench.sh ROUNDS TREE_A TREE_B [SECONDS REPETITIONS CASES]: our switch from two checkouts
-# (e.g. this one and `git worktree add /tmp/old REV`), measured by perf/vhost-bench.sh: both builds
-# run at once and take turns under one testpmd (A, B, A, B, ...), ROUNDS x REPETITIONS windows each
-# per case, so that the machine's drift between fast and slow phases hits both alike. Prints every
-# window and, per build and case, min / median / max Mpps and A's median over B's.
+# (e.g. this one and `git worktree add /tmp/old REV`), measured by perf/vhost-bench.sh: the builds
+# take turns under one testpmd per case (A, B, A, B, ...; a new switch process every window),
+# ROUNDS x REPETITIONS windows each per case, so that the machine's drift between fast and slow
+# phases hits both alike. Prints every window and, per build and case, min / median / max Mpps and
+# A's median over B's.
 # Defaults: 8-s windows, 3 repetitions, cases "vxlan p2p".
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: perf/ab-bench.sh ROUNDS TREE_A TREE_B [SECONDS REPETITIONS CASES]" >&2; exit 2; }

@@ -5,15 +5,15 @@
 #   dpdk-testpmd (CPU 0)  net_virtio_user0 <==vhost-user==> [switch PMD, CPU 1] <==vhost-user==> net_virtio_user1
 #
 # testpmd is the vhost-user server of both sockets (server=1) and every switch connects as a client
-# (dpdkvhostuserclient), as in OVS-DPDK's usual setup. All switches run from the start, each with its
-# own bridge (br0, br1, ...: a bridge's internal port is a TAP of its name); the one being measured
-# holds the two vhost-user ports, the others hold none and are frozen (SIGSTOP), so an idle switch
-# takes no CPU from the measured one or from testpmd. One testpmd process serves every window of a
-# case: the switches take turns under it (ports added to one, traffic, ports deleted; testpmd's
-# virtio-user ports wait for the next client and keep their rings and frames), so each switch meets
-# the same testpmd, the same hugepages and the same frames, and the windows alternate between the
-# switches every few seconds instead of every few minutes (the machine drifts by 30 % and more
-# between phases of minutes here, which decided earlier side-by-side medians more than the switches did).
+# (dpdkvhostuserclient), as in OVS-DPDK's usual setup. One testpmd process serves every window of a
+# case, and the switches take turns under it, window by window: a switch starts (each has its own run
+# directory and bridge, br0, br1, ...), gets the case's flows and the two ports, is measured, and
+# stops; testpmd's virtio-user ports wait for the next client. So each switch meets the same testpmd,
+# hugepages and frames, and the windows alternate between the switches every half minute instead of
+# every few minutes (the machine drifts by 30 % and more between phases of minutes here, which decided
+# earlier side-by-side medians more than the switches did). A new process per window, as before:
+# one of our processes can run a whole series of windows fast or slow (a mode it keeps), so a
+# process per window samples those modes instead of betting the run on one.
 #
 # testpmd runs "mac" forwarding with 16 bursts per port in flight (start tx_first 16, in a case's
 # first window; later windows "start" the frames already circulating): what comes in on one port goes back out of the other with
@@ -119,16 +119,16 @@ use() {
     fi
 }
 
-start_switch() {   # the instance in use, with its bridge and no ports
+start_switch() {   # the instance in use, with its bridge (kept from its last run) and no ports
     mkdir -p "$D"
     if [ "${KIND[K]}" = vswitch ]; then
         VSWITCH_RUNDIR=$D "${TREE[K]}/bin/vswitch" start >/dev/null
         $V set Open_vSwitch . other_config:pmd-cpu-mask=0x2
         $V --may-exist add-br $BR
     else   # OVS-DPDK 3.1, userspace datapath, 1 PMD on CPU 1
-        ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+        [ -f "$D/conf.db" ] || ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema
         OVS_RUNDIR=$D OVS_LOGDIR=$D OVS_DBDIR=$D ovsdb-server --remote=punix:"$D/db.sock" --pidfile="$D/ovsdb-server.pid" --detach --no-chdir \
-            --log-file="$D/ovsdb-server.log" "$D/conf.db"
+            --log-file="$D/ovsdb-server.log" "$D/conf.db" 2>/dev/null
         $V --no-wait init
         $V --no-wait set Open_vSwitch . other_config:dpdk-init=true other_config:dpdk-socket-mem=1024 \
             other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
@@ -139,10 +139,17 @@ start_switch() {   # the instance in use, with its bridge and no ports
     fi
 }
 
-# freeze / thaw: SIGSTOP and SIGCONT every process of the instance in use
-signal_switch() { local p; for p in "$D"/*.pid; do [ -f "$p" ] && kill -"$1" "$(cat "$p")" 2>/dev/null || true; done; }
-freeze() { signal_switch STOP; }
-thaw() { signal_switch CONT; }
+stop_switch() {   # the instance in use
+    if [ "${KIND[K]}" = vswitch ]; then
+        VSWITCH_RUNDIR=$D "${TREE[K]}/bin/vswitch" stop >/dev/null 2>&1 || true
+    else
+        local p pids=
+        for p in "$D"/*.pid; do [ -f "$p" ] && pids="$pids $(cat "$p")"; done
+        [ -z "$pids" ] || kill $pids 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 $pids 2>/dev/null || break; sleep 0.1; done
+        rm -f "$D"/*.pid
+    fi
+}
 
 cleanup() {
     exec 3>&- 2>/dev/null || true
@@ -151,11 +158,8 @@ cleanup() {
     for k in "${!KIND[@]}"; do
         use "$k"
         [ -d "$D" ] || continue
-        thaw
-        if [ "${KIND[K]}" = vswitch ]; then
-            VSWITCH_RUNDIR=$D "${TREE[K]}/bin/vswitch" stop >/dev/null 2>&1 || true
-        else
-            signal_switch TERM
+        stop_switch
+        if [ "${KIND[K]}" = ovs ]; then
             # OVS's netdev datapath makes its bridges' TAPs persistent: remove the ones this run's OVS made.
             sleep 0.5
             for d in $BR br-phy ovs-netdev; do
@@ -395,29 +399,25 @@ detach() {   # CASE
     $V del-port vh0 -- del-port vh1
     [ "$1" = vxlan ] && $V del-port vx0 -- del-br br-phy
     $V -- --all destroy QoS -- --all destroy Queue
-    # the switch closes its connections (a frozen client would keep testpmd's sockets from the next one)
+    # the switch closes its connections (testpmd takes the next client only when this one has gone)
     for _ in $(seq 100); do ss -xH | grep -qE "$W/s[01] " || return 0; sleep 0.1; done
     echo "vhost-bench: ${LABEL[K]} still connected to testpmd 10 s after its ports were deleted" >&2; return 1
 }
 
-for k in "${!KIND[@]}"; do use "$k"; start_switch; freeze; done
 printf '\n%-34s %10s %10s\n' "switch, case" "Mpps" "PMD ns/pkt" | tee "$W/results"
 for c in $CASES; do
     TOPOLOGY=$([ "$c" = vxlan ] && echo --port-topology=loop || true)
-    turns=()
-    for k in "${!KIND[@]}"; do
-        [ "$c" = shaper ] && [ "${KIND[k]}" = ovs ] && continue   # OVS-DPDK has no userspace shaper
-        use "$k"; thaw; flows "$c"; freeze
-        turns+=("$k")
-    done
     for rep in $(seq "$REPS"); do
-        for k in "${turns[@]}"; do
-            use "$k"; thaw
+        for k in "${!KIND[@]}"; do
+            [ "$c" = shaper ] && [ "${KIND[k]}" = ovs ] && continue   # OVS-DPDK has no userspace shaper
+            use "$k"
+            start_switch
+            flows "$c"
             attach "$c"
             [ -n "$TESTPMD" ] || start_testpmd
             measure "$c"
             detach "$c"
-            freeze
+            stop_switch
         done
     done
     stop_testpmd
