@@ -8,7 +8,8 @@
 # Defaults: 8-s windows, 3 repetitions, cases "vxlan p2p".
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: perf/ab-bench.sh ROUNDS TREE_A TREE_B [SECONDS REPETITIONS CASES]" >&2; exit 2; }
-A=$(cd "$2" && pwd) B=$(cd "$3" && pwd)
+A=$(cd "$2" && pwd)
+B=$(cd "$3" && pwd)
 SECS=${4:-8} REPS=$(($1 * ${5:-3})) CASES=${6:-vxlan p2p}
 echo "ab-bench: A = $A ($(git -C "$A" rev-parse --short HEAD)), B = $B ($(git -C "$B" rev-parse --short HEAD))"
 SWITCHES="vswitch=$A vswitch=$B" exec bash "$(dirname "$0")/vhost-bench.sh" "$SECS" "$REPS" "$CASES"

@@ -8,15 +8,15 @@
 # (dpdkvhostuserclient), as in OVS-DPDK's usual setup. One testpmd process serves every window of a
 # case, and the switches take turns under it, window by window: a switch starts (each has its own run
 # directory and bridge, br0, br1, ...), gets the case's flows and the two ports, is measured, and
-# stops; testpmd's virtio-user ports wait for the next client. So each switch meets the same testpmd,
-# hugepages and frames, and the windows alternate between the switches every half minute instead of
+# stops; testpmd's virtio-user ports wait for the next client. So each switch meets the same testpmd
+# and hugepages, and the windows alternate between the switches every half minute instead of
 # every few minutes (the machine drifts by 30 % and more between phases of minutes here, which decided
 # earlier side-by-side medians more than the switches did). A new process per window, as before:
 # one of our processes can run a whole series of windows fast or slow (a mode it keeps), so a
 # process per window samples those modes instead of betting the run on one.
 #
-# testpmd runs "mac" forwarding with 16 bursts per port in flight (start tx_first 16, in a case's
-# first window; later windows "start" the frames already circulating): what comes in on one port goes back out of the other with
+# testpmd runs "mac" forwarding with 16 bursts per port in flight (start tx_first 16 at the start of
+# every window; at its end testpmd takes every frame back, "set fwd rxonly"): what comes in on one port goes back out of the other with
 # that port's MAC as source and the other port's as destination, so the frames circulate through the
 # switch in both directions and MAC learning stays stable. "set fwd mac retry" makes testpmd retry a
 # full transmit ring instead of dropping: a drop would shrink the circulating population for good and
@@ -147,6 +147,7 @@ stop_switch() {   # the instance in use
         for p in "$D"/*.pid; do [ -f "$p" ] && pids="$pids $(cat "$p")"; done
         [ -z "$pids" ] || kill $pids 2>/dev/null || true
         for _ in $(seq 100); do kill -0 $pids 2>/dev/null || break; sleep 0.1; done
+        [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true   # its PMD would spin into the next window
         rm -f "$D"/*.pid
     fi
 }
@@ -217,9 +218,11 @@ show_stats() {
 # with its forwarding thread) fell inside it.
 rx_pps() { show_stats | sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}'; }
 
-# in_flight: frames testpmd has sent and not received back (both ports, since it started)
+# in_flight: frames testpmd has sent and not received back (both ports, since it started); only the
+# lines of "show port stats" count ("stop" prints RX-/TX-packets lines of its own, which may land in
+# the same stretch of the log)
 in_flight() {
-    show_stats | awk '/TX-packets:/ {tx += $2} /RX-packets:/ {rx += $2} END {print tx - rx}'
+    show_stats | awk '/TX-packets:.*TX-errors:/ {tx += $2} /RX-packets:.*RX-missed:/ {rx += $2} END {print tx - rx}'
 }
 
 TSC_MHZ=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
@@ -247,11 +250,11 @@ measure() {
     gc_quiet
     local pps ns load= d0 gc0
     gc0=$(gc_count)
+    $PMD_APPCTL dpif-netdev/pmd-stats-clear >/dev/null   # the switch's PMD statistics and testpmd's rate cover the same window
     if [ "$1" = flowmods ]; then
-        d0=$(dropped)
+        d0=$(dropped)                                    # after the clear: ours counts table misses since it
         python3 "$HERE/flowmod-load.py" "$MGMT" 1000 "$SECS" >"$W/flowmod-load.txt" 2>&1 & load=$!
     fi
-    $PMD_APPCTL dpif-netdev/pmd-stats-clear >/dev/null   # the switch's PMD statistics and testpmd's rate cover the same window
     rx_pps >/dev/null
     sleep "$SECS"
     pps=$(rx_pps)
@@ -382,7 +385,7 @@ attach() {
     if [ "$case" = vxlan ]; then
         vh1_bridge=br-phy
         $V --may-exist add-br br-phy -- set bridge br-phy datapath_type=netdev
-        ip addr add 172.31.9.1/24 dev br-phy
+        ip addr replace 172.31.9.1/24 dev br-phy
         ip link set br-phy up
         $V add-port $BR vx0 -- set Interface vx0 type=vxlan options:remote_ip=172.31.9.2 options:key=42 ofport_request=3
     fi
@@ -400,7 +403,12 @@ detach() {   # CASE
     [ "$1" = vxlan ] && $V del-port vx0 -- del-br br-phy
     $V -- --all destroy QoS -- --all destroy Queue
     # the switch closes its connections (testpmd takes the next client only when this one has gone)
-    for _ in $(seq 100); do ss -xH | grep -qE "$W/s[01] " || return 0; sleep 0.1; done
+    local conns
+    for _ in $(seq 100); do
+        conns=$(ss -xH)
+        grep -E "$W/s[01] " <<<"$conns" >/dev/null || return 0
+        sleep 0.1
+    done
     echo "vhost-bench: ${LABEL[K]} still connected to testpmd 10 s after its ports were deleted" >&2; return 1
 }
 
@@ -439,7 +447,7 @@ for label, rs in rows.items():
     ns = [float(r[1]) for r in rs if r[1] != "-"]
     med[label] = statistics.median(mpps)
     print(f"{label:<34} {mpps[0]:7.3f} / {statistics.median(mpps):7.3f} / {mpps[-1]:7.3f} Mpps"
-          f"   PMD {statistics.median(ns):.0f} ns/pkt" if ns else "")
+          + (f"   PMD {statistics.median(ns):.0f} ns/pkt" if ns else ""))
 # the first switch's median over each other's, per case
 cases = collections.OrderedDict()
 for label in rows:
