@@ -146,8 +146,13 @@ stop_switch() {   # the instance in use
         local p pids=
         for p in "$D"/*.pid; do [ -f "$p" ] && pids="$pids $(cat "$p")"; done
         [ -z "$pids" ] || kill $pids 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 $pids 2>/dev/null || break; sleep 0.1; done
-        [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true   # its PMD would spin into the next window
+        local alive=$pids
+        for _ in $(seq 100); do           # until every one has gone (kill -0 of a list fails when any has)
+            alive=$(for p in $alive; do kill -0 "$p" 2>/dev/null && echo "$p"; done; true)
+            [ -n "$alive" ] || break
+            sleep 0.1
+        done
+        [ -z "$alive" ] || kill -KILL $alive 2>/dev/null || true   # its PMD would spin into the next window
         rm -f "$D"/*.pid
     fi
 }
