@@ -63,7 +63,7 @@ final class VhostUserPort implements Port {
         if (!vq.tryLock()) return 0;                    // being reconfigured: skip it this time
         int n = 0;
         try {
-            if (vq.ready && !d.faulted) {
+            if (vq.ready && !d.faulted && VirtioNet.hasWork(vq)) {
                 long errors = vq.rxErrors;
                 n = VirtioNet.receive(vq, d.hdrLen, batch);
                 if (vq.rxErrors != errors) counters.rxErrors.getAndAdd(vq.rxErrors - errors);
@@ -126,7 +126,7 @@ final class VhostUserPort implements Port {
         int sent = 0;
         int stop = 0;
         try {
-            if (vq.ready && !d.faulted) {
+            if (vq.ready && !d.faulted && VirtioNet.hasWork(vq)) {
                 int hdr = d.hdrLen;
                 boolean mergeable = d.mergeable;
                 int attempt = 0;

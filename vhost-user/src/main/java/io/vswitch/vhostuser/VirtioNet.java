@@ -31,6 +31,19 @@ final class VirtioNet {
     private static final long MAX_RX_CHAIN_BYTES = 1 << 17;
 
     /**
+     * Whether {@link #receive} would take anything from {@code vq}. Polls of an idle queue stop here, so
+     * they never run {@code receive}: the JIT compiles {@code receive} from a profile of real bursts.
+     * When the idle polls ran it too (millions of them between a port's attach and its first frame),
+     * its per-frame call sites looked cold, and whether the compiler inlined the memory-table lookup
+     * and the used-ring write into it depended on how long the queue had been idle: one process
+     * forwarded at 116 ns per packet, the next at 342 with the same code (docs/perf.md).
+     */
+    static boolean hasWork(Virtqueue vq) {
+        TcpSegmenter tso = vq.tso;
+        return vq.hasAvail() || tso != null && tso.pending();
+    }
+
+    /**
      * Takes up to {@link Batch#MAX} frames the guest transmitted on {@code vq} into {@code batch}
      * (from index 0); returns how many. Every head taken is returned to the guest, good or bad; bad
      * chains and frames are counted in {@code vq.rxErrors}.

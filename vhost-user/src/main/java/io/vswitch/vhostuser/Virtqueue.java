@@ -269,6 +269,16 @@ public final class Virtqueue {
     }
 
     /**
+     * Whether the driver has made a chain available that this queue has not taken yet: one load, so
+     * that an idle poll ends here (see {@link VirtioNet#hasWork}). True for an impossible split avail
+     * index as well, so that {@link #available} reports it.
+     */
+    boolean hasAvail() {
+        if (packed) return isAvailable(Short.toUnsignedInt((short) IDX.getAcquire(desc, 16L * lastAvail + 14)), availWrap);
+        return (short) IDX.getAcquire(avail, 2L) != (short) lastAvail;
+    }
+
+    /**
      * Makes up to {@code max} more of the driver's chains visible as chains {@code have..} of this
      * burst, reading their first descriptors into {@link #heads} etc. Returns the new number of
      * chains (at most {@link #WINDOW}), or -1 if the split avail index is impossible. The loads are
