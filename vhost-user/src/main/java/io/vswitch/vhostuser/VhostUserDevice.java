@@ -130,6 +130,7 @@ final class VhostUserDevice {
                 guestCsum = (f & (1L << F_GUEST_CSUM)) != 0;
                 boolean eventIdx = (f & (1L << F_EVENT_IDX)) != 0;
                 boolean tso = (f & (1L << F_HOST_TSO4 | 1L << F_HOST_TSO6)) != 0;
+                boolean hostOffloads = tso || (f & 1L << F_CSUM) != 0;
                 boolean packed = (f & (1L << F_RING_PACKED)) != 0;
                 for (Virtqueue r : rings) {
                     // Odd rings carry the guest's frames to us; 64 KiB each, so only when negotiated.
@@ -141,6 +142,7 @@ final class VhostUserDevice {
                             if (r.baseGiven) r.setBase(r.baseSent);   // a base that came first was read for the other layout
                         }
                         r.tso = segmenter;
+                        r.hostOffloads = hostOffloads;
                     });
                 }
                 if ((f & (1L << F_LOG_ALL)) != 0 && log == null) LOG.log(System.Logger.Level.WARNING, port + ": LOG_ALL without a log (SET_LOG_BASE) yet");

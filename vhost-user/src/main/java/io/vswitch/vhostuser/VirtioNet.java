@@ -17,7 +17,8 @@ import java.lang.foreign.ValueLayout;
  * (anything else is completed as it enters); GUEST_CSUM, a frame marked so goes to the guest with
  * {@code NEEDS_CSUM} and its positions; HOST_TSO4/6, a guest may hand over TCP frames of up to
  * 64 KiB ({@code gso_type}, {@code gso_size}), which {@link TcpSegmenter} cuts into segments (whole
- * checksums) as they enter. Other header fields to the guest are zero but {@code num_buffers}.
+ * checksums) as they enter. Other header fields to the guest are zero but {@code num_buffers}. From a
+ * guest that negotiated neither CSUM nor HOST_TSO4/6 the header is not read (it must be zero).
  *
  * <p>Frames from the guest are copied into the PMD's packet slots before anything looks at them, so
  * the guest cannot change a frame after the switch has classified it.
@@ -65,8 +66,9 @@ final class VirtioNet {
         }
         MemoryTable mem = vq.memory;
         MemorySegment dst = batch.memory();
-        // Find the region of each single-buffer frame and touch its first bytes, so that those
-        // misses overlap too; the copy loop below uses the region found here.
+        boolean headers = vq.hostOffloads;
+        // Find the region of each single-buffer frame and touch its first bytes (and its header, when
+        // it is read), so that those misses overlap too; the copy loop below uses the region found here.
         int touched = 0;
         for (int i = 0; i < n; i++) {
             int r = -1;
@@ -75,11 +77,12 @@ final class VirtioNet {
                 long addr = vq.firstAddr[i];
                 r = mem.region(addr, first);
                 if (r >= 0) {
-                    // The header and the frame's start, often on two lines (DPDK puts the header just
-                    // before a 64-byte aligned frame).
+                    // The header and the frame's start are often on two lines (DPDK puts the header
+                    // just before a 64-byte aligned frame).
                     MemorySegment g = mem.segment(r);
                     long off = mem.offset(r, addr);
-                    touched += g.get(ValueLayout.JAVA_BYTE, off) + g.get(ValueLayout.JAVA_BYTE, off + hdrLen);
+                    touched += g.get(ValueLayout.JAVA_BYTE, off + hdrLen);
+                    if (headers) touched += g.get(ValueLayout.JAVA_BYTE, off);
                 }
             }
             vq.firstRegion[i] = r;
@@ -94,7 +97,7 @@ final class VirtioNet {
                 // read each header field we use once (the guest may be changing them meanwhile).
                 MemorySegment g = mem.segment(r);
                 long off = mem.offset(r, vq.firstAddr[i]);
-                int hdr = Short.toUnsignedInt(g.get(Virtqueue.U16, off));     // flags | gso_type << 8
+                int hdr = headers ? Short.toUnsignedInt(g.get(Virtqueue.U16, off)) : 0;   // flags | gso_type << 8
                 if (hdr >>> 8 != 0) {
                     len = LARGE;
                 } else {
@@ -110,7 +113,7 @@ final class VirtioNet {
                 }
             } else {
                 len = receiveChain(vq, mem, i, hdrLen, dst, at);
-                if (len > 0 && (vq.header.get(ValueLayout.JAVA_BYTE, 0) & Protocol.HDR_F_NEEDS_CSUM) != 0) {
+                if (len > 0 && headers && (vq.header.get(ValueLayout.JAVA_BYTE, 0) & Protocol.HDR_F_NEEDS_CSUM) != 0) {
                     len = checksum(vq, dst, at, len, Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 6)),
                             Short.toUnsignedInt(vq.header.get(Virtqueue.U16, 8)), batch, k);
                 }
@@ -177,7 +180,7 @@ final class VirtioNet {
             if (len > 0) MemorySegment.copy(tso.frame, 0, dst, at, len);
         }
         if (len <= 0) return -1;
-        if (vq.header.get(ValueLayout.JAVA_BYTE, 1) != 0) return -1;        // gso_type without HOST_TSO
+        if (vq.hostOffloads && vq.header.get(ValueLayout.JAVA_BYTE, 1) != 0) return -1;   // gso_type without HOST_TSO
         return len;
     }
 

@@ -152,6 +152,14 @@ public final class Virtqueue {
     /** Cuts the guest's large TCP frames (a receive ring once HOST_TSO4/6 is negotiated), else null. */
     TcpSegmenter tso;
 
+    /**
+     * Whether the guest may ask for work in the virtio-net headers of its frames (CSUM or HOST_TSO4/6
+     * negotiated). Without these features the spec has the driver zero flags and gso_type, and the
+     * switch does not read the header at all, as DPDK's vhost library does not: a frame from DPDK has
+     * its header on a cache line of its own, in front of the 64-byte aligned frame.
+     */
+    boolean hostOffloads;
+
     /** The virtio-net header of the frame being received, copied out of guest memory once. */
     final MemorySegment header = java.lang.foreign.Arena.ofAuto().allocate(16, 8);
 
