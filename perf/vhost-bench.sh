@@ -30,7 +30,8 @@
 # runs two builds of ours this way), "ovs" OVS-DPDK. The summary gives the first one's median over
 # each other's. WINDOW_HOOK (environment): a command run in the background during each measured window
 # with three arguments: the window's label, its seconds and the pid of the switch's PMD process (to
-# profile or trace exactly the window; its output goes to $W/hook.log). VIRTIO_OPTS (environment)
+# profile or trace exactly the window; its output goes to $W/hook.log; split on spaces, no quoting;
+# stopped 30 s after the window). VIRTIO_OPTS (environment)
 # adds net_virtio_user options to both ports, e.g. VIRTIO_OPTS=,packed_vq=1 for packed virtqueues.
 # CASES (default "p2p normal"): p2p = two flows in_port=1,actions=output:2 and back; normal = the
 # default NORMAL flow (MAC learning). QoS cost (p2p flows, rates far above what passes, so nothing is
@@ -265,12 +266,13 @@ measure() {
     rx_pps >/dev/null
     local hook=
     if [ -n "${WINDOW_HOOK:-}" ]; then
-        $WINDOW_HOOK "$label" "$SECS" "$(cat "$D/$([ "${KIND[K]}" = vswitch ] && echo vswitch-dp || echo ovs-vswitchd).pid")" >>"$W/hook.log" 2>&1 & hook=$!
+        local pid; pid=$(cat "$D/$([ "${KIND[K]}" = vswitch ] && echo vswitch-dp || echo ovs-vswitchd).pid")
+        timeout $((SECS + 30)) $WINDOW_HOOK "$label" "$SECS" "$pid" >>"$W/hook.log" 2>&1 3>&- & hook=$!
     fi
     sleep "$SECS"
     pps=$(rx_pps)
-    [ -z "$hook" ] || wait "$hook" || true
     ns=$(pmd_ns)
+    [ -z "$hook" ] || wait "$hook" || true
     # the PMD's own view of the window (batch sizes, idle share, cache hits), kept for a second look
     $PMD_APPCTL dpif-netdev/pmd-perf-show >"$W/stats.$(echo "$label" | tr ' ' '_').$SECONDS" 2>&1 || true
     echo "stop" >&3

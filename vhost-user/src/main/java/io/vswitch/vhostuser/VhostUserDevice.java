@@ -133,8 +133,9 @@ final class VhostUserDevice {
                 boolean hostOffloads = tso || (f & 1L << F_CSUM) != 0;
                 boolean packed = (f & (1L << F_RING_PACKED)) != 0;
                 for (Virtqueue r : rings) {
-                    // Odd rings carry the guest's frames to us; 64 KiB each, so only when negotiated.
-                    TcpSegmenter segmenter = tso && (r.index & 1) == 1 && r.tso == null ? new TcpSegmenter() : r.tso;
+                    // Odd rings carry the guest's frames to us; 64 KiB each, so only while negotiated
+                    // (a guest that drops TSO again must not have its frames cut any more).
+                    TcpSegmenter segmenter = !tso || (r.index & 1) == 0 ? null : r.tso != null ? r.tso : new TcpSegmenter();
                     update(r, () -> {
                         r.eventIdx = eventIdx;
                         if (r.packed != packed) {

@@ -126,7 +126,7 @@ final class VhostUserPort implements Port {
         int sent = 0;
         int stop = 0;
         try {
-            if (vq.ready && !d.faulted && VirtioNet.hasWork(vq)) {
+            if (vq.ready && !d.faulted) {
                 int hdr = d.hdrLen;
                 boolean mergeable = d.mergeable;
                 int attempt = 0;

@@ -607,22 +607,36 @@ class VhostUserPortTest {
 
     /**
      * A guest that negotiated neither CSUM nor TSO: its headers are not read (the spec has it zero
-     * them), so a GSO header on an ordinary frame changes nothing, and a frame too large for a slot is
-     * dropped and counted whatever its header says.
+     * them), so a GSO and NEEDS_CSUM header on an ordinary frame changes nothing (not cut, not marked
+     * partial), and a frame too large for a slot is dropped and counted whatever its header says;
+     * also after the guest had TSO on the same rings and renegotiated without it.
      */
     @Test
     void withoutHostOffloadsHeadersAreIgnoredAndLargeFramesDropped() {
-        guest.sendChain(GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 1448, 34), TcpSegmenterTest.tcpFrame(true, 0, 20_000, 0x10), 4096);
-        byte[] tcp = TcpSegmenterTest.tcpFrame(true, 0, 1000, 0x10);
-        guest.send(GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 500, 34), tcp);
-        guest.sendChain(GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 500, 34), tcp, 256);
-        byte[] f = frame(1, 64);
-        guest.send(f);
-        assertEquals(3, receive());
-        assertArrayEquals(tcp, rxFrame(0));
-        assertArrayEquals(tcp, rxFrame(1));
-        assertArrayEquals(f, rxFrame(2));
-        assertEquals(1, counters.rxErrors.get());
+        for (boolean hadTso : new boolean[] {false, true}) {
+            if (hadTso) {
+                reconnect(GuestFrontend.FEATURES | 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+                reconnect(GuestFrontend.FEATURES, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+            }
+            long errors = counters.rxErrors.get();
+            guest.sendChain(GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 1448, 34), TcpSegmenterTest.tcpFrame(true, 0, 20_000, 0x10), 4096);
+            byte[] tcp = TcpSegmenterTest.tcpFrame(true, 0, 1000, 0x10);
+            byte[] hdr = GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 500, 34);
+            hdr[6] = 36;                                         // csum_start/offset that would rewrite the frame
+            hdr[8] = 4;
+            guest.send(hdr, tcp);
+            guest.sendChain(hdr, tcp, 256);
+            byte[] f = frame(1, 64);
+            guest.send(f);
+            assertEquals(3, receive(), "had TSO: " + hadTso);
+            assertEquals(0, batch.partial);
+            assertArrayEquals(tcp, rxFrame(0));
+            assertArrayEquals(tcp, rxFrame(1));
+            assertArrayEquals(f, rxFrame(2));
+            assertEquals(errors + 1, counters.rxErrors.get(), "had TSO: " + hadTso);
+        }
+        assertEquals(0L, port.customStats().get("rx_partial_checksums"));
+        assertEquals(0L, port.customStats().get("rx_tso_frames"));
     }
 
     /** The UDP checksum of an IPv4 frame, computed from scratch. */
