@@ -363,7 +363,8 @@ final class VhostUserDevice {
                 r.packed = false;
                 r.memory = MemoryTable.EMPTY;
                 r.log = null;
-                if (r.tso != null) r.tso.clear();
+                r.tso = null;                            // with the features: none until SET_FEATURES again
+                r.hostOffloads = false;
                 r.refresh();
             } finally {
                 r.unlock();
