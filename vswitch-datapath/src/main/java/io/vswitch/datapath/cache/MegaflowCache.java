@@ -265,11 +265,11 @@ public final class MegaflowCache {
         byId[st.id] = null;
     }
 
-    /** Counts a packet of {@code length} bytes on entry {@code e} at clock {@code now}. */
-    public void hit(int e, int length, int now) {
+    /** Counts {@code packets} packets of {@code bytes} bytes in all on entry {@code e} at clock {@code now}. */
+    public void hit(int e, int packets, long bytes, int now) {
         int at = e * RECORD;
-        records[at + PACKETS]++;
-        records[at + BYTES] += length;
+        records[at + PACKETS] += packets;
+        records[at + BYTES] += bytes;
         records[at + USED_LENGTH] = (long) now << 32 | (records[at + USED_LENGTH] & 0xffffffffL);
     }
 

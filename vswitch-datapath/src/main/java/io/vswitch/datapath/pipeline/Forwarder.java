@@ -293,6 +293,12 @@ public final class Forwarder {
         }
         for (int i = 0; i < n; i++) {
             clearPacketState();
+            int run = cached ? oneOutputRun(batch, i, n, bridge) : 0;
+            if (run > 1) {
+                replayRun(emcEntry[i], batch, i, run, tables, view, now);
+                i += run - 1;
+                continue;
+            }
             boolean accepted = tables == null ? normal(batch, i, in, bridge, view, now)
                     : cached ? cachedPass(batch, i, in, bridge, tables, view, now, emcHash[i], emcEntry[i])
                     : openflow(batch, i, in, in.ofport(), bridge, tables, view, now);
@@ -541,14 +547,14 @@ public final class Forwarder {
             Translation t = translation;
             OfRule r = flows.lookup(table, keys, base, inOfport, subtableProbes, t.active() ? t.mask : null);
             lookups++;
-            countLookup(flows, table, r != null);
+            countLookup(flows, table, r != null, 1);
             if (r == null) {
                 tableMisses++;
                 t.step(Translation.MISS, table);
                 return accepted;
             }
             t.rule(table, r.id);
-            countHit(flows, r.id, batch.length[i]);
+            countHit(flows, r.id, 1, batch.length[i]);
             if (!apply(r.actions, r.actions.length, batch, i, in, inOfport, bridge, view, now, table, r.cookie)) {
                 t.refuse();                              // stopped early (meter, TTL, no room to copy): not the same for the next packet
                 return accepted;
@@ -672,7 +678,7 @@ public final class Forwarder {
                     megaflowHits++;
                     insertExact(h, e);
                 }
-                megaflows.hit(e, batch.length[i], now);
+                megaflows.hit(e, 1, batch.length[i], now);
                 return replay(e, batch, i, in, bridge, flows, view, now);
             }
             megaflows.remove(e);                         // translated against older tables or ports: translate again
@@ -690,6 +696,71 @@ public final class Forwarder {
         }
         t.forget();
         return accepted;
+    }
+
+    /**
+     * How many packets from i on are exact-match hits on one megaflow of {@code bridge} whose program
+     * is its counters and a single output: 0 or 1 if packet i does not start such a run. A run is
+     * counted and output once for all its packets, as OVS executes a batch's packets grouped by flow.
+     */
+    private int oneOutputRun(Batch batch, int i, int n, DpBridge bridge) {
+        int e = emcEntry[i];
+        if (e < 0 || i + 1 == n || emcEntry[i + 1] != e || megaflows.bridge(e) != bridge || !oneOutput(e)) return 0;
+        long[] keys = batch.keys;
+        int j = i;
+        while (j < n && emcEntry[j] == e && megaflows.matches(e, keys, j * FlowKey.WORDS)) j++;
+        return j - i;
+    }
+
+    /** Whether megaflow {@code e}'s program is rule and table counts and exactly one output to a port. */
+    private boolean oneOutput(int e) {
+        long[] program = megaflows.programArray(e);
+        int from = megaflows.programStart(e);
+        int end = from + megaflows.programLength(e);
+        int outputs = 0;
+        for (int j = from; j < end; j += 2) {
+            int op = (int) program[j];
+            if (op == Translation.PORT) outputs++;
+            else if (op != Translation.RULE && op != Translation.MISS) return false;
+        }
+        return outputs == 1;
+    }
+
+    /**
+     * {@link #replay} of a one-output megaflow {@code e} for packets {@code i..i+run-1} (see
+     * {@link #oneOutputRun}): the entry, table and rule counters once for all of them, then the
+     * output for each, in order.
+     */
+    private void replayRun(int e, Batch batch, int i, int run, OfPipeline flows, DatapathView view, int now) {
+        long bytes = 0;
+        for (int k = i; k < i + run; k++) bytes += batch.length[k];
+        emcHits += run;
+        megaflows.hit(e, run, bytes, now);
+        long[] program = megaflows.programArray(e);
+        int from = megaflows.programStart(e);
+        int end = from + megaflows.programLength(e);
+        DpPort out = null;
+        for (int j = from; j < end; j += 2) {
+            long arg = program[j + 1];
+            switch ((int) program[j]) {
+                case Translation.RULE -> {
+                    countLookup(flows, (int) (arg >>> 32), true, run);
+                    countHit(flows, (int) arg, run, bytes);
+                }
+                case Translation.MISS -> {
+                    countLookup(flows, (int) arg, false, run);
+                    tableMisses += run;
+                }
+                default -> out = arg < 0 ? null : view.ports[(int) arg];
+            }
+        }
+        if (out == null) return;
+        accepted = true;
+        for (int k = i; k < i + run; k++) {
+            clearPacketState();
+            stage(out, batch.offset[k], batch.length[k], batch, k);
+            referenced = true;
+        }
     }
 
     /**
@@ -711,11 +782,11 @@ public final class Forwarder {
             long arg = program[j + 1];
             switch (op) {
                 case Translation.RULE -> {
-                    countLookup(flows, (int) (arg >>> 32), true);
-                    countHit(flows, (int) arg, batch.length[i]);
+                    countLookup(flows, (int) (arg >>> 32), true, 1);
+                    countHit(flows, (int) arg, 1, batch.length[i]);
                 }
                 case Translation.MISS -> {
-                    countLookup(flows, (int) arg, false);
+                    countLookup(flows, (int) arg, false, 1);
                     tableMisses++;
                 }
                 case Translation.PORT -> {
@@ -814,8 +885,8 @@ public final class Forwarder {
     /** Meters packet i: false if a drop band took it; a DSCP remark band edits it (IPv4). */
     private boolean meter(OfPipeline flows, OfMeter m, Batch batch, int i, MemorySegment mem, long[] keys, int base) {
         int k = m.band(System.nanoTime(), batch.length[i]);
-        countHit(flows, m.counterId, batch.length[i]);
-        if (k >= 0) countHit(flows, m.counterId + 1 + k, batch.length[i]);   // the band it exceeded
+        countHit(flows, m.counterId, 1, batch.length[i]);
+        if (k >= 0) countHit(flows, m.counterId + 1 + k, 1, batch.length[i]);   // the band it exceeded
         if (k < 0) return true;
         if (m.type[k] == OfMeter.DROP) {
             meterDrops++;
@@ -849,14 +920,14 @@ public final class Forwarder {
     private void runGroup(OfGroup g, Batch batch, int i, DpPort in, int inOfport, DpBridge bridge, DatapathView view, int now,
                           int table, long cookie, int base) {
         OfPipeline flows = bridge.flows();
-        countHit(flows, g.counterId, batch.length[i]);
+        countHit(flows, g.counterId, 1, batch.length[i]);
         if (g.type == OfGroup.Type.ALL) {
             long offset = batch.offset[i];
             int length = batch.length[i], layers = batch.layers[i], tagged = taggedLen[i], untagged = untaggedLen[i];
             long[] saved = savedKeys[groupDepth - 1];            // a bucket may go to another group: one saved key per level
             System.arraycopy(batch.keys, base, saved, 0, FlowKey.WORDS);
             for (int k = 0; k < g.buckets() && bucketsLeft-- > 0; k++) {
-                countHit(flows, g.counterId + 1 + k, length);
+                countHit(flows, g.counterId + 1 + k, 1, length);
                 referenced = true;                       // edits in a bucket copy the packet first
                 apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
                 batch.offset[i] = offset;
@@ -875,7 +946,7 @@ public final class Forwarder {
         };
         if (k < 0) return;
         bucketsLeft--;
-        countHit(flows, g.counterId + 1 + k, batch.length[i]);
+        countHit(flows, g.counterId + 1 + k, 1, batch.length[i]);
         apply(g.actions[k], g.actions[k].length, batch, i, in, inOfport, bridge, view, now, table, cookie);
     }
 
@@ -919,13 +990,14 @@ public final class Forwarder {
     private int touchedCount;
     private OfPipeline countedTables;
 
-    private void countLookup(OfPipeline flows, int table, boolean matched) {
+    private void countLookup(OfPipeline flows, int table, boolean matched, int packets) {
         if (flows != countedTables) {
             flushTables();
             countedTables = flows;
         }
-        if (tableLookups[table]++ == 0) touchedTables[touchedCount++] = table;
-        if (matched) tableMatches[table]++;
+        if (tableLookups[table] == 0) touchedTables[touchedCount++] = table;
+        tableLookups[table] += packets;
+        if (matched) tableMatches[table] += packets;
     }
 
     private void flushTables() {
@@ -940,11 +1012,11 @@ public final class Forwarder {
     }
 
     /**
-     * Counts a packet of {@code bytes} on counter {@code id} of {@code flows} (a rule's, or a group's,
+     * Counts {@code packets} packets of {@code bytes} bytes in all on counter {@code id} of {@code flows} (a rule's, or a group's,
      * bucket's, meter's or meter band's: see {@link OfPipeline#hit}): into its slot, or a new one
      * (all slots taken: they are added first).
      */
-    private void countHit(OfPipeline flows, int id, int bytes) {
+    private void countHit(OfPipeline flows, int id, int packets, long bytes) {
         int k = hitLast;
         if (hitRule[k] != id || hitPipeline[k] != flows) {
             k = 0;
@@ -960,7 +1032,7 @@ public final class Forwarder {
             }
             hitLast = k;
         }
-        hitPackets[k]++;
+        hitPackets[k] += packets;
         hitBytes[k] += bytes;
     }
 

@@ -101,6 +101,39 @@ class CachedForwardingTest {
     }
 
     /**
+     * Consecutive exact-match hits on one megaflow whose program is a single output are counted and
+     * output as one run (as OVS executes a batch grouped by flow): the same bytes in the same order,
+     * and every rule, table and megaflow counter as packet by packet. A packet of another flow ends a
+     * run; a flow with two outputs goes packet by packet.
+     */
+    @Test
+    void runsOfOneFlowForwardAndCountAsPacketByPacket() {
+        flows("0 a 1 - - ; ; output:2", "0 b 1 - - ; c:ffff:800 d:ffffffff:" + Integer.toHexString(IPS[2]) + " ; output:3",
+                "0 b 1 - - ; c:ffff:800 d:ffffffff:" + Integer.toHexString(IPS[3]) + " ; output:2 output:3");
+        cached.forwarder.emcInsertion(1);
+        byte[][] batch = new byte[32][];
+        for (int k = 0; k < 32; k++) {
+            int ip = k == 10 ? IPS[2] : k >= 20 && k < 23 ? IPS[3] : IPS[1];
+            batch[k] = Frames.udp4(B, A, Frames.IP4_A, ip, 1000 + k, 2000, 18 + k);   // lengths differ: bytes counted per packet
+        }
+        for (int round = 0; round < 3; round++) {
+            long emc = cached.forwarder.emcHits();
+            sendBoth("p1", batch);
+            if (round > 0) assertEquals(32, cached.forwarder.emcHits() - emc, "round " + round + ": all exact-match hits");
+            assertSameCounters();
+        }
+        cached.send("p1", batch);
+        assertEquals(31, cached.sent("p2").size());   // 28 and the two-output flow's 3
+        assertEquals(4, cached.sent("p3").size());
+        long bytes = 0;
+        for (int k = 0; k < 32; k++) if (k != 10 && !(k >= 20 && k < 23)) bytes += batch[k].length;
+        String dump = cached.forwarder.dumpFlows(cached.dp.view(), cached.dp.now());
+        // every packet of the four batches but the first, whose upcall made the megaflow
+        assertTrue(dump.contains("packets:" + (4 * 28 - 1) + ", bytes:" + (4 * bytes - batch[0].length) + ","),
+                "the output:2 megaflow counts every packet of its runs:\n" + dump);
+    }
+
+    /**
      * other_config:emc-insert-inv-prob, as OVS: by default a flow enters the EMC with probability
      * 1/100 per megaflow hit (so after some 100 packets); 0 keeps the EMC out of it altogether; a
      * value out of range is refused with the range.
