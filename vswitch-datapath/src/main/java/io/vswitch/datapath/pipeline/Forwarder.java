@@ -291,6 +291,7 @@ public final class Forwarder {
             upcalls += n;                                // caches off (flow-limit 0): every pass is a miss that runs the tables
             uninstalled += n;
         }
+        notOneOutput = -1;
         for (int i = 0; i < n; i++) {
             clearPacketState();
             int run = cached ? oneOutputRun(batch, i, n, bridge) : 0;
@@ -699,13 +700,31 @@ public final class Forwarder {
     }
 
     /**
+     * The last megaflow entry of this batch found not to be a one-output program, or -1. Only ever
+     * skips a run (the packets then replay one by one), so an entry reused within the batch costs
+     * nothing but the run.
+     */
+    private int notOneOutput = -1;
+
+    /** Packets that went through {@link #replayRun} (for tests). */
+    private long runPackets;
+
+    long runPackets() {
+        return runPackets;
+    }
+
+    /**
      * How many packets from i on are exact-match hits on one megaflow of {@code bridge} whose program
      * is its counters and a single output: 0 or 1 if packet i does not start such a run. A run is
      * counted and output once for all its packets, as OVS executes a batch's packets grouped by flow.
      */
     private int oneOutputRun(Batch batch, int i, int n, DpBridge bridge) {
         int e = emcEntry[i];
-        if (e < 0 || i + 1 == n || emcEntry[i + 1] != e || megaflows.bridge(e) != bridge || !oneOutput(e)) return 0;
+        if (e < 0 || i + 1 == n || emcEntry[i + 1] != e || e == notOneOutput || megaflows.bridge(e) != bridge) return 0;
+        if (!oneOutput(e)) {
+            notOneOutput = e;                            // a flow with edits: its program is not scanned again this batch
+            return 0;
+        }
         long[] keys = batch.keys;
         int j = i;
         while (j < n && emcEntry[j] == e && megaflows.matches(e, keys, j * FlowKey.WORDS)) j++;
@@ -735,6 +754,7 @@ public final class Forwarder {
         long bytes = 0;
         for (int k = i; k < i + run; k++) bytes += batch.length[k];
         emcHits += run;
+        runPackets += run;
         megaflows.hit(e, run, bytes, now);
         long[] program = megaflows.programArray(e);
         int from = megaflows.programStart(e);
@@ -756,6 +776,8 @@ public final class Forwarder {
         }
         if (out == null) return;
         accepted = true;
+        // Staging cannot remove or reuse entry e (a nested pass removes only an entry of another bridge,
+        // and inserting never evicts); the program was read before it anyway.
         for (int k = i; k < i + run; k++) {
             clearPacketState();
             stage(out, batch.offset[k], batch.length[k], batch, k);

@@ -117,9 +117,12 @@ class CachedForwardingTest {
             batch[k] = Frames.udp4(B, A, Frames.IP4_A, ip, 1000 + k, 2000, 18 + k);   // lengths differ: bytes counted per packet
         }
         for (int round = 0; round < 3; round++) {
-            long emc = cached.forwarder.emcHits();
+            long emc = cached.forwarder.emcHits(), runs = cached.forwarder.runPackets();
             sendBoth("p1", batch);
-            if (round > 0) assertEquals(32, cached.forwarder.emcHits() - emc, "round " + round + ": all exact-match hits");
+            if (round > 0) {
+                assertEquals(32, cached.forwarder.emcHits() - emc, "round " + round + ": all exact-match hits");
+                assertEquals(10 + 9 + 9, cached.forwarder.runPackets() - runs, "round " + round + ": packets 0-9, 11-19 and 23-31 as runs");
+            }
             assertSameCounters();
         }
         cached.send("p1", batch);
@@ -131,6 +134,22 @@ class CachedForwardingTest {
         // every packet of the four batches but the first, whose upcall made the megaflow
         assertTrue(dump.contains("packets:" + (4 * 28 - 1) + ", bytes:" + (4 * bytes - batch[0].length) + ","),
                 "the output:2 megaflow counts every packet of its runs:\n" + dump);
+    }
+
+    /** A run whose program also counts a table miss (output, then a goto to an empty table) counts it per packet. */
+    @Test
+    void aRunCountsItsTableMissesPerPacket() {
+        flows("0 a 1 1 - ; ; output:2");
+        cached.forwarder.emcInsertion(1);
+        byte[][] batch = new byte[32][];
+        for (int k = 0; k < 32; k++) batch[k] = Frames.udp4(B, A, Frames.IP4_A, IPS[1], 1000 + k, 2000, 18);
+        for (int round = 0; round < 3; round++) {
+            long runs = cached.forwarder.runPackets();
+            sendBoth("p1", batch);
+            assertSameCounters();
+            if (round > 0) assertEquals(32, cached.forwarder.runPackets() - runs, "round " + round);
+        }
+        assertEquals(96, cached.forwarder.tableMisses());
     }
 
     /**
