@@ -13,8 +13,9 @@
 # every few minutes (the machine drifts by 30 % and more between phases of minutes here, which decided
 # earlier side-by-side medians more than the switches did). A new process per window, so every
 # window starts alike (a fresh JIT, fresh connections). A window's speed still swings with the
-# connection and the machine's half minute, for OVS-DPDK as for ours (docs/perf.md, "The mode
-# belongs to the window"): only medians over several windows, better pair by pair, say anything.
+# machine's phases of 10-40 s, even inside a window, for OVS-DPDK as for ours (docs/perf.md, "Both
+# switches change speed inside a window"; perf/window-phases.sh shows it): only many windows, better
+# pair by pair, say anything.
 #
 # testpmd runs "mac" forwarding with 16 bursts per port in flight (start tx_first 16 at the start of
 # every window; at its end testpmd takes every frame back, "set fwd rxonly"): what comes in on one port goes back out of the other with

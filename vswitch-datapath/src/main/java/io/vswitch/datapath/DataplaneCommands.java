@@ -192,7 +192,8 @@ final class DataplaneCommands {
      * the PMD's time per packet, passes through a bridge (received plus recirculated tunnel packets)
      * by the direct NORMAL path or the OpenFlow tables, with the table lookups per pass and the
      * passes through the tables split by cache level (EMC hits, megaflow hits with the subtables
-     * probed per hit, upcalls that ran the tables with their lookups), the megaflows installed, and
+     * probed per hit, upcalls that ran the tables with their lookups; the EMC hits taken as runs of
+     * one flow), the megaflows installed, and
      * transmitted packets and batches.
      */
     synchronized String pmdPerfShow(List<String> args) throws UnixctlException {
@@ -233,6 +234,9 @@ final class DataplaneCommands {
             sb.append(String.format("  - NORMAL only:     %12d  (%5.1f %%)%n", normal, passes == 0 ? 0.0 : 100.0 * normal / passes));
             sb.append(String.format("  - OpenFlow tables: %12d  (%5.1f %%)%n", openflow, passes == 0 ? 0.0 : 100.0 * openflow / passes));
             sb.append(String.format("    - EMC hits:      %12d  (%5.1f %%)%n", emc, openflow == 0 ? 0.0 : 100.0 * emc / openflow));
+            long runs = v[PmdCounters.EMC_RUN_HITS];
+            sb.append(String.format("      - in runs:     %12d  (%5.1f %% of EMC hits: a run of one flow is counted once, output packet by packet)%n",
+                    runs, emc == 0 ? 0.0 : 100.0 * runs / emc));
             sb.append(String.format("    - Megaflow hits: %12d  (%5.1f %%, %.2f subtbl lookups/hit)%n", megaflow,
                     openflow == 0 ? 0.0 : 100.0 * megaflow / openflow, megaflow == 0 ? 0.0 : (double) v[PmdCounters.MEGAFLOW_PROBES] / megaflow));
             sb.append(String.format("    - Upcalls:       %12d  (%5.1f %%, %.2f table lookups/upcall, %.2f subtbl lookups/lookup)%n", upcalls,

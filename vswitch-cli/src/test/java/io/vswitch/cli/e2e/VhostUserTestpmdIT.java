@@ -236,4 +236,39 @@ class VhostUserTestpmdIT {
         sw.vsctl("del-port", "vhp0").ok();
         sw.vsctl("del-port", "vhp1").ok();
     }
+
+    /**
+     * A port-to-port flow from the real ovs-ofctl: testpmd's bursts of one flow are exact-match hits
+     * taken as runs of one flow (counted once a run, output packet by packet). Every frame reaches the
+     * sink, most of them went as runs, and the flow's n_packets, as ovs-ofctl dumps it, is exactly the
+     * frames the port received.
+     */
+    @Test
+    @Order(5)
+    void aPortToPortFlowCountsEveryFrameOfItsRuns() {
+        sw.vsctl("add-port", "br0", "vhf0", "--", "set", "Interface", "vhf0", "type=dpdkvhostuser", "ofport_request=11").ok();
+        sw.vsctl("add-port", "br0", "vhf1", "--", "set", "Interface", "vhf1", "type=dpdkvhostuser", "ofport_request=12").ok();
+        String mgmt = "unix:" + sw.runDir.resolve("br0.mgmt");
+        Sh.run("ovs-ofctl", "-O", "OpenFlow13", "del-flows", mgmt).ok();
+        Sh.run("ovs-ofctl", "-O", "OpenFlow13", "add-flow", mgmt, "in_port=11,actions=output:12").ok();
+        sw.appctl("dpif-netdev/pmd-stats-clear").ok();
+        try (Testpmd sink = new Testpmd("vsw-sink", List.of(vdev(sw.runDir.resolve("vhf1").toString(), SINK_MAC, false)), "rxonly");
+             Testpmd gen = new Testpmd("vsw-gen", List.of(vdev(sw.runDir.resolve("vhf0").toString(), GEN_MAC, false)), "txonly",
+                     "--eth-peer=0," + SINK_MAC)) {
+            awaitInterface("vhf0", "up", "connected");
+            awaitInterface("vhf1", "up", "connected");
+            trafficFlows(gen, sink, "vhf0", "vhf1");
+        }
+        long rx = counters("vhf0")[0];
+        String perf = sw.appctl("dpif-netdev/pmd-perf-show").ok().out();
+        Matcher runs = Pattern.compile("- in runs: +(\\d+)").matcher(perf);
+        assertTrue(runs.find() && Long.parseLong(runs.group(1)) >= rx / 2, "most of the " + rx + " frames went as runs:\n" + perf);
+        Pattern counted = Pattern.compile("n_packets=" + rx + ", .*in_port=11 actions=output:12");
+        String[] dump = {""};
+        assertTrue(Sh.within(10_000, () -> counted.matcher(dump[0] = Sh.run("ovs-ofctl", "-O", "OpenFlow13", "dump-flows", mgmt).ok().out()).find()),
+                "the flow counts all " + rx + " frames:\n" + dump[0]);
+        sw.vsctl("del-port", "vhf0").ok();
+        sw.vsctl("del-port", "vhf1").ok();
+        Sh.run("ovs-ofctl", "-O", "OpenFlow13", "add-flow", mgmt, "actions=NORMAL").ok();
+    }
 }

@@ -706,10 +706,10 @@ public final class Forwarder {
      */
     private int notOneOutput = -1;
 
-    /** Packets that went through {@link #replayRun} (for tests). */
+    /** Exact-match hits counted and output as runs of one flow ({@link #replayRun}); pmd-perf-show shows them. */
     private long runPackets;
 
-    long runPackets() {
+    public long runPackets() {
         return runPackets;
     }
 

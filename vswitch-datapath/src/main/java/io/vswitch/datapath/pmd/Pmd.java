@@ -297,6 +297,7 @@ public final class Pmd implements Runnable {
         counters.set(PmdCounters.TABLE_LOOKUPS, forwarder.tableLookups());
         counters.set(PmdCounters.SUBTABLE_PROBES, forwarder.subtableProbes());
         counters.set(PmdCounters.EMC_HITS, forwarder.emcHits());
+        counters.set(PmdCounters.EMC_RUN_HITS, forwarder.runPackets());
         counters.set(PmdCounters.MEGAFLOW_HITS, forwarder.megaflowHits());
         counters.set(PmdCounters.MEGAFLOW_PROBES, forwarder.megaflowProbes());
         counters.set(PmdCounters.UPCALLS, forwarder.upcalls());

@@ -16,7 +16,8 @@ public final class PmdCounters implements AutoCloseable {
         // pmd-perf-show
         "busy_iterations", "normal_passes", "openflow_passes", "table_lookups", "subtable_probes",
         // datapath flow caches
-        "emc_hits", "megaflow_hits", "megaflow_probes", "upcalls", "upcalls_uninstalled", "megaflows", "megaflows_evicted"
+        "emc_hits", "megaflow_hits", "megaflow_probes", "upcalls", "upcalls_uninstalled", "megaflows", "megaflows_evicted",
+        "emc_run_hits"
     };
     final AtomicCounter[] all = new AtomicCounter[NAMES.length];
 
@@ -51,6 +52,8 @@ public final class PmdCounters implements AutoCloseable {
     public static final int BUSY_ITERATIONS = 24, NORMAL_PASSES = 25, OPENFLOW_PASSES = 26, TABLE_LOOKUPS = 27, SUBTABLE_PROBES = 28;
     public static final int EMC_HITS = 29, MEGAFLOW_HITS = 30, MEGAFLOW_PROBES = 31, UPCALLS = 32, UPCALLS_UNINSTALLED = 33,
             MEGAFLOWS = 34, MEGAFLOWS_EVICTED = 35;
+    /** EMC hits counted and output as runs of one flow (Forwarder.replayRun). */
+    public static final int EMC_RUN_HITS = 36;
 
     void add(int stat, long delta) {
         all[stat].getAndAddRelease(delta);
