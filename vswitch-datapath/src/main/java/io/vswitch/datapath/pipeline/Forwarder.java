@@ -763,14 +763,7 @@ public final class Forwarder {
         for (int j = from; j < end; j += 2) {
             long arg = program[j + 1];
             switch ((int) program[j]) {
-                case Translation.RULE -> {
-                    countLookup(flows, (int) (arg >>> 32), true, run);
-                    countHit(flows, (int) arg, run, bytes);
-                }
-                case Translation.MISS -> {
-                    countLookup(flows, (int) arg, false, run);
-                    tableMisses += run;
-                }
+                case Translation.RULE, Translation.MISS -> countStep((int) program[j], arg, flows, run, bytes);
                 default -> out = arg < 0 ? null : view.ports[(int) arg];
             }
         }
@@ -803,14 +796,7 @@ public final class Forwarder {
             int op = (int) program[j];
             long arg = program[j + 1];
             switch (op) {
-                case Translation.RULE -> {
-                    countLookup(flows, (int) (arg >>> 32), true, 1);
-                    countHit(flows, (int) arg, 1, batch.length[i]);
-                }
-                case Translation.MISS -> {
-                    countLookup(flows, (int) arg, false, 1);
-                    tableMisses++;
-                }
+                case Translation.RULE, Translation.MISS -> countStep(op, arg, flows, 1, batch.length[i]);
                 case Translation.PORT -> {
                     DpPort p = arg < 0 ? null : view.ports[(int) arg];
                     if (p != null) stage(p, batch.offset[i], batch.length[i], batch, i);
@@ -1011,6 +997,20 @@ public final class Forwarder {
     private final int[] touchedTables = new int[OfPipeline.TABLES];
     private int touchedCount;
     private OfPipeline countedTables;
+
+    /**
+     * The counters of one recorded step ({@link Translation#RULE}: table lookup and rule hit;
+     * {@link Translation#MISS}: table lookup and miss) for {@code packets} packets of {@code bytes} in all.
+     */
+    private void countStep(int op, long arg, OfPipeline flows, int packets, long bytes) {
+        if (op == Translation.RULE) {
+            countLookup(flows, (int) (arg >>> 32), true, packets);
+            countHit(flows, (int) arg, packets, bytes);
+        } else {
+            countLookup(flows, (int) arg, false, packets);
+            tableMisses += packets;
+        }
+    }
 
     private void countLookup(OfPipeline flows, int table, boolean matched, int packets) {
         if (flows != countedTables) {
