@@ -244,21 +244,11 @@ final class VirtioNet {
             vq.stopReason = BAD;
             return from;
         }
+        // No loads from the buffers before the copies (receive has them): a line the guest's core
+        // holds would come over shared, and the store would then take a second trip to own it;
+        // stores alone ask for ownership once, and the store buffer overlaps those requests
+        // (docs/perf.md, "Alternating variants in one process": 9-14 % faster without).
         MemoryTable mem = vq.memory;
-        // Touch where each buffer's frame will start, so that the misses on buffers the guest's core
-        // last wrote overlap instead of stalling the copies one at a time (as receive does).
-        int touched = 0;
-        for (int t = 0; t < ahead; t++) {
-            if (vq.firstFlags[t] != Virtqueue.F_WRITE) continue;
-            long addr = vq.firstAddr[t];
-            int r = mem.region(addr, hdrLen + 1);
-            if (r >= 0) {
-                MemorySegment g = mem.segment(r);
-                long off = mem.offset(r, addr);
-                touched += g.get(ValueLayout.JAVA_BYTE, off) + g.get(ValueLayout.JAVA_BYTE, off + hdrLen);
-            }
-        }
-        vq.touched += touched;
         int taken = 0;
         int j = from;
         packets:

@@ -197,6 +197,7 @@ public final class Virtqueue {
     /** Recomputes {@link #ready} and the ring segments from the configuration; call under the lock. */
     void refresh() {
         ready = false;
+        seenAvail = -1;
         desc = avail = used = null;
         if (!started || !enabled || size == 0 || !packed && Integer.bitCount(size) != 1) return;
         if (packed && lastAvail >= size) return;          // a base beyond the ring: never usable
@@ -283,8 +284,19 @@ public final class Virtqueue {
      */
     boolean hasAvail() {
         if (packed) return isAvailable(Short.toUnsignedInt((short) IDX.getAcquire(desc, 16L * lastAvail + 14)), availWrap);
-        return (short) IDX.getAcquire(avail, 2L) != (short) lastAvail;
+        int idx = Short.toUnsignedInt((short) IDX.getAcquire(avail, 2L));
+        if (idx == lastAvail) return false;
+        seenAvail = idx;
+        return true;
     }
+
+    /**
+     * Split: the avail index {@link #hasAvail} found new work at, for the {@link #available} right
+     * after it, or -1. Loading it again would often cost another trip of its line from the
+     * driver's core (which keeps adding to it): once per burst, ~2.5 % of a packet when that trip
+     * is long (docs/perf.md, "Alternating variants in one process").
+     */
+    private int seenAvail = -1;
 
     /**
      * Makes up to {@code max} more of the driver's chains visible as chains {@code have..} of this
@@ -299,7 +311,9 @@ public final class Virtqueue {
     }
 
     private int readAhead(int have, int max) {
-        int idx = Short.toUnsignedInt((short) IDX.getAcquire(avail, 2L));
+        int idx = seenAvail;
+        seenAvail = -1;
+        if (idx < 0 || have > 0) idx = Short.toUnsignedInt((short) IDX.getAcquire(avail, 2L));
         int pending = (idx - lastAvail) & 0xffff;
         if (pending > size) return -1;
         int n = Math.min(pending - have, max);
