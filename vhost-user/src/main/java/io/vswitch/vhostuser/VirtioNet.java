@@ -247,7 +247,7 @@ final class VirtioNet {
         // No loads from the buffers before the copies (receive has them): a line the guest's core
         // holds would come over shared, and the store would then take a second trip to own it;
         // stores alone ask for ownership once, and the store buffer overlaps those requests
-        // (docs/perf.md, "Alternating variants in one process": 9-14 % faster without).
+        // (docs/perf.md, "Alternating variants in one process").
         MemoryTable mem = vq.memory;
         int taken = 0;
         int j = from;

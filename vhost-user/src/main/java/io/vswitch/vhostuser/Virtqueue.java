@@ -285,16 +285,15 @@ public final class Virtqueue {
     boolean hasAvail() {
         if (packed) return isAvailable(Short.toUnsignedInt((short) IDX.getAcquire(desc, 16L * lastAvail + 14)), availWrap);
         int idx = Short.toUnsignedInt((short) IDX.getAcquire(avail, 2L));
-        if (idx == lastAvail) return false;
-        seenAvail = idx;
-        return true;
+        seenAvail = idx;                                  // also when nothing is new: never one of an earlier poll
+        return idx != lastAvail;
     }
 
     /**
-     * Split: the avail index {@link #hasAvail} found new work at, for the {@link #available} right
-     * after it, or -1. Loading it again would often cost another trip of its line from the
-     * driver's core (which keeps adding to it): once per burst, ~2.5 % of a packet when that trip
-     * is long (docs/perf.md, "Alternating variants in one process").
+     * Split: the avail index {@link #hasAvail} loaded, for the {@link #available} right after it
+     * (in the same poll, under the same lock), or -1. Loading it again would often cost another
+     * trip of its line from the driver's core (which keeps adding to it): once per burst, ~2.5 % of
+     * a packet when that trip is long (docs/perf.md, "Alternating variants in one process").
      */
     private int seenAvail = -1;
 
