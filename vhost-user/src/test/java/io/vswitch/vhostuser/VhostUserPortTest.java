@@ -551,6 +551,30 @@ class VhostUserPortTest {
     }
 
     /**
+     * A poll that only empties the segmenter (a full burst of a large frame's segments) has seen a
+     * new avail index but taken nothing; if the guest takes that chain back (sets the index back)
+     * before the next poll, the next poll must not take it from what the earlier one saw. (The
+     * receive path reuses the index its idle check loaded: it has to be the same poll's.)
+     */
+    @Test
+    void aChainTheGuestTookBackIsNotTakenFromAnEarlierPollsIndex() {
+        long tso = 1L << Protocol.F_CSUM | 1L << Protocol.F_HOST_TSO4;
+        reconnect(GuestFrontend.FEATURES | tso, 1L << Protocol.PF_REPLY_ACK | 1L << Protocol.PF_MQ);
+        guest.sendChain(GuestFrontend.gsoHeader(Protocol.GSO_TCPV4, 800, 34), TcpSegmenterTest.tcpFrame(true, 0, 70 * 800, 0x10), 4096);
+        assertEquals(Batch.MAX, receive(), "segments 1-32");
+        byte[] after = frame(2, 64);
+        guest.send(after);                                  // avail index 2
+        assertEquals(Batch.MAX, receive(), "segments 33-64; the new chain waits");
+        guest.setAvailIdx(1, 1);                            // taken back
+        assertEquals(6, receive(), "the last 6 segments, and nothing the guest took back");
+        assertEquals(1, guest.usedIdx(1));
+        guest.setAvailIdx(1, 2);                            // offered again
+        assertEquals(1, receive());
+        assertArrayEquals(after, rxFrame(0));
+        assertEquals(0, counters.rxErrors.get());
+    }
+
+    /**
      * Random mixes of what a TSO guest sends: ordinary frames, small TCP frames to cut in one
      * descriptor, large ones as chains, and now and then a descriptor outside guest memory. Every
      * round is received burst by burst until nothing is left: the packets must come out whole, in
