@@ -15,7 +15,11 @@
 # window starts alike (a fresh JIT, fresh connections). A window's speed still swings with the
 # machine's phases of 10-40 s, even inside a window, for OVS-DPDK as for ours (docs/perf.md, "Both
 # switches change speed inside a window"; perf/window-phases.sh shows it): only many windows, better
-# pair by pair, say anything.
+# pair by pair, say anything. What the phases are: how far apart the host runs the two virtual CPUs
+# (a cache line's round trip between them is ~60-70 ns in one placement, 340-360 in another), so
+# after every window, while no switch runs, the script prints that round trip as measured just
+# before and just after it (io.vswitch.perf.CoreToCoreLatency): windows of the two switches with
+# like round trips met like machines.
 #
 # testpmd runs "mac" forwarding with 16 bursts per port in flight (start tx_first 16 at the start of
 # every window; at its end testpmd takes every frame back, "set fwd rxonly"): what comes in on one port goes back out of the other with
@@ -428,6 +432,13 @@ detach() {   # CASE
     echo "vhost-bench: ${LABEL[K]} still connected to testpmd 10 s after its ports were deleted" >&2; return 1
 }
 
+# trip: the round trip of a cache line between CPU 0 (testpmd's) and CPU 1 (the PMD's) in ns, the
+# machine's phase; taken while no switch runs (testpmd's stopped lcores block, they do not spin)
+trip() {
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$VSWITCH_HOME/perf/target/classes:$VSWITCH_HOME/perf/target/lib/*" \
+        io.vswitch.perf.CoreToCoreLatency 0 1 100000 2>/dev/null | sed -n 's/.*round trip \([0-9]*\).*/\1/p' | tail -1
+}
+
 printf '\n%-34s %10s %10s\n' "switch, case" "Mpps" "PMD ns/pkt" | tee "$W/results"
 for c in $CASES; do
     TOPOLOGY=$([ "$c" = vxlan ] && echo --port-topology=loop || true)
@@ -435,6 +446,7 @@ for c in $CASES; do
         for k in "${!KIND[@]}"; do
             [ "$c" = shaper ] && [ "${KIND[k]}" = ovs ] && continue   # OVS-DPDK has no userspace shaper
             use "$k"
+            before=$(trip || true)
             start_switch
             flows "$c"
             attach "$c"
@@ -442,6 +454,7 @@ for c in $CASES; do
             measure "$c"
             detach "$c"
             stop_switch
+            echo "  CPU 0 <-> CPU 1 round trip before / after the window: ${before:-?} / $(trip || true) ns" >&2
         done
     done
     stop_testpmd
