@@ -48,7 +48,9 @@ class OpenFlowTrafficIT {
         // No IPv6 chatter (router solicitations, MLD reports) from the hosts: the cache test counts the
         // upcalls of a ping exactly, and one such packet from c or the bridge's own port made it 3 (CI).
         for (NetNs n : namespaces) n.exec("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1").ok();
-        Sh.run("sysctl", "-qw", "net.ipv6.conf.brt.disable_ipv6=1");
+        // The bridge's internal port appears when the dataplane has made its TAP device: wait for it.
+        assertTrue(Sh.within(10_000, () -> Sh.run("sysctl", "-qw", "net.ipv6.conf.brt.disable_ipv6=1").rc() == 0),
+                "brt's TAP device did not appear within 10 s");
     }
 
     private NetNs ns(String name, String dev, String cidr) {
