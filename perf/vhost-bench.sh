@@ -19,7 +19,8 @@
 # (a cache line's round trip between them is ~60-70 ns in one placement, 340-360 in another), so
 # after every window, while no switch runs, the script prints that round trip as measured just
 # before and just after it (io.vswitch.perf.CoreToCoreLatency): windows of the two switches with
-# like round trips met like machines.
+# like round trips met like machines. Our own windows are also fast or slow per process, whatever
+# the placement (docs/perf.md, "But our windows are fast or slow as a whole").
 #
 # testpmd runs "mac" forwarding with 16 bursts per port in flight (start tx_first 16 at the start of
 # every window; at its end testpmd takes every frame back, "set fwd rxonly"): what comes in on one port goes back out of the other with
